@@ -1,0 +1,180 @@
+import { Consumer, type ConsumerOptions } from './consumer.js';
+import { BrokerError, preconditionFailed } from './errors.js';
+import type { Queue, QueueEntry } from './queue.js';
+import type { VHost } from './vhost.js';
+
+/** Where a channel's pushes go: the protocol session implements this at its edge. */
+export interface DeliverySink {
+  deliver(consumer: Consumer, deliveryTag: number, entry: QueueEntry): void;
+  /** The broker cancelled the consumer (its queue was deleted). */
+  consumerCancelled(consumerTag: string): void;
+}
+
+/** One handed-out message awaiting settlement. `consumer` is null for basic.get. */
+export interface Delivery {
+  readonly tag: number;
+  readonly queue: Queue;
+  readonly entry: QueueEntry;
+  readonly consumer: Consumer | null;
+}
+
+export type ChannelState = 'open' | 'closed';
+
+/**
+ * One client connection's view of the broker: its consumers, its delivery tags and its unacked
+ * deliveries. Warren has one channel per connection, so this is also what owns exclusive queues.
+ */
+export class Channel {
+  state: ChannelState = 'open';
+  /** Default prefetch for consumers started after a `qos`. */
+  prefetch = 0;
+  /** Cleared by the transport while its outgoing buffer is full; deliveries pause until it is set again. */
+  private isWritable = true;
+  private nextTag = 1;
+  private readonly unacked = new Map<number, Delivery>();
+  private readonly consumers = new Map<string, Consumer>();
+
+  constructor(
+    readonly id: string,
+    readonly vhost: VHost,
+    private readonly sink: DeliverySink,
+  ) {}
+
+  get writable(): boolean {
+    return this.isWritable;
+  }
+
+  setWritable(writable: boolean): void {
+    if (this.isWritable === writable) return;
+    this.isWritable = writable;
+    if (writable) for (const queue of new Set([...this.consumers.values()].map((c) => c.queue))) queue.dispatch();
+  }
+
+  get unackedCount(): number {
+    return this.unacked.size;
+  }
+
+  get consumerList(): Consumer[] {
+    return [...this.consumers.values()];
+  }
+
+  /**
+   * Starts a consumer. With `start: false` deliveries wait for the caller's `queue.dispatch()`, so a
+   * protocol can send its consume-ok before the first delivery.
+   */
+  consume(
+    queue: Queue,
+    options: Omit<ConsumerOptions, 'prefetch'> & { prefetch?: number | undefined },
+    { start = true }: { start?: boolean } = {},
+  ): Consumer {
+    this.assertOpen();
+    if (this.consumers.has(options.tag)) {
+      throw new BrokerError('NOT_ALLOWED', `consumer tag '${options.tag}' is already in use on this connection`);
+    }
+    const consumer = new Consumer(this, queue, { ...options, prefetch: options.prefetch ?? this.prefetch });
+    queue.addConsumer(consumer);
+    this.consumers.set(consumer.tag, consumer);
+    if (start) queue.dispatch();
+    return consumer;
+  }
+
+  /** Cancels a consumer; unknown tags are ignored, as in AMQP. Its unacked deliveries stay unacked. */
+  cancel(tag: string): void {
+    const consumer = this.consumers.get(tag);
+    if (!consumer) return;
+    this.consumers.delete(tag);
+    consumer.state = 'cancelled';
+    consumer.queue.removeConsumer(consumer);
+    if (consumer.queue.shouldAutoDelete) this.vhost.deleteQueue(consumer.queue.name);
+  }
+
+  /** The queue was deleted under the consumer: forget it and tell the client. */
+  consumerCancelledByBroker(consumer: Consumer): void {
+    if (this.consumers.get(consumer.tag) !== consumer) return;
+    this.consumers.delete(consumer.tag);
+    consumer.state = 'cancelled';
+    this.sink.consumerCancelled(consumer.tag);
+  }
+
+  /** Called by a queue handing `entry` to `consumer`. */
+  deliver(consumer: Consumer, entry: QueueEntry): void {
+    const tag = this.nextTag++;
+    if (!consumer.noAck) {
+      consumer.unacked++;
+      this.unacked.set(tag, { tag, queue: consumer.queue, entry, consumer });
+    }
+    this.sink.deliver(consumer, tag, entry);
+  }
+
+  /** basic.get. Returns the delivery tag with the entry, or undefined when the queue is empty. */
+  get(queue: Queue, noAck: boolean): { deliveryTag: number; entry: QueueEntry } | undefined {
+    this.assertOpen();
+    const entry = queue.take(noAck);
+    if (!entry) return undefined;
+    const tag = this.nextTag++;
+    if (!noAck) this.unacked.set(tag, { tag, queue, entry, consumer: null });
+    return { deliveryTag: tag, entry };
+  }
+
+  ack(deliveryTag: number, multiple: boolean): void {
+    this.settle(this.take(deliveryTag, multiple), 'ack');
+  }
+
+  nack(deliveryTag: number, multiple: boolean, requeue: boolean): void {
+    this.settle(this.take(deliveryTag, multiple), requeue ? 'requeue' : 'discard');
+  }
+
+  /** basic.recover with requeue: every unacked delivery goes back to its queue. */
+  recover(): void {
+    this.settle(this.takeAll(), 'requeue');
+  }
+
+  /** The connection went away: cancel consumers, requeue unacked, delete exclusive queues. */
+  close(): void {
+    if (this.state === 'closed') return;
+    // Cancel first so the requeued messages are not handed straight back to this channel.
+    for (const tag of [...this.consumers.keys()]) this.cancel(tag);
+    this.settle(this.takeAll(), 'requeue');
+    this.state = 'closed';
+    this.vhost.deleteExclusiveQueues(this);
+  }
+
+  private assertOpen(): void {
+    if (this.state !== 'open') throw new BrokerError('CHANNEL_ERROR', 'channel is closed');
+  }
+
+  private take(deliveryTag: number, multiple: boolean): Delivery[] {
+    if (multiple && deliveryTag === 0) return this.takeAll();
+    if (!this.unacked.has(deliveryTag)) throw preconditionFailed(`unknown delivery tag ${deliveryTag}`);
+    if (!multiple) {
+      const delivery = this.unacked.get(deliveryTag) as Delivery;
+      this.unacked.delete(deliveryTag);
+      return [delivery];
+    }
+    // Map iteration follows insertion order, which is tag order.
+    const taken: Delivery[] = [];
+    for (const [tag, delivery] of this.unacked) {
+      if (tag > deliveryTag) break;
+      taken.push(delivery);
+    }
+    for (const delivery of taken) this.unacked.delete(delivery.tag);
+    return taken;
+  }
+
+  private takeAll(): Delivery[] {
+    const all = [...this.unacked.values()];
+    this.unacked.clear();
+    return all;
+  }
+
+  private settle(deliveries: Delivery[], how: 'ack' | 'requeue' | 'discard'): void {
+    const touched = new Set<Queue>();
+    for (const { queue, entry, consumer } of deliveries) {
+      if (consumer) consumer.unacked--;
+      if (how === 'requeue') queue.requeue(entry);
+      else queue.settle(entry);
+      touched.add(queue);
+    }
+    for (const queue of touched) queue.dispatch();
+  }
+}

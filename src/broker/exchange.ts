@@ -1,0 +1,72 @@
+import type { Binding, BindingArguments, RoutingInput } from './binding.js';
+import type { BindingIndex, ExchangeType } from './exchange-types/exchange-type.js';
+
+export interface ExchangeProperties {
+  readonly type: string;
+  readonly durable: boolean;
+  readonly autoDelete: boolean;
+  readonly internal: boolean;
+  readonly arguments: BindingArguments;
+}
+
+export class Exchange implements ExchangeProperties {
+  readonly type: string;
+  readonly durable: boolean;
+  readonly autoDelete: boolean;
+  readonly internal: boolean;
+  readonly arguments: BindingArguments;
+  /** Bindings this exchange is the source of, by binding id. */
+  readonly outbound = new Map<string, Binding>();
+  /** Bindings this exchange is the destination of (exchange-to-exchange), for clean-up on delete. */
+  readonly inbound = new Set<Binding>();
+  private readonly index: BindingIndex;
+  private hadBinding = false;
+
+  constructor(
+    readonly vhost: string,
+    readonly name: string,
+    exchangeType: ExchangeType,
+    properties: Omit<ExchangeProperties, 'type'>,
+  ) {
+    this.type = exchangeType.name;
+    this.durable = properties.durable;
+    this.autoDelete = properties.autoDelete;
+    this.internal = properties.internal;
+    this.arguments = properties.arguments;
+    this.index = exchangeType.createIndex();
+  }
+
+  /** The default exchange `""`: every queue is implicitly bound to it by its own name. */
+  get isDefault(): boolean {
+    return this.name === '';
+  }
+
+  get alternateExchange(): string | undefined {
+    const ae = this.arguments['alternate-exchange'];
+    return typeof ae === 'string' ? ae : undefined;
+  }
+
+  /** Returns false when an identical binding already exists. */
+  addBinding(binding: Binding): boolean {
+    if (this.outbound.has(binding.id)) return false;
+    this.outbound.set(binding.id, binding);
+    this.index.add(binding);
+    this.hadBinding = true;
+    return true;
+  }
+
+  removeBinding(binding: Binding): boolean {
+    if (!this.outbound.delete(binding.id)) return false;
+    this.index.remove(binding);
+    return true;
+  }
+
+  /** An auto-delete exchange goes once it has had a binding and has none left. */
+  get shouldAutoDelete(): boolean {
+    return this.autoDelete && this.hadBinding && this.outbound.size === 0;
+  }
+
+  route(message: RoutingInput, out: Binding[]): void {
+    this.index.route(message, out);
+  }
+}

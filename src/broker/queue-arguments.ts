@@ -1,0 +1,83 @@
+import { BrokerError, preconditionFailed } from './errors.js';
+
+export type OverflowMode = 'drop-head' | 'reject-publish' | 'reject-publish-dlx';
+
+/** The queue arguments Warren acts on, parsed once at declare time. */
+export interface QueueLimits {
+  readonly maxLength: number | undefined;
+  readonly maxLengthBytes: number | undefined;
+  readonly overflow: OverflowMode;
+  readonly singleActiveConsumer: boolean;
+}
+
+const TEN_YEARS_MS = 315_360_000_000;
+
+type Check = (value: unknown) => string | undefined;
+
+const integerIn =
+  (min: number, max: number): Check =>
+  (value) =>
+    typeof value === 'number' && Number.isInteger(value) && value >= min && value <= max
+      ? undefined
+      : `expected an integer from ${min} to ${max}, got ${JSON.stringify(value)}`;
+
+const oneOf =
+  (...allowed: string[]): Check =>
+  (value) =>
+    typeof value === 'string' && allowed.includes(value)
+      ? undefined
+      : `expected one of ${allowed.join(', ')}, got ${JSON.stringify(value)}`;
+
+const isString: Check = (value) => (typeof value === 'string' ? undefined : `expected a string, got ${JSON.stringify(value)}`);
+const isBoolean: Check = (value) =>
+  typeof value === 'boolean' ? undefined : `expected a boolean, got ${JSON.stringify(value)}`;
+
+/** Checks from RabbitMQ's classic-queue argument table; keys not listed are stored verbatim. */
+const checks: Readonly<Record<string, Check>> = {
+  'x-message-ttl': integerIn(0, TEN_YEARS_MS),
+  'x-expires': integerIn(1, TEN_YEARS_MS),
+  'x-max-length': integerIn(0, Number.MAX_SAFE_INTEGER),
+  'x-max-length-bytes': integerIn(0, Number.MAX_SAFE_INTEGER),
+  'x-overflow': oneOf('drop-head', 'reject-publish', 'reject-publish-dlx'),
+  'x-dead-letter-exchange': isString,
+  'x-dead-letter-routing-key': isString,
+  'x-max-priority': integerIn(0, 255),
+  'x-single-active-consumer': isBoolean,
+  'x-queue-type': oneOf('classic'),
+  'x-queue-mode': oneOf('default', 'lazy'),
+  'x-queue-version': integerIn(1, 2),
+};
+
+export function validateQueueArguments(
+  args: Readonly<Record<string, unknown>>,
+  queue: string,
+  vhost: string,
+): BrokerError | undefined {
+  for (const [key, value] of Object.entries(args)) {
+    if (value === null) return invalidArg(key, queue, vhost, 'null is not a valid argument value');
+    const problem = checks[key]?.(value);
+    if (problem) return invalidArg(key, queue, vhost, problem);
+  }
+  if ('x-dead-letter-routing-key' in args && !('x-dead-letter-exchange' in args)) {
+    return preconditionFailed(
+      `invalid arg 'x-dead-letter-routing-key' for queue '${queue}' in vhost '${vhost}': routing_key_but_no_dlx_defined`,
+    );
+  }
+  return undefined;
+}
+
+function invalidArg(key: string, queue: string, vhost: string, detail: string): BrokerError {
+  return preconditionFailed(`invalid arg '${key}' for queue '${queue}' in vhost '${vhost}': ${detail}`);
+}
+
+/** Assumes `validateQueueArguments` passed. */
+export function parseQueueLimits(args: Readonly<Record<string, unknown>>): QueueLimits {
+  const num = (key: string): number | undefined => (typeof args[key] === 'number' ? (args[key] as number) : undefined);
+  const overflow = args['x-overflow'];
+  return {
+    maxLength: num('x-max-length'),
+    maxLengthBytes: num('x-max-length-bytes'),
+    overflow: overflow === 'reject-publish' || overflow === 'reject-publish-dlx' ? overflow : 'drop-head',
+    singleActiveConsumer: args['x-single-active-consumer'] === true,
+  };
+}

@@ -1,0 +1,232 @@
+import type { Binding } from './binding.js';
+import type { Channel } from './channel.js';
+import type { Consumer } from './consumer.js';
+import { accessRefused } from './errors.js';
+import type { Message } from './message.js';
+import type { QueueLimits } from './queue-arguments.js';
+import { ReadyList } from './ready-list.js';
+
+/** One message's place in one queue. A message routed to several queues has one entry in each. */
+export interface QueueEntry {
+  readonly message: Message;
+  /** Order of arrival in this queue; a requeued entry goes back to this position. */
+  readonly seq: number;
+  redelivered: boolean;
+}
+
+export type QueueState = 'live' | 'deleted';
+
+export interface QueueProperties {
+  readonly durable: boolean;
+  readonly exclusive: boolean;
+  readonly autoDelete: boolean;
+  readonly arguments: Readonly<Record<string, unknown>>;
+}
+
+/** What `enqueue` did: a full `reject-publish` queue refuses the message, as RabbitMQ does. */
+export type EnqueueOutcome = 'queued' | 'rejected';
+
+/** What happened to a queue's message, for whoever keeps the books (the store, the counters). */
+export interface QueueObserver {
+  /** The entry left the queue for good: acked, delivered with noAck, purged, dropped or rejected. */
+  settled(queue: Queue, entry: QueueEntry): void;
+}
+
+export class Queue implements QueueProperties {
+  readonly durable: boolean;
+  readonly exclusive: boolean;
+  readonly autoDelete: boolean;
+  readonly arguments: Readonly<Record<string, unknown>>;
+  /** Bindings with this queue as destination, for clean-up on delete. */
+  readonly inbound = new Set<Binding>();
+  state: QueueState = 'live';
+  unackedCount = 0;
+  readyBytes = 0;
+  private readonly ready = new ReadyList<QueueEntry>();
+  private consumers: Consumer[] = [];
+  private nextSeq = 1;
+  private roundRobin = 0;
+  private hadConsumer = false;
+  private dispatching = false;
+  private mixedPriorities = false;
+
+  constructor(
+    readonly vhost: string,
+    readonly name: string,
+    properties: QueueProperties,
+    readonly limits: QueueLimits,
+    /** The connection an exclusive queue belongs to. */
+    readonly owner: Channel | null,
+    private readonly observer: QueueObserver,
+  ) {
+    this.durable = properties.durable;
+    this.exclusive = properties.exclusive;
+    this.autoDelete = properties.autoDelete;
+    this.arguments = properties.arguments;
+  }
+
+  get messageCount(): number {
+    return this.ready.length;
+  }
+
+  get consumerCount(): number {
+    return this.consumers.length;
+  }
+
+  get consumerList(): readonly Consumer[] {
+    return this.consumers;
+  }
+
+  /** An auto-delete queue goes when its last consumer goes, once it has had one. */
+  get shouldAutoDelete(): boolean {
+    return this.autoDelete && this.hadConsumer && this.consumers.length === 0;
+  }
+
+  enqueue(message: Message): EnqueueOutcome {
+    const { maxLength, maxLengthBytes, overflow } = this.limits;
+    const size = message.body.length;
+    const overLength = (extra: number, extraBytes: number): boolean =>
+      (maxLength !== undefined && this.ready.length + extra > maxLength) ||
+      (maxLengthBytes !== undefined && this.readyBytes + extraBytes > maxLengthBytes);
+    if (overLength(1, size)) {
+      if (overflow !== 'drop-head') return 'rejected';
+      while (this.ready.length > 0 && overLength(1, size)) this.discard(this.takeReady() as QueueEntry);
+      if (overLength(1, size)) return 'rejected';
+    }
+    this.ready.push({ message, seq: this.nextSeq++, redelivered: false });
+    this.readyBytes += size;
+    if (this.consumers.length > 0) this.dispatch();
+    return 'queued';
+  }
+
+  /** basic.get: takes the head message, tracked as unacked unless `noAck`. */
+  take(noAck: boolean): QueueEntry | undefined {
+    const entry = this.takeReady();
+    if (!entry) return undefined;
+    if (noAck) this.observer.settled(this, entry);
+    else this.unackedCount++;
+    return entry;
+  }
+
+  /** An unacked entry was acked, or rejected without requeue. */
+  settle(entry: QueueEntry): void {
+    this.unackedCount--;
+    this.observer.settled(this, entry);
+  }
+
+  /** An unacked entry goes back to its original position, flagged redelivered. */
+  requeue(entry: QueueEntry): void {
+    this.unackedCount--;
+    if (this.state === 'deleted') {
+      this.observer.settled(this, entry);
+      return;
+    }
+    entry.redelivered = true;
+    this.ready.requeue(entry);
+    this.readyBytes += entry.message.body.length;
+  }
+
+  purge(): number {
+    const purged = this.ready.drain();
+    this.readyBytes = 0;
+    for (const entry of purged) this.observer.settled(this, entry);
+    return purged.length;
+  }
+
+  /** Ready entries from the head, without taking them. */
+  peek(offset: number, count: number): QueueEntry[] {
+    const out: QueueEntry[] = [];
+    for (let i = offset; i < offset + count; i++) {
+      const entry = this.ready.at(i);
+      if (!entry) break;
+      out.push(entry);
+    }
+    return out;
+  }
+
+  addConsumer(consumer: Consumer): void {
+    const holder = this.consumers.find((c) => c.exclusive);
+    if (holder || (consumer.exclusive && this.consumers.length > 0)) {
+      throw accessRefused(`cannot obtain exclusive access to locked queue '${this.name}' in vhost '${this.vhost}'`);
+    }
+    this.consumers.push(consumer);
+    this.hadConsumer = true;
+    this.mixedPriorities = this.consumers.some((c) => c.priority !== this.consumers[0]?.priority);
+    if (this.mixedPriorities) this.consumers.sort((a, b) => b.priority - a.priority);
+  }
+
+  removeConsumer(consumer: Consumer): void {
+    const at = this.consumers.indexOf(consumer);
+    if (at < 0) return;
+    this.consumers.splice(at, 1);
+    if (at < this.roundRobin) this.roundRobin--;
+    this.mixedPriorities = this.consumers.some((c) => c.priority !== this.consumers[0]?.priority);
+    // With a single active consumer, the next one in line takes over what the last one could not.
+    this.dispatch();
+  }
+
+  /** Marks the queue deleted and hands back its consumers, whom the caller must cancel. */
+  markDeleted(): { consumers: Consumer[]; messageCount: number } {
+    this.state = 'deleted';
+    const consumers = this.consumers;
+    this.consumers = [];
+    const messageCount = this.purge();
+    return { consumers, messageCount };
+  }
+
+  /** Hands ready messages to consumers with capacity, round-robin, until one side runs out. */
+  dispatch(): void {
+    if (this.dispatching || this.state !== 'live') return;
+    this.dispatching = true;
+    try {
+      while (this.ready.length > 0) {
+        const consumer = this.nextConsumer();
+        if (!consumer) break;
+        const entry = this.takeReady() as QueueEntry;
+        if (consumer.noAck) this.observer.settled(this, entry);
+        else this.unackedCount++;
+        consumer.channel.deliver(consumer, entry);
+      }
+    } finally {
+      this.dispatching = false;
+    }
+  }
+
+  private takeReady(): QueueEntry | undefined {
+    const entry = this.ready.shift();
+    if (entry) this.readyBytes -= entry.message.body.length;
+    return entry;
+  }
+
+  private discard(entry: QueueEntry): void {
+    this.observer.settled(this, entry);
+  }
+
+  private nextConsumer(): Consumer | undefined {
+    const consumers = this.consumers;
+    const n = consumers.length;
+    if (n === 0) return undefined;
+    if (this.limits.singleActiveConsumer) {
+      const active = consumers[0] as Consumer;
+      return active.hasCapacity ? active : undefined;
+    }
+    let best: Consumer | undefined;
+    let bestIndex = 0;
+    for (let i = 0; i < n; i++) {
+      const index = (this.roundRobin + i) % n;
+      const candidate = consumers[index] as Consumer;
+      if (!candidate.hasCapacity) continue;
+      if (!this.mixedPriorities) {
+        best = candidate;
+        bestIndex = index;
+        break;
+      }
+      if (!best || candidate.priority > best.priority) {
+        best = candidate;
+        bestIndex = index;
+      }
+    }
+    if (best) this.roundRobin = (bestIndex + 1) % n;
+    return best;
+  }
+}

@@ -1,0 +1,337 @@
+import { argumentsEqual, bindingId, type Binding, type BindingArguments, type BindingDestination } from './binding.js';
+import type { Channel } from './channel.js';
+import { accessRefused, BrokerError, notFound, preconditionFailed, resourceLocked } from './errors.js';
+import { Exchange } from './exchange.js';
+import { findExchangeType } from './exchange-types/registry.js';
+import { isPersistent, type Message, type MessageProperties } from './message.js';
+import { serverName } from './names.js';
+import { parseQueueLimits, validateQueueArguments } from './queue-arguments.js';
+import { Queue, type QueueObserver } from './queue.js';
+import { routeMessage } from './router.js';
+
+export interface ExchangeDeclaration {
+  readonly exchange: string;
+  readonly type?: string | undefined;
+  readonly durable?: boolean | undefined;
+  readonly autoDelete?: boolean | undefined;
+  readonly internal?: boolean | undefined;
+  readonly passive?: boolean | undefined;
+  readonly arguments?: BindingArguments | undefined;
+}
+
+export interface QueueDeclaration {
+  readonly queue?: string | undefined;
+  readonly durable?: boolean | undefined;
+  readonly exclusive?: boolean | undefined;
+  readonly autoDelete?: boolean | undefined;
+  readonly passive?: boolean | undefined;
+  readonly arguments?: BindingArguments | undefined;
+}
+
+export interface BindingRequest {
+  readonly source: string;
+  readonly destination: string;
+  readonly destinationKind: 'queue' | 'exchange';
+  readonly routingKey?: string | undefined;
+  readonly arguments?: BindingArguments | undefined;
+}
+
+export interface PublishRequest {
+  readonly exchange: string;
+  readonly routingKey: string;
+  readonly properties: MessageProperties;
+  readonly body: Uint8Array;
+}
+
+export interface PublishResult {
+  readonly message: Message;
+  /** Queues that took the message. */
+  readonly queues: Queue[];
+  /** Queues that refused it (full, with `x-overflow: reject-publish`): a publisher confirm becomes a nack. */
+  readonly rejectedBy: Queue[];
+}
+
+export interface QueueDeclareResult {
+  readonly queue: string;
+  readonly messageCount: number;
+  readonly consumerCount: number;
+}
+
+/** What a vhost needs from the broker around it. */
+export interface VHostContext {
+  nextMessageId(): number;
+  readonly maxBodySize: number;
+  readonly queueObserver: QueueObserver;
+}
+
+const PREDECLARED: ReadonlyArray<readonly [string, string, boolean]> = [
+  ['', 'direct', false],
+  ['amq.direct', 'direct', false],
+  ['amq.fanout', 'fanout', false],
+  ['amq.topic', 'topic', false],
+  ['amq.headers', 'headers', false],
+  ['amq.match', 'headers', false],
+  ['amq.rabbitmq.trace', 'topic', true],
+];
+
+const DEFAULT_EXCHANGE_REFUSED = 'operation not permitted on the default exchange';
+
+/**
+ * A virtual host: its exchanges, queues and bindings. Every change to them — from the wire, the REST API,
+ * a definitions import or recovery — goes through these methods, so the rules live in one place.
+ * `channel` is the connection asking (exclusive queues are checked against it); null means the broker
+ * itself or the management API.
+ */
+export class VHost {
+  readonly exchanges = new Map<string, Exchange>();
+  readonly queues = new Map<string, Queue>();
+  private readonly exclusiveQueues = new Map<Channel, Set<Queue>>();
+
+  constructor(
+    readonly name: string,
+    private readonly context: VHostContext,
+  ) {
+    for (const [exchange, type, internal] of PREDECLARED) {
+      this.createExchange({ exchange, type, durable: true, autoDelete: false, internal, arguments: {} });
+    }
+  }
+
+  declareExchange(declaration: ExchangeDeclaration): Exchange {
+    const name = declaration.exchange;
+    if (name === '') throw accessRefused(DEFAULT_EXCHANGE_REFUSED);
+    const existing = this.exchanges.get(name);
+    if (declaration.passive) {
+      if (!existing) throw notFound(`no exchange '${name}' in vhost '${this.name}'`);
+      return existing;
+    }
+    const type = declaration.type ?? '';
+    if (!findExchangeType(type)) throw new BrokerError('COMMAND_INVALID', `unknown exchange type '${type}'`);
+    const wanted = {
+      type,
+      durable: declaration.durable ?? false,
+      autoDelete: declaration.autoDelete ?? false,
+      internal: declaration.internal ?? false,
+      arguments: declaration.arguments ?? {},
+    };
+    if (existing) {
+      for (const field of ['type', 'durable', 'autoDelete', 'internal'] as const) {
+        if (existing[field] !== wanted[field]) throw this.inequivalent(field, 'exchange', name, wanted[field], existing[field]);
+      }
+      if (!argumentsEqual(existing.arguments, wanted.arguments)) {
+        throw this.inequivalent('arguments', 'exchange', name, wanted.arguments, existing.arguments);
+      }
+      return existing;
+    }
+    if (name.startsWith('amq.')) throw accessRefused(`exchange name '${name}' contains reserved prefix 'amq.*'`);
+    const ae = wanted.arguments['alternate-exchange'];
+    if (ae !== undefined && typeof ae !== 'string') {
+      throw preconditionFailed(`invalid arg 'alternate-exchange' for exchange '${name}': expected a string`);
+    }
+    return this.createExchange({ exchange: name, ...wanted });
+  }
+
+  deleteExchange(name: string, ifUnused = false): void {
+    if (name === '') throw accessRefused(DEFAULT_EXCHANGE_REFUSED);
+    if (name.startsWith('amq.')) throw accessRefused(`cannot delete exchange '${name}' in vhost '${this.name}': reserved prefix 'amq.*'`);
+    const exchange = this.exchanges.get(name);
+    if (!exchange) return;
+    if (ifUnused && exchange.outbound.size > 0) throw preconditionFailed(`exchange '${name}' in vhost '${this.name}' in use`);
+    this.removeExchange(exchange);
+  }
+
+  bind(request: BindingRequest): void {
+    const { source, destination } = this.bindingEnds(request);
+    const args = request.arguments ?? {};
+    const invalid = findExchangeType(source.type)?.validateBinding(args);
+    if (invalid) throw invalid;
+    const routingKey = request.routingKey ?? '';
+    const binding: Binding = { source, destination, routingKey, arguments: args, id: bindingId(destination, routingKey, args) };
+    if (source.addBinding(binding)) inboundOf(destination).add(binding);
+  }
+
+  /** Removing a binding that does not exist succeeds, as in RabbitMQ; missing ends are still 404. */
+  unbind(request: BindingRequest): void {
+    const { source, destination } = this.bindingEnds(request);
+    const id = bindingId(destination, request.routingKey ?? '', request.arguments ?? {});
+    const binding = source.outbound.get(id);
+    if (binding) this.removeBinding(binding);
+  }
+
+  declareQueue(declaration: QueueDeclaration, channel: Channel | null): QueueDeclareResult {
+    const requested = declaration.queue ?? '';
+    const existing = requested === '' ? undefined : this.queues.get(requested);
+    if (declaration.passive) {
+      if (!existing) throw notFound(`no queue '${requested}' in vhost '${this.name}'`);
+      this.checkExclusiveAccess(existing, channel);
+      return this.declareResult(existing);
+    }
+    const wanted = {
+      durable: declaration.durable ?? false,
+      exclusive: declaration.exclusive ?? false,
+      autoDelete: declaration.autoDelete ?? false,
+      arguments: declaration.arguments ?? {},
+    };
+    if (existing) {
+      this.checkExclusiveAccess(existing, channel);
+      for (const field of ['durable', 'exclusive', 'autoDelete'] as const) {
+        if (existing[field] !== wanted[field]) throw this.inequivalent(field, 'queue', requested, wanted[field], existing[field]);
+      }
+      for (const key of new Set([...Object.keys(existing.arguments), ...Object.keys(wanted.arguments)])) {
+        if (!argumentsEqual({ v: existing.arguments[key] }, { v: wanted.arguments[key] })) {
+          throw this.inequivalent(key, 'queue', requested, wanted.arguments[key], existing.arguments[key]);
+        }
+      }
+      return this.declareResult(existing);
+    }
+    if (requested.startsWith('amq.')) throw accessRefused(`queue name '${requested}' contains reserved prefix 'amq.*'`);
+    const name = requested === '' ? this.freshQueueName() : requested;
+    const invalid = validateQueueArguments(wanted.arguments, name, this.name);
+    if (invalid) throw invalid;
+    const owner = wanted.exclusive ? channel : null;
+    const queue = new Queue(this.name, name, wanted, parseQueueLimits(wanted.arguments), owner, this.context.queueObserver);
+    this.queues.set(name, queue);
+    if (owner) {
+      const owned = this.exclusiveQueues.get(owner) ?? new Set<Queue>();
+      owned.add(queue);
+      this.exclusiveQueues.set(owner, owned);
+    }
+    return this.declareResult(queue);
+  }
+
+  /** Deleting a queue that does not exist succeeds with a count of 0, as in RabbitMQ 3.x. */
+  deleteQueue(name: string, options: { ifUnused?: boolean; ifEmpty?: boolean } = {}, channel: Channel | null = null): number {
+    const queue = this.queues.get(name);
+    if (!queue) return 0;
+    this.checkExclusiveAccess(queue, channel);
+    if (options.ifUnused && queue.consumerCount > 0) throw preconditionFailed(`queue '${name}' in vhost '${this.name}' in use`);
+    if (options.ifEmpty && queue.messageCount > 0) throw preconditionFailed(`queue '${name}' in vhost '${this.name}' is not empty`);
+    this.queues.delete(name);
+    if (queue.owner) this.exclusiveQueues.get(queue.owner)?.delete(queue);
+    for (const binding of [...queue.inbound]) this.removeBinding(binding);
+    const { consumers, messageCount } = queue.markDeleted();
+    for (const consumer of consumers) consumer.channel.consumerCancelledByBroker(consumer);
+    return messageCount;
+  }
+
+  purgeQueue(name: string, channel: Channel | null): number {
+    return this.useQueue(name, channel).purge();
+  }
+
+  /** A queue the caller may consume from, get from or purge: 404 if missing, 405 if exclusive to another. */
+  useQueue(name: string, channel: Channel | null): Queue {
+    const queue = this.queues.get(name);
+    if (!queue) throw notFound(`no queue '${name}' in vhost '${this.name}'`);
+    this.checkExclusiveAccess(queue, channel);
+    return queue;
+  }
+
+  /** Exclusive queues die with the connection that declared them. */
+  deleteExclusiveQueues(owner: Channel): void {
+    const owned = this.exclusiveQueues.get(owner);
+    if (!owned) return;
+    this.exclusiveQueues.delete(owner);
+    for (const queue of owned) this.deleteQueue(queue.name, {}, owner);
+  }
+
+  publish(request: PublishRequest): PublishResult {
+    const exchange = this.exchanges.get(request.exchange);
+    if (!exchange) throw notFound(`no exchange '${request.exchange}' in vhost '${this.name}'`);
+    if (exchange.internal) throw accessRefused(`cannot publish to internal exchange '${request.exchange}' in vhost '${this.name}'`);
+    if (request.body.length > this.context.maxBodySize) {
+      throw new BrokerError(
+        'CONTENT_TOO_LARGE',
+        `message body of ${request.body.length} bytes exceeds the maximum of ${this.context.maxBodySize}`,
+      );
+    }
+    const message: Message = {
+      id: this.context.nextMessageId(),
+      exchange: request.exchange,
+      routingKey: request.routingKey,
+      properties: request.properties,
+      body: request.body,
+      persistent: isPersistent(request.properties),
+      publishedAt: Date.now(),
+    };
+    const routed = routeMessage(this, exchange, { routingKey: request.routingKey, headers: request.properties.headers });
+    const queues: Queue[] = [];
+    const rejectedBy: Queue[] = [];
+    for (const queue of routed) (queue.enqueue(message) === 'queued' ? queues : rejectedBy).push(queue);
+    return { message, queues, rejectedBy };
+  }
+
+  /** Every binding in the vhost, as a list (the default exchange's implicit ones are not included). */
+  bindings(): Binding[] {
+    const all: Binding[] = [];
+    for (const exchange of this.exchanges.values()) for (const binding of exchange.outbound.values()) all.push(binding);
+    return all;
+  }
+
+  private createExchange(declaration: Required<Omit<ExchangeDeclaration, 'passive'>>): Exchange {
+    const type = findExchangeType(declaration.type);
+    if (!type) throw new BrokerError('COMMAND_INVALID', `unknown exchange type '${declaration.type}'`);
+    const exchange = new Exchange(this.name, declaration.exchange, type, declaration);
+    this.exchanges.set(exchange.name, exchange);
+    return exchange;
+  }
+
+  private removeExchange(exchange: Exchange): void {
+    this.exchanges.delete(exchange.name);
+    for (const binding of [...exchange.outbound.values()]) this.removeBinding(binding, false);
+    for (const binding of [...exchange.inbound]) this.removeBinding(binding);
+  }
+
+  private removeBinding(binding: Binding, autoDeleteSource = true): void {
+    binding.source.removeBinding(binding);
+    inboundOf(binding.destination).delete(binding);
+    if (autoDeleteSource && binding.source.shouldAutoDelete && this.exchanges.get(binding.source.name) === binding.source) {
+      this.removeExchange(binding.source);
+    }
+  }
+
+  private bindingEnds(request: BindingRequest): { source: Exchange; destination: BindingDestination } {
+    if (request.source === '' || (request.destinationKind === 'exchange' && request.destination === '')) {
+      throw accessRefused(DEFAULT_EXCHANGE_REFUSED);
+    }
+    const source = this.exchanges.get(request.source);
+    if (!source) throw notFound(`no exchange '${request.source}' in vhost '${this.name}'`);
+    if (request.destinationKind === 'queue') {
+      const queue = this.queues.get(request.destination);
+      if (!queue) throw notFound(`no queue '${request.destination}' in vhost '${this.name}'`);
+      return { source, destination: { kind: 'queue', queue } };
+    }
+    const exchange = this.exchanges.get(request.destination);
+    if (!exchange) throw notFound(`no exchange '${request.destination}' in vhost '${this.name}'`);
+    return { source, destination: { kind: 'exchange', exchange } };
+  }
+
+  private checkExclusiveAccess(queue: Queue, channel: Channel | null): void {
+    if (queue.exclusive && queue.owner !== channel) {
+      throw resourceLocked(
+        `cannot obtain exclusive access to locked queue '${queue.name}' in vhost '${this.name}'. ` +
+          'It could be originally declared on another connection or the exclusive property value does not match that of the original declaration.',
+      );
+    }
+  }
+
+  private declareResult(queue: Queue): QueueDeclareResult {
+    return { queue: queue.name, messageCount: queue.messageCount, consumerCount: queue.consumerCount };
+  }
+
+  private freshQueueName(): string {
+    let name: string;
+    do name = serverName('amq.gen-');
+    while (this.queues.has(name));
+    return name;
+  }
+
+  private inequivalent(field: string, kind: string, name: string, received: unknown, current: unknown): BrokerError {
+    return preconditionFailed(
+      `inequivalent arg '${field}' for ${kind} '${name}' in vhost '${this.name}': ` +
+        `received ${JSON.stringify(received) ?? 'none'} but current is ${JSON.stringify(current) ?? 'none'}`,
+    );
+  }
+}
+
+function inboundOf(destination: BindingDestination): Set<Binding> {
+  return destination.kind === 'queue' ? destination.queue.inbound : destination.exchange.inbound;
+}

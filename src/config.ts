@@ -1,0 +1,96 @@
+import { parseArgs } from 'node:util';
+import { DEFAULT_MAX_BODY_SIZE } from './broker/broker.js';
+
+export type LogLevel = 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
+
+export interface WarrenConfig {
+  readonly host: string;
+  /** 0 = any free port. */
+  readonly port: number;
+  readonly dataDir: string;
+  readonly logLevel: LogLevel;
+  /** Seconds between heartbeats; 0 turns them off. */
+  readonly heartbeat: number;
+  readonly maxBodySize: number;
+  readonly defaultUser: string;
+  readonly defaultPass: string;
+  /** Milliseconds a new WebSocket connection has to send `connect`. */
+  readonly handshakeTimeout: number;
+}
+
+export const defaultConfig: WarrenConfig = {
+  host: '127.0.0.1',
+  port: 15672,
+  dataDir: './data',
+  logLevel: 'info',
+  heartbeat: 30,
+  maxBodySize: DEFAULT_MAX_BODY_SIZE,
+  defaultUser: 'guest',
+  defaultPass: 'guest',
+  handshakeTimeout: 10_000,
+};
+
+/** Each setting: its flag, its environment variable, and how to read it. */
+const settings = {
+  host: { flag: 'host', env: 'WARREN_HOST', parse: nonEmpty },
+  port: { flag: 'port', env: 'WARREN_PORT', parse: integer(0, 65535) },
+  dataDir: { flag: 'data-dir', env: 'WARREN_DATA_DIR', parse: nonEmpty },
+  logLevel: { flag: 'log-level', env: 'WARREN_LOG_LEVEL', parse: logLevel },
+  heartbeat: { flag: 'heartbeat', env: 'WARREN_HEARTBEAT', parse: integer(0, 65535) },
+  maxBodySize: { flag: 'max-body-size', env: 'WARREN_MAX_BODY_SIZE', parse: integer(1, 512 * 1024 * 1024) },
+  defaultUser: { flag: 'default-user', env: 'WARREN_DEFAULT_USER', parse: nonEmpty },
+  defaultPass: { flag: 'default-pass', env: 'WARREN_DEFAULT_PASS', parse: nonEmpty },
+  handshakeTimeout: { flag: 'handshake-timeout', env: 'WARREN_HANDSHAKE_TIMEOUT', parse: integer(1, 3_600_000) },
+} as const satisfies { [K in keyof WarrenConfig]: { flag: string; env: string; parse: (raw: string) => WarrenConfig[K] } };
+
+export class ConfigError extends Error {}
+
+export const usage = `Usage: warren [options]
+
+Options (each also from an environment variable; a flag wins over the variable):
+${Object.entries(settings)
+  .map(([key, s]) => `  --${s.flag.padEnd(18)} ${s.env.padEnd(25)} default: ${String(defaultConfig[key as keyof WarrenConfig])}`)
+  .join('\n')}
+  --help`;
+
+/** Flags win over environment variables, which win over defaults. Throws ConfigError on bad input. */
+export function loadConfig(argv: readonly string[], env: Readonly<Record<string, string | undefined>>): WarrenConfig {
+  const { values } = parseArgs({
+    args: [...argv],
+    options: Object.fromEntries(Object.values(settings).map((s) => [s.flag, { type: 'string' as const }])),
+    strict: true,
+    allowPositionals: false,
+  });
+  const config: Record<string, unknown> = { ...defaultConfig };
+  for (const [key, setting] of Object.entries(settings)) {
+    const fromFlag = values[setting.flag];
+    const raw = typeof fromFlag === 'string' ? fromFlag : env[setting.env];
+    if (raw === undefined || raw === '') continue;
+    try {
+      config[key] = setting.parse(raw);
+    } catch (error) {
+      const source = typeof fromFlag === 'string' ? `--${setting.flag}` : setting.env;
+      throw new ConfigError(`${source}: ${(error as Error).message}`);
+    }
+  }
+  return config as unknown as WarrenConfig;
+}
+
+function nonEmpty(raw: string): string {
+  if (raw.trim() === '') throw new Error('must not be empty');
+  return raw;
+}
+
+function integer(min: number, max: number): (raw: string) => number {
+  return (raw) => {
+    const value = Number(raw);
+    if (!/^\d+$/.test(raw.trim()) || value < min || value > max) throw new Error(`expected an integer from ${min} to ${max}, got '${raw}'`);
+    return value;
+  };
+}
+
+function logLevel(raw: string): LogLevel {
+  const levels: LogLevel[] = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'];
+  if (!(levels as string[]).includes(raw)) throw new Error(`expected one of ${levels.join(', ')}, got '${raw}'`);
+  return raw as LogLevel;
+}

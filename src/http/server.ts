@@ -1,0 +1,76 @@
+import fastifyStatic from '@fastify/static';
+import fastifyWebsocket from '@fastify/websocket';
+import Fastify, { LogController, type FastifyInstance } from 'fastify';
+import { fileURLToPath } from 'node:url';
+import { DefaultUserAuthenticator, type Authenticator } from '../auth/authenticator.js';
+import { Broker } from '../broker/broker.js';
+import type { WarrenConfig } from '../config.js';
+import { FrameParser } from '../protocol/frame-parser.js';
+import { protocolSchemaDocument } from '../protocol/schemas.js';
+import { SessionRegistry } from '../protocol/session-registry.js';
+import { VERSION } from '../version.js';
+import { registerWebSocketRoute } from './ws-route.js';
+
+export interface WarrenServer {
+  readonly app: FastifyInstance;
+  readonly broker: Broker;
+  readonly sessions: SessionRegistry;
+  /** Starts listening; resolves with the address actually bound (port 0 picks a free one). */
+  listen(): Promise<{ host: string; port: number; url: string }>;
+  /** Closes every connection with a `close` push (320 CONNECTION_FORCED), then the server. */
+  close(): Promise<void>;
+}
+
+const publicDir = fileURLToPath(new URL('../../public/', import.meta.url));
+
+export async function createWarrenServer(config: WarrenConfig): Promise<WarrenServer> {
+  const app = Fastify({
+    logger: { level: config.logLevel },
+    // A console polling the API would flood the log; request lines are for debugging.
+    logController: new LogController({ disableRequestLogging: config.logLevel !== 'debug' && config.logLevel !== 'trace' }),
+  });
+  const broker = new Broker({ maxBodySize: config.maxBodySize });
+  const authenticator: Authenticator = new DefaultUserAuthenticator({ username: config.defaultUser, password: config.defaultPass });
+  const sessions = new SessionRegistry();
+
+  await app.register(fastifyWebsocket, {
+    // Room for a maximum-size body in base64 plus the frame around it; a bigger frame closes the socket.
+    options: { maxPayload: Math.ceil((config.maxBodySize * 4) / 3) + 1024 * 1024 },
+  });
+  registerWebSocketRoute(
+    app,
+    {
+      broker,
+      authenticator,
+      parser: new FrameParser(),
+      version: VERSION,
+      heartbeat: config.heartbeat,
+      handshakeTimeout: config.handshakeTimeout,
+      log: app.log,
+    },
+    sessions,
+  );
+  app.get('/api/protocol/schema', async () => protocolSchemaDocument());
+  await app.register(fastifyStatic, { root: publicDir, prefix: '/' });
+
+  let closing: Promise<void> | undefined;
+  return {
+    app,
+    broker,
+    sessions,
+    async listen() {
+      // The start-up line tools and people wait for: `listening on http://HOST:PORT`.
+      await app.listen({ host: config.host, port: config.port, listenTextResolver: (address) => `listening on ${address}` });
+      const address = app.server.address();
+      const port = typeof address === 'object' && address ? address.port : config.port;
+      return { host: config.host, port, url: `http://${config.host}:${port}` };
+    },
+    close() {
+      closing ??= (async () => {
+        sessions.closeAll('broker shutting down');
+        await app.close();
+      })();
+      return closing;
+    },
+  };
+}

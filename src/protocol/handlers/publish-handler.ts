@@ -1,0 +1,30 @@
+import { BrokerError } from '../../broker/errors.js';
+import type { PublishFrame } from '../frames.js';
+import type { Session } from '../session.js';
+import { decodeBody, fromWireProperties } from '../wire-message.js';
+import type { Reply } from './reply.js';
+
+/**
+ * With an `id`, the reply is the publisher confirm. A mandatory message that reached no queue is
+ * returned first, so the client sees the return before the confirm, as in AMQP.
+ */
+export function publish(session: Session, frame: PublishFrame): Reply | void {
+  const body = decodeBody(frame.body, frame.encoding);
+  const result = session.vhost.publish({
+    exchange: frame.exchange,
+    routingKey: frame.routingKey,
+    properties: fromWireProperties(frame.properties),
+    body,
+  });
+  const routed = result.queues.length > 0;
+  if (!routed && result.rejectedBy.length === 0 && frame.mandatory) session.sendReturn(result.message);
+  if (frame.id === undefined) return;
+  const [full] = result.rejectedBy;
+  if (full) {
+    throw new BrokerError(
+      'PRECONDITION_FAILED',
+      `message rejected: queue '${full.name}' in vhost '${full.vhost}' is full (x-overflow ${full.limits.overflow})`,
+    );
+  }
+  return { routed };
+}

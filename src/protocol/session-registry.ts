@@ -1,0 +1,30 @@
+import type { Session } from './session.js';
+
+/** The open WebSocket sessions, for listing and for closing them all at shutdown. */
+export class SessionRegistry {
+  private readonly sessions = new Map<string, Session>();
+
+  add(session: Session): void {
+    this.sessions.set(session.id, session);
+  }
+
+  remove(session: Session): void {
+    this.sessions.delete(session.id);
+  }
+
+  get(id: string): Session | undefined {
+    return this.sessions.get(id);
+  }
+
+  get size(): number {
+    return this.sessions.size;
+  }
+
+  list(): Session[] {
+    return [...this.sessions.values()];
+  }
+
+  closeAll(message: string): void {
+    for (const session of this.list()) session.close('CONNECTION_FORCED', message);
+  }
+}

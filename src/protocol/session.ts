@@ -1,0 +1,286 @@
+import type { AuthenticatedUser, Authenticator } from '../auth/authenticator.js';
+import type { Broker } from '../broker/broker.js';
+import { Channel, type DeliverySink } from '../broker/channel.js';
+import type { Consumer } from '../broker/consumer.js';
+import { BrokerError, isBrokerError, type ErrorName } from '../broker/errors.js';
+import type { Message } from '../broker/message.js';
+import { serverName } from '../broker/names.js';
+import type { QueueEntry } from '../broker/queue.js';
+import type { VHost } from '../broker/vhost.js';
+import type { FrameParser } from './frame-parser.js';
+import type { ConnectFrame, FrameId } from './frames.js';
+import { dispatchTable, type Reply } from './handlers/index.js';
+import { messageContentJson } from './wire-message.js';
+
+/** What the session needs of the socket under it; the WebSocket route provides it. */
+export interface Transport {
+  send(text: string): void;
+  ping(): void;
+  /** Closes gracefully (WebSocket close handshake). */
+  close(code: number, reason: string): void;
+  /** Drops the connection at once: the peer is gone. */
+  terminate(): void;
+}
+
+export interface Logger {
+  info(obj: object, msg?: string): void;
+  warn(obj: object, msg?: string): void;
+  error(obj: object, msg?: string): void;
+  debug(obj: object, msg?: string): void;
+}
+
+export interface SessionContext {
+  readonly broker: Broker;
+  readonly authenticator: Authenticator;
+  readonly parser: FrameParser;
+  readonly version: string;
+  /** Seconds between heartbeats the server proposes; 0 = none. */
+  readonly heartbeat: number;
+  /** Milliseconds a new connection has to send `connect`. */
+  readonly handshakeTimeout: number;
+  readonly log: Logger;
+  onOpen?(session: Session): void;
+  onClose?(session: Session): void;
+}
+
+export interface Peer {
+  readonly address: string;
+  readonly port: number;
+}
+
+/** awaiting-connect → authenticating → open → closed; nothing goes back. */
+export type SessionState = 'awaiting-connect' | 'authenticating' | 'open' | 'closed';
+
+/**
+ * One WebSocket connection speaking the JSON protocol: parses and validates frames, runs them against
+ * the broker through the dispatch table, and turns the broker's deliveries into pushes.
+ */
+export class Session implements DeliverySink {
+  readonly id = serverName('conn-');
+  readonly connectedAt = Date.now();
+  state: SessionState = 'awaiting-connect';
+  user: AuthenticatedUser | undefined;
+  clientProperties: Record<string, unknown> = {};
+  heartbeat = 0;
+  private currentChannel: Channel | undefined;
+  /** Frames that arrived while `connect` was being authenticated, handled in order afterwards. */
+  private backlog: string[] = [];
+  private lastHeard = Date.now();
+  /** Work a handler asked to run once its reply is sent (a consumer starts delivering after consume-ok). */
+  private pendingAfterReply: (() => void) | undefined;
+  private timer: NodeJS.Timeout | undefined;
+
+  constructor(
+    private readonly context: SessionContext,
+    private readonly transport: Transport,
+    readonly peer: Peer,
+  ) {
+    this.timer = setTimeout(() => this.handshakeExpired(), context.handshakeTimeout);
+    this.timer.unref();
+  }
+
+  /** The broker-side channel; exists once the session is open. */
+  get channel(): Channel {
+    if (!this.currentChannel) throw new BrokerError('CHANNEL_ERROR', 'connection is not open');
+    return this.currentChannel;
+  }
+
+  get vhost(): VHost {
+    return this.channel.vhost;
+  }
+
+  /** Anything from the peer, a frame or a pong, proves it is alive. */
+  heard(): void {
+    this.lastHeard = Date.now();
+  }
+
+  handleText(text: string): void {
+    this.heard();
+    if (this.state === 'closed') return;
+    if (this.state === 'authenticating') {
+      this.backlog.push(text);
+      return;
+    }
+    const parsed = this.context.parser.parse(text);
+    if (!parsed.ok) {
+      this.sendError(parsed.error, parsed.id, parsed.op);
+      if (this.state === 'awaiting-connect') this.closeWith(parsed.error);
+      return;
+    }
+    const frame = parsed.frame;
+    if (this.state === 'awaiting-connect') {
+      if (frame.op === 'connect') void this.connect(frame);
+      else {
+        const error = new BrokerError('NOT_ALLOWED', `'${frame.op}' before 'connect': the first frame must be connect`);
+        this.sendError(error, frame.id, frame.op);
+        this.closeWith(error);
+      }
+      return;
+    }
+    if (frame.op === 'connect') {
+      this.sendError(new BrokerError('NOT_ALLOWED', 'already connected'), frame.id, frame.op);
+      return;
+    }
+    if (frame.op === 'close') {
+      if (frame.id !== undefined) this.transport.send(JSON.stringify({ op: 'ok', id: frame.id }));
+      this.shutdown();
+      this.transport.close(1000, 'closed by client');
+      return;
+    }
+    let reply: Reply | void;
+    try {
+      const handler = dispatchTable[frame.op] as (session: Session, f: typeof frame) => Reply | void;
+      reply = handler(this, frame);
+    } catch (error) {
+      this.pendingAfterReply = undefined;
+      this.sendError(this.asBrokerError(error, frame.op), frame.id, frame.op);
+      return;
+    }
+    if (frame.id !== undefined) this.sendOk(frame.id, reply);
+    const after = this.pendingAfterReply;
+    if (after) {
+      this.pendingAfterReply = undefined;
+      after();
+    }
+  }
+
+  afterReply(work: () => void): void {
+    this.pendingAfterReply = work;
+  }
+
+  handleBinary(): void {
+    this.heard();
+    this.sendError(new BrokerError('SYNTAX_ERROR', 'binary frames are not supported: send JSON text frames'));
+  }
+
+  /** The socket closed, for whatever reason: release everything the connection held. */
+  handleClosed(): void {
+    this.shutdown();
+  }
+
+  /** Tells the client why, then closes (shutdown, an operator's request, a protocol violation). */
+  close(reason: ErrorName, message: string): void {
+    this.closeWith(new BrokerError(reason, message));
+  }
+
+  // DeliverySink: pushes from the broker.
+
+  deliver(consumer: Consumer, deliveryTag: number, entry: QueueEntry): void {
+    this.transport.send(
+      `{"op":"deliver","consumerTag":${JSON.stringify(consumer.tag)},"deliveryTag":${deliveryTag},` +
+        `"redelivered":${entry.redelivered},${messageContentJson(entry.message)}}`,
+    );
+  }
+
+  consumerCancelled(consumerTag: string): void {
+    this.transport.send(JSON.stringify({ op: 'cancelled', consumerTag }));
+  }
+
+  /** A mandatory message that no queue took goes back to its publisher. */
+  sendReturn(message: Message): void {
+    this.transport.send(`{"op":"return","replyCode":312,"replyText":"NO_ROUTE",${messageContentJson(message)}}`);
+  }
+
+  sendOk(id: FrameId, reply: Reply | void): void {
+    this.transport.send(JSON.stringify(reply ? { op: 'ok', id, ...reply } : { op: 'ok', id }));
+  }
+
+  sendError(error: BrokerError, id?: FrameId, op?: string): void {
+    const frame: Record<string, unknown> = { op: 'error' };
+    if (id !== undefined) frame.id = id;
+    else if (op !== undefined) frame.ref = op;
+    frame.code = error.code;
+    frame.reason = error.reason;
+    frame.message = error.message;
+    this.transport.send(JSON.stringify(frame));
+  }
+
+  private async connect(frame: ConnectFrame): Promise<void> {
+    this.state = 'authenticating';
+    try {
+      const result = await this.context.authenticator.authenticate(frame.username, frame.password, this.peer.address);
+      if (this.state !== 'authenticating') return;
+      if (!result.ok) return this.refuse(result.error, frame.id);
+      const vhost = this.context.broker.vhosts.get(frame.vhost);
+      if (!vhost) return this.refuse(new BrokerError('NOT_ALLOWED', `vhost '${frame.vhost}' not found`), frame.id);
+      if (!this.context.authenticator.canAccessVhost(result.user, frame.vhost)) {
+        return this.refuse(new BrokerError('NOT_ALLOWED', `access to vhost '${frame.vhost}' refused for user '${result.user.name}'`), frame.id);
+      }
+      this.user = result.user;
+      this.clientProperties = frame.clientProperties;
+      this.heartbeat = negotiateHeartbeat(this.context.heartbeat, frame.heartbeat);
+      this.currentChannel = new Channel(this.id, vhost, this);
+      this.state = 'open';
+      this.startHeartbeat();
+      this.context.onOpen?.(this);
+      if (frame.id !== undefined) {
+        this.sendOk(frame.id, { server: 'warren', version: this.context.version, heartbeat: this.heartbeat });
+      }
+    } catch (error) {
+      return this.refuse(this.asBrokerError(error, 'connect'), frame.id);
+    }
+    const backlog = this.backlog;
+    this.backlog = [];
+    for (const text of backlog) this.handleText(text);
+  }
+
+  private refuse(error: BrokerError, id: FrameId | undefined): void {
+    this.state = 'awaiting-connect';
+    this.sendError(error, id, 'connect');
+    this.closeWith(error);
+  }
+
+  private closeWith(error: BrokerError): void {
+    if (this.state === 'closed') return;
+    this.transport.send(JSON.stringify({ op: 'close', code: error.code, reason: error.reason, message: error.message }));
+    this.shutdown();
+    this.transport.close(error.code === 320 ? 1001 : 1008, error.reason);
+  }
+
+  private shutdown(): void {
+    if (this.state === 'closed') return;
+    const wasOpen = this.state === 'open';
+    this.state = 'closed';
+    this.backlog = [];
+    if (this.timer) clearTimeout(this.timer);
+    this.timer = undefined;
+    this.currentChannel?.close();
+    if (wasOpen) this.context.onClose?.(this);
+  }
+
+  private handshakeExpired(): void {
+    if (this.state === 'awaiting-connect' || this.state === 'authenticating') {
+      this.close('NOT_ALLOWED', `no 'connect' within ${this.context.handshakeTimeout} ms`);
+    }
+  }
+
+  private startHeartbeat(): void {
+    if (this.timer) clearTimeout(this.timer);
+    this.timer = undefined;
+    if (this.heartbeat === 0) return;
+    const interval = this.heartbeat * 1000;
+    this.timer = setInterval(() => {
+      if (Date.now() - this.lastHeard > 2 * interval) {
+        this.context.log.info({ connection: this.id, peer: this.peer }, 'heartbeat timeout: closing connection');
+        this.shutdown();
+        this.transport.terminate();
+      } else {
+        this.transport.ping();
+      }
+    }, interval);
+    this.timer.unref();
+  }
+
+  private asBrokerError(error: unknown, op: string): BrokerError {
+    if (isBrokerError(error)) return error;
+    this.context.log.error({ err: error, op, connection: this.id }, 'internal error handling a frame');
+    return new BrokerError('INTERNAL_ERROR', `internal error handling '${op}'`);
+  }
+}
+
+/** AMQP's rule: the lower of two non-zero values; if either side says 0, the other one. */
+export function negotiateHeartbeat(server: number, client: number | undefined): number {
+  if (client === undefined) return server;
+  if (server === 0 || client === 0) return Math.max(server, client);
+  return Math.min(server, client);
+}

@@ -1,0 +1,57 @@
+import { BrokerError } from '../broker/errors.js';
+import type { Message, MessageProperties } from '../broker/message.js';
+import type { WireProperties } from './frames.js';
+
+export type BodyEncoding = 'utf8' | 'base64';
+
+const BASE64 = /^(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?$/;
+const strictUtf8 = new TextDecoder('utf-8', { fatal: true });
+
+export function decodeBody(body: string, encoding: BodyEncoding): Buffer {
+  if (encoding === 'utf8') return Buffer.from(body, 'utf8');
+  if (!BASE64.test(body)) throw new BrokerError('SYNTAX_ERROR', 'publish: /body is not valid base64');
+  return Buffer.from(body, 'base64');
+}
+
+/** Text goes out as text; bytes that are not valid UTF-8 go out as base64. */
+export function encodeBody(body: Uint8Array): { body: string; encoding: BodyEncoding } {
+  try {
+    return { body: strictUtf8.decode(body), encoding: 'utf8' };
+  } catch {
+    return { body: Buffer.from(body.buffer, body.byteOffset, body.byteLength).toString('base64'), encoding: 'base64' };
+  }
+}
+
+/** `persistent: true` is shorthand for AMQP's delivery mode 2; the broker keeps only `deliveryMode`. */
+export function fromWireProperties(wire: WireProperties): MessageProperties {
+  if (wire.persistent === undefined) return wire;
+  const { persistent, ...rest } = wire;
+  if (rest.deliveryMode !== undefined && rest.deliveryMode !== (persistent ? 2 : 1)) {
+    throw new BrokerError('SYNTAX_ERROR', 'publish: /properties/persistent contradicts /properties/deliveryMode');
+  }
+  return { ...rest, deliveryMode: persistent ? 2 : 1 };
+}
+
+export function toWireProperties(properties: MessageProperties): WireProperties {
+  if (properties.deliveryMode === undefined) return properties;
+  return { ...properties, persistent: properties.deliveryMode === 2 };
+}
+
+/**
+ * The wire form of a message's content: encoded once per message, however many consumers or queues
+ * receive it. Cached on a WeakMap so the broker's message type stays protocol-neutral.
+ */
+const wireContent = new WeakMap<Message, string>();
+
+/** `"exchange":…,"routingKey":…,"body":…,"encoding":…,"properties":{…}` without braces, ready to splice. */
+export function messageContentJson(message: Message): string {
+  let json = wireContent.get(message);
+  if (json === undefined) {
+    const { body, encoding } = encodeBody(message.body);
+    json =
+      `"exchange":${JSON.stringify(message.exchange)},"routingKey":${JSON.stringify(message.routingKey)},` +
+      `"body":${JSON.stringify(body)},"encoding":"${encoding}","properties":${JSON.stringify(toWireProperties(message.properties))}`;
+    wireContent.set(message, json);
+  }
+  return json;
+}
