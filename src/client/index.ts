@@ -1,0 +1,15 @@
+/**
+ * Warren's client, for Node (with the `ws` package) and browsers (native WebSocket), without a bundler.
+ *
+ *   const conn = await connect('ws://localhost:15672/ws', { username: 'guest', password: 'guest' });
+ */
+export { connect, WarrenConnection } from './connection.js';
+export type { ConnectionEvents } from './connection.js';
+export { Consumer } from './consumer.js';
+export { ReceivedMessage, ReturnedMessage, MessageContent } from './message.js';
+export { WarrenError, ConnectionClosedError } from './errors.js';
+export type { CloseInfo, Reason } from './errors.js';
+export { encodeBase64, decodeBase64, encodeUtf8, decodeUtf8 } from './codec.js';
+export type { WebSocketLike, WebSocketConstructor } from './socket.js';
+export type * from './options.js';
+export type * from './frames.js';

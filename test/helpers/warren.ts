@@ -1,0 +1,45 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { connect, type WarrenConnection } from '../../src/client/index.js';
+import type { ConnectOptions } from '../../src/client/options.js';
+import { defaultConfig, type WarrenConfig } from '../../src/config.js';
+import { createWarrenServer, type WarrenServer } from '../../src/http/server.js';
+
+export interface RunningWarren {
+  readonly server: WarrenServer;
+  /** `http://127.0.0.1:PORT` */
+  readonly url: string;
+  /** `ws://127.0.0.1:PORT/ws` */
+  readonly wsUrl: string;
+  readonly dataDir: string;
+  /** Opens a client connection as guest (or with the given options) and closes it with the server. */
+  connect(options?: Partial<ConnectOptions>): Promise<WarrenConnection>;
+  stop(): Promise<void>;
+}
+
+/** A real Warren on an ephemeral port with a fresh temp data dir. */
+export async function startWarren(overrides: Partial<WarrenConfig> = {}): Promise<RunningWarren> {
+  const dataDir = overrides.dataDir ?? mkdtempSync(join(tmpdir(), 'warren-test-'));
+  const server = await createWarrenServer({ ...defaultConfig, port: 0, logLevel: 'silent', ...overrides, dataDir });
+  const { port } = await server.listen();
+  const url = `http://127.0.0.1:${port}`;
+  const wsUrl = `ws://127.0.0.1:${port}/ws`;
+  const connections: WarrenConnection[] = [];
+  return {
+    server,
+    url,
+    wsUrl,
+    dataDir,
+    async connect(options = {}) {
+      const connection = await connect(wsUrl, { username: 'guest', password: 'guest', ...options });
+      connections.push(connection);
+      return connection;
+    },
+    async stop() {
+      await Promise.all(connections.map((c) => c.close().catch(() => undefined)));
+      await server.close();
+      if (overrides.dataDir === undefined) rmSync(dataDir, { recursive: true, force: true });
+    },
+  };
+}
