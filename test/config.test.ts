@@ -1,0 +1,61 @@
+import { readFileSync } from 'node:fs';
+import { describe, expect, it } from 'vitest';
+import { ConfigError, defaultConfig, loadConfig } from '../src/config.js';
+import { VERSION } from '../src/version.js';
+
+describe('loadConfig', () => {
+  it('uses the defaults with no flags or environment', () => {
+    expect(loadConfig([], {})).toEqual(defaultConfig);
+    expect(defaultConfig).toMatchObject({ host: '127.0.0.1', port: 15672, dataDir: './data', logLevel: 'info' });
+  });
+
+  it('reads WARREN_* environment variables', () => {
+    const config = loadConfig([], {
+      WARREN_HOST: '0.0.0.0',
+      WARREN_PORT: '0',
+      WARREN_DATA_DIR: '/tmp/w',
+      WARREN_LOG_LEVEL: 'debug',
+      WARREN_HEARTBEAT: '5',
+      WARREN_MAX_BODY_SIZE: '1024',
+      WARREN_DEFAULT_USER: 'admin',
+      WARREN_DEFAULT_PASS: 'secret',
+    });
+    expect(config).toMatchObject({
+      host: '0.0.0.0',
+      port: 0,
+      dataDir: '/tmp/w',
+      logLevel: 'debug',
+      heartbeat: 5,
+      maxBodySize: 1024,
+      defaultUser: 'admin',
+      defaultPass: 'secret',
+    });
+  });
+
+  it('lets flags win over the environment', () => {
+    const config = loadConfig(['--port', '1234', '--data-dir=/d'], { WARREN_PORT: '999', WARREN_DATA_DIR: '/e' });
+    expect(config.port).toBe(1234);
+    expect(config.dataDir).toBe('/d');
+  });
+
+  it.each([
+    [['--port', 'abc'], {}, /--port: expected an integer/],
+    [['--port', '70000'], {}, /--port/],
+    [[], { WARREN_PORT: '-1' }, /WARREN_PORT/],
+    [[], { WARREN_LOG_LEVEL: 'loud' }, /WARREN_LOG_LEVEL: expected one of/],
+  ] as const)('refuses bad values: %j %j', (argv, env, message) => {
+    expect(() => loadConfig(argv, env)).toThrow(ConfigError);
+    expect(() => loadConfig(argv, env)).toThrow(message);
+  });
+
+  it('refuses unknown flags', () => {
+    expect(() => loadConfig(['--prot', '1'], {})).toThrow(/Unknown option/);
+  });
+});
+
+describe('VERSION', () => {
+  it('matches package.json', () => {
+    const pkg = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string };
+    expect(VERSION).toBe(pkg.version);
+  });
+});
