@@ -1,32 +1,58 @@
 import { notFound } from './errors.js';
-import type { QueueObserver } from './queue.js';
+import { MessageStats } from './message-stats.js';
+import type { DefinitionsObserver, MessageStore } from './persistence.js';
+import type { Queue, QueueEntry, QueueObserver } from './queue.js';
 import { VHost } from './vhost.js';
 
 export interface BrokerOptions {
   /** Largest message body accepted, in bytes (default 16 MiB). */
   readonly maxBodySize?: number;
-  readonly queueObserver?: QueueObserver;
 }
 
 export const DEFAULT_MAX_BODY_SIZE = 16 * 1024 * 1024;
 
-const noObserver: QueueObserver = { settled: () => undefined };
-
-/** The whole broker state: its vhosts. Owns what is broker-wide, such as message ids and limits. */
-export class Broker {
+/**
+ * The whole broker state: its vhosts. Owns what is broker-wide: message ids, limits, and the hand-off
+ * of persistent messages and durable definitions to the stores (attached after construction, so
+ * recovery can replay definitions through the same vhost methods before anything is written).
+ */
+export class Broker implements QueueObserver {
   readonly vhosts = new Map<string, VHost>();
   readonly maxBodySize: number;
-  readonly queueObserver: QueueObserver;
+  /** Broker-wide counters; they outlive the queues, exchanges and connections that feed them. */
+  readonly stats = new MessageStats();
+  messageStore: MessageStore | undefined;
+  definitionsObserver: DefinitionsObserver | undefined;
   private lastMessageId = 0;
 
   constructor(options: BrokerOptions = {}) {
     this.maxBodySize = options.maxBodySize ?? DEFAULT_MAX_BODY_SIZE;
-    this.queueObserver = options.queueObserver ?? noObserver;
     this.addVhost('/');
+  }
+
+  get queueObserver(): QueueObserver {
+    return this;
   }
 
   nextMessageId(): number {
     return ++this.lastMessageId;
+  }
+
+  /** After recovery: new ids continue above every recovered one. */
+  advanceMessageIds(past: number): void {
+    if (past > this.lastMessageId) this.lastMessageId = past;
+  }
+
+  definitionsChanged(): void {
+    this.definitionsObserver?.definitionsChanged();
+  }
+
+  settled(queue: Queue, entry: QueueEntry): void {
+    if (this.messageStore && queue.durable && entry.message.persistent) this.messageStore.remove(entry.message, queue);
+  }
+
+  delivered(queue: Queue, entry: QueueEntry): void {
+    if (this.messageStore && queue.durable && entry.message.persistent) this.messageStore.delivered(entry.message, queue);
   }
 
   addVhost(name: string): VHost {
@@ -34,6 +60,7 @@ export class Broker {
     if (existing) return existing;
     const vhost = new VHost(name, this);
     this.vhosts.set(name, vhost);
+    this.definitionsChanged();
     return vhost;
   }
 
@@ -47,5 +74,6 @@ export class Broker {
     const vhost = this.vhost(name);
     for (const queue of [...vhost.queues.keys()]) vhost.deleteQueue(queue);
     this.vhosts.delete(name);
+    this.definitionsChanged();
   }
 }

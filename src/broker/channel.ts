@@ -1,5 +1,6 @@
 import { Consumer, type ConsumerOptions } from './consumer.js';
 import { BrokerError, preconditionFailed } from './errors.js';
+import { MessageStats } from './message-stats.js';
 import type { Queue, QueueEntry } from './queue.js';
 import type { VHost } from './vhost.js';
 
@@ -26,6 +27,7 @@ export type ChannelState = 'open' | 'closed';
  */
 export class Channel {
   state: ChannelState = 'open';
+  readonly stats = new MessageStats();
   /** Default prefetch for consumers started after a `qos`. */
   prefetch = 0;
   /** Cleared by the transport while its outgoing buffer is full; deliveries pause until it is set again. */
@@ -99,10 +101,13 @@ export class Channel {
   /** Called by a queue handing `entry` to `consumer`. */
   deliver(consumer: Consumer, entry: QueueEntry): void {
     const tag = this.nextTag++;
-    if (!consumer.noAck) {
+    if (consumer.noAck) this.stats.deliverNoAck++;
+    else {
+      this.stats.deliver++;
       consumer.unacked++;
       this.unacked.set(tag, { tag, queue: consumer.queue, entry, consumer });
     }
+    if (entry.redelivered) this.stats.redeliver++;
     this.sink.deliver(consumer, tag, entry);
   }
 
@@ -112,7 +117,12 @@ export class Channel {
     const entry = queue.take(noAck);
     if (!entry) return undefined;
     const tag = this.nextTag++;
-    if (!noAck) this.unacked.set(tag, { tag, queue, entry, consumer: null });
+    if (noAck) this.stats.getNoAck++;
+    else {
+      this.stats.get++;
+      this.unacked.set(tag, { tag, queue, entry, consumer: null });
+    }
+    if (entry.redelivered) this.stats.redeliver++;
     return { deliveryTag: tag, entry };
   }
 
@@ -172,7 +182,11 @@ export class Channel {
     for (const { queue, entry, consumer } of deliveries) {
       if (consumer) consumer.unacked--;
       if (how === 'requeue') queue.requeue(entry);
-      else queue.settle(entry);
+      else {
+        const outcome = how === 'ack' ? 'ack' : 'reject';
+        queue.settle(entry, outcome);
+        this.stats[outcome]++;
+      }
       touched.add(queue);
     }
     for (const queue of touched) queue.dispatch();

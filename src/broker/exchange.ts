@@ -1,5 +1,6 @@
 import type { Binding, BindingArguments, RoutingInput } from './binding.js';
 import type { BindingIndex, ExchangeType } from './exchange-types/exchange-type.js';
+import { MessageStats } from './message-stats.js';
 
 export interface ExchangeProperties {
   readonly type: string;
@@ -19,6 +20,8 @@ export class Exchange implements ExchangeProperties {
   readonly outbound = new Map<string, Binding>();
   /** Bindings this exchange is the destination of (exchange-to-exchange), for clean-up on delete. */
   readonly inbound = new Set<Binding>();
+  /** `publish` = messages published to it (publish_in); `publishOut` = those it routed somewhere. */
+  readonly stats = new MessageStats();
   private readonly index: BindingIndex;
   private hadBinding = false;
 

@@ -30,16 +30,82 @@ export interface MessageProperties {
   appId?: string;
 }
 
-export interface Message {
-  /** Broker-wide unique, increasing; the store keys records by it. */
-  readonly id: number;
+/** What a publisher sent: everything a consumer receives besides the delivery's own fields. */
+export interface MessageContent {
   readonly exchange: string;
   readonly routingKey: string;
   readonly properties: MessageProperties;
   readonly body: Uint8Array;
-  readonly persistent: boolean;
-  /** Milliseconds since the epoch when the broker accepted it. */
-  readonly publishedAt: number;
+}
+
+/** Reads back the content of a message whose content was released from memory (the message store). */
+export interface ContentLoader {
+  load(message: Message): MessageContent;
+}
+
+/**
+ * A message inside the broker. Its content may be released from memory once the store holds it, so a
+ * long backlog costs a few dozen bytes a message; `content` reads it back when a consumer needs it.
+ */
+export class Message {
+  /** Where the store keeps it; opaque to the broker. */
+  storeRef: unknown = undefined;
+  /** Set by a queue that is long enough that this message should not keep its content in memory. */
+  evictable = false;
+  private held: MessageContent | undefined;
+  private loader: ContentLoader | undefined;
+
+  constructor(
+    /** Broker-wide unique and increasing; the store keys records by it. */
+    readonly id: number,
+    readonly persistent: boolean,
+    /** Body length in bytes, known even when the body is not in memory. */
+    readonly size: number,
+    /** Milliseconds since the epoch when the broker accepted it. */
+    readonly publishedAt: number,
+    content: MessageContent | undefined,
+    loader?: ContentLoader,
+  ) {
+    this.held = content;
+    this.loader = loader;
+  }
+
+  static create(id: number, content: MessageContent, publishedAt = Date.now()): Message {
+    return new Message(id, isPersistent(content.properties), content.body.length, publishedAt, content);
+  }
+
+  get inMemory(): boolean {
+    return this.held !== undefined;
+  }
+
+  /** The content, read back from the store if it was released (not cached again, to keep memory bounded). */
+  get content(): MessageContent {
+    if (this.held) return this.held;
+    if (!this.loader) throw new Error(`message ${this.id} has no content and no loader`);
+    return this.loader.load(this);
+  }
+
+  /** Lets the content go from memory; `loader` can read it back. */
+  release(loader: ContentLoader): void {
+    this.loader = loader;
+    this.held = undefined;
+  }
+
+  get exchange(): string {
+    return this.content.exchange;
+  }
+
+  get routingKey(): string {
+    return this.content.routingKey;
+  }
+
+  get properties(): MessageProperties {
+    return this.content.properties;
+  }
+
+  get body(): Uint8Array {
+    return this.content.body;
+  }
 }
 
 export function isPersistent(properties: MessageProperties): boolean {

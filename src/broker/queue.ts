@@ -3,7 +3,9 @@ import type { Channel } from './channel.js';
 import type { Consumer } from './consumer.js';
 import { accessRefused } from './errors.js';
 import type { Message } from './message.js';
+import { MessageStats, type HandOut } from './message-stats.js';
 import type { QueueLimits } from './queue-arguments.js';
+import { IN_MEMORY_WINDOW } from './persistence.js';
 import { ReadyList } from './ready-list.js';
 
 /** One message's place in one queue. A message routed to several queues has one entry in each. */
@@ -30,6 +32,10 @@ export type EnqueueOutcome = 'queued' | 'rejected';
 export interface QueueObserver {
   /** The entry left the queue for good: acked, delivered with noAck, purged, dropped or rejected. */
   settled(queue: Queue, entry: QueueEntry): void;
+  /** The entry was handed out for the first time and must now be acked. */
+  delivered(queue: Queue, entry: QueueEntry): void;
+  /** Broker-wide counters, which outlive any one queue. */
+  readonly stats: MessageStats;
 }
 
 export class Queue implements QueueProperties {
@@ -40,6 +46,7 @@ export class Queue implements QueueProperties {
   /** Bindings with this queue as destination, for clean-up on delete. */
   readonly inbound = new Set<Binding>();
   state: QueueState = 'live';
+  readonly stats = new MessageStats();
   unackedCount = 0;
   readyBytes = 0;
   private readonly ready = new ReadyList<QueueEntry>();
@@ -84,7 +91,7 @@ export class Queue implements QueueProperties {
 
   enqueue(message: Message): EnqueueOutcome {
     const { maxLength, maxLengthBytes, overflow } = this.limits;
-    const size = message.body.length;
+    const size = message.size;
     const overLength = (extra: number, extraBytes: number): boolean =>
       (maxLength !== undefined && this.ready.length + extra > maxLength) ||
       (maxLengthBytes !== undefined && this.readyBytes + extraBytes > maxLengthBytes);
@@ -93,24 +100,34 @@ export class Queue implements QueueProperties {
       while (this.ready.length > 0 && overLength(1, size)) this.discard(this.takeReady() as QueueEntry);
       if (overLength(1, size)) return 'rejected';
     }
+    // Deep in a durable queue, a persistent message need not keep its content in memory once stored.
+    if (this.durable && message.persistent && this.ready.length >= IN_MEMORY_WINDOW) message.evictable = true;
     this.ready.push({ message, seq: this.nextSeq++, redelivered: false });
     this.readyBytes += size;
+    this.stats.publish++;
     if (this.consumers.length > 0) this.dispatch();
     return 'queued';
+  }
+
+  /** Puts back a message recovered from the store, in order, without dispatching. */
+  restore(message: Message, redelivered: boolean): void {
+    this.ready.push({ message, seq: this.nextSeq++, redelivered });
+    this.readyBytes += message.size;
   }
 
   /** basic.get: takes the head message, tracked as unacked unless `noAck`. */
   take(noAck: boolean): QueueEntry | undefined {
     const entry = this.takeReady();
     if (!entry) return undefined;
-    if (noAck) this.observer.settled(this, entry);
-    else this.unackedCount++;
+    this.handOut(entry, noAck ? 'getNoAck' : 'get');
     return entry;
   }
 
   /** An unacked entry was acked, or rejected without requeue. */
-  settle(entry: QueueEntry): void {
+  settle(entry: QueueEntry, how: 'ack' | 'reject'): void {
     this.unackedCount--;
+    this.stats[how]++;
+    this.observer.stats[how]++;
     this.observer.settled(this, entry);
   }
 
@@ -123,7 +140,7 @@ export class Queue implements QueueProperties {
     }
     entry.redelivered = true;
     this.ready.requeue(entry);
-    this.readyBytes += entry.message.body.length;
+    this.readyBytes += entry.message.size;
   }
 
   purge(): number {
@@ -183,8 +200,7 @@ export class Queue implements QueueProperties {
         const consumer = this.nextConsumer();
         if (!consumer) break;
         const entry = this.takeReady() as QueueEntry;
-        if (consumer.noAck) this.observer.settled(this, entry);
-        else this.unackedCount++;
+        this.handOut(entry, consumer.noAck ? 'deliverNoAck' : 'deliver');
         consumer.channel.deliver(consumer, entry);
       }
     } finally {
@@ -192,9 +208,24 @@ export class Queue implements QueueProperties {
     }
   }
 
+  private handOut(entry: QueueEntry, kind: HandOut): void {
+    const global = this.observer.stats;
+    this.stats[kind]++;
+    global[kind]++;
+    if (entry.redelivered) {
+      this.stats.redeliver++;
+      global.redeliver++;
+    }
+    if (kind === 'deliverNoAck' || kind === 'getNoAck') this.observer.settled(this, entry);
+    else {
+      this.unackedCount++;
+      if (!entry.redelivered) this.observer.delivered(this, entry);
+    }
+  }
+
   private takeReady(): QueueEntry | undefined {
     const entry = this.ready.shift();
-    if (entry) this.readyBytes -= entry.message.body.length;
+    if (entry) this.readyBytes -= entry.message.size;
     return entry;
   }
 

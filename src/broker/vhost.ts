@@ -3,11 +3,13 @@ import type { Channel } from './channel.js';
 import { accessRefused, BrokerError, notFound, preconditionFailed, resourceLocked } from './errors.js';
 import { Exchange } from './exchange.js';
 import { findExchangeType } from './exchange-types/registry.js';
-import { isPersistent, type Message, type MessageProperties } from './message.js';
+import { Message, type MessageProperties } from './message.js';
 import { serverName } from './names.js';
 import { parseQueueLimits, validateQueueArguments } from './queue-arguments.js';
 import { Queue, type QueueObserver } from './queue.js';
 import { routeMessage } from './router.js';
+import type { MessageStore } from './persistence.js';
+import type { MessageStats } from './message-stats.js';
 
 export interface ExchangeDeclaration {
   readonly exchange: string;
@@ -62,6 +64,9 @@ export interface VHostContext {
   nextMessageId(): number;
   readonly maxBodySize: number;
   readonly queueObserver: QueueObserver;
+  readonly messageStore: MessageStore | undefined;
+  readonly stats: MessageStats;
+  definitionsChanged(): void;
 }
 
 const PREDECLARED: ReadonlyArray<readonly [string, string, boolean]> = [
@@ -127,7 +132,9 @@ export class VHost {
     if (ae !== undefined && typeof ae !== 'string') {
       throw preconditionFailed(`invalid arg 'alternate-exchange' for exchange '${name}': expected a string`);
     }
-    return this.createExchange({ exchange: name, ...wanted });
+    const exchange = this.createExchange({ exchange: name, ...wanted });
+    if (exchange.durable) this.context.definitionsChanged();
+    return exchange;
   }
 
   deleteExchange(name: string, ifUnused = false): void {
@@ -146,7 +153,9 @@ export class VHost {
     if (invalid) throw invalid;
     const routingKey = request.routingKey ?? '';
     const binding: Binding = { source, destination, routingKey, arguments: args, id: bindingId(destination, routingKey, args) };
-    if (source.addBinding(binding)) inboundOf(destination).add(binding);
+    if (!source.addBinding(binding)) return;
+    inboundOf(destination).add(binding);
+    if (isDurableBinding(binding)) this.context.definitionsChanged();
   }
 
   /** Removing a binding that does not exist succeeds, as in RabbitMQ; missing ends are still 404. */
@@ -190,6 +199,7 @@ export class VHost {
     const owner = wanted.exclusive ? channel : null;
     const queue = new Queue(this.name, name, wanted, parseQueueLimits(wanted.arguments), owner, this.context.queueObserver);
     this.queues.set(name, queue);
+    if (isDurableQueue(queue)) this.context.definitionsChanged();
     if (owner) {
       const owned = this.exclusiveQueues.get(owner) ?? new Set<Queue>();
       owned.add(queue);
@@ -210,6 +220,8 @@ export class VHost {
     for (const binding of [...queue.inbound]) this.removeBinding(binding);
     const { consumers, messageCount } = queue.markDeleted();
     for (const consumer of consumers) consumer.channel.consumerCancelledByBroker(consumer);
+    if (queue.durable) this.context.messageStore?.queueDeleted(queue);
+    if (isDurableQueue(queue)) this.context.definitionsChanged();
     return messageCount;
   }
 
@@ -243,19 +255,26 @@ export class VHost {
         `message body of ${request.body.length} bytes exceeds the maximum of ${this.context.maxBodySize}`,
       );
     }
-    const message: Message = {
-      id: this.context.nextMessageId(),
-      exchange: request.exchange,
-      routingKey: request.routingKey,
-      properties: request.properties,
-      body: request.body,
-      persistent: isPersistent(request.properties),
-      publishedAt: Date.now(),
-    };
+    const message = Message.create(this.context.nextMessageId(), request);
     const routed = routeMessage(this, exchange, { routingKey: request.routingKey, headers: request.properties.headers });
+    exchange.stats.publish++;
+    this.context.stats.publish++;
+    if (routed.length > 0) exchange.stats.publishOut++;
+    const store = this.context.messageStore;
+    // Written once for all its durable queues, before any of them can hand it out and settle it.
+    if (store && message.persistent) {
+      const durable = routed.filter((queue) => queue.durable);
+      if (durable.length > 0) store.add(message, durable);
+    }
     const queues: Queue[] = [];
     const rejectedBy: Queue[] = [];
-    for (const queue of routed) (queue.enqueue(message) === 'queued' ? queues : rejectedBy).push(queue);
+    for (const queue of routed) {
+      if (queue.enqueue(message) === 'queued') queues.push(queue);
+      else {
+        rejectedBy.push(queue);
+        if (store && message.persistent && queue.durable) store.remove(message, queue);
+      }
+    }
     return { message, queues, rejectedBy };
   }
 
@@ -276,6 +295,7 @@ export class VHost {
 
   private removeExchange(exchange: Exchange): void {
     this.exchanges.delete(exchange.name);
+    if (exchange.durable) this.context.definitionsChanged();
     for (const binding of [...exchange.outbound.values()]) this.removeBinding(binding, false);
     for (const binding of [...exchange.inbound]) this.removeBinding(binding);
   }
@@ -283,6 +303,7 @@ export class VHost {
   private removeBinding(binding: Binding, autoDeleteSource = true): void {
     binding.source.removeBinding(binding);
     inboundOf(binding.destination).delete(binding);
+    if (isDurableBinding(binding)) this.context.definitionsChanged();
     if (autoDeleteSource && binding.source.shouldAutoDelete && this.exchanges.get(binding.source.name) === binding.source) {
       this.removeExchange(binding.source);
     }
@@ -330,6 +351,20 @@ export class VHost {
         `received ${JSON.stringify(received) ?? 'none'} but current is ${JSON.stringify(current) ?? 'none'}`,
     );
   }
+}
+
+/** Exclusive queues die with their connection, so they are never written out, whatever `durable` says. */
+export function isDurableQueue(queue: Queue): boolean {
+  return queue.durable && !queue.exclusive;
+}
+
+/** As in RabbitMQ, a binding is durable when both its ends are. */
+export function isDurableBinding(binding: Binding): boolean {
+  const destination = binding.destination;
+  return (
+    binding.source.durable &&
+    (destination.kind === 'queue' ? isDurableQueue(destination.queue) : destination.exchange.durable)
+  );
 }
 
 function inboundOf(destination: BindingDestination): Set<Binding> {

@@ -7,6 +7,7 @@ import type { Message } from '../broker/message.js';
 import { serverName } from '../broker/names.js';
 import type { QueueEntry } from '../broker/queue.js';
 import type { VHost } from '../broker/vhost.js';
+import type { DurabilityBarrier } from '../broker/persistence.js';
 import type { FrameParser } from './frame-parser.js';
 import type { ConnectFrame, FrameId } from './frames.js';
 import { dispatchTable, type Reply } from './handlers/index.js';
@@ -31,6 +32,8 @@ export interface Logger {
 
 export interface SessionContext {
   readonly broker: Broker;
+  /** When present, replies to requests that wrote durable state wait until it is on disk. */
+  readonly durability?: DurabilityBarrier | undefined;
   readonly authenticator: Authenticator;
   readonly parser: FrameParser;
   readonly version: string;
@@ -68,6 +71,11 @@ export class Session implements DeliverySink {
   private lastHeard = Date.now();
   /** Work a handler asked to run once its reply is sent (a consumer starts delivering after consume-ok). */
   private pendingAfterReply: (() => void) | undefined;
+  /**
+   * Replies held back behind one that waits for an fsync, so replies keep the order of their requests.
+   * Empty in the common case, when every reply goes straight out.
+   */
+  private readonly heldReplies: HeldReply[] = [];
   private timer: NodeJS.Timeout | undefined;
 
   constructor(
@@ -87,6 +95,10 @@ export class Session implements DeliverySink {
 
   get vhost(): VHost {
     return this.channel.vhost;
+  }
+
+  get broker(): Broker {
+    return this.context.broker;
   }
 
   /** Anything from the peer, a frame or a pong, proves it is alive. */
@@ -127,20 +139,50 @@ export class Session implements DeliverySink {
       this.transport.close(1000, 'closed by client');
       return;
     }
-    let reply: Reply | void;
+    const durability = this.context.durability;
+    const writesBefore = durability?.writes ?? 0;
+    let replyText: string | undefined;
     try {
       const handler = dispatchTable[frame.op] as (session: Session, f: typeof frame) => Reply | void;
-      reply = handler(this, frame);
+      const reply = handler(this, frame);
+      if (frame.id !== undefined) replyText = okText(frame.id, reply);
     } catch (error) {
       this.pendingAfterReply = undefined;
-      this.sendError(this.asBrokerError(error, frame.op), frame.id, frame.op);
+      replyText = errorText(this.asBrokerError(error, frame.op), frame.id, frame.op);
+    }
+    const after = this.pendingAfterReply;
+    this.pendingAfterReply = undefined;
+    const wrote = durability !== undefined && durability.writes !== writesBefore;
+    if (!wrote && this.heldReplies.length === 0) {
+      if (replyText !== undefined) this.transport.send(replyText);
+      after?.();
       return;
     }
-    if (frame.id !== undefined) this.sendOk(frame.id, reply);
-    const after = this.pendingAfterReply;
-    if (after) {
-      this.pendingAfterReply = undefined;
-      after();
+    const held: HeldReply = { text: replyText, after, ready: !wrote };
+    this.heldReplies.push(held);
+    if (wrote) {
+      durability.synced().then(
+        () => this.release(held),
+        (error: unknown) => {
+          this.context.log.error({ err: error, connection: this.id }, 'write to disk failed');
+          if (frame.id !== undefined) {
+            held.text = errorText(new BrokerError('INTERNAL_ERROR', 'could not write to disk'), frame.id, frame.op);
+          }
+          this.release(held);
+        },
+      );
+    }
+  }
+
+  /** Sends every held reply that is ready, in order, stopping at the first still waiting for disk. */
+  private release(held: HeldReply): void {
+    held.ready = true;
+    const queue = this.heldReplies;
+    while (queue.length > 0 && (queue[0] as HeldReply).ready) {
+      const next = queue.shift() as HeldReply;
+      if (this.state === 'closed') continue;
+      if (next.text !== undefined) this.transport.send(next.text);
+      next.after?.();
     }
   }
 
@@ -182,17 +224,11 @@ export class Session implements DeliverySink {
   }
 
   sendOk(id: FrameId, reply: Reply | void): void {
-    this.transport.send(JSON.stringify(reply ? { op: 'ok', id, ...reply } : { op: 'ok', id }));
+    this.transport.send(okText(id, reply));
   }
 
   sendError(error: BrokerError, id?: FrameId, op?: string): void {
-    const frame: Record<string, unknown> = { op: 'error' };
-    if (id !== undefined) frame.id = id;
-    else if (op !== undefined) frame.ref = op;
-    frame.code = error.code;
-    frame.reason = error.reason;
-    frame.message = error.message;
-    this.transport.send(JSON.stringify(frame));
+    this.transport.send(errorText(error, id, op));
   }
 
   private async connect(frame: ConnectFrame): Promise<void> {
@@ -276,6 +312,26 @@ export class Session implements DeliverySink {
     this.context.log.error({ err: error, op, connection: this.id }, 'internal error handling a frame');
     return new BrokerError('INTERNAL_ERROR', `internal error handling '${op}'`);
   }
+}
+
+interface HeldReply {
+  text: string | undefined;
+  readonly after: (() => void) | undefined;
+  ready: boolean;
+}
+
+function okText(id: FrameId, reply: Reply | void): string {
+  return JSON.stringify(reply ? { op: 'ok', id, ...reply } : { op: 'ok', id });
+}
+
+function errorText(error: BrokerError, id?: FrameId, op?: string): string {
+  const frame: Record<string, unknown> = { op: 'error' };
+  if (id !== undefined) frame.id = id;
+  else if (op !== undefined) frame.ref = op;
+  frame.code = error.code;
+  frame.reason = error.reason;
+  frame.message = error.message;
+  return JSON.stringify(frame);
 }
 
 /** AMQP's rule: the lower of two non-zero values; if either side says 0, the other one. */

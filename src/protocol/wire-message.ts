@@ -47,10 +47,11 @@ const wireContent = new WeakMap<Message, string>();
 export function messageContentJson(message: Message): string {
   let json = wireContent.get(message);
   if (json === undefined) {
-    const { body, encoding } = encodeBody(message.body);
+    const content = message.content;
+    const { body, encoding } = encodeBody(content.body);
     json =
-      `"exchange":${JSON.stringify(message.exchange)},"routingKey":${JSON.stringify(message.routingKey)},` +
-      `"body":${JSON.stringify(body)},"encoding":"${encoding}","properties":${JSON.stringify(toWireProperties(message.properties))}`;
+      `"exchange":${JSON.stringify(content.exchange)},"routingKey":${JSON.stringify(content.routingKey)},` +
+      `"body":${JSON.stringify(body)},"encoding":"${encoding}","properties":${JSON.stringify(toWireProperties(content.properties))}`;
     wireContent.set(message, json);
   }
   return json;

@@ -30,7 +30,7 @@ export function get(session: Session, frame: GetFrame): Reply {
   const got = session.channel.get(queue, frame.noAck);
   if (!got) return { message: null };
   const { deliveryTag, entry } = got;
-  const { message } = entry;
+  const message = entry.message.content;
   return {
     message: {
       deliveryTag,

@@ -17,8 +17,22 @@ export function publish(session: Session, frame: PublishFrame): Reply | void {
     body,
   });
   const routed = result.queues.length > 0;
-  if (!routed && result.rejectedBy.length === 0 && frame.mandatory) session.sendReturn(result.message);
+  const stats = session.channel.stats;
+  stats.publish++;
+  if (!routed && result.rejectedBy.length === 0) {
+    const global = session.broker.stats;
+    if (frame.mandatory) {
+      global.returnUnroutable++;
+      stats.returnUnroutable++;
+      session.sendReturn(result.message);
+    } else {
+      global.dropUnroutable++;
+      stats.dropUnroutable++;
+    }
+  }
   if (frame.id === undefined) return;
+  stats.confirm++;
+  session.broker.stats.confirm++;
   const [full] = result.rejectedBy;
   if (full) {
     throw new BrokerError(

@@ -1,0 +1,34 @@
+import type { ContentLoader, Message } from './message.js';
+import type { Queue } from './queue.js';
+
+/**
+ * Durable message storage as the broker sees it; `src/store` implements it. Only persistent messages
+ * in durable queues are handed to it. Every call is synchronous and only buffers: the store writes and
+ * fsyncs in groups, and `DurabilityBarrier` tells when a write is on disk.
+ */
+export interface MessageStore extends ContentLoader {
+  /** A persistent message was routed to these durable queues: record it once, referenced by each. */
+  add(message: Message, queues: readonly Queue[]): void;
+  /** The message left `queue` for good: acked, rejected, purged, dropped or expired. */
+  remove(message: Message, queue: Queue): void;
+  /** First hand-out from `queue`: after a crash the message comes back flagged redelivered. */
+  delivered(message: Message, queue: Queue): void;
+  /** The durable queue was deleted: whatever it still referenced is gone. */
+  queueDeleted(queue: Queue): void;
+}
+
+/** Lets replies wait until what their request wrote is on disk (publisher confirms, durable declares). */
+export interface DurabilityBarrier {
+  /** Increases with every write buffered by any store. */
+  readonly writes: number;
+  /** Resolves once every write buffered so far is on disk. */
+  synced(): Promise<void>;
+}
+
+/** Told whenever a durable definition changes, so it can be written out (coalesced, atomically). */
+export interface DefinitionsObserver {
+  definitionsChanged(): void;
+}
+
+/** How deep in a durable queue a persistent message must sit before its content may leave memory. */
+export const IN_MEMORY_WINDOW = 2048;
