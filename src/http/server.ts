@@ -2,7 +2,7 @@ import fastifyStatic from '@fastify/static';
 import fastifyWebsocket from '@fastify/websocket';
 import Fastify, { LogController, type FastifyInstance } from 'fastify';
 import { fileURLToPath } from 'node:url';
-import { DefaultUserAuthenticator, type Authenticator } from '../auth/authenticator.js';
+import { UserStore } from '../auth/user-store.js';
 import { Broker } from '../broker/broker.js';
 import type { WarrenConfig } from '../config.js';
 import { FrameParser } from '../protocol/frame-parser.js';
@@ -14,6 +14,7 @@ import { registerWebSocketRoute } from './ws-route.js';
 export interface WarrenServer {
   readonly app: FastifyInstance;
   readonly broker: Broker;
+  readonly users: UserStore;
   readonly sessions: SessionRegistry;
   /** Starts listening; resolves with the address actually bound (port 0 picks a free one). */
   listen(): Promise<{ host: string; port: number; url: string }>;
@@ -30,7 +31,8 @@ export async function createWarrenServer(config: WarrenConfig): Promise<WarrenSe
     logController: new LogController({ disableRequestLogging: config.logLevel !== 'debug' && config.logLevel !== 'trace' }),
   });
   const broker = new Broker({ maxBodySize: config.maxBodySize });
-  const authenticator: Authenticator = new DefaultUserAuthenticator({ username: config.defaultUser, password: config.defaultPass });
+  const users = new UserStore();
+  if (users.size === 0) await createDefaultUser(users, config);
   const sessions = new SessionRegistry();
 
   await app.register(fastifyWebsocket, {
@@ -41,7 +43,7 @@ export async function createWarrenServer(config: WarrenConfig): Promise<WarrenSe
     app,
     {
       broker,
-      authenticator,
+      authenticator: users,
       parser: new FrameParser(),
       version: VERSION,
       heartbeat: config.heartbeat,
@@ -57,6 +59,7 @@ export async function createWarrenServer(config: WarrenConfig): Promise<WarrenSe
   return {
     app,
     broker,
+    users,
     sessions,
     async listen() {
       // The start-up line tools and people wait for: `listening on http://HOST:PORT`.
@@ -73,4 +76,10 @@ export async function createWarrenServer(config: WarrenConfig): Promise<WarrenSe
       return closing;
     },
   };
+}
+
+/** First start: the configured default user, administrator with full permissions on `/`, as RabbitMQ. */
+async function createDefaultUser(users: UserStore, config: WarrenConfig): Promise<void> {
+  await users.putUser(config.defaultUser, { password: config.defaultPass, tags: ['administrator'] });
+  users.setPermission({ user: config.defaultUser, vhost: '/', configure: '.*', write: '.*', read: '.*' });
 }

@@ -1,4 +1,4 @@
-import type { AuthenticatedUser, Authenticator } from '../auth/authenticator.js';
+import type { Access, AuthenticatedUser, Authenticator } from '../auth/authenticator.js';
 import type { Broker } from '../broker/broker.js';
 import { Channel, type DeliverySink } from '../broker/channel.js';
 import type { Consumer } from '../broker/consumer.js';
@@ -99,6 +99,18 @@ export class Session implements DeliverySink {
 
   get broker(): Broker {
     return this.context.broker;
+  }
+
+  /** Refuses (403) unless the user's permission regexes in this vhost allow `access` on the resource. */
+  authorize(access: Access, kind: 'exchange' | 'queue', name: string): void {
+    const user = this.user?.name ?? '';
+    const vhost = this.vhost.name;
+    if (!this.context.authenticator.isAllowed(user, vhost, access, name)) {
+      throw new BrokerError(
+        'ACCESS_REFUSED',
+        `access to ${kind} '${name === '' ? 'amq.default' : name}' in vhost '${vhost}' refused for user '${user}'`,
+      );
+    }
   }
 
   /** Anything from the peer, a frame or a pong, proves it is alive. */

@@ -9,6 +9,7 @@ export function qos(session: Session, frame: QosFrame): void {
 }
 
 export function consume(session: Session, frame: ConsumeFrame): Reply {
+  session.authorize('read', 'queue', frame.queue);
   const queue = session.vhost.useQueue(frame.queue, session.channel);
   const tag = frame.consumerTag === '' ? serverName('amq.ctag-') : frame.consumerTag;
   const consumer = session.channel.consume(
@@ -26,6 +27,7 @@ export function cancel(session: Session, frame: CancelFrame): void {
 }
 
 export function get(session: Session, frame: GetFrame): Reply {
+  session.authorize('read', 'queue', frame.queue);
   const queue = session.vhost.useQueue(frame.queue, session.channel);
   const got = session.channel.get(queue, frame.noAck);
   if (!got) return { message: null };

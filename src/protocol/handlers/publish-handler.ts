@@ -9,6 +9,7 @@ import type { Reply } from './reply.js';
  * returned first, so the client sees the return before the confirm, as in AMQP.
  */
 export function publish(session: Session, frame: PublishFrame): Reply | void {
+  session.authorize('write', 'exchange', frame.exchange);
   const body = decodeBody(frame.body, frame.encoding);
   const result = session.vhost.publish({
     exchange: frame.exchange,

@@ -1,0 +1,177 @@
+import { BrokerError } from '../broker/errors.js';
+import type { Access, AuthenticatedUser, Authenticator, AuthResult } from './authenticator.js';
+import { isLoopback } from './authenticator.js';
+import { DUMMY_SCRYPT_HASH, hashPassword, HashingAlgorithms, verifyPassword, type HashingAlgorithm } from './password-hash.js';
+
+export const KnownTags = ['administrator', 'monitoring', 'management', 'policymaker'] as const;
+
+export interface User {
+  readonly name: string;
+  /** Empty when the user has no password (cannot log in with one). */
+  readonly passwordHash: string;
+  readonly hashingAlgorithm: HashingAlgorithm;
+  readonly tags: readonly string[];
+}
+
+export interface Permission {
+  readonly user: string;
+  readonly vhost: string;
+  readonly configure: string;
+  readonly write: string;
+  readonly read: string;
+}
+
+export type { Access } from './authenticator.js';
+
+export interface UserStoreOptions {
+  /** Users allowed to log in from loopback addresses only (RabbitMQ's `loopback_users`). */
+  readonly loopbackUsers?: readonly string[];
+}
+
+interface CompiledPermission extends Permission {
+  readonly patterns: Readonly<Record<Access, RegExp>>;
+}
+
+/**
+ * Users, their tags and their per-vhost permissions. Every change goes through these methods, which tell
+ * `onChange` so the definitions store writes them out (the same one mutation path as exchanges and queues).
+ */
+export class UserStore implements Authenticator {
+  onChange: (() => void) | undefined;
+  private readonly users = new Map<string, User>();
+  /** vhost → user → permission */
+  private readonly permissions = new Map<string, Map<string, CompiledPermission>>();
+  private readonly loopbackUsers: ReadonlySet<string>;
+
+  constructor(options: UserStoreOptions = {}) {
+    this.loopbackUsers = new Set(options.loopbackUsers ?? ['guest']);
+  }
+
+  get size(): number {
+    return this.users.size;
+  }
+
+  listUsers(): User[] {
+    return [...this.users.values()].sort((a, b) => a.name.localeCompare(b.name));
+  }
+
+  getUser(name: string): User | undefined {
+    return this.users.get(name);
+  }
+
+  /** Creates or replaces a user; `password` is hashed with scrypt, or a ready `passwordHash` is stored as given. */
+  async putUser(
+    name: string,
+    spec: { password?: string; passwordHash?: string; hashingAlgorithm?: HashingAlgorithm; tags: readonly string[] },
+  ): Promise<{ created: boolean }> {
+    let passwordHash = '';
+    let hashingAlgorithm: HashingAlgorithm = HashingAlgorithms.scrypt;
+    if (spec.password !== undefined) passwordHash = await hashPassword(spec.password);
+    else if (spec.passwordHash !== undefined) {
+      passwordHash = spec.passwordHash;
+      hashingAlgorithm = spec.hashingAlgorithm ?? HashingAlgorithms.sha256;
+    }
+    const created = !this.users.has(name);
+    this.users.set(name, { name, passwordHash, hashingAlgorithm, tags: [...new Set(spec.tags)] });
+    this.onChange?.();
+    return { created };
+  }
+
+  /** Restores a user exactly as stored (recovery and definitions import). */
+  restoreUser(user: User): void {
+    this.users.set(user.name, user);
+    this.onChange?.();
+  }
+
+  deleteUser(name: string): boolean {
+    if (!this.users.delete(name)) return false;
+    for (const perVhost of this.permissions.values()) perVhost.delete(name);
+    this.onChange?.();
+    return true;
+  }
+
+  listPermissions(filter: { vhost?: string; user?: string } = {}): Permission[] {
+    const out: Permission[] = [];
+    for (const [vhost, perVhost] of this.permissions) {
+      if (filter.vhost !== undefined && vhost !== filter.vhost) continue;
+      for (const p of perVhost.values()) if (filter.user === undefined || p.user === filter.user) out.push(plain(p));
+    }
+    return out.sort((a, b) => a.vhost.localeCompare(b.vhost) || a.user.localeCompare(b.user));
+  }
+
+  getPermission(vhost: string, user: string): Permission | undefined {
+    const p = this.permissions.get(vhost)?.get(user);
+    return p ? plain(p) : undefined;
+  }
+
+  /** Throws a PRECONDITION_FAILED BrokerError naming the field when a regex does not compile. */
+  setPermission(permission: Permission): { created: boolean } {
+    const patterns = {
+      configure: compilePattern(permission.configure, 'configure'),
+      write: compilePattern(permission.write, 'write'),
+      read: compilePattern(permission.read, 'read'),
+    };
+    const perVhost = this.permissions.get(permission.vhost) ?? new Map<string, CompiledPermission>();
+    const created = !perVhost.has(permission.user);
+    perVhost.set(permission.user, { ...plain(permission), patterns });
+    this.permissions.set(permission.vhost, perVhost);
+    this.onChange?.();
+    return { created };
+  }
+
+  deletePermission(vhost: string, user: string): boolean {
+    const deleted = this.permissions.get(vhost)?.delete(user) ?? false;
+    if (deleted) this.onChange?.();
+    return deleted;
+  }
+
+  /** A vhost is gone: so are the permissions in it. */
+  deleteVhostPermissions(vhost: string): void {
+    if (this.permissions.delete(vhost)) this.onChange?.();
+  }
+
+  // Authenticator
+
+  async authenticate(username: string, password: string, peerAddress: string): Promise<AuthResult> {
+    const user = this.users.get(username);
+    // Verify against a dummy hash when the user is unknown, so a failed login costs the same either way.
+    const ok = await verifyPassword(
+      password,
+      user && user.passwordHash !== '' ? user.passwordHash : DUMMY_SCRYPT_HASH,
+      user && user.passwordHash !== '' ? user.hashingAlgorithm : HashingAlgorithms.scrypt,
+    );
+    if (!user || user.passwordHash === '' || !ok) {
+      return { ok: false, error: new BrokerError('ACCESS_REFUSED', `login refused for user '${username}': invalid credentials`) };
+    }
+    if (this.loopbackUsers.has(username) && !isLoopback(peerAddress)) {
+      return { ok: false, error: new BrokerError('ACCESS_REFUSED', `user '${username}' can only connect via localhost`) };
+    }
+    return { ok: true, user: { name: user.name, tags: user.tags } };
+  }
+
+  /** A user may use a vhost when it has a permission entry there (whatever the regexes say). */
+  canAccessVhost(user: AuthenticatedUser, vhost: string): boolean {
+    return this.permissions.get(vhost)?.has(user.name) ?? false;
+  }
+
+  /** Whether `user` may do `access` on the resource `name` in `vhost` (the default exchange is `amq.default`). */
+  isAllowed(user: string, vhost: string, access: Access, name: string): boolean {
+    const permission = this.permissions.get(vhost)?.get(user);
+    if (!permission) return false;
+    return permission.patterns[access].test(name === '' ? 'amq.default' : name);
+  }
+}
+
+/** RabbitMQ's rule: an empty pattern matches nothing; others are unanchored. */
+function compilePattern(pattern: string, field: Access): RegExp {
+  if (pattern === '') return /^$/;
+  try {
+    return new RegExp(pattern);
+  } catch (error) {
+    throw new BrokerError('PRECONDITION_FAILED', `invalid regular expression in '${field}': ${(error as Error).message}`);
+  }
+}
+
+function plain(p: Permission): Permission {
+  return { user: p.user, vhost: p.vhost, configure: p.configure, write: p.write, read: p.read };
+}
