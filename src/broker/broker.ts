@@ -23,6 +23,8 @@ export class Broker implements QueueObserver {
   readonly stats = new MessageStats();
   messageStore: MessageStore | undefined;
   definitionsObserver: DefinitionsObserver | undefined;
+  /** Set while free disk space is below its limit: persistent publishes are refused. */
+  diskAlarm = false;
   private lastMessageId = 0;
 
   constructor(options: BrokerOptions = {}) {
@@ -48,11 +50,11 @@ export class Broker implements QueueObserver {
   }
 
   settled(queue: Queue, entry: QueueEntry): void {
-    if (this.messageStore && queue.durable && entry.message.persistent) this.messageStore.remove(entry.message, queue);
+    if (this.messageStore && queue.storesMessages && entry.message.persistent) this.messageStore.remove(entry.message, queue);
   }
 
   delivered(queue: Queue, entry: QueueEntry): void {
-    if (this.messageStore && queue.durable && entry.message.persistent) this.messageStore.delivered(entry.message, queue);
+    if (this.messageStore && queue.storesMessages && entry.message.persistent) this.messageStore.delivered(entry.message, queue);
   }
 
   addVhost(name: string): VHost {

@@ -72,6 +72,14 @@ export class Queue implements QueueProperties {
     this.arguments = properties.arguments;
   }
 
+  /**
+   * Whether its persistent messages go to the message store. Exclusive queues die with their
+   * connection, so they never survive a restart, whatever `durable` says.
+   */
+  get storesMessages(): boolean {
+    return this.durable && !this.exclusive;
+  }
+
   get messageCount(): number {
     return this.ready.length;
   }
@@ -101,7 +109,7 @@ export class Queue implements QueueProperties {
       if (overLength(1, size)) return 'rejected';
     }
     // Deep in a durable queue, a persistent message need not keep its content in memory once stored.
-    if (this.durable && message.persistent && this.ready.length >= IN_MEMORY_WINDOW) message.evictable = true;
+    if (message.persistent && this.storesMessages && this.ready.length >= IN_MEMORY_WINDOW) message.evictable = true;
     this.ready.push({ message, seq: this.nextSeq++, redelivered: false });
     this.readyBytes += size;
     this.stats.publish++;

@@ -3,7 +3,7 @@ import type { Channel } from './channel.js';
 import { accessRefused, BrokerError, notFound, preconditionFailed, resourceLocked } from './errors.js';
 import { Exchange } from './exchange.js';
 import { findExchangeType } from './exchange-types/registry.js';
-import { Message, type MessageProperties } from './message.js';
+import { isPersistent, Message, type MessageProperties } from './message.js';
 import { serverName } from './names.js';
 import { parseQueueLimits, validateQueueArguments } from './queue-arguments.js';
 import { Queue, type QueueObserver } from './queue.js';
@@ -66,6 +66,7 @@ export interface VHostContext {
   readonly queueObserver: QueueObserver;
   readonly messageStore: MessageStore | undefined;
   readonly stats: MessageStats;
+  readonly diskAlarm: boolean;
   definitionsChanged(): void;
 }
 
@@ -220,7 +221,7 @@ export class VHost {
     for (const binding of [...queue.inbound]) this.removeBinding(binding);
     const { consumers, messageCount } = queue.markDeleted();
     for (const consumer of consumers) consumer.channel.consumerCancelledByBroker(consumer);
-    if (queue.durable) this.context.messageStore?.queueDeleted(queue);
+    if (queue.storesMessages) this.context.messageStore?.queueDeleted(queue);
     if (isDurableQueue(queue)) this.context.definitionsChanged();
     return messageCount;
   }
@@ -255,6 +256,12 @@ export class VHost {
         `message body of ${request.body.length} bytes exceeds the maximum of ${this.context.maxBodySize}`,
       );
     }
+    if (this.context.diskAlarm && isPersistent(request.properties)) {
+      throw new BrokerError(
+        'RESOURCE_ERROR',
+        'disk free space is below its limit: persistent messages are refused until space is freed',
+      );
+    }
     const message = Message.create(this.context.nextMessageId(), request);
     const routed = routeMessage(this, exchange, { routingKey: request.routingKey, headers: request.properties.headers });
     exchange.stats.publish++;
@@ -263,7 +270,7 @@ export class VHost {
     const store = this.context.messageStore;
     // Written once for all its durable queues, before any of them can hand it out and settle it.
     if (store && message.persistent) {
-      const durable = routed.filter((queue) => queue.durable);
+      const durable = routed.filter((queue) => queue.storesMessages);
       if (durable.length > 0) store.add(message, durable);
     }
     const queues: Queue[] = [];
@@ -272,7 +279,7 @@ export class VHost {
       if (queue.enqueue(message) === 'queued') queues.push(queue);
       else {
         rejectedBy.push(queue);
-        if (store && message.persistent && queue.durable) store.remove(message, queue);
+        if (store && message.persistent && queue.storesMessages) store.remove(message, queue);
       }
     }
     return { message, queues, rejectedBy };
@@ -355,7 +362,7 @@ export class VHost {
 
 /** Exclusive queues die with their connection, so they are never written out, whatever `durable` says. */
 export function isDurableQueue(queue: Queue): boolean {
-  return queue.durable && !queue.exclusive;
+  return queue.storesMessages;
 }
 
 /** As in RabbitMQ, a binding is durable when both its ends are. */
