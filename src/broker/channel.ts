@@ -87,7 +87,7 @@ export class Channel {
     this.consumers.delete(tag);
     consumer.state = 'cancelled';
     consumer.queue.removeConsumer(consumer);
-    if (consumer.queue.shouldAutoDelete) this.vhost.deleteQueue(consumer.queue.name);
+    if (consumer.queue.shouldAutoDelete) this.vhost.deleteQueue(consumer.queue.name, {}, this);
   }
 
   /** The queue was deleted under the consumer: forget it and tell the client. */

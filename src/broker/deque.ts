@@ -8,7 +8,7 @@ export class Deque<T> {
   private count = 0;
 
   constructor(initialCapacity = 16) {
-    this.items = new Array<T | undefined>(initialCapacity);
+    this.items = new Array<T | undefined>(Math.max(1, initialCapacity));
   }
 
   get length(): number {

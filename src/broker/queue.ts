@@ -177,7 +177,8 @@ export class Queue implements QueueProperties {
     this.consumers.push(consumer);
     this.hadConsumer = true;
     this.mixedPriorities = this.consumers.some((c) => c.priority !== this.consumers[0]?.priority);
-    if (this.mixedPriorities) this.consumers.sort((a, b) => b.priority - a.priority);
+    // A single active consumer keeps its place whatever the priorities; the next in line is the oldest.
+    if (this.mixedPriorities && !this.limits.singleActiveConsumer) this.consumers.sort((a, b) => b.priority - a.priority);
   }
 
   removeConsumer(consumer: Consumer): void {
