@@ -142,10 +142,23 @@ export class Channel {
   /** The connection went away: cancel consumers, requeue unacked, delete exclusive queues. */
   close(): void {
     if (this.state === 'closed') return;
-    // Cancel first so the requeued messages are not handed straight back to this channel.
-    for (const tag of [...this.consumers.keys()]) this.cancel(tag);
-    this.settle(this.takeAll(), 'requeue');
     this.state = 'closed';
+    const consumers = [...this.consumers.values()];
+    this.consumers.clear();
+    // Requeue before any consumer leaves its queue: leaving dispatches, and the requeued messages must
+    // go out ahead of the ones behind them, to other consumers, never back to this channel.
+    for (const consumer of consumers) consumer.state = 'cancelled';
+    const touched = new Set<Queue>();
+    for (const { queue, entry, consumer } of this.takeAll()) {
+      if (consumer) consumer.unacked--;
+      queue.requeue(entry);
+      touched.add(queue);
+    }
+    for (const consumer of consumers) {
+      consumer.queue.removeConsumer(consumer);
+      if (consumer.queue.shouldAutoDelete) this.vhost.deleteQueue(consumer.queue.name, {}, this);
+    }
+    for (const queue of touched) queue.dispatch();
     this.vhost.deleteExclusiveQueues(this);
   }
 

@@ -25,8 +25,11 @@ export interface QueueProperties {
   readonly arguments: Readonly<Record<string, unknown>>;
 }
 
-/** What `enqueue` did: a full `reject-publish` queue refuses the message, as RabbitMQ does. */
-export type EnqueueOutcome = 'queued' | 'rejected';
+/**
+ * What `enqueue` did: a full `reject-publish` queue refuses the message (the publisher hears of it);
+ * a `drop-head` queue too small for even this one message accepts and drops it at once, as RabbitMQ does.
+ */
+export type EnqueueOutcome = 'queued' | 'rejected' | 'dropped';
 
 /** What happened to a queue's message, for whoever keeps the books (the store, the counters). */
 export interface QueueObserver {
@@ -106,7 +109,11 @@ export class Queue implements QueueProperties {
     if (overLength(1, size)) {
       if (overflow !== 'drop-head') return 'rejected';
       while (this.ready.length > 0 && overLength(1, size)) this.discard(this.takeReady() as QueueEntry);
-      if (overLength(1, size)) return 'rejected';
+      if (overLength(1, size)) {
+        this.stats.publish++;
+        this.observer.settled(this, { message, seq: this.nextSeq++, redelivered: false });
+        return 'dropped';
+      }
     }
     // Deep in a durable queue, a persistent message need not keep its content in memory once stored.
     if (message.persistent && this.storesMessages && this.ready.length >= IN_MEMORY_WINDOW) message.evictable = true;

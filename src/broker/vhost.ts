@@ -276,7 +276,7 @@ export class VHost {
     const queues: Queue[] = [];
     const rejectedBy: Queue[] = [];
     for (const queue of routed) {
-      if (queue.enqueue(message) === 'queued') queues.push(queue);
+      if (queue.enqueue(message) !== 'rejected') queues.push(queue);
       else {
         rejectedBy.push(queue);
         if (store && message.persistent && queue.storesMessages) store.remove(message, queue);

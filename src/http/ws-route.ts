@@ -15,12 +15,24 @@ export function registerWebSocketRoute(app: FastifyInstance, context: SessionCon
       address: request.socket.remoteAddress ?? '',
       port: request.socket.remotePort ?? 0,
     });
-    socket.on('message', (data, isBinary) => {
-      if (isBinary) session.handleBinary();
-      else session.handleText(data.toString());
-    });
+    // A bug met while serving one connection must cost that connection, never the broker.
+    const guarded = (what: string, work: () => void): void => {
+      try {
+        work();
+      } catch (error) {
+        app.log.error({ err: error, connection: session.id }, `internal error in ${what}`);
+        try {
+          session.close('INTERNAL_ERROR', 'internal error: connection closed');
+        } catch {
+          socket.terminate();
+        }
+      }
+    };
+    socket.on('message', (data, isBinary) =>
+      guarded('frame handling', () => (isBinary ? session.handleBinary() : session.handleText(data.toString()))),
+    );
     socket.on('pong', () => session.heard());
-    socket.on('close', () => session.handleClosed());
+    socket.on('close', () => guarded('connection close', () => session.handleClosed()));
     socket.on('error', (error) => {
       app.log.debug({ err: error, connection: session.id }, 'websocket error');
     });

@@ -204,7 +204,10 @@ export class Session implements DeliverySink {
 
   handleBinary(): void {
     this.heard();
-    this.sendError(new BrokerError('SYNTAX_ERROR', 'binary frames are not supported: send JSON text frames'));
+    if (this.state === 'closed') return;
+    const error = new BrokerError('SYNTAX_ERROR', 'binary frames are not supported: send JSON text frames');
+    this.sendError(error);
+    if (this.state === 'awaiting-connect') this.closeWith(error);
   }
 
   /** The socket closed, for whatever reason: release everything the connection held. */

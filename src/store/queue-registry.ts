@@ -1,0 +1,124 @@
+import { encodeQueueSection, type QueueName } from './record-codec.js';
+
+export interface QueueList {
+  readonly qids: readonly number[];
+  /** The queue section of a message record routed to exactly these queues, encoded once. */
+  readonly section: Buffer;
+  users: number;
+  readonly key: string;
+}
+
+/**
+ * Numbers queue *instances* (qid). On disk a queue is its vhost + name, but a queue deleted and declared
+ * again under the same name is a different instance: acks for the old one's unacked messages may still
+ * arrive after the new one exists, so each `Queue` object keeps the qid it was first seen with.
+ */
+export class QueueRegistry {
+  private readonly names: QueueName[] = [];
+  private readonly sections: Buffer[] = [];
+  private readonly deleted: boolean[] = [];
+  /** Name → the instance currently using it. */
+  private readonly current = new Map<string, number>();
+  private readonly byQueue = new WeakMap<QueueName, number>();
+  /** Segments holding records that reference the instance: what its QueueDeleted record must outlive. */
+  private readonly segmentsOf: Array<Set<number> | undefined> = [];
+  private readonly lastNoted: number[] = [];
+  private readonly lists: Array<QueueList | undefined> = [];
+  private readonly listByKey = new Map<string, number>();
+  private readonly freeLists: number[] = [];
+
+  qidOf(queue: QueueName): number {
+    let qid = this.byQueue.get(queue);
+    if (qid === undefined) {
+      qid = this.qidForName(queue.vhost, queue.name);
+      this.byQueue.set(queue, qid);
+    }
+    return qid;
+  }
+
+  /** The live instance with this name, created if none (recovery, or a queue seen for the first time). */
+  qidForName(vhost: string, name: string): number {
+    const key = nameKey(vhost, name);
+    let qid = this.current.get(key);
+    if (qid === undefined) {
+      qid = this.names.length;
+      this.names.push({ vhost, name });
+      this.sections.push(encodeQueueSection([{ vhost, name }]));
+      this.deleted.push(false);
+      this.lastNoted.push(-1);
+      this.segmentsOf.push(undefined);
+      this.current.set(key, qid);
+    }
+    return qid;
+  }
+
+  name(qid: number): QueueName {
+    return this.names[qid] as QueueName;
+  }
+
+  section(qid: number): Buffer {
+    return this.sections[qid] as Buffer;
+  }
+
+  isDeleted(qid: number): boolean {
+    return this.deleted[qid] === true;
+  }
+
+  noteSegment(qid: number, segment: number): void {
+    if (this.lastNoted[qid] === segment || this.deleted[qid]) return;
+    this.lastNoted[qid] = segment;
+    let set = this.segmentsOf[qid];
+    if (!set) this.segmentsOf[qid] = set = new Set();
+    set.add(segment);
+  }
+
+  /** Frees the name for a new instance; returns the segments holding the old instance's records. */
+  markDeleted(qid: number): ReadonlySet<number> {
+    this.deleted[qid] = true;
+    const { vhost, name } = this.name(qid);
+    const key = nameKey(vhost, name);
+    if (this.current.get(key) === qid) this.current.delete(key);
+    const segments = this.segmentsOf[qid] ?? new Set<number>();
+    this.segmentsOf[qid] = undefined;
+    for (let index = 0; index < this.lists.length; index++) {
+      const list = this.lists[index];
+      if (list && list.users === 0 && list.qids.includes(qid)) this.dropList(index, list);
+    }
+    return segments;
+  }
+
+  /** Interns the list and counts one more message using it. */
+  listFor(qids: readonly number[]): number {
+    const key = qids.join(',');
+    let index = this.listByKey.get(key);
+    if (index === undefined) {
+      index = this.freeLists.pop() ?? this.lists.length;
+      const section = Buffer.concat(qids.map((qid) => this.section(qid)));
+      this.lists[index] = { qids: [...qids], section, users: 0, key };
+      this.listByKey.set(key, index);
+    }
+    (this.lists[index] as QueueList).users++;
+    return index;
+  }
+
+  list(index: number): QueueList {
+    return this.lists[index] as QueueList;
+  }
+
+  /** A list is kept while unused unless one of its queues is gone: a fanout's list would churn otherwise. */
+  releaseList(index: number): void {
+    const list = this.list(index);
+    if (--list.users === 0 && list.qids.some((qid) => this.deleted[qid])) this.dropList(index, list);
+  }
+
+  private dropList(index: number, list: QueueList): void {
+    this.listByKey.delete(list.key);
+    this.lists[index] = undefined;
+    this.freeLists.push(index);
+  }
+}
+
+/** Length-prefixed so that no pair of vhost and queue names can collide. */
+export function nameKey(vhost: string, name: string): string {
+  return `${vhost.length}:${vhost}/${name}`;
+}

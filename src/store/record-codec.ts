@@ -1,0 +1,242 @@
+import { crc32 } from 'node:zlib';
+import type { MessageContent, MessageProperties } from '../broker/message.js';
+
+/**
+ * The on-disk record format of the message store (docs/storage.md has the full table). Every record:
+ *
+ *   0  u8   magic 0xA7 (lets recovery resync after a corrupt record)
+ *   1  u8   type
+ *   2  u16  reserved, 0
+ *   4  u32  payload length
+ *   8  u32  CRC-32 of bytes 0..8 and of the payload (a flipped length or type fails it too)
+ *   12 ...  payload
+ *
+ * All integers little-endian.
+ */
+export const MAGIC = 0xa7;
+export const HEADER_SIZE = 12;
+
+export const RecordType = { Message: 1, Settle: 2, Delivered: 3, QueueDeleted: 4 } as const;
+
+/** Per-queue flag bits of a message record; the in-memory tables use the same values. */
+export const REF_SETTLED = 1;
+export const REF_DELIVERED = 2;
+
+// Message payload layout. The flags sit before the variable-length part so a copy can patch them in place.
+const M_ID = 0;
+const M_PUBLISHED = 8;
+const M_SIZE = 16;
+const M_QUEUE_COUNT = 20;
+const M_SECTION_LENGTH = 22;
+const M_FLAGS = 26;
+
+/** Settle and Delivered payloads: the message id, then which of the message's queues (index into its list). */
+export const REF_PAYLOAD = 10;
+
+export function isRecordType(type: number | undefined): boolean {
+  return type !== undefined && type >= RecordType.Message && type <= RecordType.QueueDeleted;
+}
+
+export function recordChecksum(buf: Buffer, at: number, payloadLength: number): number {
+  const head = crc32(buf.subarray(at, at + 8));
+  return crc32(buf.subarray(at + HEADER_SIZE, at + HEADER_SIZE + payloadLength), head);
+}
+
+function writeHeader(buf: Buffer, at: number, type: number, payloadLength: number): void {
+  buf[at] = MAGIC;
+  buf[at + 1] = type;
+  buf.writeUInt16LE(0, at + 2);
+  buf.writeUInt32LE(payloadLength, at + 4);
+}
+
+/** Writes the checksum once the payload is in place (also after patching a copied record). */
+export function sealRecord(buf: Buffer, at: number): void {
+  buf.writeUInt32LE(recordChecksum(buf, at, buf.readUInt32LE(at + 4)), at + 8);
+}
+
+/** True if a full record at `at` has a good header and checksum. */
+export function isValidRecord(buf: Buffer, at: number, available: number): boolean {
+  if (available < HEADER_SIZE || buf[at] !== MAGIC || !isRecordType(buf[at + 1]) || buf.readUInt16LE(at + 2) !== 0) return false;
+  const length = buf.readUInt32LE(at + 4);
+  return HEADER_SIZE + length <= available && recordChecksum(buf, at, length) === buf.readUInt32LE(at + 8);
+}
+
+export interface QueueName {
+  readonly vhost: string;
+  readonly name: string;
+}
+
+/** A list of queues as the message records hold it: per queue u16 length + UTF-8 vhost, u16 length + UTF-8 name. */
+export function encodeQueueSection(queues: readonly QueueName[]): Buffer {
+  const parts: Buffer[] = [];
+  for (const { vhost, name } of queues) parts.push(shortString(vhost), shortString(name));
+  return Buffer.concat(parts);
+}
+
+function shortString(text: string): Buffer {
+  const bytes = Buffer.from(text, 'utf8');
+  if (bytes.length > 0xffff) throw new RangeError(`name too long for the message store: ${bytes.length} bytes`);
+  const out = Buffer.allocUnsafe(2 + bytes.length);
+  out.writeUInt16LE(bytes.length, 0);
+  bytes.copy(out, 2);
+  return out;
+}
+
+/** Undefined if the section does not hold exactly `count` well-formed names. */
+export function decodeQueueSection(buf: Buffer, at: number, length: number, count: number): QueueName[] | undefined {
+  const end = at + length;
+  const out: QueueName[] = [];
+  let p = at;
+  const next = (): string | undefined => {
+    if (p + 2 > end) return undefined;
+    const n = buf.readUInt16LE(p);
+    if (p + 2 + n > end) return undefined;
+    const text = buf.toString('utf8', p + 2, p + 2 + n);
+    p += 2 + n;
+    return text;
+  };
+  for (let i = 0; i < count; i++) {
+    const vhost = next();
+    const name = next();
+    if (vhost === undefined || name === undefined) return undefined;
+    out.push({ vhost, name });
+  }
+  return p === end ? out : undefined;
+}
+
+/** Sizes worked out before reserving space in the write buffer. */
+export interface MessageRecordPlan {
+  readonly length: number;
+  readonly properties: string;
+}
+
+export function planMessageRecord(content: MessageContent, queueCount: number, section: Buffer): MessageRecordPlan {
+  const properties = JSON.stringify(content.properties);
+  const payload =
+    M_FLAGS +
+    queueCount +
+    section.length +
+    12 +
+    Buffer.byteLength(content.exchange) +
+    Buffer.byteLength(content.routingKey) +
+    Buffer.byteLength(properties) +
+    content.body.length;
+  return { length: HEADER_SIZE + payload, properties };
+}
+
+/** Writes a whole message record with every queue's flags clear. */
+export function writeMessageRecord(
+  buf: Buffer,
+  at: number,
+  plan: MessageRecordPlan,
+  id: number,
+  publishedAt: number,
+  content: MessageContent,
+  queueCount: number,
+  section: Buffer,
+): void {
+  writeHeader(buf, at, RecordType.Message, plan.length - HEADER_SIZE);
+  const p = at + HEADER_SIZE;
+  buf.writeDoubleLE(id, p + M_ID);
+  buf.writeDoubleLE(publishedAt, p + M_PUBLISHED);
+  buf.writeUInt32LE(content.body.length, p + M_SIZE);
+  buf.writeUInt16LE(queueCount, p + M_QUEUE_COUNT);
+  buf.writeUInt32LE(section.length, p + M_SECTION_LENGTH);
+  buf.fill(0, p + M_FLAGS, p + M_FLAGS + queueCount);
+  let q = p + M_FLAGS + queueCount;
+  q += section.copy(buf, q);
+  q = writeLongString(buf, q, content.exchange);
+  q = writeLongString(buf, q, content.routingKey);
+  q = writeLongString(buf, q, plan.properties);
+  buf.set(content.body, q);
+  sealRecord(buf, at);
+}
+
+function writeLongString(buf: Buffer, at: number, text: string): number {
+  const written = buf.write(text, at + 4, 'utf8');
+  buf.writeUInt32LE(written, at);
+  return at + 4 + written;
+}
+
+/** The fixed part of a message record, read without touching the content. */
+export interface MessageHeader {
+  id: number;
+  publishedAt: number;
+  size: number;
+  queueCount: number;
+  /** Absolute offsets in the buffer. */
+  flagsAt: number;
+  sectionAt: number;
+  sectionLength: number;
+}
+
+export function emptyMessageHeader(): MessageHeader {
+  return { id: 0, publishedAt: 0, size: 0, queueCount: 0, flagsAt: 0, sectionAt: 0, sectionLength: 0 };
+}
+
+/** Fills `into` from the payload at `at`; false if the payload is malformed. */
+export function readMessageHeader(buf: Buffer, at: number, payloadLength: number, into: MessageHeader): boolean {
+  if (payloadLength < M_FLAGS) return false;
+  const queueCount = buf.readUInt16LE(at + M_QUEUE_COUNT);
+  const sectionLength = buf.readUInt32LE(at + M_SECTION_LENGTH);
+  if (queueCount === 0 || M_FLAGS + queueCount + sectionLength > payloadLength) return false;
+  into.id = buf.readDoubleLE(at + M_ID);
+  into.publishedAt = buf.readDoubleLE(at + M_PUBLISHED);
+  into.size = buf.readUInt32LE(at + M_SIZE);
+  into.queueCount = queueCount;
+  into.flagsAt = at + M_FLAGS;
+  into.sectionAt = at + M_FLAGS + queueCount;
+  into.sectionLength = sectionLength;
+  return Number.isSafeInteger(into.id) && into.id > 0;
+}
+
+/** Offset of queue `index`'s flag byte from the start of a message record. */
+export function refFlagOffset(index: number): number {
+  return HEADER_SIZE + M_FLAGS + index;
+}
+
+/**
+ * Reads the content back. The body gets its own memory: a view into the record buffer would keep the
+ * whole record alive for as long as a consumer holds the body.
+ */
+export function decodeMessageContent(record: Buffer): { id: number; content: MessageContent } {
+  const header = emptyMessageHeader();
+  const payloadLength = record.readUInt32LE(4);
+  if (record[1] !== RecordType.Message || !readMessageHeader(record, HEADER_SIZE, payloadLength, header)) {
+    throw new Error('not a message record');
+  }
+  const end = HEADER_SIZE + payloadLength;
+  let p = header.sectionAt + header.sectionLength;
+  const readLong = (): string => {
+    const n = record.readUInt32LE(p);
+    if (p + 4 + n > end) throw new Error('message record truncated');
+    const text = record.toString('utf8', p + 4, p + 4 + n);
+    p += 4 + n;
+    return text;
+  };
+  const exchange = readLong();
+  const routingKey = readLong();
+  const properties = JSON.parse(readLong()) as MessageProperties;
+  if (end - p !== header.size) throw new Error('message record body length mismatch');
+  const body = new Uint8Array(header.size);
+  body.set(record.subarray(p, end));
+  return { id: header.id, content: { exchange, routingKey, properties, body } };
+}
+
+export function writeRefRecord(buf: Buffer, at: number, type: number, id: number, index: number): void {
+  writeHeader(buf, at, type, REF_PAYLOAD);
+  buf.writeDoubleLE(id, at + HEADER_SIZE);
+  buf.writeUInt16LE(index, at + HEADER_SIZE + 8);
+  sealRecord(buf, at);
+}
+
+export function readRefRecord(buf: Buffer, at: number): { id: number; index: number } {
+  return { id: buf.readDoubleLE(at), index: buf.readUInt16LE(at + 8) };
+}
+
+/** QueueDeleted payload: the queue's name as one entry of a queue section. */
+export function writeQueueDeletedRecord(buf: Buffer, at: number, section: Buffer): void {
+  writeHeader(buf, at, RecordType.QueueDeleted, section.length);
+  section.copy(buf, at + HEADER_SIZE);
+  sealRecord(buf, at);
+}

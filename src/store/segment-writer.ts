@@ -1,0 +1,239 @@
+import { open } from 'node:fs/promises';
+import type { Message } from '../broker/message.js';
+import { syncDirectory, writeFully, type Segment } from './segment.js';
+
+/** A run of a batch's bytes that goes to one segment. */
+interface Part {
+  readonly segment: Segment;
+  readonly start: number;
+  end: number;
+  /** Offset in the segment file. */
+  readonly position: number;
+}
+
+/** Everything appended between two flushes: written with one write per segment and one fdatasync. */
+export class Batch {
+  used = 0;
+  readonly parts: Part[] = [];
+  /** Messages added in this batch: those their queue made evictable are released once it is written. */
+  readonly added: Message[] = [];
+  /** Slots copied forward in this batch; the store moves them once the copies are durable. */
+  readonly moved: number[] = [];
+  private done: { promise: Promise<void>; resolve(): void; reject(error: unknown): void } | undefined;
+
+  constructor(public buf: Buffer) {}
+
+  whenSynced(): Promise<void> {
+    if (!this.done) {
+      let resolve!: () => void;
+      let reject!: (error: unknown) => void;
+      const promise = new Promise<void>((yes, no) => {
+        resolve = yes;
+        reject = no;
+      });
+      this.done = { promise, resolve, reject };
+    }
+    return this.done.promise;
+  }
+
+  finish(error?: unknown): void {
+    if (!this.done) return;
+    if (error === undefined) this.done.resolve();
+    else this.done.reject(error);
+  }
+}
+
+export interface WriterHooks {
+  /** The active segment is full: register and return the next one. */
+  nextSegment(full: Segment): Segment;
+  /** The batch is in the files (maybe not yet on the disk). */
+  written(batch: Batch): void;
+  /** The batch is on disk. */
+  synced(batch: Batch): void;
+  /** Between batches: segment deletion and copy-forward, which may append more. */
+  idle(): Promise<void>;
+  failed(error: unknown): void;
+}
+
+export interface WriterOptions {
+  readonly dir: string;
+  readonly segmentSize: number;
+  readonly flushIntervalMs: number;
+  readonly flushBytes: number;
+}
+
+export interface WriterStats {
+  fsyncs: number;
+  flushes: number;
+  bytesWritten: number;
+}
+
+const SPARE_LIMIT = 4 * 1024 * 1024;
+
+/**
+ * Group commit. Appends only reserve space in the in-memory batch (`begin`) and are encoded in place by
+ * the caller; a timer or a full buffer starts a flush, and while one batch is being written and
+ * fsynced the next accumulates, so many publishers share each fsync.
+ */
+export class SegmentWriter {
+  /** Where the record reserved by the last `begin` goes. */
+  segment: Segment;
+  offset = 0;
+  writes = 0;
+  failure: unknown;
+  private pending: Batch;
+  private inFlight: Batch | undefined;
+  private running = false;
+  private loop: Promise<void> = Promise.resolve();
+  private timer: NodeJS.Timeout | undefined;
+  private spare: Buffer | undefined;
+
+  constructor(
+    public active: Segment,
+    private readonly options: WriterOptions,
+    private readonly hooks: WriterHooks,
+    readonly stats: WriterStats,
+  ) {
+    this.segment = active;
+    this.pending = new Batch(Buffer.allocUnsafe(64 * 1024));
+  }
+
+  get buf(): Buffer {
+    return this.pending.buf;
+  }
+
+  get batch(): Batch {
+    return this.pending;
+  }
+
+  /** Reserves `length` bytes for one record; returns where in `buf` to encode it. Call `commit` after. */
+  begin(length: number): number {
+    const batch = this.pending;
+    // After a failed write nothing more reaches the disk; keep the buffer from growing without bound.
+    if (this.failure !== undefined) {
+      batch.used = 0;
+      batch.parts.length = 0;
+      batch.added.length = 0;
+    }
+    if (this.active.size > 0 && this.active.size + length > this.options.segmentSize) {
+      this.active = this.hooks.nextSegment(this.active);
+    }
+    const segment = this.active;
+    if (batch.used + length > batch.buf.length) {
+      const bigger = Buffer.allocUnsafe(Math.max(batch.buf.length * 2, batch.used + length));
+      batch.buf.copy(bigger, 0, 0, batch.used);
+      batch.buf = bigger;
+    }
+    const at = batch.used;
+    const last = batch.parts[batch.parts.length - 1];
+    if (last && last.segment === segment) last.end += length;
+    else batch.parts.push({ segment, start: at, end: at + length, position: segment.size });
+    this.segment = segment;
+    this.offset = segment.size;
+    segment.size += length;
+    batch.used += length;
+    this.writes++;
+    return at;
+  }
+
+  commit(): void {
+    if (this.running || this.failure !== undefined) return;
+    if (this.pending.used >= this.options.flushBytes) {
+      this.start();
+    } else if (!this.timer) {
+      this.timer = setTimeout(() => {
+        this.timer = undefined;
+        this.start();
+      }, this.options.flushIntervalMs);
+    }
+  }
+
+  synced(): Promise<void> {
+    if (this.failure !== undefined) return Promise.reject(this.failure);
+    if (this.pending.used > 0) {
+      this.commit();
+      return this.pending.whenSynced();
+    }
+    return this.inFlight ? this.inFlight.whenSynced() : Promise.resolve();
+  }
+
+  /** Writes and fsyncs everything appended so far, including what maintenance appends meanwhile. */
+  async drain(): Promise<void> {
+    for (;;) {
+      if (this.running) await this.loop;
+      else if (this.pending.used > 0 && this.failure === undefined) this.start();
+      else break;
+    }
+    if (this.failure !== undefined) throw this.failure;
+  }
+
+  private start(): void {
+    if (this.timer) clearTimeout(this.timer);
+    this.timer = undefined;
+    if (this.running) return;
+    this.running = true;
+    this.loop = this.run();
+  }
+
+  private async run(): Promise<void> {
+    try {
+      while (this.pending.used > 0 && this.failure === undefined) {
+        const batch = this.pending;
+        this.pending = new Batch(this.takeSpare());
+        this.inFlight = batch;
+        try {
+          await this.writeOut(batch);
+        } catch (error) {
+          this.failure = error;
+          batch.finish(error);
+          this.pending.finish(error);
+          this.hooks.failed(error);
+          break;
+        } finally {
+          this.inFlight = undefined;
+        }
+        batch.finish();
+        if (batch.buf.length <= SPARE_LIMIT) this.spare = batch.buf;
+        try {
+          await this.hooks.idle();
+        } catch (error) {
+          this.hooks.failed(error);
+        }
+      }
+    } finally {
+      // Synchronous with the loop's last check, so an append can never find `running` set but unserved.
+      this.running = false;
+    }
+  }
+
+  private takeSpare(): Buffer {
+    const buf = this.spare ?? Buffer.allocUnsafe(64 * 1024);
+    this.spare = undefined;
+    return buf;
+  }
+
+  private async writeOut(batch: Batch): Promise<void> {
+    const touched = new Set<Segment>();
+    let created = false;
+    for (const part of batch.parts) {
+      const segment = part.segment;
+      if (!segment.handle) {
+        segment.handle = await open(segment.path, 'wx');
+        created = true;
+      }
+      await writeFully(segment.handle, batch.buf, part.start, part.end - part.start, part.position);
+      touched.add(segment);
+    }
+    this.stats.flushes++;
+    this.stats.bytesWritten += batch.used;
+    this.hooks.written(batch);
+    await Promise.all([...touched].map((segment) => (segment.handle as NonNullable<Segment['handle']>).datasync()));
+    this.stats.fsyncs += touched.size;
+    if (created) {
+      await syncDirectory(this.options.dir);
+      this.stats.fsyncs++;
+    }
+    for (const part of batch.parts) part.segment.durableSize = Math.max(part.segment.durableSize, part.position + part.end - part.start);
+    this.hooks.synced(batch);
+  }
+}
