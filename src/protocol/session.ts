@@ -133,7 +133,12 @@ export class Session implements DeliverySink {
     }
     const frame = parsed.frame;
     if (this.state === 'awaiting-connect') {
-      if (frame.op === 'connect') void this.connect(frame);
+      if (frame.op === 'connect') {
+        this.connect(frame).catch((error: unknown) => {
+          this.context.log.error({ err: error, connection: this.id }, 'internal error after connect');
+          this.close('INTERNAL_ERROR', 'internal error: connection closed');
+        });
+      }
       else {
         const error = new BrokerError('NOT_ALLOWED', `'${frame.op}' before 'connect': the first frame must be connect`);
         this.sendError(error, frame.id, frame.op);

@@ -1,4 +1,5 @@
 import {
+  REF_DELIVERED,
   REF_PAYLOAD,
   REF_SETTLED,
   RecordType,
@@ -87,18 +88,10 @@ export class RecoveryIndex {
 
   /** Visits the messages still held by a queue, in id order (= publish order = order in each queue). */
   finish(visit: (record: LiveRecord) => void): void {
-    let order: ArrayLike<number>;
-    if (this.disordered) {
-      const sorted = new Uint32Array(this.count);
-      for (let r = 0; r < this.count; r++) sorted[r] = r;
-      const ids = this.ids;
-      order = sorted.sort((a, b) => (ids[a] as number) - (ids[b] as number));
-    } else {
-      order = { length: this.count } as ArrayLike<number>;
-    }
+    const order = this.disordered ? this.sortedById() : undefined;
     const record: LiveRecord = { id: 0, publishedAt: 0, size: 0, segment: 0, offset: 0, length: 0, queues: [], flags: [] };
     for (let i = 0; i < this.count; i++) {
-      const r = this.disordered ? (order[i] as number) : i;
+      const r = order ? (order[i] as number) : i;
       const queues = this.lists[this.list[r] as number] as number[];
       const segment = this.seg[r] as number;
       const offset = this.off[r] as number;
@@ -121,6 +114,14 @@ export class RecoveryIndex {
       record.queues = queues;
       visit(record);
     }
+  }
+
+  /** Only copies moved forward come out of order; without them the records are in id order already. */
+  private sortedById(): Uint32Array {
+    const order = new Uint32Array(this.count);
+    for (let r = 0; r < this.count; r++) order[r] = r;
+    const ids = this.ids;
+    return order.sort((a, b) => (ids[a] as number) - (ids[b] as number));
   }
 
   private applyMessage(buf: Buffer, at: number, payloadLength: number, offset: number, length: number): boolean {
@@ -170,7 +171,7 @@ export class RecoveryIndex {
     if (r === undefined) return true;
     const queueCount = (this.lists[this.list[r] as number] as number[]).length;
     if (q >= queueCount) return false;
-    const flag = type === RecordType.Settle ? REF_SETTLED : 2;
+    const flag = type === RecordType.Settle ? REF_SETTLED : REF_DELIVERED;
     const wide = this.wide.get(r);
     if (wide) wide[q] = (wide[q] ?? 0) | flag;
     else this.bits[r] = ((this.bits[r] as number) | (flag << (2 * q))) >>> 0;
