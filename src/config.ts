@@ -16,6 +16,10 @@ export interface WarrenConfig {
   readonly defaultPass: string;
   /** Milliseconds a new WebSocket connection has to send `connect`. */
   readonly handshakeTimeout: number;
+  /** Bytes of free disk space below which persistent publishes are refused. */
+  readonly diskFreeLimit: number;
+  /** Bytes per message-store segment file. */
+  readonly segmentSize: number;
 }
 
 export const defaultConfig: WarrenConfig = {
@@ -28,6 +32,8 @@ export const defaultConfig: WarrenConfig = {
   defaultUser: 'guest',
   defaultPass: 'guest',
   handshakeTimeout: 10_000,
+  diskFreeLimit: 50 * 1024 * 1024,
+  segmentSize: 32 * 1024 * 1024,
 };
 
 /** Each setting: its flag, its environment variable, and how to read it. */
@@ -41,6 +47,8 @@ const settings = {
   defaultUser: { flag: 'default-user', env: 'WARREN_DEFAULT_USER', parse: nonEmpty },
   defaultPass: { flag: 'default-pass', env: 'WARREN_DEFAULT_PASS', parse: nonEmpty },
   handshakeTimeout: { flag: 'handshake-timeout', env: 'WARREN_HANDSHAKE_TIMEOUT', parse: integer(1, 3_600_000) },
+  diskFreeLimit: { flag: 'disk-free-limit', env: 'WARREN_DISK_FREE_LIMIT', parse: integer(0, Number.MAX_SAFE_INTEGER) },
+  segmentSize: { flag: 'segment-size', env: 'WARREN_SEGMENT_SIZE', parse: integer(4096, 1024 * 1024 * 1024) },
 } as const satisfies { [K in keyof WarrenConfig]: { flag: string; env: string; parse: (raw: string) => WarrenConfig[K] } };
 
 export class ConfigError extends Error {}

@@ -34,10 +34,11 @@ interface CompiledPermission extends Permission {
 
 /**
  * Users, their tags and their per-vhost permissions. Every change goes through these methods, which tell
- * `onChange` so the definitions store writes them out (the same one mutation path as exchanges and queues).
+ * their subscribers: the definitions store writes them out (the same one mutation path as exchanges and
+ * queues) and the REST API forgets cached logins.
  */
 export class UserStore implements Authenticator {
-  onChange: (() => void) | undefined;
+  private readonly listeners = new Set<() => void>();
   private readonly users = new Map<string, User>();
   /** vhost → user → permission */
   private readonly permissions = new Map<string, Map<string, CompiledPermission>>();
@@ -49,6 +50,16 @@ export class UserStore implements Authenticator {
 
   get size(): number {
     return this.users.size;
+  }
+
+  /** Calls `listener` after every change; returns the unsubscribe function. */
+  subscribe(listener: () => void): () => void {
+    this.listeners.add(listener);
+    return () => this.listeners.delete(listener);
+  }
+
+  private changed(): void {
+    for (const listener of this.listeners) listener();
   }
 
   listUsers(): User[] {
@@ -73,20 +84,20 @@ export class UserStore implements Authenticator {
     }
     const created = !this.users.has(name);
     this.users.set(name, { name, passwordHash, hashingAlgorithm, tags: [...new Set(spec.tags)] });
-    this.onChange?.();
+    this.changed();
     return { created };
   }
 
   /** Restores a user exactly as stored (recovery and definitions import). */
   restoreUser(user: User): void {
     this.users.set(user.name, user);
-    this.onChange?.();
+    this.changed();
   }
 
   deleteUser(name: string): boolean {
     if (!this.users.delete(name)) return false;
     for (const perVhost of this.permissions.values()) perVhost.delete(name);
-    this.onChange?.();
+    this.changed();
     return true;
   }
 
@@ -115,19 +126,19 @@ export class UserStore implements Authenticator {
     const created = !perVhost.has(permission.user);
     perVhost.set(permission.user, { ...plain(permission), patterns });
     this.permissions.set(permission.vhost, perVhost);
-    this.onChange?.();
+    this.changed();
     return { created };
   }
 
   deletePermission(vhost: string, user: string): boolean {
     const deleted = this.permissions.get(vhost)?.delete(user) ?? false;
-    if (deleted) this.onChange?.();
+    if (deleted) this.changed();
     return deleted;
   }
 
   /** A vhost is gone: so are the permissions in it. */
   deleteVhostPermissions(vhost: string): void {
-    if (this.permissions.delete(vhost)) this.onChange?.();
+    if (this.permissions.delete(vhost)) this.changed();
   }
 
   // Authenticator

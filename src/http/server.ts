@@ -1,7 +1,5 @@
-import fastifyStatic from '@fastify/static';
 import fastifyWebsocket from '@fastify/websocket';
 import Fastify, { LogController, type FastifyInstance } from 'fastify';
-import { fileURLToPath } from 'node:url';
 import { UserStore } from '../auth/user-store.js';
 import { Broker } from '../broker/broker.js';
 import type { WarrenConfig } from '../config.js';
@@ -9,11 +7,15 @@ import { FrameParser } from '../protocol/frame-parser.js';
 import { protocolSchemaDocument } from '../protocol/schemas.js';
 import { SessionRegistry } from '../protocol/session-registry.js';
 import { VERSION } from '../version.js';
+import { registerManagementApi } from './api/index.js';
+import { registerConsole } from './console-route.js';
 import { registerWebSocketRoute } from './ws-route.js';
+import { DurableState } from '../store/durable-state.js';
 
 export interface WarrenServer {
   readonly app: FastifyInstance;
   readonly broker: Broker;
+  readonly durable: DurableState;
   readonly users: UserStore;
   readonly sessions: SessionRegistry;
   /** Starts listening; resolves with the address actually bound (port 0 picks a free one). */
@@ -22,17 +24,24 @@ export interface WarrenServer {
   close(): Promise<void>;
 }
 
-const publicDir = fileURLToPath(new URL('../../public/', import.meta.url));
-
 export async function createWarrenServer(config: WarrenConfig): Promise<WarrenServer> {
   const app = Fastify({
     logger: { level: config.logLevel },
     // A console polling the API would flood the log; request lines are for debugging.
     logController: new LogController({ disableRequestLogging: config.logLevel !== 'debug' && config.logLevel !== 'trace' }),
+    // Management API paths carry percent-encoded names of up to 255 bytes (765 characters encoded).
+    routerOptions: { maxParamLength: 4096 },
   });
   const broker = new Broker({ maxBodySize: config.maxBodySize });
   const users = new UserStore();
-  if (users.size === 0) await createDefaultUser(users, config);
+  const durable = await DurableState.open(broker, users, {
+    dataDir: config.dataDir,
+    version: VERSION,
+    segmentSize: config.segmentSize,
+    diskFreeLimit: config.diskFreeLimit,
+    log: app.log,
+    firstStart: () => createDefaultUser(users, config),
+  });
   const sessions = new SessionRegistry();
 
   await app.register(fastifyWebsocket, {
@@ -44,6 +53,7 @@ export async function createWarrenServer(config: WarrenConfig): Promise<WarrenSe
     {
       broker,
       authenticator: users,
+      durability: durable,
       parser: new FrameParser(),
       version: VERSION,
       heartbeat: config.heartbeat,
@@ -53,12 +63,14 @@ export async function createWarrenServer(config: WarrenConfig): Promise<WarrenSe
     sessions,
   );
   app.get('/api/protocol/schema', async () => protocolSchemaDocument());
-  await app.register(fastifyStatic, { root: publicDir, prefix: '/' });
+  await registerManagementApi(app, { broker, users, sessions, version: VERSION });
+  await registerConsole(app);
 
   let closing: Promise<void> | undefined;
   return {
     app,
     broker,
+    durable,
     users,
     sessions,
     async listen() {
@@ -72,6 +84,7 @@ export async function createWarrenServer(config: WarrenConfig): Promise<WarrenSe
       closing ??= (async () => {
         sessions.closeAll('broker shutting down');
         await app.close();
+        await durable.close();
       })();
       return closing;
     },
