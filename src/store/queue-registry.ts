@@ -1,5 +1,8 @@
 import { encodeQueueSection, type QueueName } from './record-codec.js';
 
+const DELETED: QueueName = { vhost: '', name: '' };
+const EMPTY = Buffer.alloc(0);
+
 export interface QueueList {
   readonly qids: readonly number[];
   /** The queue section of a message record routed to exactly these queues, encoded once. */
@@ -34,6 +37,11 @@ export class QueueRegistry {
       this.byQueue.set(queue, qid);
     }
     return qid;
+  }
+
+  /** The instance of a queue the store has seen, without creating one. */
+  find(queue: QueueName): number | undefined {
+    return this.byQueue.get(queue) ?? this.current.get(nameKey(queue.vhost, queue.name));
   }
 
   /** The live instance with this name, created if none (recovery, or a queue seen for the first time). */
@@ -72,19 +80,25 @@ export class QueueRegistry {
     set.add(segment);
   }
 
-  /** Frees the name for a new instance; returns the segments holding the old instance's records. */
-  markDeleted(qid: number): ReadonlySet<number> {
+  /**
+   * Frees the name for a new instance. Returns the segments holding the old instance's records and its
+   * encoded name, for the QueueDeleted record; the registry keeps only the fact that it is deleted.
+   */
+  markDeleted(qid: number): { segments: ReadonlySet<number>; section: Buffer } {
     this.deleted[qid] = true;
     const { vhost, name } = this.name(qid);
     const key = nameKey(vhost, name);
     if (this.current.get(key) === qid) this.current.delete(key);
     const segments = this.segmentsOf[qid] ?? new Set<number>();
+    const section = this.section(qid);
     this.segmentsOf[qid] = undefined;
+    this.names[qid] = DELETED;
+    this.sections[qid] = EMPTY;
     for (let index = 0; index < this.lists.length; index++) {
       const list = this.lists[index];
       if (list && list.users === 0 && list.qids.includes(qid)) this.dropList(index, list);
     }
-    return segments;
+    return { segments, section };
   }
 
   /** Interns the list and counts one more message using it. */

@@ -8,13 +8,18 @@ import type { MessageContent, MessageProperties } from '../broker/message.js';
  *   1  u8   type
  *   2  u16  reserved, 0
  *   4  u32  payload length
- *   8  u32  CRC-32 of bytes 0..8 and of the payload (a flipped length or type fails it too)
- *   12 ...  payload
+ *   8  ...  payload
+ *   8+n u32 CRC-32 of everything before it (header and payload), so a flipped length or type fails too
  *
- * All integers little-endian.
+ * The checksum trails the record so that it covers one contiguous range. All integers little-endian.
  */
 export const MAGIC = 0xa7;
-export const HEADER_SIZE = 12;
+export const HEADER_SIZE = 8;
+const TRAILER_SIZE = 4;
+
+export function recordLength(payloadLength: number): number {
+  return HEADER_SIZE + payloadLength + TRAILER_SIZE;
+}
 
 export const RecordType = { Message: 1, Settle: 2, Delivered: 3, QueueDeleted: 4 } as const;
 
@@ -38,8 +43,7 @@ export function isRecordType(type: number | undefined): boolean {
 }
 
 export function recordChecksum(buf: Buffer, at: number, payloadLength: number): number {
-  const head = crc32(buf.subarray(at, at + 8));
-  return crc32(buf.subarray(at + HEADER_SIZE, at + HEADER_SIZE + payloadLength), head);
+  return crc32(buf.subarray(at, at + HEADER_SIZE + payloadLength));
 }
 
 function writeHeader(buf: Buffer, at: number, type: number, payloadLength: number): void {
@@ -51,14 +55,23 @@ function writeHeader(buf: Buffer, at: number, type: number, payloadLength: numbe
 
 /** Writes the checksum once the payload is in place (also after patching a copied record). */
 export function sealRecord(buf: Buffer, at: number): void {
-  buf.writeUInt32LE(recordChecksum(buf, at, buf.readUInt32LE(at + 4)), at + 8);
+  const payloadLength = buf.readUInt32LE(at + 4);
+  buf.writeUInt32LE(recordChecksum(buf, at, payloadLength), at + HEADER_SIZE + payloadLength);
+}
+
+/** True if the header is plausible: checked before trusting its length to read the rest. */
+export function isPlausibleHeader(buf: Buffer, at: number): boolean {
+  return buf[at] === MAGIC && isRecordType(buf[at + 1]) && buf[at + 2] === 0 && buf[at + 3] === 0;
 }
 
 /** True if a full record at `at` has a good header and checksum. */
 export function isValidRecord(buf: Buffer, at: number, available: number): boolean {
-  if (available < HEADER_SIZE || buf[at] !== MAGIC || !isRecordType(buf[at + 1]) || buf.readUInt16LE(at + 2) !== 0) return false;
-  const length = buf.readUInt32LE(at + 4);
-  return HEADER_SIZE + length <= available && recordChecksum(buf, at, length) === buf.readUInt32LE(at + 8);
+  if (available < HEADER_SIZE || !isPlausibleHeader(buf, at)) return false;
+  const payloadLength = buf.readUInt32LE(at + 4);
+  return (
+    recordLength(payloadLength) <= available &&
+    recordChecksum(buf, at, payloadLength) === buf.readUInt32LE(at + HEADER_SIZE + payloadLength)
+  );
 }
 
 export interface QueueName {
@@ -121,7 +134,7 @@ export function planMessageRecord(content: MessageContent, queueCount: number, s
     Buffer.byteLength(content.routingKey) +
     Buffer.byteLength(properties) +
     content.body.length;
-  return { length: HEADER_SIZE + payload, properties };
+  return { length: recordLength(payload), properties };
 }
 
 /** Writes a whole message record with every queue's flags clear. */
@@ -135,7 +148,7 @@ export function writeMessageRecord(
   queueCount: number,
   section: Buffer,
 ): void {
-  writeHeader(buf, at, RecordType.Message, plan.length - HEADER_SIZE);
+  writeHeader(buf, at, RecordType.Message, plan.length - HEADER_SIZE - TRAILER_SIZE);
   const p = at + HEADER_SIZE;
   buf.writeDoubleLE(id, p + M_ID);
   buf.writeDoubleLE(publishedAt, p + M_PUBLISHED);

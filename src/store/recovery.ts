@@ -9,8 +9,9 @@ import {
   type MessageHeader,
   type QueueName,
 } from './record-codec.js';
-import { PACKED_REFS, nextCapacity, resized } from './slot-table.js';
 import { nameKey } from './queue-registry.js';
+import { BITS, LEN, LIST, OFF, RecoveredRecords, SEG, SIZE } from './recovered-records.js';
+import { PACKED_REFS } from './slot-table.js';
 
 /** A message some queue still holds after recovery, as handed to the store (reused between calls). */
 export interface LiveRecord {
@@ -42,28 +43,18 @@ export class RecoveryIndex {
   maxMessageId = 0;
   malformed = 0;
   readonly queueNames: QueueName[] = [];
-  /** Per segment, the older segments it must not outlive (see Segment.deps). */
+  /** Per segment, the older segments it must outlive (see Segment.deps). */
   readonly deps = new Map<number, Set<number>>();
   private readonly byName = new Map<string, number>();
   private readonly deletedAt: Array<Position | undefined> = [];
   private readonly segmentsOfQueue: Array<Set<number>> = [];
+  private readonly lastNoted: number[] = [];
   private readonly lists: number[][] = [];
   private readonly listByKey = new Map<string, number>();
   private lastSection = Buffer.alloc(0);
   private lastList = -1;
-  private readonly index = new Map<number, number>();
-  private count = 0;
-  private ids = new Float64Array(0);
-  private published = new Float64Array(0);
-  private size = new Uint32Array(0);
-  private seg = new Uint32Array(0);
-  private off = new Uint32Array(0);
-  private len = new Uint32Array(0);
-  private list = new Uint32Array(0);
-  private bits = new Uint32Array(0);
+  private readonly records = new RecoveredRecords();
   private readonly wide = new Map<number, Uint8Array>();
-  private highestNew = 0;
-  private disordered = false;
   private segment = 0;
   private readonly header: MessageHeader = emptyMessageHeader();
 
@@ -88,13 +79,12 @@ export class RecoveryIndex {
 
   /** Visits the messages still held by a queue, in id order (= publish order = order in each queue). */
   finish(visit: (record: LiveRecord) => void): void {
-    const order = this.disordered ? this.sortedById() : undefined;
+    const records = this.records;
     const record: LiveRecord = { id: 0, publishedAt: 0, size: 0, segment: 0, offset: 0, length: 0, queues: [], flags: [] };
-    for (let i = 0; i < this.count; i++) {
-      const r = order ? (order[i] as number) : i;
-      const queues = this.lists[this.list[r] as number] as number[];
-      const segment = this.seg[r] as number;
-      const offset = this.off[r] as number;
+    records.forEachInIdOrder((r) => {
+      const queues = this.lists[records.get(r, LIST)] as number[];
+      const segment = records.get(r, SEG);
+      const offset = records.get(r, OFF);
       let live = false;
       record.flags.length = queues.length;
       for (let q = 0; q < queues.length; q++) {
@@ -104,24 +94,16 @@ export class RecoveryIndex {
         record.flags[q] = flags;
         if ((flags & REF_SETTLED) === 0) live = true;
       }
-      if (!live) continue;
-      record.id = this.ids[r] as number;
-      record.publishedAt = this.published[r] as number;
-      record.size = this.size[r] as number;
+      if (!live) return;
+      record.id = records.id(r);
+      record.publishedAt = records.publishedAt(r);
+      record.size = records.get(r, SIZE);
       record.segment = segment;
       record.offset = offset;
-      record.length = this.len[r] as number;
+      record.length = records.get(r, LEN);
       record.queues = queues;
       visit(record);
-    }
-  }
-
-  /** Only copies moved forward come out of order; without them the records are in id order already. */
-  private sortedById(): Uint32Array {
-    const order = new Uint32Array(this.count);
-    for (let r = 0; r < this.count; r++) order[r] = r;
-    const ids = this.ids;
-    return order.sort((a, b) => (ids[a] as number) - (ids[b] as number));
+    });
   }
 
   private applyMessage(buf: Buffer, at: number, payloadLength: number, offset: number, length: number): boolean {
@@ -129,33 +111,30 @@ export class RecoveryIndex {
     if (!readMessageHeader(buf, at, payloadLength, h)) return false;
     const list = this.listOf(buf, h);
     if (list < 0) return false;
-    let r = this.index.get(h.id);
-    if (r === undefined) {
-      r = this.count++;
-      if (r >= this.ids.length) this.resize(r + 1);
-      this.index.set(h.id, r);
-      this.ids[r] = h.id;
-      if (h.id < this.highestNew) this.disordered = true;
-      else this.highestNew = h.id;
-    } else {
-      // A copy moved forward: it supersedes the older record, which must not outlive it.
-      this.depend(this.seg[r] as number);
-    }
-    this.published[r] = h.publishedAt;
-    this.size[r] = h.size;
-    this.seg[r] = this.segment;
-    this.off[r] = offset;
-    this.len[r] = length;
-    this.list[r] = list;
+    const records = this.records;
+    let r = records.find(h.id);
+    if (r < 0) r = records.create(h.id);
+    // A copy moved forward: it supersedes the older record, which must not outlive it.
+    else this.depend(records.get(r, SEG));
+    records.setPublishedAt(r, h.publishedAt);
+    records.set(r, SIZE, h.size);
+    records.set(r, SEG, this.segment);
+    records.set(r, OFF, offset);
+    records.set(r, LEN, length);
+    records.set(r, LIST, list);
     if (h.queueCount > PACKED_REFS) {
       this.wide.set(r, Uint8Array.from(buf.subarray(h.flagsAt, h.flagsAt + h.queueCount)));
     } else {
       let bits = 0;
       for (let q = 0; q < h.queueCount; q++) bits |= ((buf[h.flagsAt + q] as number) & 3) << (2 * q);
-      this.bits[r] = bits >>> 0;
+      records.set(r, BITS, bits >>> 0);
       this.wide.delete(r);
     }
-    for (const key of this.lists[list] as number[]) this.segmentsOfQueue[key]?.add(this.segment);
+    for (const key of this.lists[list] as number[]) {
+      if (this.lastNoted[key] === this.segment) continue;
+      this.lastNoted[key] = this.segment;
+      this.segmentsOfQueue[key]?.add(this.segment);
+    }
     if (h.id > this.maxMessageId) this.maxMessageId = h.id;
     return true;
   }
@@ -166,16 +145,17 @@ export class RecoveryIndex {
     const q = buf.readUInt16LE(at + 8);
     if (!Number.isSafeInteger(id) || id <= 0) return false;
     if (id > this.maxMessageId) this.maxMessageId = id;
-    const r = this.index.get(id);
+    const records = this.records;
+    const r = records.find(id);
     // Its message record went with a deleted segment: it was fully settled then.
-    if (r === undefined) return true;
-    const queueCount = (this.lists[this.list[r] as number] as number[]).length;
+    if (r < 0) return true;
+    const queueCount = (this.lists[records.get(r, LIST)] as number[]).length;
     if (q >= queueCount) return false;
     const flag = type === RecordType.Settle ? REF_SETTLED : REF_DELIVERED;
     const wide = this.wide.get(r);
     if (wide) wide[q] = (wide[q] ?? 0) | flag;
-    else this.bits[r] = ((this.bits[r] as number) | (flag << (2 * q))) >>> 0;
-    this.depend(this.seg[r] as number);
+    else records.set(r, BITS, (records.get(r, BITS) | (flag << (2 * q))) >>> 0);
+    this.depend(records.get(r, SEG));
     return true;
   }
 
@@ -199,9 +179,7 @@ export class RecoveryIndex {
   /** Consecutive messages mostly go to the same queues: compare raw bytes before decoding names. */
   private listOf(buf: Buffer, h: MessageHeader): number {
     const end = h.sectionAt + h.sectionLength;
-    if (this.lastList >= 0 && this.lastSection.length === h.sectionLength && buf.compare(this.lastSection, 0, h.sectionLength, h.sectionAt, end) === 0) {
-      return this.lastList;
-    }
+    if (this.lastList >= 0 && sameBytes(this.lastSection, buf, h.sectionAt, h.sectionLength)) return this.lastList;
     const names = decodeQueueSection(buf, h.sectionAt, h.sectionLength, h.queueCount);
     if (!names) return -1;
     const keys = names.map(({ vhost, name }) => this.queueKey(vhost, name));
@@ -224,6 +202,7 @@ export class RecoveryIndex {
       key = this.queueNames.length;
       this.queueNames.push({ vhost, name });
       this.segmentsOfQueue.push(new Set());
+      this.lastNoted.push(-1);
       this.byName.set(text, key);
     }
     return key;
@@ -231,18 +210,13 @@ export class RecoveryIndex {
 
   private flagsOf(r: number, q: number): number {
     const wide = this.wide.get(r);
-    return wide ? (wide[q] ?? 0) : ((this.bits[r] as number) >>> (2 * q)) & 3;
+    return wide ? (wide[q] ?? 0) : (this.records.get(r, BITS) >>> (2 * q)) & 3;
   }
+}
 
-  private resize(needed: number): void {
-    const capacity = nextCapacity(this.ids.length, needed);
-    this.ids = resized(this.ids, capacity);
-    this.published = resized(this.published, capacity);
-    this.size = resized(this.size, capacity);
-    this.seg = resized(this.seg, capacity);
-    this.off = resized(this.off, capacity);
-    this.len = resized(this.len, capacity);
-    this.list = resized(this.list, capacity);
-    this.bits = resized(this.bits, capacity);
-  }
+/** A byte loop: for the few dozen bytes of a queue section, cheaper than Buffer.compare's argument checks. */
+function sameBytes(known: Buffer, buf: Buffer, at: number, length: number): boolean {
+  if (known.length !== length) return false;
+  for (let i = 0; i < length; i++) if (known[i] !== buf[at + i]) return false;
+  return true;
 }

@@ -1,8 +1,16 @@
 import type { FileHandle } from 'node:fs/promises';
-import { HEADER_SIZE, MAGIC, isRecordType, recordChecksum } from './record-codec.js';
+import { HEADER_SIZE, MAGIC, isPlausibleHeader, recordChecksum, recordLength } from './record-codec.js';
 
 /** Called for every record whose header and checksum are good; `buf` is only valid during the call. */
 export type RecordVisitor = (type: number, buf: Buffer, payloadAt: number, payloadLength: number, offset: number, length: number) => void;
+
+/**
+ * The read buffer, shared by all segments of one recovery: a fresh multi-MiB buffer per segment would
+ * be freed again and again, and the allocator answers that by keeping such memory around (as RSS).
+ */
+export interface ScanBuffer {
+  buf: Buffer;
+}
 
 export interface ScanResult {
   /** End of the last good record: anything after it is a torn tail. */
@@ -24,9 +32,9 @@ class Window {
   constructor(
     private readonly handle: FileHandle,
     readonly fileSize: number,
-    chunkSize: number,
+    buf: Buffer,
   ) {
-    this.buf = Buffer.allocUnsafe(Math.min(chunkSize, Math.max(fileSize, HEADER_SIZE)));
+    this.buf = buf;
   }
 
   has(pos: number, n: number): boolean {
@@ -64,15 +72,26 @@ class Window {
  * for the next magic byte that starts a good record; if none follows, the file ends in a torn tail
  * (a crash mid-write) and `validEnd` says where to truncate.
  */
-export async function scanSegment(handle: FileHandle, fileSize: number, visit: RecordVisitor, chunkSize = 8 * 1024 * 1024): Promise<ScanResult> {
-  const window = new Window(handle, fileSize, chunkSize);
+export async function scanSegment(handle: FileHandle, fileSize: number, visit: RecordVisitor, reader: ScanBuffer): Promise<ScanResult> {
+  const window = new Window(handle, fileSize, reader.buf);
+  try {
+    return await scan(window, visit);
+  } finally {
+    // A record bigger than the buffer made the window grow: keep the bigger buffer for the next segment.
+    reader.buf = window.buf;
+  }
+}
+
+async function scan(window: Window, visit: RecordVisitor): Promise<ScanResult> {
+  const fileSize = window.fileSize;
   const corrupt: Array<readonly [number, number]> = [];
   let pos = 0;
   while (pos < fileSize) {
-    const length = await recordAt(window, pos);
+    let length = recordAt(window, pos);
+    if (length < 0) length = await loadRecordAt(window, pos);
     if (length > 0) {
       const at = pos - window.start;
-      visit(window.buf[at + 1] as number, window.buf, at + HEADER_SIZE, length - HEADER_SIZE, pos, length);
+      visit(window.buf[at + 1] as number, window.buf, at + HEADER_SIZE, window.buf.readUInt32LE(at + 4), pos, length);
       pos += length;
       continue;
     }
@@ -84,18 +103,28 @@ export async function scanSegment(handle: FileHandle, fileSize: number, visit: R
   return { validEnd: pos, corrupt };
 }
 
-/** Length of the good record at `pos`, or 0. */
-async function recordAt(window: Window, pos: number): Promise<number> {
-  if (!window.has(pos, HEADER_SIZE) && !(await window.load(pos, HEADER_SIZE))) return 0;
-  let at = pos - window.start;
+/**
+ * Length of the good record at `pos`, 0 if there is none, or minus the bytes the window must hold
+ * first. Synchronous, so the common case (the record is already in the window) costs no promise.
+ */
+function recordAt(window: Window, pos: number): number {
+  if (!window.has(pos, HEADER_SIZE)) return pos + HEADER_SIZE > window.fileSize ? 0 : -HEADER_SIZE;
+  const at = pos - window.start;
   const buf = window.buf;
-  if (buf[at] !== MAGIC || !isRecordType(buf[at + 1]) || buf.readUInt16LE(at + 2) !== 0) return 0;
+  if (!isPlausibleHeader(buf, at)) return 0;
   const payloadLength = buf.readUInt32LE(at + 4);
-  const length = HEADER_SIZE + payloadLength;
+  const length = recordLength(payloadLength);
   if (pos + length > window.fileSize) return 0;
-  if (!window.has(pos, length) && !(await window.load(pos, length))) return 0;
-  at = pos - window.start;
-  return recordChecksum(window.buf, at, payloadLength) === window.buf.readUInt32LE(at + 8) ? length : 0;
+  if (!window.has(pos, length)) return -length;
+  return recordChecksum(buf, at, payloadLength) === buf.readUInt32LE(at + HEADER_SIZE + payloadLength) ? length : 0;
+}
+
+async function loadRecordAt(window: Window, pos: number): Promise<number> {
+  for (;;) {
+    const length = recordAt(window, pos);
+    if (length >= 0) return length;
+    if (!(await window.load(pos, -length))) return 0;
+  }
 }
 
 async function resync(window: Window, from: number): Promise<number> {
@@ -108,7 +137,7 @@ async function resync(window: Window, from: number): Promise<number> {
       continue;
     }
     pos = window.start + index;
-    if ((await recordAt(window, pos)) > 0) return pos;
+    if ((await loadRecordAt(window, pos)) > 0) return pos;
     pos++;
   }
   return -1;

@@ -1,27 +1,38 @@
 import { open } from 'node:fs/promises';
 import type { Message } from '../broker/message.js';
-import { syncDirectory, writeFully, type Segment } from './segment.js';
+import { syncDirectory, writeFully, type Move, type Segment } from './segment.js';
 
-/** A run of a batch's bytes that goes to one segment. */
-interface Part {
-  readonly segment: Segment;
+interface Slice {
+  readonly buf: Buffer;
   readonly start: number;
   end: number;
-  /** Offset in the segment file. */
-  readonly position: number;
 }
 
-/** Everything appended between two flushes: written with one write per segment and one fdatasync. */
+/** A run of a batch's bytes that goes to one segment, contiguous there, possibly over several chunks. */
+interface Part {
+  readonly segment: Segment;
+  /** Offset in the segment file. */
+  readonly position: number;
+  length: number;
+  readonly slices: Slice[];
+}
+
+/**
+ * Everything appended between two flushes: written with one writev per segment and one fdatasync.
+ * The bytes live in fixed-size pooled chunks rather than one growing buffer, so a burst does not leave
+ * ever larger freed buffers behind (which the allocator keeps, as RSS).
+ */
 export class Batch {
   used = 0;
+  readonly chunks: Buffer[] = [];
+  /** Fill of the last chunk. */
+  chunkUsed = 0;
   readonly parts: Part[] = [];
   /** Messages added in this batch: those their queue made evictable are released once it is written. */
   readonly added: Message[] = [];
-  /** Slots copied forward in this batch; the store moves them once the copies are durable. */
-  readonly moved: number[] = [];
+  /** Records copied forward in this batch; the store switches to them once they are durable. */
+  readonly moved: Move[] = [];
   private done: { promise: Promise<void>; resolve(): void; reject(error: unknown): void } | undefined;
-
-  constructor(public buf: Buffer) {}
 
   whenSynced(): Promise<void> {
     if (!this.done) {
@@ -50,8 +61,9 @@ export interface WriterHooks {
   written(batch: Batch): void;
   /** The batch is on disk. */
   synced(batch: Batch): void;
-  /** Between batches: segment deletion and copy-forward, which may append more. */
+  /** Between batches: segment deletion and copy-forward, which may append more. Must not throw. */
   idle(): Promise<void>;
+  /** A write or fsync failed: what was not yet on disk never will be. */
   failed(error: unknown): void;
 }
 
@@ -68,7 +80,8 @@ export interface WriterStats {
   bytesWritten: number;
 }
 
-const SPARE_LIMIT = 4 * 1024 * 1024;
+const CHUNK_SIZE = 256 * 1024;
+const POOLED_CHUNKS = 64;
 
 /**
  * Group commit. Appends only reserve space in the in-memory batch (`begin`) and are encoded in place by
@@ -76,7 +89,8 @@ const SPARE_LIMIT = 4 * 1024 * 1024;
  * fsynced the next accumulates, so many publishers share each fsync.
  */
 export class SegmentWriter {
-  /** Where the record reserved by the last `begin` goes. */
+  /** Where the record reserved by the last `begin` goes: in this buffer at the returned index, and in the file. */
+  buf: Buffer = Buffer.alloc(0);
   segment: Segment;
   offset = 0;
   writes = 0;
@@ -86,7 +100,7 @@ export class SegmentWriter {
   private running = false;
   private loop: Promise<void> = Promise.resolve();
   private timer: NodeJS.Timeout | undefined;
-  private spare: Buffer | undefined;
+  private readonly pool: Buffer[] = [];
 
   constructor(
     public active: Segment,
@@ -95,11 +109,7 @@ export class SegmentWriter {
     readonly stats: WriterStats,
   ) {
     this.segment = active;
-    this.pending = new Batch(Buffer.allocUnsafe(64 * 1024));
-  }
-
-  get buf(): Buffer {
-    return this.pending.buf;
+    this.pending = new Batch();
   }
 
   get batch(): Batch {
@@ -111,23 +121,31 @@ export class SegmentWriter {
     const batch = this.pending;
     // After a failed write nothing more reaches the disk; keep the buffer from growing without bound.
     if (this.failure !== undefined) {
-      batch.used = 0;
-      batch.parts.length = 0;
-      batch.added.length = 0;
+      batch.used = batch.chunkUsed = 0;
+      batch.chunks.length = batch.parts.length = batch.added.length = batch.moved.length = 0;
     }
     if (this.active.size > 0 && this.active.size + length > this.options.segmentSize) {
       this.active = this.hooks.nextSegment(this.active);
     }
     const segment = this.active;
-    if (batch.used + length > batch.buf.length) {
-      const bigger = Buffer.allocUnsafe(Math.max(batch.buf.length * 2, batch.used + length));
-      batch.buf.copy(bigger, 0, 0, batch.used);
-      batch.buf = bigger;
+    let chunk = batch.chunks[batch.chunks.length - 1];
+    if (!chunk || batch.chunkUsed + length > chunk.length) {
+      chunk = length <= CHUNK_SIZE ? (this.pool.pop() ?? Buffer.allocUnsafeSlow(CHUNK_SIZE)) : Buffer.allocUnsafeSlow(length);
+      batch.chunks.push(chunk);
+      batch.chunkUsed = 0;
     }
-    const at = batch.used;
-    const last = batch.parts[batch.parts.length - 1];
-    if (last && last.segment === segment) last.end += length;
-    else batch.parts.push({ segment, start: at, end: at + length, position: segment.size });
+    const at = batch.chunkUsed;
+    let part = batch.parts[batch.parts.length - 1];
+    if (!part || part.segment !== segment) {
+      part = { segment, position: segment.size, length: 0, slices: [] };
+      batch.parts.push(part);
+    }
+    const slice = part.slices[part.slices.length - 1];
+    if (slice && slice.buf === chunk && slice.end === at) slice.end += length;
+    else part.slices.push({ buf: chunk, start: at, end: at + length });
+    part.length += length;
+    batch.chunkUsed += length;
+    this.buf = chunk;
     this.segment = segment;
     this.offset = segment.size;
     segment.size += length;
@@ -179,7 +197,7 @@ export class SegmentWriter {
     try {
       while (this.pending.used > 0 && this.failure === undefined) {
         const batch = this.pending;
-        this.pending = new Batch(this.takeSpare());
+        this.pending = new Batch();
         this.inFlight = batch;
         try {
           await this.writeOut(batch);
@@ -193,23 +211,14 @@ export class SegmentWriter {
           this.inFlight = undefined;
         }
         batch.finish();
-        if (batch.buf.length <= SPARE_LIMIT) this.spare = batch.buf;
-        try {
-          await this.hooks.idle();
-        } catch (error) {
-          this.hooks.failed(error);
-        }
+        for (const chunk of batch.chunks) if (chunk.length === CHUNK_SIZE && this.pool.length < POOLED_CHUNKS) this.pool.push(chunk);
+        // idle() reports its own errors; this only keeps a bug there from stopping all writes.
+        await this.hooks.idle().catch(() => undefined);
       }
     } finally {
       // Synchronous with the loop's last check, so an append can never find `running` set but unserved.
       this.running = false;
     }
-  }
-
-  private takeSpare(): Buffer {
-    const buf = this.spare ?? Buffer.allocUnsafe(64 * 1024);
-    this.spare = undefined;
-    return buf;
   }
 
   private async writeOut(batch: Batch): Promise<void> {
@@ -218,10 +227,10 @@ export class SegmentWriter {
     for (const part of batch.parts) {
       const segment = part.segment;
       if (!segment.handle) {
-        segment.handle = await open(segment.path, 'wx');
+        segment.handle = await open(segment.path, 'wx+');
         created = true;
       }
-      await writeFully(segment.handle, batch.buf, part.start, part.end - part.start, part.position);
+      await writeFully(segment.handle, part.slices.map((slice) => slice.buf.subarray(slice.start, slice.end)), part.position);
       touched.add(segment);
     }
     this.stats.flushes++;
@@ -233,7 +242,7 @@ export class SegmentWriter {
       await syncDirectory(this.options.dir);
       this.stats.fsyncs++;
     }
-    for (const part of batch.parts) part.segment.durableSize = Math.max(part.segment.durableSize, part.position + part.end - part.start);
+    for (const part of batch.parts) part.segment.durableSize = Math.max(part.segment.durableSize, part.position + part.length);
     this.hooks.synced(batch);
   }
 }

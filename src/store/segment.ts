@@ -1,6 +1,5 @@
 import { open, readdir, type FileHandle } from 'node:fs/promises';
 import { join } from 'node:path';
-import { U32List } from './slot-table.js';
 
 const SEGMENT_FILE = /^(\d{16})\.seg$/;
 
@@ -15,14 +14,14 @@ export class Segment {
   /** Messages whose current record is here and that some queue still holds. */
   liveCount = 0;
   liveBytes = 0;
-  /** Slots ever placed here (stale entries are skipped by checking the slot's segment). */
-  readonly slots = new U32List();
   /**
-   * Older segments this one must not outlive: it holds settlements, deliveries, copies or queue
+   * Older segments this one must outlive: it holds settlements, deliveries, copies or queue
    * deletions about records in them, and without those the older records would come back to life.
    */
   readonly deps = new Set<number>();
   deleted = false;
+  /** Holds a record that cannot be read back, so copy-forward leaves it alone. */
+  uncopyable = false;
 
   constructor(
     readonly number: number,
@@ -41,6 +40,13 @@ export class Segment {
   dependOn(older: number): void {
     if (older !== this.number) this.deps.add(older);
   }
+}
+
+/** A record copied forward, not yet durable: until it is, the slot keeps pointing at the original. */
+export interface Move {
+  readonly slot: number;
+  readonly segment: number;
+  readonly offset: number;
 }
 
 export function segmentPath(dir: string, number: number): string {
@@ -66,12 +72,19 @@ export async function syncDirectory(dir: string): Promise<void> {
   }
 }
 
-/** A positional write may be short (e.g. interrupted); the record boundaries must not be. */
-export async function writeFully(handle: FileHandle, buf: Buffer, start: number, length: number, position: number): Promise<void> {
-  let done = 0;
-  while (done < length) {
-    const { bytesWritten } = await handle.write(buf, start + done, length - done, position + done);
-    if (bytesWritten <= 0) throw new Error('segment write made no progress');
-    done += bytesWritten;
+/** One writev at `position`; a short write (e.g. interrupted) is finished slice by slice. */
+export async function writeFully(handle: FileHandle, slices: Buffer[], position: number): Promise<void> {
+  const { bytesWritten } = await handle.writev(slices, position);
+  let skip = bytesWritten;
+  let at = position;
+  for (const slice of slices) {
+    let done = Math.min(skip, slice.length);
+    skip -= done;
+    while (done < slice.length) {
+      const { bytesWritten: n } = await handle.write(slice, done, slice.length - done, at + done);
+      if (n <= 0) throw new Error('segment write made no progress');
+      done += n;
+    }
+    at += slice.length;
   }
 }

@@ -1,99 +1,107 @@
 import { REF_SETTLED } from './record-codec.js';
 
-/** A growable list of u32, 4 bytes an entry: the per-segment slot lists would cost 8+ as a JS array. */
-export class U32List {
-  data: Uint32Array;
-  length = 0;
-
-  constructor(capacity = 16) {
-    this.data = new Uint32Array(capacity);
-  }
-
-  push(value: number): void {
-    if (this.length === this.data.length) this.data = grow(this.data, this.length + 1);
-    this.data[this.length++] = value;
-  }
-
-  pop(): number | undefined {
-    return this.length === 0 ? undefined : this.data[--this.length];
-  }
-}
-
-/** Grows by half, not double: at a million messages doubling would leave up to 20 MB of slack. */
-export function grow<T extends Uint32Array | Float64Array>(array: T, needed: number): T {
-  return resized(array, nextCapacity(array.length, needed));
-}
-
-export function nextCapacity(current: number, needed: number): number {
-  return Math.max(needed, Math.ceil(current * 1.5), 64);
-}
-
-export function resized<T extends Uint32Array | Float64Array>(array: T, capacity: number): T {
-  const bigger = new (array.constructor as new (length: number) => T)(capacity);
-  bigger.set(array.subarray(0, Math.min(array.length, capacity)));
-  return bigger;
-}
-
 /** `ref` of a message routed to several queues: this bit plus an index into the registry's lists. */
 export const MULTI = 0x80000000;
 /** Up to this many queues, a message's per-queue flags fit 2 bits each in one u32. */
 export const PACKED_REFS = 16;
-export const FREE = 0xffffffff;
+const FREE = 0xffffffff;
+
+const PAGE_BITS = 16;
+const PAGE_SLOTS = 1 << PAGE_BITS;
+const PAGE_MASK = PAGE_SLOTS - 1;
+const FIELDS = 5;
+const SEG = 0;
+const OFF = 1;
+const LEN = 2;
+const REF = 3;
+const BITS = 4;
 
 /**
- * Per-message bookkeeping in parallel typed arrays, 20 bytes a message, indexed by a slot number that
- * `Message.storeRef` holds: where the record is (segment, offset, length), which queue(s) it went to
- * (`ref`: a queue id, or MULTI | list index) and each queue's flags (REF_SETTLED, REF_DELIVERED).
+ * Per-message bookkeeping, 20 bytes a message, indexed by the slot number that `Message.storeRef`
+ * holds: where the record is (segment, offset, length), which queue(s) it went to (`ref`: a queue id,
+ * or MULTI | list index) and each queue's flags (REF_SETTLED, REF_DELIVERED), 2 bits per queue.
+ *
+ * Fixed-size pages rather than one growable array: growing a million-entry array by copying leaves
+ * slack and freed blocks the allocator rarely gives back, which showed up as tens of MB of RSS.
  */
 export class SlotTable {
-  seg = new Uint32Array(0);
-  off = new Uint32Array(0);
-  len = new Uint32Array(0);
-  ref = new Uint32Array(0);
-  bits = new Uint32Array(0);
   /** Flags of messages with more than PACKED_REFS queues, one byte per queue. */
   readonly wide = new Map<number, Uint8Array>();
   live = 0;
+  private readonly pages: Uint32Array[] = [];
   private used = 0;
-  private readonly free = new U32List();
+  /** Freed slots form a linked list through their OFF field, so the free list costs no memory. */
+  private freeHead = FREE;
+
+  /** Slots handed out so far (live or freed): the range to scan. */
+  get extent(): number {
+    return this.used;
+  }
 
   allocate(seg: number, off: number, len: number, ref: number, queueCount: number): number {
-    let slot = this.free.pop();
-    if (slot === undefined) {
+    let slot = this.freeHead;
+    if (slot !== FREE) {
+      this.freeHead = this.get(slot, OFF);
+    } else {
       slot = this.used++;
-      if (slot >= this.seg.length) this.resize(slot + 1);
+      if (slot >>> PAGE_BITS >= this.pages.length) this.pages.push(new Uint32Array(PAGE_SLOTS * FIELDS));
     }
-    this.seg[slot] = seg;
-    this.off[slot] = off;
-    this.len[slot] = len;
-    this.ref[slot] = ref;
-    this.bits[slot] = 0;
+    const page = this.page(slot);
+    const at = (slot & PAGE_MASK) * FIELDS;
+    page[at + SEG] = seg;
+    page[at + OFF] = off;
+    page[at + LEN] = len;
+    page[at + REF] = ref;
+    page[at + BITS] = 0;
     if (queueCount > PACKED_REFS) this.wide.set(slot, new Uint8Array(queueCount));
     this.live++;
     return slot;
   }
 
   release(slot: number): void {
-    this.seg[slot] = FREE;
+    this.set(slot, SEG, FREE);
+    this.set(slot, OFF, this.freeHead);
+    this.freeHead = slot;
     this.wide.delete(slot);
-    this.free.push(slot);
     this.live--;
   }
 
   isLive(slot: number): boolean {
-    return slot < this.used && this.seg[slot] !== FREE;
+    return Number.isInteger(slot) && slot >= 0 && slot < this.used && this.get(slot, SEG) !== FREE;
+  }
+
+  seg(slot: number): number {
+    return this.get(slot, SEG);
+  }
+
+  off(slot: number): number {
+    return this.get(slot, OFF);
+  }
+
+  len(slot: number): number {
+    return this.get(slot, LEN);
+  }
+
+  ref(slot: number): number {
+    return this.get(slot, REF);
+  }
+
+  /** The record was copied forward to here. */
+  move(slot: number, seg: number, off: number): void {
+    this.set(slot, SEG, seg);
+    this.set(slot, OFF, off);
   }
 
   flags(slot: number, index: number): number {
     const wide = this.wide.get(slot);
     if (wide) return wide[index] ?? 0;
-    return ((this.bits[slot] as number) >>> (2 * index)) & 3;
+    return (this.get(slot, BITS) >>> (2 * index)) & 3;
   }
 
   setFlag(slot: number, index: number, flag: number): void {
     const wide = this.wide.get(slot);
     if (wide) wide[index] = (wide[index] ?? 0) | flag;
-    else this.bits[slot] = (this.bits[slot] as number) | (flag << (2 * index));
+    else this.set(slot, BITS, this.get(slot, BITS) | (flag << (2 * index)));
   }
 
   /** True once every one of the message's `queueCount` queues has settled it. */
@@ -101,20 +109,23 @@ export class SlotTable {
     const wide = this.wide.get(slot);
     if (wide) return wide.every((flags) => (flags & REF_SETTLED) !== 0);
     const mask = queueCount >= PACKED_REFS ? 0x55555555 : 0x55555555 & ((1 << (2 * queueCount)) - 1);
-    return ((this.bits[slot] as number) & mask) === mask;
+    return (this.get(slot, BITS) & mask) === mask;
   }
 
-  /** Bytes of the typed arrays, for the memory estimate. */
-  get capacityBytes(): number {
-    return this.seg.length * 20 + this.free.data.byteLength;
+  /** Bytes held by the table itself, for the memory estimate. */
+  get bytes(): number {
+    return this.pages.length * PAGE_SLOTS * FIELDS * 4;
   }
 
-  private resize(needed: number): void {
-    const capacity = nextCapacity(this.seg.length, needed);
-    this.seg = resized(this.seg, capacity);
-    this.off = resized(this.off, capacity);
-    this.len = resized(this.len, capacity);
-    this.ref = resized(this.ref, capacity);
-    this.bits = resized(this.bits, capacity);
+  private page(slot: number): Uint32Array {
+    return this.pages[slot >>> PAGE_BITS] as Uint32Array;
+  }
+
+  private get(slot: number, field: number): number {
+    return this.page(slot)[(slot & PAGE_MASK) * FIELDS + field] as number;
+  }
+
+  private set(slot: number, field: number, value: number): void {
+    this.page(slot)[(slot & PAGE_MASK) * FIELDS + field] = value;
   }
 }

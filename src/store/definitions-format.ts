@@ -1,0 +1,370 @@
+/**
+ * RabbitMQ's definitions JSON (`GET/POST /api/definitions`, `rabbitmqadmin export/import`), and the
+ * format the durability layer snapshots definitions in. Both directions go through the broker's and the
+ * user store's own methods — the one mutation path — so an import obeys every rule a declare does.
+ */
+import { Ajv } from 'ajv';
+import { HashingAlgorithms, isHashingAlgorithm, type HashingAlgorithm } from '../auth/password-hash.js';
+import type { UserStore } from '../auth/user-store.js';
+import type { Broker } from '../broker/broker.js';
+import { BrokerError } from '../broker/errors.js';
+import { validateQueueArguments } from '../broker/queue-arguments.js';
+import { isDurableBinding, type VHost } from '../broker/vhost.js';
+
+/** The RabbitMQ release whose definitions format (and management API) Warren follows. */
+export const RABBITMQ_VERSION = '3.13.7';
+
+export interface ExportOptions {
+  /** Export one vhost, in RabbitMQ's per-vhost shape (no users, vhosts or permissions; no `vhost` keys). */
+  readonly vhost?: string | undefined;
+  /** Warren's version, for `product_version`. */
+  readonly version: string;
+  /**
+   * Also export transient (non-durable) queues, exchanges and bindings, as RabbitMQ's export does.
+   * Off by default: a durability snapshot must not bring transient objects back after a restart.
+   */
+  readonly includeTransient?: boolean | undefined;
+}
+
+export interface ImportOptions {
+  /** Import into this vhost only; items' own `vhost` keys are ignored (and users, vhosts, permissions). */
+  readonly vhost?: string | undefined;
+}
+
+// ---- Vhost metadata and cluster name --------------------------------------------------------------------
+// They belong on VHost and Broker; until they are there they live beside them, and reach the disk
+// through the definitions snapshot like everything else durable.
+
+export interface VhostMetadata {
+  readonly description: string;
+  readonly tags: readonly string[];
+  readonly defaultQueueType: string;
+  readonly tracing: boolean;
+}
+
+const vhostMetadata = new WeakMap<VHost, VhostMetadata>();
+const clusterNames = new WeakMap<Broker, string>();
+
+export function getVhostMetadata(vhost: VHost): VhostMetadata {
+  return (
+    vhostMetadata.get(vhost) ?? {
+      description: vhost.name === '/' ? 'Default virtual host' : '',
+      tags: [],
+      defaultQueueType: 'classic',
+      tracing: false,
+    }
+  );
+}
+
+/** Returns whether anything changed (and then tells the definitions observer). */
+export function setVhostMetadata(broker: Broker, vhost: VHost, changes: Partial<VhostMetadata>): boolean {
+  const current = getVhostMetadata(vhost);
+  const next: VhostMetadata = { ...current, ...changes };
+  if (JSON.stringify(next) === JSON.stringify(current)) return false;
+  vhostMetadata.set(vhost, next);
+  broker.definitionsChanged();
+  return true;
+}
+
+export function getClusterName(broker: Broker): string | undefined {
+  return clusterNames.get(broker);
+}
+
+export function setClusterName(broker: Broker, name: string): void {
+  if (clusterNames.get(broker) === name) return;
+  clusterNames.set(broker, name);
+  broker.definitionsChanged();
+}
+
+/** RabbitMQ accepts tags as an array or a comma-separated string. */
+export function parseTags(tags: unknown): string[] {
+  const list = Array.isArray(tags) ? tags.map(String) : typeof tags === 'string' ? tags.split(',') : [];
+  return [...new Set(list.map((t) => t.trim()).filter((t) => t !== ''))];
+}
+
+// ---- Export ---------------------------------------------------------------------------------------------
+
+export function exportDefinitions(broker: Broker, users: UserStore, options: ExportOptions): Record<string, unknown> {
+  const vhosts = options.vhost === undefined ? [...broker.vhosts.values()] : [broker.vhost(options.vhost)];
+  const transient = options.includeTransient ?? false;
+  const perVhost = options.vhost !== undefined;
+  const queues: Record<string, unknown>[] = [];
+  const exchanges: Record<string, unknown>[] = [];
+  const bindings: Record<string, unknown>[] = [];
+  for (const vhost of vhosts) {
+    // The per-vhost shape has no `vhost` keys: the file can be imported into any vhost.
+    const where = perVhost ? {} : { vhost: vhost.name };
+    for (const q of vhost.queues.values()) {
+      if (q.exclusive || (!q.durable && !transient)) continue;
+      queues.push({ name: q.name, ...where, durable: q.durable, auto_delete: q.autoDelete, arguments: q.arguments });
+    }
+    for (const x of vhost.exchanges.values()) {
+      if (x.name === '' || x.name.startsWith('amq.') || (!x.durable && !transient)) continue;
+      exchanges.push({
+        name: x.name,
+        ...where,
+        type: x.type,
+        durable: x.durable,
+        auto_delete: x.autoDelete,
+        internal: x.internal,
+        arguments: x.arguments,
+      });
+    }
+    for (const b of vhost.bindings()) {
+      const d = b.destination;
+      if (d.kind === 'queue' && d.queue.exclusive) continue;
+      if (!transient && !isDurableBinding(b)) continue;
+      bindings.push({
+        source: b.source.name,
+        ...where,
+        destination: d.kind === 'queue' ? d.queue.name : d.exchange.name,
+        destination_type: d.kind,
+        routing_key: b.routingKey,
+        arguments: b.arguments,
+      });
+    }
+  }
+  if (perVhost) return { rabbit_version: RABBITMQ_VERSION, parameters: [], policies: [], queues, exchanges, bindings };
+  const clusterName = getClusterName(broker);
+  return {
+    rabbit_version: RABBITMQ_VERSION,
+    rabbitmq_version: RABBITMQ_VERSION,
+    product_name: 'Warren',
+    product_version: options.version,
+    users: users.listUsers().map((u) => ({
+      name: u.name,
+      password_hash: u.passwordHash,
+      hashing_algorithm: u.hashingAlgorithm,
+      tags: [...u.tags],
+      limits: {},
+    })),
+    vhosts: vhosts.map((vhost) => {
+      const m = getVhostMetadata(vhost);
+      const metadata = { description: m.description, tags: [...m.tags], default_queue_type: m.defaultQueueType };
+      return { name: vhost.name, ...metadata, metadata };
+    }),
+    permissions: users.listPermissions().map((p) => ({ user: p.user, vhost: p.vhost, configure: p.configure, write: p.write, read: p.read })),
+    topic_permissions: [],
+    parameters: [],
+    global_parameters: clusterName === undefined ? [] : [{ name: 'cluster_name', value: clusterName }],
+    policies: [],
+    queues,
+    exchanges,
+    bindings,
+  };
+}
+
+// ---- Import ---------------------------------------------------------------------------------------------
+
+const boolish = { enum: [true, false, 'true', 'false'] } as const;
+const str = { type: 'string' } as const;
+const object = { type: 'object' } as const;
+const tags = { anyOf: [str, { type: 'array', items: str }] } as const;
+const list = (items: Record<string, unknown>): Record<string, unknown> => ({ type: 'array', items });
+
+const documentSchema = {
+  type: 'object',
+  properties: {
+    rabbit_version: str,
+    rabbitmq_version: str,
+    users: list({
+      type: 'object',
+      required: ['name'],
+      properties: { name: str, password_hash: str, password: str, hashing_algorithm: str, tags },
+    }),
+    vhosts: list({
+      type: 'object',
+      required: ['name'],
+      properties: { name: str, description: str, tags, default_queue_type: str, metadata: object },
+    }),
+    permissions: list({
+      type: 'object',
+      required: ['user', 'vhost', 'configure', 'write', 'read'],
+      properties: { user: str, vhost: str, configure: str, write: str, read: str },
+    }),
+    global_parameters: list({ type: 'object', required: ['name'], properties: { name: str } }),
+    queues: list({
+      type: 'object',
+      required: ['name'],
+      properties: { name: str, vhost: str, durable: boolish, auto_delete: boolish, arguments: object },
+    }),
+    exchanges: list({
+      type: 'object',
+      required: ['name'],
+      properties: { name: str, vhost: str, type: str, durable: boolish, auto_delete: boolish, internal: boolish, arguments: object },
+    }),
+    bindings: list({
+      type: 'object',
+      required: ['source', 'destination'],
+      properties: {
+        source: str,
+        vhost: str,
+        destination: str,
+        destination_type: { enum: ['queue', 'exchange'] },
+        routing_key: str,
+        arguments: object,
+      },
+    }),
+  },
+} as const;
+
+type Boolish = boolean | 'true' | 'false';
+type Tags = string | string[];
+// The shapes `documentSchema` guarantees once it has validated a document.
+interface UserDef { name: string; password_hash?: string; password?: string; hashing_algorithm?: string; tags?: Tags }
+interface VhostDef { name: string; description?: string; tags?: Tags; default_queue_type?: string; metadata?: Record<string, unknown> }
+interface PermissionDef { user: string; vhost: string; configure: string; write: string; read: string }
+interface QueueDef { name: string; vhost?: string; durable?: Boolish; auto_delete?: Boolish; arguments?: Record<string, unknown> }
+interface ExchangeDef {
+  name: string;
+  vhost?: string;
+  type?: string;
+  durable?: Boolish;
+  auto_delete?: Boolish;
+  internal?: Boolish;
+  arguments?: Record<string, unknown>;
+}
+interface BindingDef {
+  source: string;
+  vhost?: string;
+  destination: string;
+  destination_type?: 'queue' | 'exchange';
+  routing_key?: string;
+  arguments?: Record<string, unknown>;
+}
+interface DefinitionsDocument {
+  rabbit_version?: string;
+  rabbitmq_version?: string;
+  users?: UserDef[];
+  vhosts?: VhostDef[];
+  permissions?: PermissionDef[];
+  global_parameters?: Array<{ name: string; value?: unknown }>;
+  queues?: QueueDef[];
+  exchanges?: ExchangeDef[];
+  bindings?: BindingDef[];
+}
+
+const validateDocument = new Ajv({ allErrors: false, strict: false, coerceTypes: false }).compile<DefinitionsDocument>(documentSchema);
+
+const invalid = (message: string): BrokerError => new BrokerError('PRECONDITION_FAILED', `definitions: ${message}`);
+const BASE64 = /^(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?$/;
+
+const bool = (value: Boolish | undefined, fallback: boolean): boolean => (value === undefined ? fallback : value === true || value === 'true');
+
+/**
+ * Merges a definitions document into the broker, in RabbitMQ's order: users, vhosts, permissions,
+ * exchanges, global parameters, queues, bindings. Existing queues and exchanges are left as they are;
+ * users and permissions are overwritten; `amq.*` and the default exchange are skipped. Everything that can
+ * be checked up front is, so a bad file usually changes nothing; a failure later leaves a partial import,
+ * as in RabbitMQ. Policies, parameters and topic permissions are accepted and ignored.
+ */
+export async function importDefinitions(broker: Broker, users: UserStore, json: unknown, options: ImportOptions = {}): Promise<void> {
+  if (!validateDocument(json)) {
+    const error = validateDocument.errors?.[0];
+    throw invalid(`${error?.instancePath || '/'} ${error?.message ?? 'is invalid'}`);
+  }
+  const doc = json;
+  const full = options.vhost === undefined;
+  const docVhosts = new Set(full ? (doc.vhosts ?? []).map((v) => v.name) : []);
+  const vhostOf = (item: { vhost?: string | undefined }, what: string): string => {
+    const name = options.vhost ?? item.vhost;
+    if (name === undefined) throw invalid(`${what} has no vhost`);
+    if (!broker.vhosts.has(name) && !docVhosts.has(name)) throw invalid(`${what}: vhost '${name}' does not exist`);
+    return name;
+  };
+  // Up-front checks, so a bad file is refused before anything changes.
+  const userPlans = full ? (doc.users ?? []).map((u) => planUser(u, doc)) : [];
+  const docUsers = new Set(userPlans.map((u) => u.name));
+  if (full) {
+    for (const p of doc.permissions ?? []) {
+      vhostOf(p, `permission of '${p.user}'`);
+      if (!users.getUser(p.user) && !docUsers.has(p.user)) throw invalid(`permission for unknown user '${p.user}'`);
+    }
+  }
+  for (const q of doc.queues ?? []) {
+    const vhost = vhostOf(q, `queue '${q.name}'`);
+    const problem = validateQueueArguments(q.arguments ?? {}, q.name, vhost);
+    if (problem) throw invalid(problem.message);
+  }
+  for (const x of doc.exchanges ?? []) vhostOf(x, `exchange '${x.name}'`);
+  for (const b of doc.bindings ?? []) vhostOf(b, `binding '${b.source}' -> '${b.destination}'`);
+
+  if (full) {
+    for (const plan of userPlans) {
+      if (plan.password !== undefined) await users.putUser(plan.name, { password: plan.password, tags: plan.tags });
+      else users.restoreUser({ name: plan.name, passwordHash: plan.passwordHash, hashingAlgorithm: plan.algorithm, tags: plan.tags });
+    }
+    for (const v of doc.vhosts ?? []) {
+      const vhost = broker.addVhost(v.name);
+      const meta = v.metadata ?? {};
+      const description = v.description ?? meta.description;
+      const tags = v.tags ?? meta.tags;
+      const queueType = v.default_queue_type ?? meta.default_queue_type;
+      setVhostMetadata(broker, vhost, {
+        ...(typeof description === 'string' ? { description } : {}),
+        ...(tags !== undefined ? { tags: parseTags(tags) } : {}),
+        ...(typeof queueType === 'string' ? { defaultQueueType: queueType } : {}),
+      });
+    }
+    for (const p of doc.permissions ?? []) users.setPermission({ user: p.user, vhost: p.vhost, configure: p.configure, write: p.write, read: p.read });
+  }
+  for (const x of doc.exchanges ?? []) {
+    const vhost = broker.vhost(vhostOf(x, `exchange '${x.name}'`));
+    if (x.name === '' || x.name.startsWith('amq.') || vhost.exchanges.has(x.name)) continue;
+    vhost.declareExchange({
+      exchange: x.name,
+      type: x.type ?? 'direct',
+      durable: bool(x.durable, true),
+      autoDelete: bool(x.auto_delete, false),
+      internal: bool(x.internal, false),
+      arguments: x.arguments ?? {},
+    });
+  }
+  if (full) {
+    const clusterName = (doc.global_parameters ?? []).find((p) => p.name === 'cluster_name')?.value;
+    if (typeof clusterName === 'string') setClusterName(broker, clusterName);
+  }
+  for (const q of doc.queues ?? []) {
+    const vhost = broker.vhost(vhostOf(q, `queue '${q.name}'`));
+    if (q.name.startsWith('amq.') || vhost.queues.has(q.name)) continue;
+    vhost.declareQueue(
+      { queue: q.name, durable: bool(q.durable, true), autoDelete: bool(q.auto_delete, false), arguments: q.arguments ?? {} },
+      null,
+    );
+  }
+  for (const b of doc.bindings ?? []) {
+    const vhost = broker.vhost(vhostOf(b, `binding '${b.source}' -> '${b.destination}'`));
+    if (b.source === '') continue;
+    vhost.bind({
+      source: b.source,
+      destination: b.destination,
+      destinationKind: b.destination_type ?? 'queue',
+      routingKey: b.routing_key ?? '',
+      arguments: b.arguments ?? {},
+    });
+  }
+}
+
+interface UserPlan {
+  name: string;
+  tags: string[];
+  password: string | undefined;
+  passwordHash: string;
+  algorithm: HashingAlgorithm;
+}
+
+function planUser(u: UserDef, doc: DefinitionsDocument): UserPlan {
+  const tags = parseTags(u.tags);
+  const hash = u.password_hash ?? '';
+  if (hash !== '' && !BASE64.test(hash)) throw invalid(`password_hash of user '${u.name}' is not valid base64`);
+  const algorithm = u.hashing_algorithm ?? defaultAlgorithm(doc.rabbit_version ?? doc.rabbitmq_version);
+  if (!isHashingAlgorithm(algorithm)) throw invalid(`unknown hashing_algorithm '${algorithm}' for user '${u.name}'`);
+  return { name: u.name, tags, password: u.password, passwordHash: hash, algorithm };
+}
+
+/** Files from before RabbitMQ 3.6 carry no algorithm and were hashed with MD5. */
+function defaultAlgorithm(version: string | undefined): HashingAlgorithm {
+  const [major = 0, minor = 0] = (version ?? '').split('.').map(Number);
+  if (version !== undefined && (major < 3 || (major === 3 && minor < 6))) return HashingAlgorithms.md5;
+  return HashingAlgorithms.sha256;
+}

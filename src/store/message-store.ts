@@ -1,0 +1,303 @@
+import { mkdir } from 'node:fs/promises';
+import { join } from 'node:path';
+import type { Message, MessageContent } from '../broker/message.js';
+import type { DurabilityBarrier, MessageStore } from '../broker/persistence.js';
+import type { Queue } from '../broker/queue.js';
+import { ContentReader } from './content-reader.js';
+import { openDataDir } from './data-dir.js';
+import { copyForward, deleteDeadSegments, type MaintenanceStats } from './maintenance.js';
+import { readSegments } from './read-segments.js';
+import {
+  REF_DELIVERED,
+  REF_PAYLOAD,
+  REF_SETTLED,
+  RecordType,
+  recordLength,
+  planMessageRecord,
+  writeMessageRecord,
+  writeQueueDeletedRecord,
+  writeRefRecord,
+} from './record-codec.js';
+import { adoptRecovered, type RecoveredMessage, type RecoveredQueues } from './recovered-queues.js';
+import { Segment, segmentPath } from './segment.js';
+import { SegmentWriter, type Batch, type WriterHooks, type WriterStats } from './segment-writer.js';
+import { MULTI } from './slot-table.js';
+import { silentLog, type StoreLog } from './store-log.js';
+import { StoreState, isSettledRecord } from './store-state.js';
+
+export type { StoreLog } from './store-log.js';
+export type { RecoveredMessage, RecoveredQueues } from './recovered-queues.js';
+
+export interface SegmentStoreOptions {
+  /** Bytes per segment file (default 32 MiB); a bigger record gets a segment of its own. */
+  readonly segmentSize?: number;
+  /** How long appends wait for others to share their write and fsync (default 2 ms). */
+  readonly flushIntervalMs?: number;
+  readonly log?: StoreLog;
+}
+
+export type SegmentStoreStats = WriterStats & MaintenanceStats;
+
+const DEFAULT_SEGMENT_SIZE = 32 * 1024 * 1024;
+const FLUSH_BYTES = 1024 * 1024;
+
+/**
+ * The message store: an append-only log of segment files (see docs/storage.md). A persistent message
+ * is written once, with the list of its durable queues; settlements, first deliveries and queue
+ * deletions are small records after it. Everything is buffered and written in groups (SegmentWriter),
+ * old segments are deleted once nothing in them matters, and released contents are read back from the
+ * files on demand.
+ */
+export class SegmentMessageStore implements MessageStore, DurabilityBarrier {
+  readonly stats: SegmentStoreStats = { fsyncs: 0, flushes: 0, bytesWritten: 0, segmentsDeleted: 0, messagesCopied: 0 };
+  private readonly state = new StoreState();
+  private writer!: SegmentWriter;
+  private readonly reader = new ContentReader();
+  private closing: Promise<void> | undefined;
+  private closed = false;
+
+  private constructor(
+    private readonly dir: string,
+    private readonly segmentSize: number,
+    private readonly flushIntervalMs: number,
+    private readonly log: StoreLog,
+  ) {}
+
+  /** Opens (or creates) the store in `dataDir`/messages, after checking the data dir's format. */
+  static async open(dataDir: string, options: SegmentStoreOptions = {}): Promise<{ store: SegmentMessageStore; recovered: RecoveredQueues }> {
+    const segmentSize = options.segmentSize ?? DEFAULT_SEGMENT_SIZE;
+    if (!Number.isInteger(segmentSize) || segmentSize < 4096 || segmentSize > 0xffffffff) {
+      throw new RangeError(`segmentSize must be an integer from 4096 to 4294967295, got ${segmentSize}`);
+    }
+    await openDataDir(dataDir);
+    const dir = join(dataDir, 'messages');
+    await mkdir(dir, { recursive: true });
+    const store = new SegmentMessageStore(dir, segmentSize, options.flushIntervalMs ?? 2, options.log ?? silentLog);
+    try {
+      return { store, recovered: await store.recover() };
+    } catch (error) {
+      await store.closeFiles();
+      throw error;
+    }
+  }
+
+  get writes(): number {
+    return this.writer.writes;
+  }
+
+  synced(): Promise<void> {
+    return this.writer.synced();
+  }
+
+  /** Segment files on disk. */
+  get segmentCount(): number {
+    let count = 0;
+    for (const segment of this.state.segments.values()) if (segment.handle) count++;
+    return count;
+  }
+
+  get diskBytes(): number {
+    return this.state.diskBytes;
+  }
+
+  /** Messages some queue still holds. */
+  get messageCount(): number {
+    return this.state.slots.live;
+  }
+
+  add(message: Message, queues: readonly Queue[]): void {
+    this.checkOpen();
+    const count = queues.length;
+    if (count === 0) return;
+    const { registry, slots } = this.state;
+    let ref: number;
+    let section: Buffer;
+    if (count === 1) {
+      ref = registry.qidOf(queues[0] as Queue);
+      section = registry.section(ref);
+    } else {
+      const list = registry.listFor(queues.map((queue) => registry.qidOf(queue)));
+      ref = (MULTI | list) >>> 0;
+      section = registry.list(list).section;
+    }
+    const content = message.content;
+    const plan = planMessageRecord(content, count, section);
+    const at = this.writer.begin(plan.length);
+    writeMessageRecord(this.writer.buf, at, plan, message.id, message.publishedAt, content, count, section);
+    const segment = this.writer.segment;
+    const slot = slots.allocate(segment.number, this.writer.offset, plan.length, ref, count);
+    this.state.place(slot, segment);
+    for (let q = 0; q < count; q++) registry.noteSegment(this.state.qidAt(slot, q), segment.number);
+    message.storeRef = slot;
+    this.writer.batch.added.push(message);
+    this.writer.commit();
+  }
+
+  remove(message: Message, queue: Queue): void {
+    if (this.closed) return;
+    const slot = this.slotOf(message);
+    if (slot === undefined) return;
+    const qid = this.state.registry.qidOf(queue);
+    const index = this.state.refIndex(slot, qid);
+    if (index < 0 || this.state.slots.flags(slot, index) & REF_SETTLED) return;
+    this.state.slots.setFlag(slot, index, REF_SETTLED);
+    // A deleted queue's QueueDeleted record already covers every message it had.
+    if (!this.state.registry.isDeleted(qid)) this.appendRef(RecordType.Settle, message.id, slot, index);
+    if (this.state.slots.allSettled(slot, this.state.queueCount(slot))) this.state.free(slot, message);
+  }
+
+  delivered(message: Message, queue: Queue): void {
+    if (this.closed) return;
+    const slot = this.slotOf(message);
+    if (slot === undefined) return;
+    const qid = this.state.registry.qidOf(queue);
+    const index = this.state.refIndex(slot, qid);
+    if (index < 0 || this.state.slots.flags(slot, index) !== 0) return;
+    this.state.slots.setFlag(slot, index, REF_DELIVERED);
+    if (!this.state.registry.isDeleted(qid)) this.appendRef(RecordType.Delivered, message.id, slot, index);
+  }
+
+  queueDeleted(queue: Queue): void {
+    if (this.closed) return;
+    // A queue the store never saw has nothing on disk to cancel.
+    const qid = this.state.registry.find(queue);
+    if (qid !== undefined && !this.state.registry.isDeleted(qid)) this.appendQueueDeleted(qid);
+  }
+
+  /**
+   * For the integrator: a queue that recovery returned messages for but that no longer exists (its
+   * definition is gone, or it was exclusive). Forgets those messages and records the deletion.
+   */
+  dropRecoveredQueue(vhost: string, name: string, messages: Iterable<RecoveredMessage>): void {
+    this.checkOpen();
+    const { registry, slots } = this.state;
+    const qid = registry.qidForName(vhost, name);
+    for (const { message } of messages) {
+      const slot = this.slotOf(message);
+      if (slot === undefined) continue;
+      const index = this.state.refIndex(slot, qid);
+      if (index < 0) continue;
+      slots.setFlag(slot, index, REF_SETTLED);
+      if (slots.allSettled(slot, this.state.queueCount(slot))) this.state.free(slot, message);
+    }
+    this.appendQueueDeleted(qid);
+  }
+
+  /** Reads a released content back: synchronous, and normally served from the page cache. */
+  load(message: Message): MessageContent {
+    const ref = message.storeRef;
+    const { slots, segments } = this.state;
+    if (typeof ref === 'number' && slots.isLive(ref)) {
+      return this.reader.read(segments.get(slots.seg(ref)), slots.off(ref), slots.len(ref), message.id);
+    }
+    if (isSettledRecord(ref)) return this.reader.read(segments.get(ref.segment), ref.offset, ref.length, message.id);
+    throw new Error(`message ${message.id} is not in the message store`);
+  }
+
+  /** Writes and fsyncs everything buffered so far, and waits for the segment clean-up it triggers. */
+  async flush(): Promise<void> {
+    if (!this.closed) await this.writer.drain();
+  }
+
+  /** Writes and fsyncs everything buffered, then closes the files; the next open needs no repair. */
+  close(): Promise<void> {
+    this.closing ??= this.shutDown();
+    return this.closing;
+  }
+
+  private async shutDown(): Promise<void> {
+    try {
+      await this.writer.drain();
+    } finally {
+      this.closed = true;
+      await this.closeFiles();
+    }
+  }
+
+  private async closeFiles(): Promise<void> {
+    for (const segment of this.state.segments.values()) {
+      await segment.handle?.close();
+      segment.handle = undefined;
+    }
+  }
+
+  private async recover(): Promise<RecoveredQueues> {
+    const started = Date.now();
+    const { segments, index } = await readSegments(this.dir, this.log);
+    for (const segment of segments) this.state.segments.set(segment.number, segment);
+    const recovered = adoptRecovered(index, this.state, this);
+    const next = (segments[segments.length - 1]?.number ?? 0) + 1;
+    const active = new Segment(next, segmentPath(this.dir, next));
+    this.state.segments.set(next, active);
+    const writerOptions = { dir: this.dir, segmentSize: this.segmentSize, flushIntervalMs: this.flushIntervalMs, flushBytes: FLUSH_BYTES };
+    this.writer = new SegmentWriter(active, writerOptions, this.hooks(), this.stats);
+    await deleteDeadSegments(this.state, this.writer, this.dir, this.stats);
+    if (segments.length > 0) {
+      const ms = Date.now() - started;
+      this.log.info({ messages: this.state.slots.live, segments: this.segmentCount, ms, maxMessageId: index.maxMessageId }, 'message store recovered');
+    }
+    return recovered;
+  }
+
+  private hooks(): WriterHooks {
+    return {
+      nextSegment: (full) => {
+        const segment = new Segment(full.number + 1, segmentPath(this.dir, full.number + 1));
+        this.state.segments.set(segment.number, segment);
+        return segment;
+      },
+      written: (batch: Batch) => {
+        for (const message of batch.added) if (message.evictable && typeof message.storeRef === 'number') message.release(this);
+      },
+      synced: (batch: Batch) => {
+        for (const move of batch.moved) this.state.applyMove(move);
+      },
+      idle: async () => {
+        try {
+          await deleteDeadSegments(this.state, this.writer, this.dir, this.stats);
+          if (this.closing) return;
+          const budget = Math.min(this.segmentSize, 8 * 1024 * 1024);
+          await copyForward(this.state, this.writer, { segmentSize: this.segmentSize, budget }, this.stats, this.log);
+        } catch (error) {
+          // Only disk space is at stake: the next round tries again.
+          this.log.warn({ err: error }, 'message store: segment clean-up failed');
+        }
+      },
+      failed: (error) => this.log.warn({ err: error }, 'message store: write or fsync failed; synced() rejects from now on'),
+    };
+  }
+
+  private appendRef(type: number, id: number, slot: number, index: number): void {
+    const at = this.writer.begin(recordLength(REF_PAYLOAD));
+    writeRefRecord(this.writer.buf, at, type, id, index);
+    const segment = this.writer.segment;
+    segment.dependOn(this.state.slots.seg(slot));
+    const move = this.state.moves.get(slot);
+    if (move) segment.dependOn(move.segment);
+    this.writer.commit();
+  }
+
+  private appendQueueDeleted(qid: number): void {
+    const { registry } = this.state;
+    const { segments, section } = registry.markDeleted(qid);
+    // No record ever named this instance with a live reference: there is nothing to cancel.
+    if (segments.size === 0) return;
+    const at = this.writer.begin(recordLength(section.length));
+    writeQueueDeletedRecord(this.writer.buf, at, section);
+    for (const older of segments) this.writer.segment.dependOn(older);
+    this.writer.commit();
+  }
+
+  private slotOf(message: Message): number | undefined {
+    const ref = message.storeRef;
+    return typeof ref === 'number' && this.state.slots.isLive(ref) ? ref : undefined;
+  }
+
+  /**
+   * Only an add must not be lost silently. Settlements arriving after close (connections torn down at
+   * shutdown) are ignored: those messages come back after the restart, as unacked ones do anyway.
+   */
+  private checkOpen(): void {
+    if (this.closed) throw new Error('the message store is closed');
+  }
+}
