@@ -106,6 +106,10 @@ export class RateSampler {
     this.timer = undefined;
   }
 
+  get running(): boolean {
+    return this.timer !== undefined;
+  }
+
   /** Time of the newest sample (the clock when there is none yet). */
   get latestSampleAt(): number {
     return this.lastSampleAt || this.now();
@@ -190,6 +194,22 @@ export class RateSampler {
     const range = LengthMetrics.has(metric) ? ranges.lengths : ranges.msgRates;
     if (!series || index < 0) return range ? { rate: 0, samples: [], avg_rate: 0, avg: 0 } : { rate: 0 };
     return series.details(index, range, this.latestSampleAt);
+  }
+
+  /** `message_stats`: each counter with its `_details`; undefined before any activity, as RabbitMQ omits it. */
+  messageStats(
+    counters: Record<string, number>,
+    series: Series | undefined,
+    metrics: readonly string[],
+    ranges: Ranges,
+  ): Record<string, unknown> | undefined {
+    if (Object.values(counters).every((v) => v === 0)) return undefined;
+    const out: Record<string, unknown> = {};
+    for (const [name, value] of Object.entries(counters)) {
+      out[name] = value;
+      out[`${name}_details`] = this.details(series, metrics, name, ranges);
+    }
+    return out;
   }
 
   private track<K>(map: Map<K, Series>, key: K, stride: number, at: number, generation: number): Series {

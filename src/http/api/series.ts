@@ -89,6 +89,8 @@ export class Series {
   readonly since: number;
   /** Generation of the sampler that last saw the object, to forget deleted objects. */
   seen = 0;
+  /** Time of the last sample whose values differed from the one before (RabbitMQ's `idle_since`). */
+  changedAt: number;
   private fine: Ring | undefined;
   private coarse: Ring | undefined;
   /** Values are zero before this time (the rings start here). */
@@ -104,9 +106,16 @@ export class Series {
     this.latest = new Float64Array(stride);
     this.since = at;
     this.lastSampleAt = at;
+    this.changedAt = at;
+  }
+
+  /** Whether the newest sample showed no change since the one before it. */
+  get idle(): boolean {
+    return this.changedAt < this.lastSampleAt;
   }
 
   record(at: number, values: Float64Array): void {
+    if (values.some((v, i) => v !== this.latest[i])) this.changedAt = at;
     if (!this.fine) {
       if (values.every((v) => v === 0)) {
         this.lastSampleAt = at;

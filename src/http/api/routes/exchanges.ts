@@ -1,0 +1,165 @@
+/** `/api/exchanges`: list, get, declare, delete, and the bindings of one exchange. Publish is in messages.ts. */
+import type { FastifyInstance } from 'fastify';
+import type { BindingArguments } from '../../../broker/binding.js';
+import type { Exchange } from '../../../broker/exchange.js';
+import { apiUser, type ApiUser } from '../auth.js';
+import {
+  authorize,
+  bool,
+  boolish,
+  checkArguments,
+  checkName,
+  checkVhostAccess,
+  exchangeName,
+  nameParam,
+  parseRanges,
+  rangeQueryProperties,
+  table,
+  vhostForWrite,
+  vhostOr404,
+  vhostParam,
+  vhostsFor,
+  type ApiContext,
+} from '../context.js';
+import { objectNotFound } from '../errors.js';
+import { allBindings, bindingListSpec, bindingRow, declaredBy, formatExchange } from '../format.js';
+import { FORMAT, list, listQueryProperties, type ListQuery, type ListSpec } from '../listing.js';
+import type { Ranges } from '../rates.js';
+
+const tags = ['exchanges'];
+const vhostParams = { type: 'object', properties: { vhost: vhostParam } } as const;
+const params = { type: 'object', properties: { vhost: vhostParam, name: nameParam } } as const;
+const listQuery = { type: 'object', properties: { ...listQueryProperties, ...rangeQueryProperties } } as const;
+const ifUnusedQuery = { type: 'object', properties: { 'if-unused': { type: 'string', enum: ['true', 'false'] } } } as const;
+
+interface ExchangeBody {
+  type?: string;
+  durable?: boolean | string;
+  auto_delete?: boolean | string;
+  internal?: boolean | string;
+  arguments?: BindingArguments;
+}
+
+const exchangeBody = {
+  type: 'object',
+  properties: { type: { type: 'string' }, durable: boolish, auto_delete: boolish, internal: boolish, arguments: table },
+} as const;
+
+type Params = { vhost: string; name: string };
+
+export function exchangeListSpec(ctx: ApiContext, ranges: Ranges): ListSpec<Exchange> {
+  return {
+    defaultSort: ['vhost', 'name'],
+    pageable: true,
+    name: (x) => x.name,
+    key(x, key) {
+      if (key === 'vhost') return x.vhost;
+      if (key === 'name') return x.name;
+      if (key === 'type') return x.type;
+      return FORMAT;
+    },
+    format: (x) => formatExchange(ctx, x, ranges),
+  };
+}
+
+export function registerExchangeRoutes(app: FastifyInstance, ctx: ApiContext): void {
+  const listExchanges = (vhostName: string | undefined, query: ListQuery, user: ApiUser): unknown => {
+    const exchanges: Exchange[] = [];
+    for (const vhost of vhostsFor(ctx, user, vhostName)) exchanges.push(...vhost.exchanges.values());
+    return list(exchanges, query, exchangeListSpec(ctx, parseRanges(query)));
+  };
+
+  app.get<{ Querystring: ListQuery }>(
+    '/exchanges',
+    { schema: { tags, summary: 'Exchanges in every visible vhost', querystring: listQuery } },
+    async (request) => listExchanges(undefined, request.query, apiUser(request)),
+  );
+
+  app.get<{ Params: { vhost: string }; Querystring: ListQuery }>(
+    '/exchanges/:vhost',
+    { schema: { tags, params: vhostParams, querystring: listQuery } },
+    async (request) => listExchanges(request.params.vhost, request.query, apiUser(request)),
+  );
+
+  app.get<{ Params: Params; Querystring: ListQuery }>(
+    '/exchanges/:vhost/:name',
+    { schema: { tags, summary: '`amq.default` names the default exchange', params, querystring: listQuery } },
+    async (request) => {
+      const exchange = findExchange(ctx, request.params, apiUser(request));
+      return formatExchange(ctx, exchange, parseRanges(request.query));
+    },
+  );
+
+  app.put<{ Params: Params; Body: ExchangeBody }>(
+    '/exchanges/:vhost/:name',
+    { schema: { tags, summary: 'Declares an exchange: 201 created, 204 already there', params, body: exchangeBody } },
+    async (request, reply) => {
+      const user = apiUser(request);
+      const vhost = vhostForWrite(ctx, request.params.vhost);
+      checkVhostAccess(ctx, user, vhost.name);
+      const name = exchangeName(request.params.name);
+      checkName(name, 'exchange');
+      const body = request.body;
+      const args = checkArguments(body.arguments);
+      authorize(ctx, user, vhost.name, 'configure', name);
+      const created = !vhost.exchanges.has(name);
+      const ae = args['alternate-exchange'];
+      // As AMQP: naming an alternate exchange needs write on it and read on the new exchange.
+      if (created && typeof ae === 'string') {
+        authorize(ctx, user, vhost.name, 'write', ae);
+        authorize(ctx, user, vhost.name, 'read', name);
+      }
+      const exchange = vhost.declareExchange({
+        exchange: name,
+        type: body.type ?? 'direct',
+        durable: bool(body.durable, false),
+        autoDelete: bool(body.auto_delete, false),
+        internal: bool(body.internal, false),
+        arguments: args,
+      });
+      if (created) declaredBy.set(exchange, user.name);
+      return reply.code(created ? 201 : 204).send();
+    },
+  );
+
+  app.delete<{ Params: Params; Querystring: { 'if-unused'?: string } }>(
+    '/exchanges/:vhost/:name',
+    { schema: { tags, summary: 'Deletes an exchange; `if-unused=true` refuses one with bindings', params, querystring: ifUnusedQuery } },
+    async (request, reply) => {
+      const user = apiUser(request);
+      const exchange = findExchange(ctx, request.params, user);
+      authorize(ctx, user, exchange.vhost, 'configure', exchange.name);
+      vhostOr404(ctx, exchange.vhost).deleteExchange(exchange.name, request.query['if-unused'] === 'true');
+      return reply.code(204).send();
+    },
+  );
+
+  app.get<{ Params: Params; Querystring: ListQuery }>(
+    '/exchanges/:vhost/:name/bindings/source',
+    { schema: { tags, summary: 'Bindings this exchange is the source of', params, querystring: { type: 'object', properties: listQueryProperties } } },
+    async (request) => {
+      const exchange = findExchange(ctx, request.params, apiUser(request));
+      const vhost = vhostOr404(ctx, exchange.vhost);
+      const rows = exchange.isDefault ? allBindings(vhost).filter((r) => r.source === '') : [...exchange.outbound.values()].map(bindingRow);
+      return list(rows, request.query, bindingListSpec);
+    },
+  );
+
+  app.get<{ Params: Params; Querystring: ListQuery }>(
+    '/exchanges/:vhost/:name/bindings/destination',
+    { schema: { tags, summary: 'Exchange-to-exchange bindings this exchange is the destination of', params, querystring: { type: 'object', properties: listQueryProperties } } },
+    async (request) => {
+      const exchange = findExchange(ctx, request.params, apiUser(request));
+      return list([...exchange.inbound].map(bindingRow), request.query, bindingListSpec);
+    },
+  );
+}
+
+/** The exchange in the URL (404 if it or its vhost is missing), after the vhost-access check. */
+export function findExchange(ctx: ApiContext, params: Params, user: ApiUser): Exchange {
+  const vhost = vhostOr404(ctx, params.vhost);
+  checkVhostAccess(ctx, user, vhost.name);
+  const exchange = vhost.exchanges.get(exchangeName(params.name));
+  if (!exchange) throw objectNotFound();
+  return exchange;
+}

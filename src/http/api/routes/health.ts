@@ -1,0 +1,60 @@
+/** `/api/aliveness-test/{vhost}` and `/api/health/checks/*`: 200 `{"status":"ok"}` or 503 with a reason. */
+import type { FastifyInstance, FastifyReply } from 'fastify';
+import { Channel, type DeliverySink } from '../../../broker/channel.js';
+import { isBrokerError } from '../../../broker/errors.js';
+import { apiUser } from '../auth.js';
+import { checkVhostAccess, vhostOr404, type ApiContext } from '../context.js';
+
+const ok = { status: 'ok' } as const;
+const ignoreDeliveries: DeliverySink = { deliver: () => undefined, consumerCancelled: () => undefined };
+
+function failed(reply: FastifyReply, reason: string, extra: Record<string, unknown> = {}): FastifyReply {
+  return reply.code(503).send({ status: 'failed', reason, ...extra });
+}
+
+const tags = ['health'];
+
+export function registerHealthRoutes(app: FastifyInstance, ctx: ApiContext): void {
+  app.get<{ Params: { vhost: string } }>(
+    '/aliveness-test/:vhost',
+    { schema: { tags, summary: 'Declares queue aliveness-test, publishes to it and gets the message back' } },
+    async (request, reply) => {
+      const vhost = vhostOr404(ctx, request.params.vhost);
+      checkVhostAccess(ctx, apiUser(request), vhost.name);
+      let channel: Channel | undefined;
+      try {
+        vhost.declareQueue({ queue: 'aliveness-test', durable: false }, null);
+        vhost.publish({ exchange: '', routingKey: 'aliveness-test', properties: {}, body: Buffer.from('test_message') });
+        channel = new Channel('aliveness-test', vhost, ignoreDeliveries);
+        const got = channel.get(vhost.useQueue('aliveness-test', null), true);
+        if (!got) return failed(reply, 'message did not come back');
+        return ok;
+      } catch (error) {
+        if (!isBrokerError(error)) throw error;
+        return failed(reply, error.message);
+      } finally {
+        channel?.close();
+      }
+    },
+  );
+
+  app.get('/health/checks/alarms', { schema: { tags } }, async () => ok);
+  app.get('/health/checks/local-alarms', { schema: { tags } }, async () => ok);
+  app.get('/health/checks/virtual-hosts', { schema: { tags, summary: 'Every vhost is running (always, in Warren)' } }, async () => ok);
+  app.get('/health/checks/node-is-mirror-sync-critical', { schema: { tags } }, async () => ok);
+  app.get('/health/checks/node-is-quorum-critical', { schema: { tags } }, async () => ok);
+  app.get('/health/checks/certificate-expiration/:within/:unit', { schema: { tags } }, async () => ok);
+  app.get<{ Params: { port: string } }>('/health/checks/port-listener/:port', { schema: { tags } }, async (request, reply) => {
+    const port = ctx.listener()?.port;
+    if (String(port) === request.params.port) return ok;
+    return failed(reply, `No active listener on port ${request.params.port}`, { missing: Number(request.params.port), ports: port === undefined ? [] : [port] });
+  });
+  app.get<{ Params: { protocol: string } }>('/health/checks/protocol-listener/:protocol', { schema: { tags } }, async (request, reply) => {
+    // Warren listens for HTTP and its own WebSocket protocol only; no AMQP, MQTT or STOMP.
+    const protocols = ['http', 'warren-ws'];
+    if (protocols.includes(request.params.protocol)) return ok;
+    return failed(reply, `No active listener for protocol ${request.params.protocol}`, { missing: request.params.protocol, protocols });
+  });
+  app.get('/healthchecks/node', { schema: { tags, summary: 'Deprecated in RabbitMQ; always ok' } }, async () => ok);
+  app.get('/healthchecks/node/:node', { schema: { tags } }, async () => ok);
+}

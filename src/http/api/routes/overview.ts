@@ -1,0 +1,212 @@
+/** `/api/overview`, `/api/whoami`, `/api/cluster-name`, `/api/nodes`, `/api/extensions`. */
+import type { FastifyInstance } from 'fastify';
+import { cpus, totalmem } from 'node:os';
+import { exchangeTypeNames } from '../../../broker/exchange-types/registry.js';
+import { getClusterName, RABBITMQ_VERSION, setClusterName } from '../../../store/definitions-format.js';
+import { adminOnly, apiUser, monitorOnly, type ApiUser } from '../auth.js';
+import { parseRanges, rangeQueryProperties, visibleSessions, visibleVhosts, type ApiContext } from '../context.js';
+import { objectNotFound } from '../errors.js';
+import {} from '../listing.js';
+import { channelCounters, GlobalMetrics, LengthMetrics, VhostMetrics, type Details, type Ranges } from '../rates.js';
+
+const TYPE_DESCRIPTIONS: Readonly<Record<string, string>> = {
+  direct: 'AMQP direct exchange, as per the AMQP specification',
+  fanout: 'AMQP fanout exchange, as per the AMQP specification',
+  headers: 'AMQP headers exchange, as per the AMQP specification',
+  topic: 'AMQP topic exchange, as per the AMQP specification',
+};
+
+const statsQuery = {
+  type: 'object',
+  properties: { columns: { type: 'string' }, ...rangeQueryProperties },
+} as const;
+
+type StatsQuery = { columns?: string } & Record<string, string | undefined>;
+
+export function exchangeTypes(): Array<{ name: string; description: string; enabled: boolean }> {
+  return exchangeTypeNames()
+    .sort()
+    .map((name) => ({ name, description: TYPE_DESCRIPTIONS[name] ?? name, enabled: true }));
+}
+
+export function clusterName(ctx: ApiContext): string {
+  return getClusterName(ctx.broker) ?? ctx.node;
+}
+
+export function registerOverviewRoutes(app: FastifyInstance, ctx: ApiContext): void {
+  app.get<{ Querystring: StatsQuery }>(
+    '/overview',
+    { schema: { tags: ['overview'], summary: 'Broker-wide totals, rates and versions', querystring: statsQuery } },
+    async (request) => overview(ctx, apiUser(request), parseRanges(request.query)),
+  );
+
+  app.get('/whoami', { schema: { tags: ['overview'], summary: 'The authenticated user' } }, async (request) => {
+    const user = apiUser(request);
+    return { name: user.name, tags: [...user.tags], is_internal_user: true };
+  });
+
+  app.get('/cluster-name', { schema: { tags: ['overview'] } }, async () => ({ name: clusterName(ctx) }));
+  app.put<{ Body: { name: string } }>(
+    '/cluster-name',
+    {
+      preValidation: adminOnly,
+      schema: { tags: ['overview'], body: { type: 'object', required: ['name'], properties: { name: { type: 'string', minLength: 1 } } } },
+    },
+    async (request, reply) => {
+      setClusterName(ctx.broker, request.body.name);
+      return reply.code(204).send();
+    },
+  );
+
+  app.get('/nodes', { preValidation: monitorOnly, schema: { tags: ['overview'], summary: 'The one node Warren runs as' } }, async () => [node(ctx)]);
+  app.get<{ Params: { node: string } }>('/nodes/:node', { preValidation: monitorOnly, schema: { tags: ['overview'] } }, async (request) => {
+    if (request.params.node !== ctx.node) throw objectNotFound();
+    return node(ctx);
+  });
+
+  app.get('/extensions', { schema: { tags: ['overview'], summary: 'Management UI plugins (none)' } }, async () => []);
+}
+
+function overview(ctx: ApiContext, user: ApiUser, ranges: Ranges): Record<string, unknown> {
+  const vhosts = visibleVhosts(ctx, user);
+  let queues = 0;
+  let exchanges = 0;
+  let consumers = 0;
+  let ready = 0;
+  let unacked = 0;
+  for (const vhost of vhosts) {
+    queues += vhost.queues.size;
+    exchanges += vhost.exchanges.size;
+    for (const queue of vhost.queues.values()) {
+      consumers += queue.consumerCount;
+      ready += queue.messageCount;
+      unacked += queue.unackedCount;
+    }
+  }
+  // Lengths are live; their `_details` come from the samples.
+  const lengths: Record<string, number> = { messages: ready + unacked, messages_ready: ready, messages_unacknowledged: unacked };
+  const sessions = visibleSessions(ctx, user);
+  const sampler = ctx.sampler;
+  let totals: Record<string, unknown>;
+  let messageStats: Record<string, unknown> | undefined;
+  if (user.isMonitor) {
+    const global = sampler.series('global');
+    totals = {};
+    for (const name of ['messages', 'messages_ready', 'messages_unacknowledged']) {
+      totals[name] = lengths[name];
+      totals[`${name}_details`] = sampler.details(global, GlobalMetrics, name, ranges);
+    }
+    messageStats = sampler.messageStats(channelCounters(ctx.broker.stats), global, GlobalMetrics, ranges);
+  } else {
+    // Only the user's vhosts count: their sampled series are added up.
+    const series = vhosts.map((vhost) => sampler.series('vhost', vhost.name));
+    const sum = (name: string): { value: number; details: Details } => {
+      const index = VhostMetrics.indexOf(name as (typeof VhostMetrics)[number]);
+      const parts = series.map((s) => ({ value: s?.latest[index] ?? 0, details: sampler.details(s, VhostMetrics, name, ranges) }));
+      const ranged = (LengthMetrics.has(name) ? ranges.lengths : ranges.msgRates) !== undefined;
+      return { value: parts.reduce((a, p) => a + p.value, 0), details: sumDetails(parts.map((p) => p.details), ranged) };
+    };
+    totals = {};
+    for (const name of ['messages', 'messages_ready', 'messages_unacknowledged']) {
+      totals[name] = lengths[name];
+      totals[`${name}_details`] = sum(name).details;
+    }
+    const stats: Record<string, unknown> = {};
+    let active = false;
+    for (const name of VhostMetrics.slice(0, 8)) {
+      const { value, details } = sum(name);
+      active ||= value > 0;
+      stats[name] = value;
+      stats[`${name}_details`] = details;
+    }
+    messageStats = active ? stats : undefined;
+  }
+  const memory = process.memoryUsage();
+  const listener = ctx.listener();
+  const out: Record<string, unknown> = {
+    management_version: RABBITMQ_VERSION,
+    rates_mode: 'basic',
+    sample_retention_policies: { global: [600, 3600], basic: [600, 3600], detailed: [600] },
+    exchange_types: exchangeTypes(),
+    product_version: ctx.version,
+    product_name: 'Warren',
+    rabbitmq_version: RABBITMQ_VERSION,
+    cluster_name: clusterName(ctx),
+    erlang_version: process.version,
+    erlang_full_version: `Node.js ${process.version}`,
+    release_series_support_status: 'supported',
+    disable_stats: false,
+    enable_queue_totals: false,
+    is_op_policy_updating_enabled: false,
+    ...(messageStats ? { message_stats: messageStats } : {}),
+    queue_totals: totals,
+    object_totals: {
+      channels: sessions.length,
+      connections: sessions.length,
+      ...(user.isMonitor ? { consumers } : {}),
+      exchanges,
+      queues,
+    },
+    statistics_db_event_queue: 0,
+    // Warren extras for a console.
+    uptime: Date.now() - ctx.startedAt,
+    memory: { rss: memory.rss, heap_total: memory.heapTotal, heap_used: memory.heapUsed, external: memory.external },
+    node_version: process.version,
+  };
+  if (user.isMonitor) {
+    out.node = ctx.node;
+    out.listeners = listener
+      ? [
+          { node: ctx.node, protocol: 'http', ip_address: listener.address, port: listener.port, socket_opts: {} },
+          { node: ctx.node, protocol: 'warren-ws', ip_address: listener.address, port: listener.port, socket_opts: { path: '/ws' } },
+        ]
+      : [];
+    out.contexts = listener ? [{ node: ctx.node, description: 'Warren management', path: '/', port: String(listener.port) }] : [];
+  }
+  return out;
+}
+
+/** Details of several series added up; the samples line up because timestamps are aligned to `incr`. */
+function sumDetails(parts: Details[], ranged: boolean): Details {
+  const out: Details = { rate: 0 };
+  const byTime = new Map<number, number>();
+  let avg = 0;
+  let avgRate = 0;
+  for (const part of parts) {
+    out.rate += part.rate;
+    avg += part.avg ?? 0;
+    avgRate += part.avg_rate ?? 0;
+    for (const s of part.samples ?? []) byTime.set(s.timestamp, (byTime.get(s.timestamp) ?? 0) + s.sample);
+  }
+  if (!ranged) return out;
+  out.samples = [...byTime].sort((a, b) => b[0] - a[0]).map(([timestamp, sample]) => ({ sample, timestamp }));
+  out.avg_rate = avgRate;
+  out.avg = avg;
+  return out;
+}
+
+function node(ctx: ApiContext): Record<string, unknown> {
+  const memory = process.memoryUsage();
+  const uptime = Date.now() - ctx.startedAt;
+  return {
+    name: ctx.node,
+    type: 'disc',
+    running: true,
+    being_drained: false,
+    os_pid: String(process.pid),
+    mem_used: memory.rss,
+    mem_limit: Math.floor(totalmem() * 0.4),
+    mem_alarm: false,
+    disk_free_alarm: false,
+    sockets_used: ctx.sessions.size,
+    proc_used: 1,
+    processors: cpus().length,
+    uptime,
+    run_queue: 0,
+    rates_mode: 'basic',
+    exchange_types: exchangeTypes(),
+    partitions: [],
+    applications: [{ name: 'warren', description: 'Warren message broker', version: ctx.version }],
+    enabled_plugins: ['rabbitmq_management'],
+  };
+}

@@ -1,0 +1,196 @@
+/** `/api/queues`: list, get, declare, delete, purge, bindings, actions. Get and peek are in messages.ts. */
+import type { FastifyInstance } from 'fastify';
+import type { Queue } from '../../../broker/queue.js';
+import { apiUser, requireTag, type ApiUser } from '../auth.js';
+import {
+  authorize,
+  bool,
+  boolish,
+  checkArguments,
+  checkName,
+  checkVhostAccess,
+  nameParam,
+  parseRanges,
+  rangeQueryProperties,
+  table,
+  vhostForWrite,
+  vhostOr404,
+  vhostParam,
+  vhostsFor,
+  type ApiContext,
+} from '../context.js';
+import { badRequest, objectNotFound } from '../errors.js';
+import { bindingListSpec, bindingRow, formatQueue, implicitBinding } from '../format.js';
+import { FORMAT, list, listQueryProperties, type ListQuery, type ListSpec } from '../listing.js';
+import type { Ranges } from '../rates.js';
+
+const tags = ['queues'];
+const vhostParams = { type: 'object', properties: { vhost: vhostParam } } as const;
+const params = { type: 'object', properties: { vhost: vhostParam, name: nameParam } } as const;
+const listQuery = { type: 'object', properties: { ...listQueryProperties, ...rangeQueryProperties } } as const;
+const deleteQuery = {
+  type: 'object',
+  properties: { 'if-empty': { type: 'string', enum: ['true', 'false'] }, 'if-unused': { type: 'string', enum: ['true', 'false'] } },
+} as const;
+
+interface QueueBody {
+  durable?: boolean | string;
+  auto_delete?: boolean | string;
+  arguments?: Record<string, unknown>;
+  node?: string;
+}
+
+const queueBody = {
+  type: 'object',
+  properties: { durable: boolish, auto_delete: boolish, arguments: table, node: { type: 'string', description: 'Ignored (one node)' } },
+} as const;
+
+type Params = { vhost: string; name: string };
+
+/** Raw fields for sorting without formatting 10,000 queues. */
+const rawQueueKeys: Readonly<Record<string, (q: Queue) => unknown>> = {
+  vhost: (q) => q.vhost,
+  name: (q) => q.name,
+  messages: (q) => q.messageCount + q.unackedCount,
+  messages_ready: (q) => q.messageCount,
+  messages_unacknowledged: (q) => q.unackedCount,
+  message_bytes_ready: (q) => q.readyBytes,
+  consumers: (q) => q.consumerCount,
+  durable: (q) => q.durable,
+  auto_delete: (q) => q.autoDelete,
+  exclusive: (q) => q.exclusive,
+};
+
+export function queueListSpec(ctx: ApiContext, ranges: Ranges): ListSpec<Queue> {
+  return {
+    defaultSort: ['vhost', 'name'],
+    pageable: true,
+    name: (q) => q.name,
+    key: (q, key) => rawQueueKeys[key]?.(q) ?? FORMAT,
+    format: (q) => formatQueue(ctx, q, ranges),
+  };
+}
+
+export function registerQueueRoutes(app: FastifyInstance, ctx: ApiContext): void {
+  const listQueues = (vhostName: string | undefined, query: ListQuery, user: ApiUser): unknown => {
+    const queues: Queue[] = [];
+    for (const vhost of vhostsFor(ctx, user, vhostName)) for (const queue of vhost.queues.values()) queues.push(queue);
+    return list(queues, query, queueListSpec(ctx, parseRanges(query)));
+  };
+
+  app.get<{ Querystring: ListQuery }>(
+    '/queues',
+    { schema: { tags, summary: 'Queues in every visible vhost', querystring: listQuery } },
+    async (request) => listQueues(undefined, request.query, apiUser(request)),
+  );
+  app.get<{ Querystring: ListQuery }>(
+    '/queues/detailed',
+    { schema: { tags, summary: 'RabbitMQ 3.13 alias of /api/queues', querystring: listQuery } },
+    async (request) => listQueues(undefined, request.query, apiUser(request)),
+  );
+  app.get<{ Params: { vhost: string }; Querystring: ListQuery }>(
+    '/queues/:vhost',
+    { schema: { tags, params: vhostParams, querystring: listQuery } },
+    async (request) => listQueues(request.params.vhost, request.query, apiUser(request)),
+  );
+
+  app.get<{ Params: Params; Querystring: ListQuery }>(
+    '/queues/:vhost/:name',
+    { schema: { tags, summary: 'One queue, with consumer_details', params, querystring: listQuery } },
+    async (request) => {
+      const queue = findQueue(ctx, request.params, apiUser(request));
+      return formatQueue(ctx, queue, parseRanges(request.query), true);
+    },
+  );
+
+  app.put<{ Params: Params; Body: QueueBody }>(
+    '/queues/:vhost/:name',
+    { schema: { tags, summary: 'Declares a queue: 201 created, 204 already there', params, body: queueBody } },
+    async (request, reply) => {
+      const user = apiUser(request);
+      const vhost = vhostForWrite(ctx, request.params.vhost);
+      checkVhostAccess(ctx, user, vhost.name);
+      const name = request.params.name;
+      checkName(name, 'queue');
+      if (name === '') throw badRequest('queue name must not be empty');
+      const args = checkArguments(request.body.arguments);
+      authorize(ctx, user, vhost.name, 'configure', name);
+      const created = !vhost.queues.has(name);
+      const dlx = args['x-dead-letter-exchange'];
+      // As AMQP: naming a dead-letter exchange needs write on it and read on the queue.
+      if (created && typeof dlx === 'string') {
+        authorize(ctx, user, vhost.name, 'write', dlx);
+        authorize(ctx, user, vhost.name, 'read', name);
+      }
+      vhost.declareQueue(
+        { queue: name, durable: bool(request.body.durable, false), autoDelete: bool(request.body.auto_delete, false), arguments: args },
+        null,
+      );
+      return reply.code(created ? 201 : 204).send();
+    },
+  );
+
+  app.delete<{ Params: Params; Querystring: { 'if-empty'?: string; 'if-unused'?: string } }>(
+    '/queues/:vhost/:name',
+    { schema: { tags, summary: '`if-empty=true` / `if-unused=true` refuse a queue with messages / consumers', params, querystring: deleteQuery } },
+    async (request, reply) => {
+      const user = apiUser(request);
+      const queue = findQueue(ctx, request.params, user);
+      authorize(ctx, user, queue.vhost, 'configure', queue.name);
+      vhostOr404(ctx, queue.vhost).deleteQueue(
+        queue.name,
+        { ifEmpty: request.query['if-empty'] === 'true', ifUnused: request.query['if-unused'] === 'true' },
+        null,
+      );
+      return reply.code(204).send();
+    },
+  );
+
+  app.delete<{ Params: Params }>(
+    '/queues/:vhost/:name/contents',
+    { schema: { tags, summary: 'Purges the ready messages', params } },
+    async (request, reply) => {
+      const user = apiUser(request);
+      const queue = findQueue(ctx, request.params, user);
+      authorize(ctx, user, queue.vhost, 'read', queue.name);
+      vhostOr404(ctx, queue.vhost).purgeQueue(queue.name, null);
+      return reply.code(204).send();
+    },
+  );
+
+  app.get<{ Params: Params; Querystring: ListQuery }>(
+    '/queues/:vhost/:name/bindings',
+    { schema: { tags, summary: 'Bindings to the queue, the implicit default-exchange one included', params, querystring: { type: 'object', properties: listQueryProperties } } },
+    async (request) => {
+      const queue = findQueue(ctx, request.params, apiUser(request));
+      return list([implicitBinding(queue), ...[...queue.inbound].map(bindingRow)], request.query, bindingListSpec);
+    },
+  );
+
+  app.post<{ Params: Params; Body: { action?: string } }>(
+    '/queues/:vhost/:name/actions',
+    {
+      schema: {
+        tags,
+        summary: 'Mirroring actions; accepted and ignored (Warren has one node)',
+        params,
+        body: { type: 'object', required: ['action'], properties: { action: { type: 'string' } } },
+      },
+    },
+    async (request, reply) => {
+      const user = apiUser(request);
+      requireTag(user, 'administrator');
+      findQueue(ctx, request.params, user);
+      if (request.body.action !== 'sync' && request.body.action !== 'cancel_sync') throw badRequest(`unknown action '${request.body.action}'`);
+      return reply.code(204).send();
+    },
+  );
+}
+
+export function findQueue(ctx: ApiContext, params: Params, user: ApiUser): Queue {
+  const vhost = vhostOr404(ctx, params.vhost);
+  checkVhostAccess(ctx, user, vhost.name);
+  const queue = vhost.queues.get(params.name);
+  if (!queue) throw objectNotFound();
+  return queue;
+}

@@ -1,0 +1,92 @@
+/**
+ * Routes RabbitMQ tools call that Warren has nothing behind (policies, parameters, limits, feature flags…).
+ * Lists answer `[]` so consoles and `rabbitmqadmin list …` work; writes answer 400 with a reason saying
+ * the feature is not supported, so nobody believes a policy took effect.
+ */
+import type { FastifyInstance, FastifyRequest } from 'fastify';
+import { rabbitHash } from '../../../auth/password-hash.js';
+import { setClusterName } from '../../../store/definitions-format.js';
+import { apiUser, monitorOnly, requireTag } from '../auth.js';
+import { checkVhostAccess, vhostOr404, visibleVhosts, type ApiContext } from '../context.js';
+import { badRequest, objectNotFound } from '../errors.js';
+import { clusterName } from './overview.js';
+
+const tags = ['not supported'];
+
+export function registerStubRoutes(app: FastifyInstance, ctx: ApiContext): void {
+  const policymaker = async (request: FastifyRequest): Promise<void> => requireTag(apiUser(request), 'policymaker');
+  const unsupported = (what: string) => async (): Promise<never> => {
+    throw badRequest(`${what} are not supported by Warren`);
+  };
+  const missing = async (): Promise<never> => {
+    throw objectNotFound();
+  };
+  /** `[]` for a vhost the user can see; 404 for one that does not exist. */
+  const emptyForVhost = async (request: FastifyRequest<{ Params: { vhost: string } }>): Promise<never[]> => {
+    const vhost = vhostOr404(ctx, request.params.vhost);
+    checkVhostAccess(ctx, apiUser(request), vhost.name);
+    return [];
+  };
+
+  for (const kind of ['policies', 'operator-policies'] as const) {
+    app.get(`/${kind}`, { schema: { tags } }, async () => []);
+    app.get<{ Params: { vhost: string } }>(`/${kind}/:vhost`, { schema: { tags } }, emptyForVhost);
+    app.get(`/${kind}/:vhost/:name`, { preValidation: policymaker, schema: { tags } }, missing);
+    app.put(`/${kind}/:vhost/:name`, { preValidation: policymaker, schema: { tags } }, unsupported('policies'));
+    app.delete(`/${kind}/:vhost/:name`, { preValidation: policymaker, schema: { tags } }, missing);
+  }
+
+  app.get('/parameters', { preValidation: policymaker, schema: { tags } }, async () => []);
+  app.get('/parameters/:component', { preValidation: policymaker, schema: { tags } }, async () => []);
+  app.get<{ Params: { vhost: string } }>('/parameters/:component/:vhost', { preValidation: policymaker, schema: { tags } }, emptyForVhost);
+  app.get('/parameters/:component/:vhost/:name', { preValidation: policymaker, schema: { tags } }, missing);
+  app.put('/parameters/:component/:vhost/:name', { preValidation: policymaker, schema: { tags } }, unsupported('runtime parameters'));
+  app.delete('/parameters/:component/:vhost/:name', { preValidation: policymaker, schema: { tags } }, missing);
+
+  // The one global parameter Warren has is the cluster name.
+  app.get('/global-parameters', { preValidation: policymaker, schema: { tags: ['overview'] } }, async () => [
+    { name: 'cluster_name', value: clusterName(ctx) },
+  ]);
+  app.get<{ Params: { name: string } }>('/global-parameters/:name', { preValidation: policymaker, schema: { tags: ['overview'] } }, async (request) => {
+    if (request.params.name !== 'cluster_name') throw objectNotFound();
+    return { name: 'cluster_name', value: clusterName(ctx) };
+  });
+  app.put<{ Params: { name: string }; Body: { value?: unknown } }>(
+    '/global-parameters/:name',
+    { preValidation: policymaker, schema: { tags: ['overview'], body: { type: 'object', required: ['value'] } } },
+    async (request, reply) => {
+      if (request.params.name !== 'cluster_name' || typeof request.body.value !== 'string') throw badRequest('only cluster_name (a string) is supported');
+      requireTag(apiUser(request), 'administrator');
+      setClusterName(ctx.broker, request.body.value);
+      return reply.code(204).send();
+    },
+  );
+  app.delete('/global-parameters/:name', { preValidation: policymaker, schema: { tags } }, missing);
+
+  app.get('/vhost-limits', { schema: { tags } }, async (request) => {
+    visibleVhosts(ctx, apiUser(request));
+    return [];
+  });
+  app.get<{ Params: { vhost: string } }>('/vhost-limits/:vhost', { schema: { tags } }, emptyForVhost);
+  app.put('/vhost-limits/:vhost/:name', { preValidation: policymaker, schema: { tags } }, unsupported('vhost limits'));
+  app.delete('/vhost-limits/:vhost/:name', { preValidation: policymaker, schema: { tags } }, missing);
+  app.get('/user-limits', { schema: { tags } }, async () => []);
+  app.get('/user-limits/:user', { schema: { tags } }, async () => []);
+  app.put('/user-limits/:user/:name', { schema: { tags } }, unsupported('user limits'));
+  app.delete('/user-limits/:user/:name', { schema: { tags } }, missing);
+
+  app.get('/feature-flags', { schema: { tags } }, async () => []);
+  app.get('/deprecated-features', { schema: { tags } }, async () => []);
+  app.get('/deprecated-features/used', { schema: { tags } }, async () => []);
+  app.get('/auth', { schema: { tags: ['overview'], summary: 'Login methods: HTTP Basic only' } }, async () => ({ oauth_enabled: false, oauth_disable_basic_auth: false }));
+  app.get('/auth/attempts/:node', { preValidation: monitorOnly, schema: { tags } }, async () => []);
+  app.get('/auth/attempts/:node/source', { preValidation: monitorOnly, schema: { tags } }, async () => []);
+  app.get<{ Params: { password: string } }>(
+    '/auth/hash_password/:password',
+    { schema: { tags: ['users'], summary: 'A rabbit_password_hashing_sha256 hash of the password, for password_hash' } },
+    async (request) => ({ ok: rabbitHash(request.params.password, 'rabbit_password_hashing_sha256') }),
+  );
+  app.post('/rebalance/queues', { preValidation: async (r: FastifyRequest) => requireTag(apiUser(r), 'administrator'), schema: { tags } }, async (_request, reply) =>
+    reply.code(204).send(),
+  );
+}

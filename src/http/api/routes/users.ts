@@ -1,0 +1,204 @@
+/** `/api/users`, `/api/permissions`, `/api/topic-permissions`: administrators only. */
+import type { FastifyInstance } from 'fastify';
+import { isHashingAlgorithm } from '../../../auth/password-hash.js';
+import type { User } from '../../../auth/user-store.js';
+import { parseTags } from '../../../store/definitions-format.js';
+import { adminOnly } from '../auth.js';
+import { checkName, nameParam, vhostOr404, vhostParam, type ApiContext } from '../context.js';
+import { badRequest, objectNotFound } from '../errors.js';
+import { list, listQueryProperties, type ListQuery } from '../listing.js';
+
+const listQuery = { type: 'object', properties: listQueryProperties } as const;
+const userParams = { type: 'object', properties: { name: nameParam } } as const;
+const permissionParams = { type: 'object', properties: { vhost: vhostParam, user: nameParam } } as const;
+const tagsSchema = { anyOf: [{ type: 'string' }, { type: 'array', items: { type: 'string' } }] } as const;
+const BASE64 = /^(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?$/;
+
+interface UserBody {
+  tags?: string | string[];
+  administrator?: string | boolean;
+  password?: string;
+  password_hash?: string;
+  hashing_algorithm?: string;
+}
+
+const userBody = {
+  type: 'object',
+  properties: {
+    tags: tagsSchema,
+    administrator: { enum: [true, false, 'true', 'false'], description: 'Legacy; used when tags is absent' },
+    password: { type: 'string' },
+    password_hash: { type: 'string', description: 'base64, RabbitMQ format (salted SHA-256 by default)' },
+    hashing_algorithm: { type: 'string' },
+  },
+} as const;
+
+interface PermissionBody {
+  configure: string;
+  write: string;
+  read: string;
+}
+
+const permissionBody = {
+  type: 'object',
+  required: ['configure', 'write', 'read'],
+  properties: { configure: { type: 'string' }, write: { type: 'string' }, read: { type: 'string' } },
+} as const;
+
+export function formatUser(user: User): Record<string, unknown> {
+  return { name: user.name, password_hash: user.passwordHash, hashing_algorithm: user.hashingAlgorithm, tags: [...user.tags], limits: {} };
+}
+
+const userSpec = { defaultSort: ['name'], pageable: true, name: (u: User) => u.name, format: formatUser };
+const permissionSpec = { defaultSort: ['vhost', 'user'], pageable: false, format: (p: object) => ({ ...p }) };
+
+export function registerUserRoutes(app: FastifyInstance, ctx: ApiContext): void {
+  const users = ctx.users;
+  const admin = adminOnly;
+  const tags = ['users'];
+
+  app.get<{ Querystring: ListQuery }>('/users', { preValidation: admin, schema: { tags, querystring: listQuery } }, async (request) =>
+    list(users.listUsers(), request.query, userSpec),
+  );
+  app.get<{ Querystring: ListQuery }>(
+    '/users/without-permissions',
+    { preValidation: admin, schema: { tags, querystring: listQuery } },
+    async (request) => {
+      const withPermissions = new Set(users.listPermissions().map((p) => p.user));
+      return list(users.listUsers().filter((u) => !withPermissions.has(u.name)), request.query, userSpec);
+    },
+  );
+  app.post<{ Body: { users: string[] } }>(
+    '/users/bulk-delete',
+    {
+      preValidation: admin,
+      schema: { tags, body: { type: 'object', required: ['users'], properties: { users: { type: 'array', items: { type: 'string' } } } } },
+    },
+    async (request, reply) => {
+      for (const name of request.body.users) deleteUser(ctx, name);
+      return reply.code(204).send();
+    },
+  );
+  app.get<{ Params: { name: string }; Querystring: ListQuery }>(
+    '/users/:name',
+    { preValidation: admin, schema: { tags, params: userParams, querystring: listQuery } },
+    async (request) => {
+      const user = users.getUser(request.params.name);
+      if (!user) throw objectNotFound();
+      return formatUser(user);
+    },
+  );
+  app.put<{ Params: { name: string }; Body: UserBody }>(
+    '/users/:name',
+    { preValidation: admin, schema: { tags, summary: 'Creates or replaces a user (tags required; password or password_hash)', params: userParams, body: userBody } },
+    async (request, reply) => {
+      const name = request.params.name;
+      checkName(name, 'user');
+      const body = request.body;
+      let tagList: string[];
+      if (body.tags !== undefined) tagList = parseTags(body.tags);
+      else if (body.administrator !== undefined) tagList = body.administrator === true || body.administrator === 'true' ? ['administrator'] : [];
+      else throw badRequest('[{key_missing,tags}]');
+      if (body.password !== undefined && body.password_hash !== undefined) throw badRequest('password and password_hash are mutually exclusive');
+      if (body.password_hash !== undefined) {
+        if (!BASE64.test(body.password_hash)) throw badRequest('password_hash is not valid base64');
+        const algorithm = body.hashing_algorithm ?? 'rabbit_password_hashing_sha256';
+        if (!isHashingAlgorithm(algorithm)) throw badRequest(`unknown hashing_algorithm '${algorithm}'`);
+        const { created } = await users.putUser(name, { passwordHash: body.password_hash, hashingAlgorithm: algorithm, tags: tagList });
+        return reply.code(created ? 201 : 204).send();
+      }
+      const { created } = await users.putUser(name, { ...(body.password !== undefined ? { password: body.password } : {}), tags: tagList });
+      return reply.code(created ? 201 : 204).send();
+    },
+  );
+  app.delete<{ Params: { name: string } }>(
+    '/users/:name',
+    { preValidation: admin, schema: { tags, summary: "Deletes a user and closes the user's connections", params: userParams } },
+    async (request, reply) => {
+      if (!users.getUser(request.params.name)) throw objectNotFound();
+      deleteUser(ctx, request.params.name);
+      return reply.code(204).send();
+    },
+  );
+  app.get<{ Params: { name: string }; Querystring: ListQuery }>(
+    '/users/:name/permissions',
+    { preValidation: admin, schema: { tags, params: userParams, querystring: listQuery } },
+    async (request) => {
+      if (!users.getUser(request.params.name)) throw objectNotFound();
+      return list(users.listPermissions({ user: request.params.name }), request.query, permissionSpec);
+    },
+  );
+  app.get<{ Params: { name: string } }>(
+    '/users/:name/topic-permissions',
+    { preValidation: admin, schema: { tags, summary: 'Always empty: Warren has no topic permissions', params: userParams } },
+    async (request) => {
+      if (!users.getUser(request.params.name)) throw objectNotFound();
+      return [];
+    },
+  );
+
+  const ptags = ['permissions'];
+  app.get<{ Querystring: ListQuery }>('/permissions', { preValidation: admin, schema: { tags: ptags, querystring: listQuery } }, async (request) =>
+    list(users.listPermissions(), request.query, permissionSpec),
+  );
+  app.get<{ Params: { vhost: string }; Querystring: ListQuery }>(
+    '/vhosts/:vhost/permissions',
+    { preValidation: admin, schema: { tags: ptags, params: { type: 'object', properties: { vhost: vhostParam } }, querystring: listQuery } },
+    async (request) => list(users.listPermissions({ vhost: vhostOr404(ctx, request.params.vhost).name }), request.query, permissionSpec),
+  );
+  app.get<{ Params: { vhost: string; user: string }; Querystring: ListQuery }>(
+    '/permissions/:vhost/:user',
+    { preValidation: admin, schema: { tags: ptags, params: permissionParams, querystring: listQuery } },
+    async (request) => {
+      const permission = users.getPermission(request.params.vhost, request.params.user);
+      if (!permission) throw objectNotFound();
+      return { ...permission };
+    },
+  );
+  app.put<{ Params: { vhost: string; user: string }; Body: PermissionBody }>(
+    '/permissions/:vhost/:user',
+    { preValidation: admin, schema: { tags: ptags, summary: 'Sets the configure/write/read regexes', params: permissionParams, body: permissionBody } },
+    async (request, reply) => {
+      const { vhost, user } = request.params;
+      if (!ctx.broker.vhosts.has(vhost) || !users.getUser(user)) throw badRequest('vhost_or_user_not_found');
+      const { configure, write, read } = request.body;
+      const { created } = users.setPermission({ user, vhost, configure, write, read });
+      return reply.code(created ? 201 : 204).send();
+    },
+  );
+  app.delete<{ Params: { vhost: string; user: string } }>(
+    '/permissions/:vhost/:user',
+    { preValidation: admin, schema: { tags: ptags, params: permissionParams } },
+    async (request, reply) => {
+      if (!users.deletePermission(request.params.vhost, request.params.user)) throw objectNotFound();
+      return reply.code(204).send();
+    },
+  );
+
+  // Topic permissions are not implemented: reads are empty, writes say so.
+  const unsupported = async (): Promise<never> => {
+    throw badRequest('topic permissions are not supported by Warren');
+  };
+  app.get('/topic-permissions', { preValidation: admin, schema: { tags: ptags, summary: 'Always empty' } }, async () => []);
+  app.get<{ Params: { vhost: string } }>('/vhosts/:vhost/topic-permissions', { preValidation: admin, schema: { tags: ptags } }, async (request) => {
+    vhostOr404(ctx, request.params.vhost);
+    return [];
+  });
+  app.get('/topic-permissions/:vhost/:user', { preValidation: admin, schema: { tags: ptags } }, async () => {
+    throw objectNotFound();
+  });
+  app.put('/topic-permissions/:vhost/:user', { preValidation: admin, schema: { tags: ptags } }, unsupported);
+  app.delete('/topic-permissions/:vhost/:user', { preValidation: admin, schema: { tags: ptags } }, async () => {
+    throw objectNotFound();
+  });
+  app.delete('/topic-permissions/:vhost/:user/:exchange', { preValidation: admin, schema: { tags: ptags } }, async () => {
+    throw objectNotFound();
+  });
+}
+
+function deleteUser(ctx: ApiContext, name: string): void {
+  if (!ctx.users.deleteUser(name)) return;
+  for (const session of ctx.sessions.list()) {
+    if (session.state === 'open' && session.user?.name === name) session.close('CONNECTION_FORCED', `user '${name}' was deleted`);
+  }
+}

@@ -1,0 +1,135 @@
+/** `/api/vhosts`: list (filtered), get/put/delete (administrators). */
+import type { FastifyInstance } from 'fastify';
+import type { VHost } from '../../../broker/vhost.js';
+import { getVhostMetadata, parseTags, setVhostMetadata } from '../../../store/definitions-format.js';
+import { adminOnly, apiUser } from '../auth.js';
+import { boolish, checkName, parseRanges, rangeQueryProperties, vhostOr404, vhostParam, visibleVhosts, type ApiContext } from '../context.js';
+import { FORMAT, list, listQueryProperties, type ListQuery } from '../listing.js';
+import { VhostMetrics, type Ranges } from '../rates.js';
+
+const tags = ['vhosts'];
+const params = { type: 'object', properties: { vhost: vhostParam } } as const;
+const listQuery = { type: 'object', properties: { ...listQueryProperties, ...rangeQueryProperties } } as const;
+
+interface VhostBody {
+  description?: string;
+  tags?: string | string[];
+  default_queue_type?: string;
+  defaultqueuetype?: string;
+  tracing?: boolean | 'true' | 'false';
+}
+
+const vhostBody = {
+  type: 'object',
+  properties: {
+    description: { type: 'string' },
+    tags: { anyOf: [{ type: 'string' }, { type: 'array', items: { type: 'string' } }] },
+    default_queue_type: { enum: ['classic', 'quorum', 'stream'] },
+    defaultqueuetype: { enum: ['classic', 'quorum', 'stream'] },
+    tracing: boolish,
+  },
+} as const;
+
+export function formatVhost(ctx: ApiContext, vhost: VHost, ranges: Ranges): Record<string, unknown> {
+  const meta = getVhostMetadata(vhost);
+  const metadata = { description: meta.description, tags: [...meta.tags], default_queue_type: meta.defaultQueueType };
+  let ready = 0;
+  let unacked = 0;
+  for (const queue of vhost.queues.values()) {
+    ready += queue.messageCount;
+    unacked += queue.unackedCount;
+  }
+  const series = ctx.sampler.series('vhost', vhost.name);
+  const out: Record<string, unknown> = {
+    name: vhost.name,
+    ...metadata,
+    metadata,
+    tracing: meta.tracing,
+    cluster_state: { [ctx.node]: 'running' },
+    messages: ready + unacked,
+    messages_details: ctx.sampler.details(series, VhostMetrics, 'messages', ranges),
+    messages_ready: ready,
+    messages_ready_details: ctx.sampler.details(series, VhostMetrics, 'messages_ready', ranges),
+    messages_unacknowledged: unacked,
+    messages_unacknowledged_details: ctx.sampler.details(series, VhostMetrics, 'messages_unacknowledged', ranges),
+  };
+  // A vhost's counters are sums kept by the sampler, so they are as fresh as its last sample.
+  const counters: Record<string, number> = {};
+  VhostMetrics.slice(0, 8).forEach((name, i) => (counters[name] = series?.latest[i] ?? 0));
+  const stats = ctx.sampler.messageStats(counters, series, VhostMetrics, ranges);
+  if (stats) out.message_stats = stats;
+  return out;
+}
+
+export function registerVhostRoutes(app: FastifyInstance, ctx: ApiContext): void {
+  app.get<{ Querystring: ListQuery }>(
+    '/vhosts',
+    { schema: { tags, summary: 'Vhosts visible to the user', querystring: listQuery } },
+    async (request) => {
+      const ranges = parseRanges(request.query);
+      return list(visibleVhosts(ctx, apiUser(request)), request.query, {
+        defaultSort: ['name'],
+        pageable: true,
+        name: (v) => v.name,
+        key: (v, key) => (key === 'name' ? v.name : FORMAT),
+        format: (v) => formatVhost(ctx, v, ranges),
+      });
+    },
+  );
+
+  app.get<{ Params: { vhost: string }; Querystring: ListQuery }>(
+    '/vhosts/:vhost',
+    { preValidation: adminOnly, schema: { tags, params, querystring: listQuery } },
+    async (request) => {
+      const vhost = vhostOr404(ctx, request.params.vhost);
+      return formatVhost(ctx, vhost, parseRanges(request.query));
+    },
+  );
+
+  app.put<{ Params: { vhost: string }; Body: VhostBody }>(
+    '/vhosts/:vhost',
+    { preValidation: adminOnly, schema: { tags, summary: 'Creates a vhost (the caller gets full permissions on it)', params, body: vhostBody } },
+    async (request, reply) => {
+      const user = apiUser(request);
+      const name = request.params.vhost;
+      checkName(name, 'vhost');
+      const created = !ctx.broker.vhosts.has(name);
+      const vhost = ctx.broker.addVhost(name);
+      const body = request.body;
+      const queueType = body.default_queue_type ?? body.defaultqueuetype;
+      setVhostMetadata(ctx.broker, vhost, {
+        ...(body.description !== undefined ? { description: body.description } : {}),
+        ...(body.tags !== undefined ? { tags: parseTags(body.tags) } : {}),
+        ...(queueType !== undefined ? { defaultQueueType: queueType } : {}),
+        ...(body.tracing !== undefined ? { tracing: body.tracing === true || body.tracing === 'true' } : {}),
+      });
+      // As RabbitMQ's maybe_grant_full_permissions: whoever creates a vhost can use it.
+      if (created) ctx.users.setPermission({ user: user.name, vhost: name, configure: '.*', write: '.*', read: '.*' });
+      return reply.code(created ? 201 : 204).send();
+    },
+  );
+
+  app.delete<{ Params: { vhost: string } }>(
+    '/vhosts/:vhost',
+    { preValidation: adminOnly, schema: { tags, summary: 'Deletes a vhost, closing its connections and removing its permissions', params } },
+    async (request, reply) => {
+      const vhost = vhostOr404(ctx, request.params.vhost);
+      // Connections first: closing them releases their consumers, unacked messages and exclusive queues.
+      for (const session of ctx.sessions.list()) {
+        if (session.state === 'open' && session.vhost === vhost) session.close('CONNECTION_FORCED', `vhost '${vhost.name}' is deleted`);
+      }
+      ctx.broker.deleteVhost(vhost.name);
+      ctx.users.deleteVhostPermissions(vhost.name);
+      return reply.code(204).send();
+    },
+  );
+
+  app.post<{ Params: { vhost: string; node: string } }>(
+    '/vhosts/:vhost/start/:node',
+    { preValidation: adminOnly, schema: { tags, summary: 'Restarts a failed vhost (Warren vhosts never fail)', params } },
+    async (request, reply) => {
+      vhostOr404(ctx, request.params.vhost);
+      return reply.code(204).send();
+    },
+  );
+}
