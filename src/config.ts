@@ -20,6 +20,8 @@ export interface WarrenConfig {
   readonly diskFreeLimit: number;
   /** Bytes per message-store segment file. */
   readonly segmentSize: number;
+  /** Memory high watermark: a fraction of RAM (at most 1) or bytes (above 1). */
+  readonly memoryHighWatermark: number;
 }
 
 export const defaultConfig: WarrenConfig = {
@@ -34,6 +36,7 @@ export const defaultConfig: WarrenConfig = {
   handshakeTimeout: 10_000,
   diskFreeLimit: 50 * 1024 * 1024,
   segmentSize: 32 * 1024 * 1024,
+  memoryHighWatermark: 0.4,
 };
 
 /** Each setting: its flag, its environment variable, and how to read it. */
@@ -49,6 +52,7 @@ const settings = {
   handshakeTimeout: { flag: 'handshake-timeout', env: 'WARREN_HANDSHAKE_TIMEOUT', parse: integer(1, 3_600_000) },
   diskFreeLimit: { flag: 'disk-free-limit', env: 'WARREN_DISK_FREE_LIMIT', parse: integer(0, Number.MAX_SAFE_INTEGER) },
   segmentSize: { flag: 'segment-size', env: 'WARREN_SEGMENT_SIZE', parse: integer(4096, 1024 * 1024 * 1024) },
+  memoryHighWatermark: { flag: 'memory-high-watermark', env: 'WARREN_MEMORY_HIGH_WATERMARK', parse: positiveNumber },
 } as const satisfies { [K in keyof WarrenConfig]: { flag: string; env: string; parse: (raw: string) => WarrenConfig[K] } };
 
 export class ConfigError extends Error {}
@@ -95,6 +99,12 @@ function integer(min: number, max: number): (raw: string) => number {
     if (!/^\d+$/.test(raw.trim()) || value < min || value > max) throw new Error(`expected an integer from ${min} to ${max}, got '${raw}'`);
     return value;
   };
+}
+
+function positiveNumber(raw: string): number {
+  const value = Number(raw);
+  if (!/^\d+(\.\d+)?$/.test(raw.trim()) || !(value > 0)) throw new Error(`expected a positive number, got '${raw}'`);
+  return value;
 }
 
 function logLevel(raw: string): LogLevel {

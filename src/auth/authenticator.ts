@@ -5,7 +5,10 @@ export interface AuthenticatedUser {
   readonly tags: readonly string[];
 }
 
-export type AuthResult = { readonly ok: true; readonly user: AuthenticatedUser } | { readonly ok: false; readonly error: BrokerError };
+export type AuthResult =
+  | { readonly ok: true; readonly user: AuthenticatedUser }
+  /** `loopback`: right credentials, but the user may only log in from this machine. */
+  | { readonly ok: false; readonly error: BrokerError; readonly failure: 'credentials' | 'loopback' };
 
 export type Access = 'configure' | 'write' | 'read';
 

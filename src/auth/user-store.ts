@@ -152,10 +152,18 @@ export class UserStore implements Authenticator {
       user && user.passwordHash !== '' ? user.hashingAlgorithm : HashingAlgorithms.scrypt,
     );
     if (!user || user.passwordHash === '' || !ok) {
-      return { ok: false, error: new BrokerError('ACCESS_REFUSED', `login refused for user '${username}': invalid credentials`) };
+      return {
+        ok: false,
+        failure: 'credentials',
+        error: new BrokerError('ACCESS_REFUSED', `login refused for user '${username}': invalid credentials`),
+      };
     }
     if (this.loopbackUsers.has(username) && !isLoopback(peerAddress)) {
-      return { ok: false, error: new BrokerError('ACCESS_REFUSED', `user '${username}' can only connect via localhost`) };
+      return {
+        ok: false,
+        failure: 'loopback',
+        error: new BrokerError('ACCESS_REFUSED', `user '${username}' can only connect via localhost`),
+      };
     }
     return { ok: true, user: { name: user.name, tags: user.tags } };
   }

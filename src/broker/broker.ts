@@ -25,6 +25,8 @@ export class Broker implements QueueObserver {
   definitionsObserver: DefinitionsObserver | undefined;
   /** Set while free disk space is below its limit: persistent publishes are refused. */
   diskAlarm = false;
+  /** Set while memory is above its high watermark: publishing connections are not read. */
+  memoryAlarm = false;
   private lastMessageId = 0;
 
   constructor(options: BrokerOptions = {}) {

@@ -11,10 +11,13 @@ import { registerManagementApi } from './api/index.js';
 import { registerConsole } from './console-route.js';
 import { registerWebSocketRoute } from './ws-route.js';
 import { DurableState } from '../store/durable-state.js';
+import { MemoryMonitor, memoryLimitBytes } from './memory-monitor.js';
+import { totalmem } from 'node:os';
 
 export interface WarrenServer {
   readonly app: FastifyInstance;
   readonly broker: Broker;
+  readonly memory: MemoryMonitor;
   readonly durable: DurableState;
   readonly users: UserStore;
   readonly sessions: SessionRegistry;
@@ -63,13 +66,31 @@ export async function createWarrenServer(config: WarrenConfig): Promise<WarrenSe
     sessions,
   );
   app.get('/api/protocol/schema', async () => protocolSchemaDocument());
-  await registerManagementApi(app, { broker, users, sessions, version: VERSION });
+  const memory = new MemoryMonitor({
+    limitBytes: memoryLimitBytes(config.memoryHighWatermark, totalmem()),
+    onChange: (alarm, rss) => {
+      broker.memoryAlarm = alarm;
+      sessions.setMemoryAlarm(alarm);
+      if (alarm) app.log.warn({ rss, limit: memory.limitBytes }, 'memory above high watermark: blocking publishers');
+      else app.log.info({ rss }, 'memory back below high watermark: publishers resumed');
+    },
+  });
+  memory.start();
+  await registerManagementApi(app, {
+    broker,
+    users,
+    sessions,
+    version: VERSION,
+    memoryLimit: () => memory.limitBytes,
+    disk: () => durable.diskUsage(),
+  });
   await registerConsole(app);
 
   let closing: Promise<void> | undefined;
   return {
     app,
     broker,
+    memory,
     durable,
     users,
     sessions,
@@ -82,6 +103,7 @@ export async function createWarrenServer(config: WarrenConfig): Promise<WarrenSe
     },
     close() {
       closing ??= (async () => {
+        memory.stop();
         sessions.closeAll('broker shutting down');
         await app.close();
         await durable.close();

@@ -1,20 +1,30 @@
 import type { FastifyInstance } from 'fastify';
 import type { SessionRegistry } from '../protocol/session-registry.js';
-import { Session, type SessionContext, type Transport } from '../protocol/session.js';
+import { Session, type SessionContext } from '../protocol/session.js';
+import { DEFAULT_SEND_HIGH_WATER, SocketTransport } from './socket-transport.js';
 import type { WebSocket } from 'ws';
 
 /** `/ws`: each WebSocket becomes one protocol session. */
-export function registerWebSocketRoute(app: FastifyInstance, context: SessionContext, sessions: SessionRegistry): void {
+export function registerWebSocketRoute(
+  app: FastifyInstance,
+  context: SessionContext,
+  sessions: SessionRegistry,
+  sendHighWater = DEFAULT_SEND_HIGH_WATER,
+): void {
   const sessionContext: SessionContext = {
     ...context,
     onOpen: (session) => sessions.add(session),
     onClose: (session) => sessions.remove(session),
   };
   app.get('/ws', { websocket: true }, (socket: WebSocket, request) => {
-    const session = new Session(sessionContext, socketTransport(socket), {
+    const transport = new SocketTransport(socket, request.socket, sendHighWater);
+    const session = new Session(sessionContext, transport, {
       address: request.socket.remoteAddress ?? '',
       port: request.socket.remotePort ?? 0,
     });
+    transport.onWritable = (writable) => {
+      if (session.state === 'open') session.channel.setWritable(writable);
+    };
     // A bug met while serving one connection must cost that connection, never the broker.
     const guarded = (what: string, work: () => void): void => {
       try {
@@ -37,17 +47,4 @@ export function registerWebSocketRoute(app: FastifyInstance, context: SessionCon
       app.log.debug({ err: error, connection: session.id }, 'websocket error');
     });
   });
-}
-
-function socketTransport(socket: WebSocket): Transport {
-  return {
-    send: (text) => {
-      if (socket.readyState === socket.OPEN) socket.send(text);
-    },
-    ping: () => {
-      if (socket.readyState === socket.OPEN) socket.ping();
-    },
-    close: (code, reason) => socket.close(code, reason),
-    terminate: () => socket.terminate(),
-  };
 }

@@ -24,6 +24,14 @@ export class SessionRegistry {
     return [...this.sessions.values()];
   }
 
+  /** Memory alarm: publishers stop being read until it clears; consumers go on. */
+  setMemoryAlarm(alarm: boolean): void {
+    for (const session of this.sessions.values()) {
+      if (alarm) session.block();
+      else session.unblock();
+    }
+  }
+
   closeAll(message: string): void {
     for (const session of this.list()) session.close('CONNECTION_FORCED', message);
   }

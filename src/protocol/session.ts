@@ -21,6 +21,9 @@ export interface Transport {
   close(code: number, reason: string): void;
   /** Drops the connection at once: the peer is gone. */
   terminate(): void;
+  /** Stops and resumes reading the peer's frames (back-pressure on publishers under a memory alarm). */
+  pauseReading(): void;
+  resumeReading(): void;
 }
 
 export interface Logger {
@@ -65,6 +68,9 @@ export class Session implements DeliverySink {
   user: AuthenticatedUser | undefined;
   clientProperties: Record<string, unknown> = {};
   heartbeat = 0;
+  /** Whether the client has published: under a memory alarm, publishers are not read. */
+  hasPublished = false;
+  private blocked = false;
   private currentChannel: Channel | undefined;
   /** Frames that arrived while `connect` was being authenticated, handled in order afterwards. */
   private backlog: string[] = [];
@@ -99,6 +105,30 @@ export class Session implements DeliverySink {
 
   get broker(): Broker {
     return this.context.broker;
+  }
+
+  /** Called after every publish: a publisher that publishes under a memory alarm stops being read. */
+  published(): void {
+    this.hasPublished = true;
+    if (this.context.broker.memoryAlarm) this.block();
+  }
+
+  /** Memory alarm raised: stop reading this connection if it publishes. */
+  block(): void {
+    if (this.blocked || !this.hasPublished || this.state === 'closed') return;
+    this.blocked = true;
+    this.transport.pauseReading();
+  }
+
+  /** Memory alarm cleared. */
+  unblock(): void {
+    if (!this.blocked) return;
+    this.blocked = false;
+    this.transport.resumeReading();
+  }
+
+  get isBlocked(): boolean {
+    return this.blocked;
   }
 
   /** Refuses (403) unless the user's permission regexes in this vhost allow `access` on the resource. */

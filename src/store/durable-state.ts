@@ -30,6 +30,7 @@ export class DurableState implements DurabilityBarrier {
     readonly messages: SegmentMessageStore,
     private readonly diskGuard: DiskGuard,
     private readonly unsubscribe: () => void,
+    private readonly diskFreeLimit: number,
   ) {}
 
   static async open(broker: Broker, users: UserStore, options: DurableStateOptions): Promise<DurableState> {
@@ -76,7 +77,7 @@ export class DurableState implements DurabilityBarrier {
       },
     });
     await diskGuard.start();
-    return new DurableState(definitions, store, diskGuard, unsubscribe);
+    return new DurableState(definitions, store, diskGuard, unsubscribe, options.diskFreeLimit);
   }
 
   get writes(): number {
@@ -87,8 +88,9 @@ export class DurableState implements DurabilityBarrier {
     await Promise.all([this.definitions.synced(), this.messages.synced()]);
   }
 
-  get diskAlarm(): boolean {
-    return this.diskGuard.alarm;
+  /** Bytes the message store holds, free bytes on the data dir's file system, and the refusal limit. */
+  diskUsage(): { used: number; free: number; freeLimit: number } {
+    return { used: this.messages.diskBytes, free: this.diskGuard.freeBytes, freeLimit: this.diskFreeLimit };
   }
 
   /** Flushes and fsyncs everything, so the next start needs no repair. */

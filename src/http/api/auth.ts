@@ -83,8 +83,7 @@ export class BasicAuth {
   private async verify(username: string, password: string, ip: string): Promise<ApiUser> {
     const outcome = await this.users.authenticate(username, password, ip);
     if (!outcome.ok) {
-      // UserStore reports both failures as ACCESS_REFUSED; only the loopback one names localhost.
-      if (/localhost/.test(outcome.error.message)) throw new ApiError(401, 'not_authorised', 'User can only log in via localhost');
+      if (outcome.failure === 'loopback') throw new ApiError(401, 'not_authorised', 'User can only log in via localhost');
       throw loginFailed();
     }
     const tags = outcome.user.tags;

@@ -26,6 +26,10 @@ export interface ApiContext {
   listener(): { address: string; port: number } | undefined;
   /** Largest request body accepted by publish and definitions import. */
   readonly bigBodyLimit: number;
+  /** Memory high watermark in bytes. */
+  memoryLimit(): number;
+  /** Bytes the data dir's message store holds on disk, and free bytes on its file system. */
+  disk(): { used: number; free: number; freeLimit: number };
 }
 
 /** The vhost named in a GET/DELETE URL; RabbitMQ's plain 404 when it does not exist. */

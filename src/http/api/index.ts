@@ -9,7 +9,7 @@
 import fastifySwagger from '@fastify/swagger';
 import { Ajv } from 'ajv';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import { hostname } from 'node:os';
+import { hostname, totalmem } from 'node:os';
 import type { UserStore } from '../../auth/user-store.js';
 import type { Broker } from '../../broker/broker.js';
 import type { SessionRegistry } from '../../protocol/session-registry.js';
@@ -41,6 +41,9 @@ export interface ManagementApiOptions {
   readonly sampler?: SamplerOptions;
   /** How long a successful login is remembered (ms). */
   readonly authCacheTtlMs?: number;
+  /** Memory high watermark in bytes (default 40% of RAM). */
+  readonly memoryLimit?: () => number;
+  readonly disk?: () => { used: number; free: number; freeLimit: number };
 }
 
 export interface ManagementApi {
@@ -67,6 +70,9 @@ function bigBodyLimit(maxBodySize: number): number {
 export async function registerManagementApi(app: FastifyInstance, options: ManagementApiOptions): Promise<ManagementApi> {
   const sampler = new RateSampler(options.broker, options.sessions, options.sampler);
   const auth = new BasicAuth(options.users, options.authCacheTtlMs);
+  // A changed password, tag or permission must apply to the next request, not after the cache expires.
+  const unsubscribe = options.users.subscribe(() => auth.clear());
+  app.addHook('onClose', async () => unsubscribe());
   const api: ManagementApi = { sampler, auth };
   app.decorate('managementApi', api);
   const ctx: ApiContext = {
@@ -78,6 +84,8 @@ export async function registerManagementApi(app: FastifyInstance, options: Manag
     node: `warren@${hostname()}`,
     startedAt: Date.now(),
     bigBodyLimit: bigBodyLimit(options.broker.maxBodySize),
+    memoryLimit: options.memoryLimit ?? (() => Math.floor(totalmem() * 0.4)),
+    disk: options.disk ?? (() => ({ used: 0, free: 0, freeLimit: 0 })),
     listener() {
       const address = app.server.address();
       return typeof address === 'object' && address ? { address: address.address, port: address.port } : undefined;

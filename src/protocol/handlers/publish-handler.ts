@@ -17,6 +17,7 @@ export function publish(session: Session, frame: PublishFrame): Reply | void {
     properties: fromWireProperties(frame.properties),
     body,
   });
+  session.published();
   const routed = result.queues.length > 0;
   const stats = session.channel.stats;
   stats.publish++;

@@ -38,8 +38,17 @@ export function registerHealthRoutes(app: FastifyInstance, ctx: ApiContext): voi
     },
   );
 
-  app.get('/health/checks/alarms', { schema: { tags } }, async () => ok);
-  app.get('/health/checks/local-alarms', { schema: { tags } }, async () => ok);
+  // RabbitMQ answers 503 with the list of alarms in effect.
+  const alarms = async (_request: unknown, reply: FastifyReply): Promise<unknown> => {
+    const active = [
+      ...(ctx.broker.memoryAlarm ? [{ node: ctx.node, resource: 'memory' }] : []),
+      ...(ctx.broker.diskAlarm ? [{ node: ctx.node, resource: 'disk' }] : []),
+    ];
+    if (active.length === 0) return ok;
+    return failed(reply, `resource alarm(s) in effect: ${active.map((a) => a.resource).join(', ')}`, { alarms: active });
+  };
+  app.get('/health/checks/alarms', { schema: { tags } }, alarms);
+  app.get('/health/checks/local-alarms', { schema: { tags } }, alarms);
   app.get('/health/checks/virtual-hosts', { schema: { tags, summary: 'Every vhost is running (always, in Warren)' } }, async () => ok);
   app.get('/health/checks/node-is-mirror-sync-critical', { schema: { tags } }, async () => ok);
   app.get('/health/checks/node-is-quorum-critical', { schema: { tags } }, async () => ok);

@@ -1,6 +1,6 @@
 /** `/api/overview`, `/api/whoami`, `/api/cluster-name`, `/api/nodes`, `/api/extensions`. */
 import type { FastifyInstance } from 'fastify';
-import { cpus, totalmem } from 'node:os';
+import { cpus } from 'node:os';
 import { exchangeTypeNames } from '../../../broker/exchange-types/registry.js';
 import { getClusterName, RABBITMQ_VERSION, setClusterName } from '../../../store/definitions-format.js';
 import { adminOnly, apiUser, monitorOnly, type ApiUser } from '../auth.js';
@@ -195,9 +195,12 @@ function node(ctx: ApiContext): Record<string, unknown> {
     being_drained: false,
     os_pid: String(process.pid),
     mem_used: memory.rss,
-    mem_limit: Math.floor(totalmem() * 0.4),
-    mem_alarm: false,
-    disk_free_alarm: false,
+    mem_limit: ctx.memoryLimit(),
+    mem_alarm: ctx.broker.memoryAlarm,
+    disk_free_alarm: ctx.broker.diskAlarm,
+    disk_free: ctx.disk().free,
+    disk_free_limit: ctx.disk().freeLimit,
+    data_dir_bytes: ctx.disk().used,
     sockets_used: ctx.sessions.size,
     proc_used: 1,
     processors: cpus().length,

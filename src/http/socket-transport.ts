@@ -1,0 +1,87 @@
+import type { Socket } from 'node:net';
+import type { WebSocket } from 'ws';
+import type { Transport } from '../protocol/session.js';
+
+/** Outgoing bytes buffered for one connection above which its deliveries pause until the socket drains. */
+export const DEFAULT_SEND_HIGH_WATER = 1024 * 1024;
+
+/**
+ * A WebSocket as the session's transport, with the two things a broker needs from it:
+ * - frames sent in one event-loop turn leave in one `writev` (the socket is corked until the next tick),
+ *   so a burst of deliveries costs one system call, not one each;
+ * - back-pressure: while more than `highWater` bytes wait to be sent, `onWritable(false)` pauses
+ *   deliveries to this connection, and `onWritable(true)` resumes them once the socket drains, so a slow
+ *   consumer never makes the broker buffer without bound.
+ */
+export class SocketTransport implements Transport {
+  /** Set by the owner once the session exists. */
+  onWritable: (writable: boolean) => void = () => undefined;
+  private corked = false;
+  private blocked = false;
+  private readingPaused = false;
+
+  constructor(
+    private readonly ws: WebSocket,
+    private readonly raw: Socket,
+    private readonly highWater = DEFAULT_SEND_HIGH_WATER,
+  ) {}
+
+  send(text: string): void {
+    const ws = this.ws;
+    if (ws.readyState !== ws.OPEN) return;
+    if (!this.corked) {
+      this.corked = true;
+      this.raw.cork();
+      process.nextTick(this.uncork);
+    }
+    ws.send(text);
+    if (!this.blocked && ws.bufferedAmount > this.highWater) {
+      this.blocked = true;
+      this.onWritable(false);
+      this.raw.once('drain', this.drained);
+    }
+  }
+
+  ping(): void {
+    if (this.ws.readyState === this.ws.OPEN) this.ws.ping();
+  }
+
+  close(code: number, reason: string): void {
+    this.ws.close(code, reason);
+  }
+
+  terminate(): void {
+    this.ws.terminate();
+  }
+
+  /** Stops reading the peer's frames (memory alarm); what it sends waits in the kernel and in TCP. */
+  pauseReading(): void {
+    if (this.readingPaused) return;
+    this.readingPaused = true;
+    this.ws.pause();
+  }
+
+  resumeReading(): void {
+    if (!this.readingPaused) return;
+    this.readingPaused = false;
+    this.ws.resume();
+  }
+
+  get isReadingPaused(): boolean {
+    return this.readingPaused;
+  }
+
+  private readonly uncork = (): void => {
+    this.corked = false;
+    this.raw.uncork();
+  };
+
+  private readonly drained = (): void => {
+    if (this.ws.bufferedAmount > this.highWater) {
+      this.raw.once('drain', this.drained);
+      return;
+    }
+    this.blocked = false;
+    this.onWritable(true);
+  };
+}
