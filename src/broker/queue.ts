@@ -51,6 +51,8 @@ export class Queue implements QueueProperties {
   state: QueueState = 'live';
   readonly stats = new MessageStats();
   unackedCount = 0;
+  /** Body bytes of the handed-out, not yet settled messages. */
+  unackedBytes = 0;
   readyBytes = 0;
   private readonly ready = new ReadyList<QueueEntry>();
   private consumers: Consumer[] = [];
@@ -141,6 +143,7 @@ export class Queue implements QueueProperties {
   /** An unacked entry was acked, or rejected without requeue. */
   settle(entry: QueueEntry, how: 'ack' | 'reject'): void {
     this.unackedCount--;
+    this.unackedBytes -= entry.message.size;
     this.stats[how]++;
     this.observer.stats[how]++;
     this.observer.settled(this, entry);
@@ -149,6 +152,7 @@ export class Queue implements QueueProperties {
   /** An unacked entry goes back to its original position, flagged redelivered. */
   requeue(entry: QueueEntry): void {
     this.unackedCount--;
+    this.unackedBytes -= entry.message.size;
     if (this.state === 'deleted') {
       this.observer.settled(this, entry);
       return;
@@ -235,6 +239,7 @@ export class Queue implements QueueProperties {
     if (kind === 'deliverNoAck' || kind === 'getNoAck') this.observer.settled(this, entry);
     else {
       this.unackedCount++;
+      this.unackedBytes += entry.message.size;
       if (!entry.redelivered) this.observer.delivered(this, entry);
     }
   }

@@ -18,8 +18,7 @@ export function formatQueue(ctx: ApiContext, queue: Queue, ranges: Ranges, detai
   const series = ctx.sampler.series('queue', queue);
   const consumers = queue.consumerList;
   const readyBytes = queue.readyBytes;
-  // Warren does not count bytes handed out and unacked; the ready messages' average size stands in.
-  const unackedBytes = ready > 0 ? Math.round((readyBytes / ready) * unacked) : 0;
+  const unackedBytes = queue.unackedBytes;
   const capacity = consumers.length === 0 ? 0 : consumers.filter((c) => c.hasCapacity).length / consumers.length;
   const exclusiveConsumer = consumers.find((c) => c.exclusive);
   const owner = sessionOf(ctx, queue.owner);
