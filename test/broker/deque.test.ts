@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { Deque } from '../../src/broker/deque.js';
+import { prng } from '../helpers/prng.js';
 
 function contents<T>(deque: Deque<T>): T[] {
   return [...deque];
@@ -9,18 +10,6 @@ function byIndex<T>(deque: Deque<T>): (T | undefined)[] {
   const out: (T | undefined)[] = [];
   for (let i = 0; i < deque.length; i++) out.push(deque.at(i));
   return out;
-}
-
-/** Small deterministic PRNG (mulberry32) so the model test is reproducible. */
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
 }
 
 describe('Deque', () => {

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { ReadyList } from '../../src/broker/ready-list.js';
+import { prng } from '../helpers/prng.js';
 
 interface Item {
   readonly seq: number;
@@ -45,17 +46,6 @@ function expectOrder(list: ReadyList<Item>, expected: number[]): void {
   expect(seqs(list)).toEqual(expected);
   expect(byIndex(list)).toEqual(expected);
   expect(list.peek()?.seq).toBe(expected[0]);
-}
-
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
 }
 
 describe('ReadyList', () => {

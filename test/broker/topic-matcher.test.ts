@@ -1,5 +1,6 @@
 import { describe, it, expect } from 'vitest';
 import { TopicMatcher } from '../../src/broker/topic-matcher.js';
+import { prng } from '../helpers/prng.js';
 
 /** Does a single binding key match a single routing key, according to the trie? */
 function trieMatches(bindingKey: string, routingKey: string): boolean {
@@ -70,18 +71,6 @@ function referenceIds(groups: ReadonlyMap<string, number[]>, routingKey: string)
 
 function sortedIds(set: ReadonlySet<number>): number[] {
   return [...set].sort((x, y) => x - y);
-}
-
-/** mulberry32: small seeded PRNG so the random cases are identical on every run. */
-function prng(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
 }
 
 function pick<T>(random: () => number, items: readonly T[]): T {
