@@ -1,6 +1,7 @@
 import type { UserStore } from '../auth/user-store.js';
 import type { Broker } from '../broker/broker.js';
 import type { DurabilityBarrier } from '../broker/persistence.js';
+import { resolve } from 'node:path';
 import { openDataDir } from './data-dir.js';
 import { DefinitionsFile, definitionsPath } from './definitions-file.js';
 import { exportDefinitions, importDefinitions } from './definitions-format.js';
@@ -31,6 +32,7 @@ export class DurableState implements DurabilityBarrier {
     private readonly diskGuard: DiskGuard,
     private readonly unsubscribe: () => void,
     private readonly diskFreeLimit: number,
+    private readonly dataDir: string,
   ) {}
 
   static async open(broker: Broker, users: UserStore, options: DurableStateOptions): Promise<DurableState> {
@@ -77,7 +79,7 @@ export class DurableState implements DurabilityBarrier {
       },
     });
     await diskGuard.start();
-    return new DurableState(definitions, store, diskGuard, unsubscribe, options.diskFreeLimit);
+    return new DurableState(definitions, store, diskGuard, unsubscribe, options.diskFreeLimit, resolve(dataDir));
   }
 
   get writes(): number {
@@ -89,8 +91,8 @@ export class DurableState implements DurabilityBarrier {
   }
 
   /** Bytes the message store holds, free bytes on the data dir's file system, and the refusal limit. */
-  diskUsage(): { used: number; free: number; freeLimit: number } {
-    return { used: this.messages.diskBytes, free: this.diskGuard.freeBytes, freeLimit: this.diskFreeLimit };
+  diskUsage(): { path: string; used: number; free: number; freeLimit: number } {
+    return { path: this.dataDir, used: this.messages.diskBytes, free: this.diskGuard.freeBytes, freeLimit: this.diskFreeLimit };
   }
 
   /** Flushes and fsyncs everything, so the next start needs no repair. */

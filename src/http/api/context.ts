@@ -29,7 +29,7 @@ export interface ApiContext {
   /** Memory high watermark in bytes. */
   memoryLimit(): number;
   /** Bytes the data dir's message store holds on disk, and free bytes on its file system. */
-  disk(): { used: number; free: number; freeLimit: number };
+  disk(): { path: string; used: number; free: number; freeLimit: number };
 }
 
 /** The vhost named in a GET/DELETE URL; RabbitMQ's plain 404 when it does not exist. */

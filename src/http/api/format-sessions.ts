@@ -19,7 +19,11 @@ export function connectionOfChannel(name: string): string | undefined {
   return match ? match[1] : undefined;
 }
 
-export function formatConnection(ctx: ApiContext, session: Session): Record<string, unknown> {
+/**
+ * A connection. Warren extension: its one channel's `message_stats` (publish, deliver_get, ack… with
+ * `*_details.rate`), so a console can show connection rates without joining channels.
+ */
+export function formatConnection(ctx: ApiContext, session: Session, ranges: Ranges = {}): Record<string, unknown> {
   const user = session.user?.name ?? '';
   const out: Record<string, unknown> = {
     auth_mechanism: 'PLAIN',
@@ -45,6 +49,11 @@ export function formatConnection(ctx: ApiContext, session: Session): Record<stri
   };
   const provided = session.clientProperties.connection_name;
   if (typeof provided === 'string') out.user_provided_name = provided;
+  if (session.state === 'open') {
+    const channel = session.channel;
+    const stats = ctx.sampler.messageStats(channelCounters(channel.stats), ctx.sampler.series('channel', channel), ChannelMetrics, ranges);
+    if (stats) out.message_stats = stats;
+  }
   return out;
 }
 

@@ -43,7 +43,7 @@ export interface ManagementApiOptions {
   readonly authCacheTtlMs?: number;
   /** Memory high watermark in bytes (default 40% of RAM). */
   readonly memoryLimit?: () => number;
-  readonly disk?: () => { used: number; free: number; freeLimit: number };
+  readonly disk?: () => { path: string; used: number; free: number; freeLimit: number };
 }
 
 export interface ManagementApi {
@@ -85,7 +85,7 @@ export async function registerManagementApi(app: FastifyInstance, options: Manag
     startedAt: Date.now(),
     bigBodyLimit: bigBodyLimit(options.broker.maxBodySize),
     memoryLimit: options.memoryLimit ?? (() => Math.floor(totalmem() * 0.4)),
-    disk: options.disk ?? (() => ({ used: 0, free: 0, freeLimit: 0 })),
+    disk: options.disk ?? (() => ({ path: '', used: 0, free: 0, freeLimit: 0 })),
     listener() {
       const address = app.server.address();
       return typeof address === 'object' && address ? { address: address.address, port: address.port } : undefined;

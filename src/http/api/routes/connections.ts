@@ -19,13 +19,13 @@ const closeHeaders = { type: 'object', properties: { 'x-reason': { type: 'string
 
 const DEFAULT_CLOSE_REASON = 'Closed via management plugin';
 
-function connectionSpec(ctx: ApiContext): ListSpec<Session> {
+function connectionSpec(ctx: ApiContext, ranges: Ranges): ListSpec<Session> {
   return {
     defaultSort: ['vhost', 'name'],
     pageable: true,
     name: (s) => s.id,
     key: (s, key) => (key === 'vhost' ? s.vhost.name : key === 'name' ? s.id : key === 'user' ? (s.user?.name ?? '') : FORMAT),
-    format: (s) => formatConnection(ctx, s),
+    format: (s) => formatConnection(ctx, s, ranges),
   };
 }
 
@@ -70,12 +70,12 @@ export function registerConnectionRoutes(app: FastifyInstance, ctx: ApiContext):
   app.get<{ Querystring: ListQuery }>(
     '/connections',
     { schema: { tags: ['connections'], summary: 'Open WebSocket connections', querystring: listQuery } },
-    async (request) => list(connectionsOf(apiUser(request)), request.query, connectionSpec(ctx)),
+    async (request) => list(connectionsOf(apiUser(request)), request.query, connectionSpec(ctx, parseRanges(request.query))),
   );
   app.get<{ Params: { vhost: string }; Querystring: ListQuery }>(
     '/vhosts/:vhost/connections',
     { schema: { tags: ['connections'], params: vhostParams, querystring: listQuery } },
-    async (request) => list(connectionsOf(apiUser(request), request.params.vhost), request.query, connectionSpec(ctx)),
+    async (request) => list(connectionsOf(apiUser(request), request.params.vhost), request.query, connectionSpec(ctx, parseRanges(request.query))),
   );
   app.get<{ Params: { username: string }; Querystring: ListQuery }>(
     '/connections/username/:username',
@@ -84,7 +84,7 @@ export function registerConnectionRoutes(app: FastifyInstance, ctx: ApiContext):
       const user = apiUser(request);
       if (!user.isMonitor && request.params.username !== user.name) throw notAuthorised('Not monitor user');
       const sessions = visibleSessions(ctx, user).filter((s) => s.user?.name === request.params.username);
-      return list(sessions, request.query, connectionSpec(ctx));
+      return list(sessions, request.query, connectionSpec(ctx, parseRanges(request.query)));
     },
   );
   app.delete<{ Params: { username: string }; Headers: { 'x-reason'?: string } }>(
@@ -101,7 +101,7 @@ export function registerConnectionRoutes(app: FastifyInstance, ctx: ApiContext):
   app.get<{ Params: { name: string }; Querystring: ListQuery }>(
     '/connections/:name',
     { schema: { tags: ['connections'], params: nameParams, querystring: listQuery } },
-    async (request) => formatConnection(ctx, findSession(ctx, request.params.name, apiUser(request))),
+    async (request) => formatConnection(ctx, findSession(ctx, request.params.name, apiUser(request)), parseRanges(request.query)),
   );
   app.delete<{ Params: { name: string }; Headers: { 'x-reason'?: string } }>(
     '/connections/:name',

@@ -187,6 +187,7 @@ function sumDetails(parts: Details[], ranged: boolean): Details {
 
 function node(ctx: ApiContext): Record<string, unknown> {
   const memory = process.memoryUsage();
+  const disk = ctx.disk();
   const uptime = Date.now() - ctx.startedAt;
   return {
     name: ctx.node,
@@ -198,9 +199,10 @@ function node(ctx: ApiContext): Record<string, unknown> {
     mem_limit: ctx.memoryLimit(),
     mem_alarm: ctx.broker.memoryAlarm,
     disk_free_alarm: ctx.broker.diskAlarm,
-    disk_free: ctx.disk().free,
-    disk_free_limit: ctx.disk().freeLimit,
-    data_dir_bytes: ctx.disk().used,
+    disk_free: disk.free,
+    disk_free_limit: disk.freeLimit,
+    data_dir: disk.path,
+    data_dir_size: disk.used,
     sockets_used: ctx.sessions.size,
     proc_used: 1,
     processors: cpus().length,
