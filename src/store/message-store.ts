@@ -31,7 +31,7 @@ export type { RecoveredMessage, RecoveredQueues } from './recovered-queues.js';
 export interface SegmentStoreOptions {
   /** Bytes per segment file (default 32 MiB); a bigger record gets a segment of its own. */
   readonly segmentSize?: number;
-  /** How long appends wait for others to share their write and fsync (default 2 ms). */
+  /** How long appends wait for others to share their write and fsync (default 0: those of the same event-loop turn). */
   readonly flushIntervalMs?: number;
   readonly log?: StoreLog;
 }
@@ -72,7 +72,7 @@ export class SegmentMessageStore implements MessageStore, DurabilityBarrier {
     await openDataDir(dataDir);
     const dir = join(dataDir, 'messages');
     await mkdir(dir, { recursive: true });
-    const store = new SegmentMessageStore(dir, segmentSize, options.flushIntervalMs ?? 2, options.log ?? silentLog);
+    const store = new SegmentMessageStore(dir, segmentSize, options.flushIntervalMs ?? 0, options.log ?? silentLog);
     try {
       return { store, recovered: await store.recover() };
     } catch (error) {

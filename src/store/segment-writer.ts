@@ -99,7 +99,7 @@ export class SegmentWriter {
   private inFlight: Batch | undefined;
   private running = false;
   private loop: Promise<void> = Promise.resolve();
-  private timer: NodeJS.Timeout | undefined;
+  private timer: NodeJS.Timeout | NodeJS.Immediate | undefined;
   private readonly pool: Buffer[] = [];
 
   constructor(
@@ -159,10 +159,13 @@ export class SegmentWriter {
     if (this.pending.used >= this.options.flushBytes) {
       this.start();
     } else if (!this.timer) {
-      this.timer = setTimeout(() => {
+      // With no wait configured, the batch is what arrived in this event-loop turn: every frame already
+      // read from every socket. While its fsync runs, the next batch gathers on its own.
+      const flush = (): void => {
         this.timer = undefined;
         this.start();
-      }, this.options.flushIntervalMs);
+      };
+      this.timer = this.options.flushIntervalMs > 0 ? setTimeout(flush, this.options.flushIntervalMs) : setImmediate(flush);
     }
   }
 
@@ -186,7 +189,10 @@ export class SegmentWriter {
   }
 
   private start(): void {
-    if (this.timer) clearTimeout(this.timer);
+    if (this.timer) {
+      clearTimeout(this.timer as NodeJS.Timeout);
+      clearImmediate(this.timer as NodeJS.Immediate);
+    }
     this.timer = undefined;
     if (this.running) return;
     this.running = true;
