@@ -1,0 +1,139 @@
+/**
+ * The broker under test as a child process: `node dist/main.js` on a free port, a temp data dir, its
+ * fd limit raised to the hard limit. Start-up ends at the `listening on http://…` log line.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { createInterface } from 'node:readline';
+import { fileURLToPath } from 'node:url';
+import { peakRssBytes, rssBytes, storageWriteBytes } from './procfs.js';
+
+/** The repository root (this file runs from dist-bench/bench/lib/). */
+export const ROOT = fileURLToPath(new URL('../../../', import.meta.url));
+
+export interface BrokerOptions {
+  /** Reuse a data dir (restart); default a fresh temp dir, removed by `dispose()`. */
+  dataDir?: string;
+  /** Where fresh temp data dirs go; default the OS temp dir. */
+  dataRoot?: string;
+  /**
+   * `info` by default: the `listening on` line is an info-level log, so at `warn` it is never printed.
+   * Warren logs nothing per message at info (request logging is off below debug).
+   */
+  logLevel?: string;
+  /** Write a V8 CPU profile of the broker into this directory when it exits. */
+  cpuProfDir?: string;
+  /** Extra node flags for the broker (A/B tests of V8 settings, e.g. `--max-semi-space-size=32`). */
+  nodeArgs?: readonly string[];
+  startTimeoutMs?: number;
+}
+
+const SHELL_PRELUDE = 'ulimit -n "$(ulimit -Hn)" 2>/dev/null; exec "$@"';
+
+export class BrokerProcess {
+  private exited: Promise<number | null>;
+  private ownsDataDir: boolean;
+
+  private constructor(
+    private readonly child: ChildProcess,
+    readonly pid: number,
+    /** `http://127.0.0.1:PORT` */
+    readonly url: string,
+    readonly dataDir: string,
+    /** Milliseconds from spawn to the `listening on` line (recovery time when the data dir has a backlog). */
+    readonly startupMs: number,
+    exited: Promise<number | null>,
+    ownsDataDir: boolean,
+  ) {
+    this.exited = exited;
+    this.ownsDataDir = ownsDataDir;
+  }
+
+  get wsUrl(): string {
+    return `${this.url.replace(/^http/, 'ws')}/ws`;
+  }
+
+  static async start(options: BrokerOptions = {}): Promise<BrokerProcess> {
+    const ownsDataDir = options.dataDir === undefined;
+    const dataDir = options.dataDir ?? mkdtempSync(path.join(options.dataRoot ?? os.tmpdir(), 'warren-bench-'));
+    const nodeArgs = [...(options.nodeArgs ?? []), ...(options.cpuProfDir ? ['--cpu-prof', `--cpu-prof-dir=${options.cpuProfDir}`] : [])];
+    const started = performance.now();
+    const child = spawn('sh', ['-c', SHELL_PRELUDE, 'sh', process.execPath, ...nodeArgs, path.join(ROOT, 'dist/main.js')], {
+      cwd: ROOT,
+      env: {
+        ...process.env,
+        WARREN_PORT: '0',
+        WARREN_HOST: '127.0.0.1',
+        WARREN_DATA_DIR: dataDir,
+        WARREN_LOG_LEVEL: options.logLevel ?? 'info',
+      },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+    const tail: string[] = [];
+    const url = await new Promise<string>((resolve, reject) => {
+      const timer = setTimeout(() => {
+        child.kill('SIGKILL');
+        reject(new Error(`broker did not log 'listening on' within ${options.startTimeoutMs ?? 120_000} ms:\n${tail.join('\n')}`));
+      }, options.startTimeoutMs ?? 120_000);
+      let listening = false;
+      const onLine = (line: string): void => {
+        const match = /listening on (https?:\/\/[^\s"]+)/.exec(line);
+        if (!listening && match) {
+          listening = true;
+          clearTimeout(timer);
+          resolve(match[1] as string);
+          return;
+        }
+        if (!listening) tail.push(line);
+        else if (/"level":(40|50|60)/.test(line) || !line.startsWith('{')) process.stderr.write(`[broker] ${line}\n`);
+      };
+      createInterface({ input: child.stdout as NodeJS.ReadableStream }).on('line', onLine);
+      createInterface({ input: child.stderr as NodeJS.ReadableStream }).on('line', onLine);
+      void exited.then((code) => {
+        clearTimeout(timer);
+        if (!listening) reject(new Error(`broker exited (${code}) before listening:\n${tail.join('\n')}`));
+      });
+    });
+    const startupMs = Math.round(performance.now() - started);
+    return new BrokerProcess(child, child.pid as number, url, dataDir, startupMs, exited, ownsDataDir);
+  }
+
+  rss(): number | undefined {
+    return rssBytes(this.pid);
+  }
+
+  peakRss(): number | undefined {
+    return peakRssBytes(this.pid);
+  }
+
+  storageWriteBytes(): number | undefined {
+    return storageWriteBytes(this.pid);
+  }
+
+  /** SIGTERM (Warren closes every connection and exits); SIGKILL after `graceMs`. */
+  async stop(graceMs = 30_000): Promise<void> {
+    if (this.child.exitCode !== null || this.child.signalCode !== null) return;
+    this.child.kill('SIGTERM');
+    const timer = setTimeout(() => this.child.kill('SIGKILL'), graceMs);
+    await this.exited;
+    clearTimeout(timer);
+  }
+
+  /** Stops this broker and starts another on the same data dir; its `startupMs` is the recovery time. */
+  async restart(options: Omit<BrokerOptions, 'dataDir'> = {}): Promise<BrokerProcess> {
+    await this.stop();
+    const next = await BrokerProcess.start({ ...options, dataDir: this.dataDir });
+    next.ownsDataDir = this.ownsDataDir;
+    this.ownsDataDir = false;
+    return next;
+  }
+
+  /** Stops the broker and removes its temp data dir. */
+  async dispose(): Promise<void> {
+    await this.stop();
+    if (this.ownsDataDir) rmSync(this.dataDir, { recursive: true, force: true });
+  }
+}
