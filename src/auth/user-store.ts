@@ -1,7 +1,11 @@
+import { createHmac, randomBytes } from 'node:crypto';
 import { BrokerError } from '../broker/errors.js';
 import type { Access, AuthenticatedUser, Authenticator, AuthResult } from './authenticator.js';
 import { isLoopback } from './authenticator.js';
 import { DUMMY_SCRYPT_HASH, hashPassword, HashingAlgorithms, verifyPassword, type HashingAlgorithm } from './password-hash.js';
+
+const LOGIN_MEMORY_MS = 5 * 60 * 1000;
+const MAX_REMEMBERED_LOGINS = 10_000;
 
 export const KnownTags = ['administrator', 'monitoring', 'management', 'policymaker'] as const;
 
@@ -39,6 +43,13 @@ interface CompiledPermission extends Permission {
  */
 export class UserStore implements Authenticator {
   private readonly listeners = new Set<() => void>();
+  /**
+   * Successful logins, keyed by an HMAC of the credentials under a key that never leaves this process.
+   * scrypt is slow and takes 16 MiB on purpose; clients that reconnect, and every REST call, would pay
+   * that each time.
+   */
+  private readonly logins = new Map<string, { user: User; expires: number }>();
+  private readonly loginSecret = randomBytes(32);
   private readonly users = new Map<string, User>();
   /** vhost → user → permission */
   private readonly permissions = new Map<string, Map<string, CompiledPermission>>();
@@ -59,7 +70,12 @@ export class UserStore implements Authenticator {
   }
 
   private changed(): void {
+    this.logins.clear();
     for (const listener of this.listeners) listener();
+  }
+
+  private loginKey(username: string, password: string): string {
+    return createHmac('sha256', this.loginSecret).update(username).update('\0').update(password).digest('base64');
   }
 
   listUsers(): User[] {
@@ -144,6 +160,13 @@ export class UserStore implements Authenticator {
   // Authenticator
 
   async authenticate(username: string, password: string, peerAddress: string): Promise<AuthResult> {
+    const cacheKey = this.loginKey(username, password);
+    const cached = this.logins.get(cacheKey);
+    // A remembered login holds only while the user is the very object it was checked against: any
+    // change to the user (password, tags, deletion) replaces that object.
+    if (cached && cached.expires > Date.now() && this.users.get(username) === cached.user) {
+      return this.admit(cached.user, peerAddress);
+    }
     const user = this.users.get(username);
     // Verify against a dummy hash when the user is unknown, so a failed login costs the same either way.
     const ok = await verifyPassword(
@@ -158,6 +181,13 @@ export class UserStore implements Authenticator {
         error: new BrokerError('ACCESS_REFUSED', `login refused for user '${username}': invalid credentials`),
       };
     }
+    if (this.logins.size >= MAX_REMEMBERED_LOGINS) this.logins.clear();
+    this.logins.set(cacheKey, { user, expires: Date.now() + LOGIN_MEMORY_MS });
+    return this.admit(user, peerAddress);
+  }
+
+  private admit(user: User, peerAddress: string): AuthResult {
+    const username = user.name;
     if (this.loopbackUsers.has(username) && !isLoopback(peerAddress)) {
       return {
         ok: false,

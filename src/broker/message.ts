@@ -43,52 +43,65 @@ export interface ContentLoader {
   load(message: Message): MessageContent;
 }
 
+/** Timestamps are kept relative to this, so they fit V8's small integers instead of a boxed double each. */
+const TIME_BASE = Date.now();
+
 /**
  * A message inside the broker. Its content may be released from memory once the store holds it, so a
  * long backlog costs a few dozen bytes a message; `content` reads it back when a consumer needs it.
+ * Every field counts a million times over in a backlog, hence the packing below.
  */
 export class Message {
   /** Where the store keeps it; opaque to the broker. */
   storeRef: unknown = undefined;
   /** Set by a queue that is long enough that this message should not keep its content in memory. */
   evictable = false;
-  private held: MessageContent | undefined;
-  private loader: ContentLoader | undefined;
+  /** The content while it is in memory, else what reads it back. */
+  private source: MessageContent | ContentLoader | undefined;
+  private readonly publishedDelta: number;
 
   constructor(
-    /** Broker-wide unique and increasing; the store keys records by it. */
+    /** Broker-wide unique and increasing; the store keys records by it, and queues order by it. */
     readonly id: number,
     readonly persistent: boolean,
     /** Body length in bytes, known even when the body is not in memory. */
     readonly size: number,
     /** Milliseconds since the epoch when the broker accepted it. */
-    readonly publishedAt: number,
+    publishedAt: number,
     content: MessageContent | undefined,
     loader?: ContentLoader,
   ) {
-    this.held = content;
-    this.loader = loader;
+    this.publishedDelta = publishedAt - TIME_BASE;
+    this.source = content ?? loader;
   }
 
   static create(id: number, content: MessageContent, publishedAt = Date.now()): Message {
     return new Message(id, isPersistent(content.properties), content.body.length, publishedAt, content);
   }
 
+  get publishedAt(): number {
+    return TIME_BASE + this.publishedDelta;
+  }
+
+  /** Its position in any queue: ids increase in publish order (see `QueueEntry.seq`). */
+  get seq(): number {
+    return this.id;
+  }
+
   get inMemory(): boolean {
-    return this.held !== undefined;
+    return this.source !== undefined && !isLoader(this.source);
   }
 
   /** The content, read back from the store if it was released (not cached again, to keep memory bounded). */
   get content(): MessageContent {
-    if (this.held) return this.held;
-    if (!this.loader) throw new Error(`message ${this.id} has no content and no loader`);
-    return this.loader.load(this);
+    const source = this.source;
+    if (source === undefined) throw new Error(`message ${this.id} has no content and no loader`);
+    return isLoader(source) ? source.load(this) : source;
   }
 
   /** Lets the content go from memory; `loader` can read it back. */
   release(loader: ContentLoader): void {
-    this.loader = loader;
-    this.held = undefined;
+    this.source = loader;
   }
 
   get exchange(): string {
@@ -106,6 +119,10 @@ export class Message {
   get body(): Uint8Array {
     return this.content.body;
   }
+}
+
+function isLoader(source: MessageContent | ContentLoader): source is ContentLoader {
+  return typeof (source as ContentLoader).load === 'function';
 }
 
 export function isPersistent(properties: MessageProperties): boolean {

@@ -9,11 +9,20 @@ import { IN_MEMORY_WINDOW } from './persistence.js';
 import { ReadyList } from './ready-list.js';
 
 /** One message's place in one queue. A message routed to several queues has one entry in each. */
-export interface QueueEntry {
-  readonly message: Message;
-  /** Order of arrival in this queue; a requeued entry goes back to this position. */
-  readonly seq: number;
-  redelivered: boolean;
+export class QueueEntry {
+  constructor(
+    readonly message: Message,
+    public redelivered: boolean,
+  ) {}
+
+  /**
+   * Order of arrival in this queue; a requeued entry goes back to this position. Message ids increase
+   * in publish order and a message enters its queues as it is published, so the id is that order and
+   * no entry needs a field of its own for it.
+   */
+  get seq(): number {
+    return this.message.id;
+  }
 }
 
 export type QueueState = 'live' | 'deleted';
@@ -54,9 +63,13 @@ export class Queue implements QueueProperties {
   /** Body bytes of the handed-out, not yet settled messages. */
   unackedBytes = 0;
   readyBytes = 0;
-  private readonly ready = new ReadyList<QueueEntry>();
+  /**
+   * Ready messages in queue order. A message that was never handed out is held bare (it is not
+   * redelivered, and its id is its position), so a long backlog costs no wrapper object per message;
+   * only restored-redelivered and requeued ones carry a `QueueEntry`.
+   */
+  private readonly ready = new ReadyList<Message | QueueEntry>();
   private consumers: Consumer[] = [];
-  private nextSeq = 1;
   private roundRobin = 0;
   private hadConsumer = false;
   private dispatching = false;
@@ -113,13 +126,13 @@ export class Queue implements QueueProperties {
       while (this.ready.length > 0 && overLength(1, size)) this.discard(this.takeReady() as QueueEntry);
       if (overLength(1, size)) {
         this.stats.publish++;
-        this.observer.settled(this, { message, seq: this.nextSeq++, redelivered: false });
+        this.observer.settled(this, new QueueEntry(message, false));
         return 'dropped';
       }
     }
     // Deep in a durable queue, a persistent message need not keep its content in memory once stored.
     if (message.persistent && this.storesMessages && this.ready.length >= IN_MEMORY_WINDOW) message.evictable = true;
-    this.ready.push({ message, seq: this.nextSeq++, redelivered: false });
+    this.ready.push(message);
     this.readyBytes += size;
     this.stats.publish++;
     if (this.consumers.length > 0) this.dispatch();
@@ -128,7 +141,7 @@ export class Queue implements QueueProperties {
 
   /** Puts back a message recovered from the store, in order, without dispatching. */
   restore(message: Message, redelivered: boolean): void {
-    this.ready.push({ message, seq: this.nextSeq++, redelivered });
+    this.ready.push(redelivered ? new QueueEntry(message, true) : message);
     this.readyBytes += message.size;
   }
 
@@ -163,7 +176,7 @@ export class Queue implements QueueProperties {
   }
 
   purge(): number {
-    const purged = this.ready.drain();
+    const purged = this.ready.drain().map(asEntry);
     this.readyBytes = 0;
     for (const entry of purged) this.observer.settled(this, entry);
     return purged.length;
@@ -173,7 +186,8 @@ export class Queue implements QueueProperties {
   peek(offset: number, count: number): QueueEntry[] {
     const out: QueueEntry[] = [];
     for (let i = offset; i < offset + count; i++) {
-      const entry = this.ready.at(i);
+      const item = this.ready.at(i);
+      const entry = item && asEntry(item);
       if (!entry) break;
       out.push(entry);
     }
@@ -245,7 +259,8 @@ export class Queue implements QueueProperties {
   }
 
   private takeReady(): QueueEntry | undefined {
-    const entry = this.ready.shift();
+    const item = this.ready.shift();
+    const entry = item && asEntry(item);
     if (entry) this.readyBytes -= entry.message.size;
     return entry;
   }
@@ -281,4 +296,8 @@ export class Queue implements QueueProperties {
     if (best) this.roundRobin = (bestIndex + 1) % n;
     return best;
   }
+}
+
+function asEntry(item: Message | QueueEntry): QueueEntry {
+  return item instanceof QueueEntry ? item : new QueueEntry(item, false);
 }
