@@ -1,3 +1,4 @@
+import { isUtf8 } from 'node:buffer';
 import { BrokerError } from '../broker/errors.js';
 import type { Message, MessageProperties } from '../broker/message.js';
 import type { WireProperties } from './frames.js';
@@ -5,7 +6,6 @@ import type { WireProperties } from './frames.js';
 export type BodyEncoding = 'utf8' | 'base64';
 
 const BASE64 = /^(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?$/;
-const strictUtf8 = new TextDecoder('utf-8', { fatal: true });
 
 export function decodeBody(body: string, encoding: BodyEncoding): Buffer {
   if (encoding === 'utf8') return Buffer.from(body, 'utf8');
@@ -15,11 +15,8 @@ export function decodeBody(body: string, encoding: BodyEncoding): Buffer {
 
 /** Text goes out as text; bytes that are not valid UTF-8 go out as base64. */
 export function encodeBody(body: Uint8Array): { body: string; encoding: BodyEncoding } {
-  try {
-    return { body: strictUtf8.decode(body), encoding: 'utf8' };
-  } catch {
-    return { body: Buffer.from(body.buffer, body.byteOffset, body.byteLength).toString('base64'), encoding: 'base64' };
-  }
+  const bytes = Buffer.from(body.buffer, body.byteOffset, body.byteLength);
+  return isUtf8(bytes) ? { body: bytes.toString('utf8'), encoding: 'utf8' } : { body: bytes.toString('base64'), encoding: 'base64' };
 }
 
 /** `persistent: true` is shorthand for AMQP's delivery mode 2; the broker keeps only `deliveryMode`. */
@@ -38,21 +35,21 @@ export function toWireProperties(properties: MessageProperties): WireProperties 
 }
 
 /**
- * The wire form of a message's content: encoded once per message, however many consumers or queues
- * receive it. Cached on a WeakMap so the broker's message type stays protocol-neutral.
+ * The last message encoded, and its encoding. A message routed to several queues is handed to their
+ * consumers one after another, so one remembered message is enough to encode it once; a per-message
+ * cache would keep every delivered message's JSON alive until the next full garbage collection.
  */
-const wireContent = new WeakMap<Message, string>();
+let lastMessage: Message | undefined;
+let lastJson = '';
 
 /** `"exchange":…,"routingKey":…,"body":…,"encoding":…,"properties":{…}` without braces, ready to splice. */
 export function messageContentJson(message: Message): string {
-  let json = wireContent.get(message);
-  if (json === undefined) {
-    const content = message.content;
-    const { body, encoding } = encodeBody(content.body);
-    json =
-      `"exchange":${JSON.stringify(content.exchange)},"routingKey":${JSON.stringify(content.routingKey)},` +
-      `"body":${JSON.stringify(body)},"encoding":"${encoding}","properties":${JSON.stringify(toWireProperties(content.properties))}`;
-    wireContent.set(message, json);
-  }
-  return json;
+  if (message === lastMessage) return lastJson;
+  const content = message.content;
+  const { body, encoding } = encodeBody(content.body);
+  lastJson =
+    `"exchange":${JSON.stringify(content.exchange)},"routingKey":${JSON.stringify(content.routingKey)},` +
+    `"body":${JSON.stringify(body)},"encoding":"${encoding}","properties":${JSON.stringify(toWireProperties(content.properties))}`;
+  lastMessage = message;
+  return lastJson;
 }
