@@ -162,7 +162,7 @@ export class UserStore implements Authenticator {
   async authenticate(username: string, password: string, peerAddress: string): Promise<AuthResult> {
     const cacheKey = this.loginKey(username, password);
     const cached = this.logins.get(cacheKey);
-    // A remembered login holds only while the user is the very object it was checked against: any
+    // A remembered login holds only while the user is the very object it was checked against: every
     // change to the user (password, tags, deletion) replaces that object.
     if (cached && cached.expires > Date.now() && this.users.get(username) === cached.user) {
       return this.admit(cached.user, peerAddress);
