@@ -11,6 +11,9 @@ import { AckingConsumer, confirmWindowPublisher, rate } from '../load/patterns.j
 import { toMiB } from '../lib/procfs.js';
 import { measure, num, startWarren, type Measured, type Scenario } from './common.js';
 
+/** Idle time after the fill before RSS is read again. */
+const SETTLE_MS = 10_000;
+
 interface BacklogParams extends JobParams {
   queue: string;
   count: number;
@@ -75,6 +78,9 @@ export const backlog: Scenario = {
     try {
       const fill = await measure(at(), 'fill', params);
       const rssFilled = fill.brokerRssMiB;
+      // The same backlog once the broker has been idle a while: what it holds, not the fill's garbage.
+      await new Promise((resolve) => setTimeout(resolve, SETTLE_MS));
+      const rssSettled = toMiB(broker.rss());
       const { logLevel, cpuProfDir, brokerNodeArgs: nodeArgs } = env.options;
       broker = await broker.restart({ logLevel, cpuProfDir, nodeArgs });
       const recoveryMs = broker.startupMs;
@@ -95,7 +101,7 @@ export const backlog: Scenario = {
           metrics: {
             msgsPerSec: drain.result.msgsPerSec,
             fillMsgsPerSec: fill.result.msgsPerSec,
-            brokerRssMiB: { peak: rssFilled.peak, end: rssFilled.end },
+            brokerRssMiB: { peak: rssFilled.peak, end: rssFilled.end, settled: rssSettled },
             rssPerMessageBytes: rssFilled.end === undefined ? undefined : Math.round((rssFilled.end * 2 ** 20) / params.count),
             fillDiskWriteMiB: fill.diskWriteMiB,
             recoveryMs,
