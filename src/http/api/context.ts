@@ -11,6 +11,7 @@ import type { Session } from '../../protocol/session.js';
 import type { SessionRegistry } from '../../protocol/session-registry.js';
 import type { ApiUser } from './auth.js';
 import { accessRefused, badRequest, notAuthorised, notFound, objectNotFound } from './errors.js';
+import { listQueryProperties } from './listing.js';
 import type { RateSampler, Ranges } from './rates.js';
 
 export interface ApiContext {
@@ -162,3 +163,9 @@ export const table = { type: 'object', description: 'AMQP table (no null values)
 
 export const vhostParam = { type: 'string', description: 'Vhost name, percent-encoded (`%2F` for `/`)' } as const;
 export const nameParam = { type: 'string', description: 'Object name, percent-encoded' } as const;
+
+/** Route schemas shared by the resource modules. */
+export const vhostParams = { type: 'object', properties: { vhost: vhostParam } } as const;
+export const vhostNameParams = { type: 'object', properties: { vhost: vhostParam, name: nameParam } } as const;
+/** A list that also reports rates: paging, sorting, filtering, and the `*_age`/`*_incr` ranges. */
+export const statsListQuery = { type: 'object', properties: { ...listQueryProperties, ...rangeQueryProperties } } as const;

@@ -6,15 +6,14 @@ import type { FastifyInstance } from 'fastify';
 import type { Consumer } from '../../../broker/consumer.js';
 import type { Session } from '../../../protocol/session.js';
 import { apiUser, type ApiUser } from '../auth.js';
-import { checkVhostAccess, nameParam, parseRanges, rangeQueryProperties, vhostOr404, vhostParam, vhostsFor, visibleSessions, type ApiContext } from '../context.js';
+import { checkVhostAccess, nameParam, parseRanges, statsListQuery, vhostOr404, vhostParams, vhostsFor, visibleSessions, type ApiContext } from '../context.js';
 import { notAuthorised, objectNotFound } from '../errors.js';
 import { channelName, connectionOfChannel, formatChannel, formatConnection, formatConsumer } from '../format-sessions.js';
 import { FORMAT, list, listQueryProperties, type ListQuery, type ListSpec } from '../listing.js';
 import type { Ranges } from '../rates.js';
 
-const listQuery = { type: 'object', properties: { ...listQueryProperties, ...rangeQueryProperties } } as const;
+const listQuery = statsListQuery;
 const nameParams = { type: 'object', properties: { name: nameParam } } as const;
-const vhostParams = { type: 'object', properties: { vhost: vhostParam } } as const;
 const closeHeaders = { type: 'object', properties: { 'x-reason': { type: 'string', description: 'Shown to the client in the close frame' } } } as const;
 
 const DEFAULT_CLOSE_REASON = 'Closed via management plugin';

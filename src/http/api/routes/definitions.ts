@@ -3,12 +3,11 @@ import type { FastifyInstance, FastifyReply } from 'fastify';
 import { isBrokerError } from '../../../broker/errors.js';
 import { exportDefinitions, importDefinitions } from '../../../store/definitions-format.js';
 import { adminOnly } from '../auth.js';
-import { vhostOr404, vhostParam, type ApiContext } from '../context.js';
+import { vhostOr404, vhostParams, type ApiContext } from '../context.js';
 import { badRequest } from '../errors.js';
 
 const tags = ['definitions'];
 const downloadQuery = { type: 'object', properties: { download: { type: 'string', description: 'Sends it as an attachment with this file name' } } } as const;
-const vhostParams = { type: 'object', properties: { vhost: vhostParam } } as const;
 const anyObject = { type: 'object', description: 'A RabbitMQ definitions document' } as const;
 
 export function registerDefinitionRoutes(app: FastifyInstance, ctx: ApiContext): void {

@@ -3,33 +3,15 @@ import type { FastifyInstance } from 'fastify';
 import type { BindingArguments } from '../../../broker/binding.js';
 import type { Exchange } from '../../../broker/exchange.js';
 import { apiUser, type ApiUser } from '../auth.js';
-import {
-  authorize,
-  bool,
-  boolish,
-  checkArguments,
-  checkName,
-  checkVhostAccess,
-  exchangeName,
-  nameParam,
-  parseRanges,
-  rangeQueryProperties,
-  table,
-  vhostForWrite,
-  vhostOr404,
-  vhostParam,
-  vhostsFor,
-  type ApiContext,
-} from '../context.js';
+import { authorize, bool, boolish, checkArguments, checkName, checkVhostAccess, exchangeName, parseRanges, statsListQuery, table, vhostForWrite, vhostNameParams, vhostOr404, vhostParams, vhostsFor, type ApiContext } from '../context.js';
 import { objectNotFound } from '../errors.js';
 import { allBindings, bindingListSpec, bindingRow, declaredBy, formatExchange } from '../format.js';
 import { FORMAT, list, listQueryProperties, type ListQuery, type ListSpec } from '../listing.js';
 import type { Ranges } from '../rates.js';
 
 const tags = ['exchanges'];
-const vhostParams = { type: 'object', properties: { vhost: vhostParam } } as const;
-const params = { type: 'object', properties: { vhost: vhostParam, name: nameParam } } as const;
-const listQuery = { type: 'object', properties: { ...listQueryProperties, ...rangeQueryProperties } } as const;
+const params = vhostNameParams;
+const listQuery = statsListQuery;
 const ifUnusedQuery = { type: 'object', properties: { 'if-unused': { type: 'string', enum: ['true', 'false'] } } } as const;
 
 interface ExchangeBody {

@@ -7,11 +7,11 @@ import { Channel, type DeliverySink } from '../../../broker/channel.js';
 import type { Queue } from '../../../broker/queue.js';
 import type { VHost } from '../../../broker/vhost.js';
 import { apiUser, type ApiUser } from '../auth.js';
-import { authorize, checkVhostAccess, exchangeName, int, intish, nameParam, vhostForWrite, vhostParam, type ApiContext } from '../context.js';
+import { authorize, checkVhostAccess, exchangeName, int, intish, vhostForWrite, vhostNameParams, type ApiContext } from '../context.js';
 import { badRequest, notFound } from '../errors.js';
 import { decodePayload, formatEntry, fromRabbitProperties, rabbitPropertiesSchema, type PayloadEncoding } from '../message-format.js';
 
-const params = { type: 'object', properties: { vhost: vhostParam, name: nameParam } } as const;
+const params = vhostNameParams;
 type Params = { vhost: string; name: string };
 
 interface PublishBody {

@@ -2,32 +2,15 @@
 import type { FastifyInstance } from 'fastify';
 import type { Queue } from '../../../broker/queue.js';
 import { apiUser, requireTag, type ApiUser } from '../auth.js';
-import {
-  authorize,
-  bool,
-  boolish,
-  checkArguments,
-  checkName,
-  checkVhostAccess,
-  nameParam,
-  parseRanges,
-  rangeQueryProperties,
-  table,
-  vhostForWrite,
-  vhostOr404,
-  vhostParam,
-  vhostsFor,
-  type ApiContext,
-} from '../context.js';
+import { authorize, bool, boolish, checkArguments, checkName, checkVhostAccess, parseRanges, statsListQuery, table, vhostForWrite, vhostNameParams, vhostOr404, vhostParams, vhostsFor, type ApiContext } from '../context.js';
 import { badRequest, objectNotFound } from '../errors.js';
 import { bindingListSpec, bindingRow, formatQueue, implicitBinding } from '../format.js';
 import { FORMAT, list, listQueryProperties, type ListQuery, type ListSpec } from '../listing.js';
 import type { Ranges } from '../rates.js';
 
 const tags = ['queues'];
-const vhostParams = { type: 'object', properties: { vhost: vhostParam } } as const;
-const params = { type: 'object', properties: { vhost: vhostParam, name: nameParam } } as const;
-const listQuery = { type: 'object', properties: { ...listQueryProperties, ...rangeQueryProperties } } as const;
+const params = vhostNameParams;
+const listQuery = statsListQuery;
 const deleteQuery = {
   type: 'object',
   properties: { 'if-empty': { type: 'string', enum: ['true', 'false'] }, 'if-unused': { type: 'string', enum: ['true', 'false'] } },

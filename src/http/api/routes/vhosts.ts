@@ -3,13 +3,13 @@ import type { FastifyInstance } from 'fastify';
 import type { VHost } from '../../../broker/vhost.js';
 import { getVhostMetadata, parseTags, setVhostMetadata } from '../../../store/definitions-format.js';
 import { adminOnly, apiUser } from '../auth.js';
-import { boolish, checkName, parseRanges, rangeQueryProperties, vhostOr404, vhostParam, visibleVhosts, type ApiContext } from '../context.js';
-import { FORMAT, list, listQueryProperties, type ListQuery } from '../listing.js';
+import { boolish, checkName, parseRanges, statsListQuery, vhostOr404, vhostParams, visibleVhosts, type ApiContext } from '../context.js';
+import { FORMAT, list, type ListQuery } from '../listing.js';
 import { VhostMetrics, type Ranges } from '../rates.js';
 
 const tags = ['vhosts'];
-const params = { type: 'object', properties: { vhost: vhostParam } } as const;
-const listQuery = { type: 'object', properties: { ...listQueryProperties, ...rangeQueryProperties } } as const;
+const params = vhostParams;
+const listQuery = statsListQuery;
 
 interface VhostBody {
   description?: string;
