@@ -11,6 +11,7 @@ import type { DurabilityBarrier } from '../broker/persistence.js';
 import type { FrameParser } from './frame-parser.js';
 import type { ConnectFrame, FrameId } from './frames.js';
 import { dispatchTable, type Reply } from './handlers/index.js';
+import { OrderedReplies } from './ordered-replies.js';
 import { messageContentJson } from './wire-message.js';
 
 /** What the session needs of the socket under it; the WebSocket route provides it. */
@@ -77,11 +78,11 @@ export class Session implements DeliverySink {
   private lastHeard = Date.now();
   /** Work a handler asked to run once its reply is sent (a consumer starts delivering after consume-ok). */
   private pendingAfterReply: (() => void) | undefined;
-  /**
-   * Replies held back behind one that waits for an fsync, so replies keep the order of their requests.
-   * Empty in the common case, when every reply goes straight out.
-   */
-  private readonly heldReplies: HeldReply[] = [];
+  private readonly replies = new OrderedReplies(
+    (text) => this.transport.send(text),
+    () => this.state === 'closed',
+  );
+  private closeRequested = false;
   private timer: NodeJS.Timeout | undefined;
 
   constructor(
@@ -150,15 +151,17 @@ export class Session implements DeliverySink {
 
   handleText(text: string): void {
     this.heard();
-    if (this.state === 'closed') return;
+    if (this.state === 'closed' || this.closeRequested) return;
     if (this.state === 'authenticating') {
       this.backlog.push(text);
       return;
     }
     const parsed = this.context.parser.parse(text);
     if (!parsed.ok) {
-      this.sendError(parsed.error, parsed.id, parsed.op);
-      if (this.state === 'awaiting-connect') this.closeWith(parsed.error);
+      if (this.state === 'awaiting-connect') {
+        this.sendError(parsed.error, parsed.id, parsed.op);
+        this.closeWith(parsed.error);
+      } else this.replies.reply(errorText(parsed.error, parsed.id, parsed.op));
       return;
     }
     const frame = parsed.frame;
@@ -168,8 +171,7 @@ export class Session implements DeliverySink {
           this.context.log.error({ err: error, connection: this.id }, 'internal error after connect');
           this.close('INTERNAL_ERROR', 'internal error: connection closed');
         });
-      }
-      else {
+      } else {
         const error = new BrokerError('NOT_ALLOWED', `'${frame.op}' before 'connect': the first frame must be connect`);
         this.sendError(error, frame.id, frame.op);
         this.closeWith(error);
@@ -177,13 +179,19 @@ export class Session implements DeliverySink {
       return;
     }
     if (frame.op === 'connect') {
-      this.sendError(new BrokerError('NOT_ALLOWED', 'already connected'), frame.id, frame.op);
+      this.replies.reply(errorText(new BrokerError('NOT_ALLOWED', 'already connected'), frame.id, frame.op));
       return;
     }
     if (frame.op === 'close') {
-      if (frame.id !== undefined) this.transport.send(JSON.stringify({ op: 'ok', id: frame.id }));
-      this.shutdown();
-      this.transport.close(1000, 'closed by client');
+      const text = frame.id === undefined ? undefined : okText(frame.id, undefined);
+      const closeNow = (): void => {
+        this.shutdown();
+        this.transport.close(1000, 'closed by client');
+      };
+      // Confirms still waiting for the disk go out first: a client that closes gets every reply it asked for.
+      // Nothing it sends after `close` is handled.
+      this.closeRequested = true;
+      this.replies.reply(text, closeNow);
       return;
     }
     const durability = this.context.durability;
@@ -200,37 +208,10 @@ export class Session implements DeliverySink {
     const after = this.pendingAfterReply;
     this.pendingAfterReply = undefined;
     const wrote = durability !== undefined && durability.writes !== writesBefore;
-    if (!wrote && this.heldReplies.length === 0) {
-      if (replyText !== undefined) this.transport.send(replyText);
-      after?.();
-      return;
-    }
-    const held: HeldReply = { text: replyText, after, ready: !wrote };
-    this.heldReplies.push(held);
-    if (wrote) {
-      durability.synced().then(
-        () => this.release(held),
-        (error: unknown) => {
-          this.context.log.error({ err: error, connection: this.id }, 'write to disk failed');
-          if (frame.id !== undefined) {
-            held.text = errorText(new BrokerError('INTERNAL_ERROR', 'could not write to disk'), frame.id, frame.op);
-          }
-          this.release(held);
-        },
-      );
-    }
-  }
-
-  /** Sends every held reply that is ready, in order, stopping at the first still waiting for disk. */
-  private release(held: HeldReply): void {
-    held.ready = true;
-    const queue = this.heldReplies;
-    while (queue.length > 0 && (queue[0] as HeldReply).ready) {
-      const next = queue.shift() as HeldReply;
-      if (this.state === 'closed') continue;
-      if (next.text !== undefined) this.transport.send(next.text);
-      next.after?.();
-    }
+    this.replies.reply(replyText, after, wrote ? durability.synced() : undefined, (error) => {
+      this.context.log.error({ err: error, connection: this.id }, 'write to disk failed');
+      return frame.id === undefined ? undefined : errorText(new BrokerError('INTERNAL_ERROR', 'could not write to disk'), frame.id, frame.op);
+    });
   }
 
   afterReply(work: () => void): void {
@@ -362,12 +343,6 @@ export class Session implements DeliverySink {
     this.context.log.error({ err: error, op, connection: this.id }, 'internal error handling a frame');
     return new BrokerError('INTERNAL_ERROR', `internal error handling '${op}'`);
   }
-}
-
-interface HeldReply {
-  text: string | undefined;
-  readonly after: (() => void) | undefined;
-  ready: boolean;
 }
 
 function okText(id: FrameId, reply: Reply | void): string {

@@ -114,6 +114,17 @@ describe('persistent messages', () => {
     expect(messages.every((m) => !m.redelivered)).toBe(true);
   });
 
+  it('a client that closes right after publishing still gets every confirm, each after its fsync', async () => {
+    const warren = await start(tempDir());
+    const conn = await warren.connect();
+    await conn.queueDeclare({ queue: 'q', durable: true });
+    const confirms = Array.from({ length: 200 }, (_, i) => conn.publish({ routingKey: 'q', body: `m${i}`, properties: { persistent: true } }));
+    await conn.close();
+    const results = await Promise.allSettled(confirms);
+    expect(results.filter((r) => r.status === 'rejected')).toEqual([]);
+    expect(warren.server.broker.vhost('/').queues.get('q')?.messageCount).toBe(200);
+  });
+
   it('keeps acked, rejected, purged messages and deleted queues gone', async () => {
     const dataDir = tempDir();
     let warren = await start(dataDir);
