@@ -3,7 +3,7 @@ import type { Channel } from './channel.js';
 import { accessRefused, BrokerError, notFound, preconditionFailed, resourceLocked } from './errors.js';
 import { Exchange } from './exchange.js';
 import { findExchangeType } from './exchange-types/registry.js';
-import { isPersistent, Message, type MessageProperties } from './message.js';
+import { contentSize, isPersistent, Message, type MessageContent, type MessageProperties } from './message.js';
 import { serverName } from './names.js';
 import { parseQueueLimits, validateQueueArguments } from './queue-arguments.js';
 import { Queue, type QueueObserver } from './queue.js';
@@ -38,12 +38,8 @@ export interface BindingRequest {
   readonly arguments?: BindingArguments | undefined;
 }
 
-export interface PublishRequest {
-  readonly exchange: string;
-  readonly routingKey: string;
-  readonly properties: MessageProperties;
-  readonly body: Uint8Array;
-}
+/** What is published is the message's content, as it will be delivered. */
+export type PublishRequest = MessageContent;
 
 export interface PublishResult {
   readonly message: Message;
@@ -250,10 +246,11 @@ export class VHost {
     const exchange = this.exchanges.get(request.exchange);
     if (!exchange) throw notFound(`no exchange '${request.exchange}' in vhost '${this.name}'`);
     if (exchange.internal) throw accessRefused(`cannot publish to internal exchange '${request.exchange}' in vhost '${this.name}'`);
-    if (request.body.length > this.context.maxBodySize) {
+    const size = contentSize(request);
+    if (size > this.context.maxBodySize) {
       throw new BrokerError(
         'CONTENT_TOO_LARGE',
-        `message body of ${request.body.length} bytes exceeds the maximum of ${this.context.maxBodySize}`,
+        `message body of ${size} bytes exceeds the maximum of ${this.context.maxBodySize}`,
       );
     }
     if (this.context.diskAlarm && isPersistent(request.properties)) {

@@ -1,6 +1,6 @@
 import { isUtf8 } from 'node:buffer';
 import { BrokerError } from '../broker/errors.js';
-import type { Message, MessageProperties } from '../broker/message.js';
+import { TextContent, type Message, type MessageContent, type MessageProperties } from '../broker/message.js';
 import type { WireProperties } from './frames.js';
 
 export type BodyEncoding = 'utf8' | 'base64';
@@ -11,6 +11,23 @@ export function decodeBody(body: string, encoding: BodyEncoding): Buffer {
   if (encoding === 'utf8') return Buffer.from(body, 'utf8');
   if (!BASE64.test(body)) throw new BrokerError('SYNTAX_ERROR', 'publish: /body is not valid base64');
   return Buffer.from(body, 'base64');
+}
+
+/**
+ * The content of a published frame. Text stays text (no byte copy until someone needs bytes), unless it
+ * holds lone surrogates, which have no UTF-8 form: those are stored, and delivered, as their encoding.
+ */
+export function publishedContent(
+  exchange: string,
+  routingKey: string,
+  properties: MessageProperties,
+  body: string,
+  encoding: BodyEncoding,
+): MessageContent {
+  if (encoding === 'utf8' && body.isWellFormed()) {
+    return new TextContent(exchange, routingKey, properties, body, Buffer.byteLength(body, 'utf8'));
+  }
+  return { exchange, routingKey, properties, body: decodeBody(body, encoding) };
 }
 
 /** Text goes out as text; bytes that are not valid UTF-8 go out as base64. */
@@ -46,7 +63,7 @@ let lastJson = '';
 export function messageContentJson(message: Message): string {
   if (message === lastMessage) return lastJson;
   const content = message.content;
-  const { body, encoding } = encodeBody(content.body);
+  const { body, encoding } = content instanceof TextContent ? { body: content.text, encoding: 'utf8' } : encodeBody(content.body);
   lastJson =
     `"exchange":${JSON.stringify(content.exchange)},"routingKey":${JSON.stringify(content.routingKey)},` +
     `"body":${JSON.stringify(body)},"encoding":"${encoding}","properties":${JSON.stringify(toWireProperties(content.properties))}`;

@@ -1,5 +1,5 @@
 import { crc32 } from 'node:zlib';
-import type { MessageContent, MessageProperties } from '../broker/message.js';
+import { contentSize, TextContent, type MessageContent, type MessageProperties } from '../broker/message.js';
 
 /**
  * The on-disk record format of the message store (docs/storage.md has the full table). Every record:
@@ -133,7 +133,7 @@ export function planMessageRecord(content: MessageContent, queueCount: number, s
     Buffer.byteLength(content.exchange) +
     Buffer.byteLength(content.routingKey) +
     Buffer.byteLength(properties) +
-    content.body.length;
+    contentSize(content);
   return { length: recordLength(payload), properties };
 }
 
@@ -152,7 +152,8 @@ export function writeMessageRecord(
   const p = at + HEADER_SIZE;
   buf.writeDoubleLE(id, p + M_ID);
   buf.writeDoubleLE(publishedAt, p + M_PUBLISHED);
-  buf.writeUInt32LE(content.body.length, p + M_SIZE);
+  const size = contentSize(content);
+  buf.writeUInt32LE(size, p + M_SIZE);
   buf.writeUInt16LE(queueCount, p + M_QUEUE_COUNT);
   buf.writeUInt32LE(section.length, p + M_SECTION_LENGTH);
   buf.fill(0, p + M_FLAGS, p + M_FLAGS + queueCount);
@@ -161,7 +162,9 @@ export function writeMessageRecord(
   q = writeLongString(buf, q, content.exchange);
   q = writeLongString(buf, q, content.routingKey);
   q = writeLongString(buf, q, plan.properties);
-  buf.set(content.body, q);
+  // A text body is encoded straight into the record: no byte copy of it ever exists in between.
+  if (content instanceof TextContent) buf.write(content.text, q, size, 'utf8');
+  else buf.set(content.body, q);
   sealRecord(buf, at);
 }
 

@@ -1,7 +1,7 @@
 import { BrokerError } from '../../broker/errors.js';
 import type { PublishFrame } from '../frames.js';
 import type { Session } from '../session.js';
-import { decodeBody, fromWireProperties } from '../wire-message.js';
+import { fromWireProperties, publishedContent } from '../wire-message.js';
 import type { Reply } from './reply.js';
 
 /**
@@ -10,13 +10,9 @@ import type { Reply } from './reply.js';
  */
 export function publish(session: Session, frame: PublishFrame): Reply | void {
   session.authorize('write', 'exchange', frame.exchange);
-  const body = decodeBody(frame.body, frame.encoding);
-  const result = session.vhost.publish({
-    exchange: frame.exchange,
-    routingKey: frame.routingKey,
-    properties: fromWireProperties(frame.properties),
-    body,
-  });
+  const result = session.vhost.publish(
+    publishedContent(frame.exchange, frame.routingKey, fromWireProperties(frame.properties), frame.body, frame.encoding),
+  );
   session.published();
   const routed = result.queues.length > 0;
   const stats = session.channel.stats;
