@@ -36,6 +36,11 @@ export function encodeBody(body: Uint8Array): { body: string; encoding: BodyEnco
   return isUtf8(bytes) ? { body: bytes.toString('utf8'), encoding: 'utf8' } : { body: bytes.toString('base64'), encoding: 'base64' };
 }
 
+/** A content's body as the protocol sends it: text that arrived as text goes back as it came. */
+export function wireBody(content: MessageContent): { body: string; encoding: BodyEncoding } {
+  return content instanceof TextContent ? { body: content.text, encoding: 'utf8' } : encodeBody(content.body);
+}
+
 /** `persistent: true` is shorthand for AMQP's delivery mode 2; the broker keeps only `deliveryMode`. */
 export function fromWireProperties(wire: WireProperties): MessageProperties {
   if (wire.persistent === undefined) return wire;
@@ -63,7 +68,7 @@ let lastJson = '';
 export function messageContentJson(message: Message): string {
   if (message === lastMessage) return lastJson;
   const content = message.content;
-  const { body, encoding } = content instanceof TextContent ? { body: content.text, encoding: 'utf8' } : encodeBody(content.body);
+  const { body, encoding } = wireBody(content);
   lastJson =
     `"exchange":${JSON.stringify(content.exchange)},"routingKey":${JSON.stringify(content.routingKey)},` +
     `"body":${JSON.stringify(body)},"encoding":"${encoding}","properties":${JSON.stringify(toWireProperties(content.properties))}`;

@@ -107,7 +107,7 @@ export function formatEntry(
     routing_key: content.routingKey,
     properties: toRabbitProperties(content.properties),
     ...encodePayload(content.body, encoding, truncate),
-    payload_bytes: content.body.length,
+    payload_bytes: entry.message.size,
     redelivered: entry.redelivered,
   };
 }

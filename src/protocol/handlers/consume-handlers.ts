@@ -1,7 +1,7 @@
 import { serverName } from '../../broker/names.js';
 import type { CancelFrame, ConsumeFrame, GetFrame, QosFrame } from '../frames.js';
 import type { Session } from '../session.js';
-import { encodeBody, toWireProperties } from '../wire-message.js';
+import { toWireProperties, wireBody } from '../wire-message.js';
 import type { Reply } from './reply.js';
 
 export function qos(session: Session, frame: QosFrame): void {
@@ -40,7 +40,7 @@ export function get(session: Session, frame: GetFrame): Reply {
       exchange: message.exchange,
       routingKey: message.routingKey,
       messageCount: queue.messageCount,
-      ...encodeBody(message.body),
+      ...wireBody(message),
       properties: toWireProperties(message.properties),
     },
   };
