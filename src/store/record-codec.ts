@@ -1,3 +1,4 @@
+import { isUtf8 } from 'node:buffer';
 import { crc32 } from 'node:zlib';
 import { contentSize, TextContent, type MessageContent, type MessageProperties } from '../broker/message.js';
 
@@ -213,7 +214,8 @@ export function refFlagOffset(index: number): number {
 
 /**
  * Reads the content back. The body gets its own memory: a view into the record buffer would keep the
- * whole record alive for as long as a consumer holds the body.
+ * whole record alive for as long as a consumer holds the body. A body that is UTF-8 text comes back as
+ * text (`TextContent`), which is what a consumer will be sent anyway.
  */
 export function decodeMessageContent(record: Buffer): { id: number; content: MessageContent } {
   const header = emptyMessageHeader();
@@ -234,8 +236,12 @@ export function decodeMessageContent(record: Buffer): { id: number; content: Mes
   const routingKey = readLong();
   const properties = JSON.parse(readLong()) as MessageProperties;
   if (end - p !== header.size) throw new Error('message record body length mismatch');
+  const bytes = record.subarray(p, end);
+  if (isUtf8(bytes)) {
+    return { id: header.id, content: new TextContent(exchange, routingKey, properties, bytes.toString('utf8'), header.size) };
+  }
   const body = new Uint8Array(header.size);
-  body.set(record.subarray(p, end));
+  body.set(bytes);
   return { id: header.id, content: { exchange, routingKey, properties, body } };
 }
 
