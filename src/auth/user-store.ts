@@ -49,6 +49,7 @@ export class UserStore implements Authenticator {
    * that each time.
    */
   private readonly logins = new Map<string, { user: User; expires: number }>();
+  private readonly verifying = new Map<string, Promise<User | undefined>>();
   private readonly loginSecret = randomBytes(32);
   private readonly users = new Map<string, User>();
   /** vhost → user → permission */
@@ -167,23 +168,39 @@ export class UserStore implements Authenticator {
     if (cached && cached.expires > Date.now() && this.users.get(username) === cached.user) {
       return this.admit(cached.user, peerAddress);
     }
-    const user = this.users.get(username);
-    // Verify against a dummy hash when the user is unknown, so a failed login costs the same either way.
-    const ok = await verifyPassword(
-      password,
-      user && user.passwordHash !== '' ? user.passwordHash : DUMMY_SCRYPT_HASH,
-      user && user.passwordHash !== '' ? user.hashingAlgorithm : HashingAlgorithms.scrypt,
-    );
-    if (!user || user.passwordHash === '' || !ok) {
+    // The same credentials arriving together (a console's first burst of requests) share one scrypt.
+    let pending = this.verifying.get(cacheKey);
+    if (!pending) {
+      pending = this.verify(username, password);
+      this.verifying.set(cacheKey, pending);
+      const forget = (): void => void this.verifying.delete(cacheKey);
+      pending.then(forget, forget);
+    }
+    const user = await pending;
+    if (!user) {
       return {
         ok: false,
         failure: 'credentials',
         error: new BrokerError('ACCESS_REFUSED', `login refused for user '${username}': invalid credentials`),
       };
     }
-    if (this.logins.size >= MAX_REMEMBERED_LOGINS) this.logins.clear();
-    this.logins.set(cacheKey, { user, expires: Date.now() + LOGIN_MEMORY_MS });
+    if (this.users.get(username) === user) {
+      if (this.logins.size >= MAX_REMEMBERED_LOGINS) this.logins.clear();
+      this.logins.set(cacheKey, { user, expires: Date.now() + LOGIN_MEMORY_MS });
+    }
     return this.admit(user, peerAddress);
+  }
+
+  /** The user when the password is right. An unknown user costs the same: a dummy hash is checked. */
+  private async verify(username: string, password: string): Promise<User | undefined> {
+    const user = this.users.get(username);
+    const usable = user !== undefined && user.passwordHash !== '';
+    const ok = await verifyPassword(
+      password,
+      usable ? user.passwordHash : DUMMY_SCRYPT_HASH,
+      usable ? user.hashingAlgorithm : HashingAlgorithms.scrypt,
+    );
+    return usable && ok ? user : undefined;
   }
 
   private admit(user: User, peerAddress: string): AuthResult {

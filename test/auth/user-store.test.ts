@@ -49,6 +49,13 @@ describe('UserStore', () => {
     expect((await users.authenticate('alice', 'new', '127.0.0.1')).ok).toBe(false);
   });
 
+  it('answers logins arriving together each on its own merits', async () => {
+    const users = new UserStore();
+    await users.putUser('alice', { password: 'right', tags: [] });
+    const attempts = ['right', 'wrong', 'right', 'wrong', 'right'].map((password) => users.authenticate('alice', password, '127.0.0.1'));
+    expect((await Promise.all(attempts)).map((r) => r.ok)).toEqual([true, false, true, false, true]);
+  });
+
   it('logs in users imported with RabbitMQ password hashes', async () => {
     const users = new UserStore();
     users.restoreUser({ name: 'rabbit', passwordHash: rabbitHash('carrot', HashingAlgorithms.sha512), hashingAlgorithm: HashingAlgorithms.sha512, tags: [] });

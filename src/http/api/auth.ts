@@ -1,16 +1,10 @@
 /**
  * HTTP Basic authentication for every /api call, with RabbitMQ's rules: valid credentials, the loopback
- * rule for `guest`, and at least one management tag.
- *
- * Password hashes are deliberately slow (scrypt), and a console polls several endpoints a second, so a
- * successful login is remembered for a few seconds. An entry is only trusted while the user's record is
- * the very object it was checked against: UserStore replaces the record on every change (password,
- * tags, deletion), so any change to the user invalidates the entry at once without a change listener.
+ * rule for `guest`, and at least one management tag. UserStore remembers successful logins, so a
+ * console polling several endpoints a second does not pay for scrypt each time.
  */
-import { createHash } from 'node:crypto';
 import type { FastifyRequest } from 'fastify';
-import { isLoopback } from '../../auth/authenticator.js';
-import type { User, UserStore } from '../../auth/user-store.js';
+import type { UserStore } from '../../auth/user-store.js';
 import { ApiError, REALM } from './errors.js';
 
 export interface ApiUser {
@@ -24,12 +18,6 @@ export interface ApiUser {
 
 export const ManagementTags: ReadonlySet<string> = new Set(['management', 'policymaker', 'monitoring', 'administrator']);
 
-interface CacheEntry {
-  readonly record: User | undefined;
-  readonly expires: number;
-  readonly result: Promise<ApiUser>;
-}
-
 const authenticated = new WeakMap<FastifyRequest, ApiUser>();
 
 /** The user a request was authenticated as (the auth hook runs before every handler). */
@@ -42,42 +30,15 @@ export function apiUser(request: FastifyRequest): ApiUser {
 const loginFailed = (): ApiError => new ApiError(401, 'not_authorized', 'Not_Authorized', { 'www-authenticate': REALM });
 
 export class BasicAuth {
-  private readonly cache = new Map<string, CacheEntry>();
-
-  constructor(
-    private readonly users: UserStore,
-    private readonly ttlMs = 5000,
-    private readonly maxEntries = 1000,
-    private readonly now: () => number = Date.now,
-  ) {}
+  constructor(private readonly users: UserStore) {}
 
   /** Authenticates the request (throws a 401 ApiError) and remembers the user for `apiUser()`. */
   async check(request: FastifyRequest): Promise<ApiUser> {
     const credentials = parseBasic(request.headers.authorization);
     if (!credentials) throw loginFailed();
-    const user = await this.login(credentials.username, credentials.password, request.ip);
+    const user = await this.verify(credentials.username, credentials.password, request.ip);
     authenticated.set(request, user);
     return user;
-  }
-
-  /** Forgets every remembered login (for a UserStore change listener, when there is one). */
-  clear(): void {
-    this.cache.clear();
-  }
-
-  private login(username: string, password: string, ip: string): Promise<ApiUser> {
-    const loopback = isLoopback(ip);
-    const key = createHash('sha256').update(`${username}\u0000${password}\u0000${loopback ? 'l' : 'r'}`).digest('base64');
-    const record = this.users.getUser(username);
-    const hit = this.cache.get(key);
-    if (hit && hit.record === record && hit.expires > this.now()) return hit.result;
-    if (hit) this.cache.delete(key);
-    const result = this.verify(username, password, ip);
-    this.remember(key, { record, expires: this.now() + this.ttlMs, result });
-    result.catch(() => {
-      if (this.cache.get(key)?.result === result) this.cache.delete(key);
-    });
-    return result;
   }
 
   private async verify(username: string, password: string, ip: string): Promise<ApiUser> {
@@ -96,14 +57,6 @@ export class BasicAuth {
       isMonitor: isAdmin || tags.includes('monitoring'),
       isPolicymaker: isAdmin || tags.includes('policymaker'),
     };
-  }
-
-  private remember(key: string, entry: CacheEntry): void {
-    if (this.cache.size >= this.maxEntries) {
-      const oldest = this.cache.keys().next();
-      if (!oldest.done) this.cache.delete(oldest.value);
-    }
-    this.cache.set(key, entry);
   }
 }
 

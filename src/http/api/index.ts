@@ -39,8 +39,6 @@ export interface ManagementApiOptions {
   readonly version: string;
   /** Rate sampling; `intervalMs: 0` samples only on `sampler.sampleNow()` (tests). */
   readonly sampler?: SamplerOptions;
-  /** How long a successful login is remembered (ms). */
-  readonly authCacheTtlMs?: number;
   /** Memory high watermark in bytes (default 40% of RAM). */
   readonly memoryLimit?: () => number;
   readonly disk?: () => { path: string; used: number; free: number; freeLimit: number };
@@ -69,10 +67,7 @@ function bigBodyLimit(maxBodySize: number): number {
 
 export async function registerManagementApi(app: FastifyInstance, options: ManagementApiOptions): Promise<ManagementApi> {
   const sampler = new RateSampler(options.broker, options.sessions, options.sampler);
-  const auth = new BasicAuth(options.users, options.authCacheTtlMs);
-  // A changed password, tag or permission must apply to the next request, not after the cache expires.
-  const unsubscribe = options.users.subscribe(() => auth.clear());
-  app.addHook('onClose', async () => unsubscribe());
+  const auth = new BasicAuth(options.users);
   const api: ManagementApi = { sampler, auth };
   app.decorate('managementApi', api);
   const ctx: ApiContext = {
