@@ -21,6 +21,8 @@ export interface Delivery {
 
 export type ChannelState = 'open' | 'closed';
 
+type Settlement = 'ack' | 'requeue' | 'discard';
+
 /**
  * One client connection's view of the broker: its consumers, its delivery tags and its unacked
  * deliveries. Warren has one channel per connection, so this is also what owns exclusive queues.
@@ -148,12 +150,7 @@ export class Channel {
     // Requeue before any consumer leaves its queue: leaving dispatches, and the requeued messages must
     // go out ahead of the ones behind them, to other consumers, never back to this channel.
     for (const consumer of consumers) consumer.state = 'cancelled';
-    const touched = new Set<Queue>();
-    for (const { queue, entry, consumer } of this.takeAll()) {
-      if (consumer) consumer.unacked--;
-      queue.requeue(entry);
-      touched.add(queue);
-    }
+    const touched = this.settleEach(this.takeAll(), 'requeue');
     for (const consumer of consumers) {
       consumer.queue.removeConsumer(consumer);
       if (consumer.queue.shouldAutoDelete) this.vhost.deleteQueue(consumer.queue.name, {}, this);
@@ -190,18 +187,35 @@ export class Channel {
     return all;
   }
 
-  private settle(deliveries: Delivery[], how: 'ack' | 'requeue' | 'discard'): void {
-    const touched = new Set<Queue>();
-    for (const { queue, entry, consumer } of deliveries) {
-      if (consumer) consumer.unacked--;
-      if (how === 'requeue') queue.requeue(entry);
-      else {
-        const outcome = how === 'ack' ? 'ack' : 'reject';
-        queue.settle(entry, outcome);
-        this.stats[outcome]++;
-      }
-      touched.add(queue);
+  /** Settles the deliveries, then lets each queue they came from hand out what that freed up. */
+  private settle(deliveries: Delivery[], how: Settlement): void {
+    const [only] = deliveries;
+    if (deliveries.length === 1 && only) {
+      // The common single ack: no set of queues to build.
+      this.settleOne(only, how);
+      only.queue.dispatch();
+      return;
     }
-    for (const queue of touched) queue.dispatch();
+    for (const queue of this.settleEach(deliveries, how)) queue.dispatch();
+  }
+
+  /** Settles without dispatching; returns the queues touched. */
+  private settleEach(deliveries: Delivery[], how: Settlement): Set<Queue> {
+    const touched = new Set<Queue>();
+    for (const delivery of deliveries) {
+      this.settleOne(delivery, how);
+      touched.add(delivery.queue);
+    }
+    return touched;
+  }
+
+  private settleOne({ queue, entry, consumer }: Delivery, how: Settlement): void {
+    if (consumer) consumer.unacked--;
+    if (how === 'requeue') queue.requeue(entry);
+    else {
+      const outcome = how === 'ack' ? 'ack' : 'reject';
+      queue.settle(entry, outcome);
+      this.stats[outcome]++;
+    }
   }
 }

@@ -116,15 +116,11 @@ export class Queue implements QueueProperties {
   }
 
   enqueue(message: Message): EnqueueOutcome {
-    const { maxLength, maxLengthBytes, overflow } = this.limits;
     const size = message.size;
-    const overLength = (extra: number, extraBytes: number): boolean =>
-      (maxLength !== undefined && this.ready.length + extra > maxLength) ||
-      (maxLengthBytes !== undefined && this.readyBytes + extraBytes > maxLengthBytes);
-    if (overLength(1, size)) {
-      if (overflow !== 'drop-head') return 'rejected';
-      while (this.ready.length > 0 && overLength(1, size)) this.discard(this.takeReady() as QueueEntry);
-      if (overLength(1, size)) {
+    if (this.wouldOverflow(size)) {
+      if (this.limits.overflow !== 'drop-head') return 'rejected';
+      while (this.ready.length > 0 && this.wouldOverflow(size)) this.discard(this.takeReady() as QueueEntry);
+      if (this.wouldOverflow(size)) {
         this.stats.publish++;
         this.observer.settled(this, new QueueEntry(message, false));
         return 'dropped';
@@ -240,6 +236,15 @@ export class Queue implements QueueProperties {
     } finally {
       this.dispatching = false;
     }
+  }
+
+  /** Whether one more message of `size` bytes would pass `x-max-length` or `x-max-length-bytes`. */
+  private wouldOverflow(size: number): boolean {
+    const { maxLength, maxLengthBytes } = this.limits;
+    return (
+      (maxLength !== undefined && this.ready.length + 1 > maxLength) ||
+      (maxLengthBytes !== undefined && this.readyBytes + size > maxLengthBytes)
+    );
   }
 
   private handOut(entry: QueueEntry, kind: HandOut): void {
