@@ -3,6 +3,16 @@
  * answers or pushes. Each WebSocket text frame carries exactly one of these as a JSON object.
  */
 import type { ErrorName } from '../broker/errors.js';
+import type {
+  ConsumeOptions,
+  ExchangeBindOptions,
+  ExchangeDeclareOptions,
+  ExchangeDeleteOptions,
+  GetOptions,
+  QueueBindOptions,
+  QueueDeclareOptions,
+  QueueDeleteOptions,
+} from './options.js';
 
 export type FrameId = string | number;
 export type BodyEncoding = 'utf8' | 'base64';
@@ -46,53 +56,22 @@ export interface ConnectFrame extends Frame<'connect'> {
   clientProperties?: FieldTable;
 }
 
-export interface ExchangeDeclareFrame extends Frame<'exchange.declare'> {
-  exchange: string;
-  type?: ExchangeType;
-  durable?: boolean;
-  autoDelete?: boolean;
-  internal?: boolean;
-  passive?: boolean;
-  arguments?: FieldTable;
-}
+/** Request frames carry the fields of the matching client call (options.ts) as they are. */
+export interface ExchangeDeclareFrame extends Frame<'exchange.declare'>, ExchangeDeclareOptions {}
 
-export interface ExchangeDeleteFrame extends Frame<'exchange.delete'> {
-  exchange: string;
-  ifUnused?: boolean;
-}
+export interface ExchangeDeleteFrame extends Frame<'exchange.delete'>, ExchangeDeleteOptions {}
 
-export interface ExchangeBindFrame extends Frame<'exchange.bind' | 'exchange.unbind'> {
-  destination: string;
-  source: string;
-  routingKey?: string;
-  arguments?: FieldTable;
-}
+export interface ExchangeBindFrame extends Frame<'exchange.bind' | 'exchange.unbind'>, ExchangeBindOptions {}
 
-export interface QueueDeclareFrame extends Frame<'queue.declare'> {
-  queue?: string;
-  durable?: boolean;
-  exclusive?: boolean;
-  autoDelete?: boolean;
-  passive?: boolean;
-  arguments?: FieldTable;
-}
+export interface QueueDeclareFrame extends Frame<'queue.declare'>, QueueDeclareOptions {}
 
-export interface QueueBindFrame extends Frame<'queue.bind' | 'queue.unbind'> {
-  queue: string;
-  exchange: string;
-  routingKey?: string;
-  arguments?: FieldTable;
-}
+export interface QueueBindFrame extends Frame<'queue.bind' | 'queue.unbind'>, QueueBindOptions {}
 
 export interface QueuePurgeFrame extends Frame<'queue.purge'> {
   queue: string;
 }
 
-export interface QueueDeleteFrame extends Frame<'queue.delete'> {
-  queue: string;
-  ifUnused?: boolean;
-  ifEmpty?: boolean;
-}
+export interface QueueDeleteFrame extends Frame<'queue.delete'>, QueueDeleteOptions {}
 
 export interface PublishFrame extends Frame<'publish'> {
   exchange?: string;
@@ -107,14 +86,7 @@ export interface QosFrame extends Frame<'qos'> {
   prefetch: number;
 }
 
-export interface ConsumeFrame extends Frame<'consume'> {
-  queue: string;
-  consumerTag?: string;
-  noAck?: boolean;
-  exclusive?: boolean;
-  prefetch?: number;
-  arguments?: FieldTable;
-}
+export interface ConsumeFrame extends Frame<'consume'>, ConsumeOptions {}
 
 export interface CancelFrame extends Frame<'cancel'> {
   consumerTag: string;
@@ -140,10 +112,7 @@ export interface RecoverFrame extends Frame<'recover'> {
   requeue?: boolean;
 }
 
-export interface GetFrame extends Frame<'get'> {
-  queue: string;
-  noAck?: boolean;
-}
+export interface GetFrame extends Frame<'get'>, GetOptions {}
 
 export type CloseFrame = Frame<'close'>;
 
