@@ -27,6 +27,11 @@ export interface Permission {
 
 export type { Access } from './authenticator.js';
 
+/** One change to users or permissions, told to subscribers (the definitions log) as it happens. */
+export type UserChange =
+  | { readonly kind: 'user'; readonly user: User; readonly deleted: boolean }
+  | { readonly kind: 'permission'; readonly permission: Permission; readonly deleted: boolean };
+
 export interface UserStoreOptions {
   /** Users allowed to log in from loopback addresses only (RabbitMQ's `loopback_users`). */
   readonly loopbackUsers?: readonly string[];
@@ -42,7 +47,7 @@ interface CompiledPermission extends Permission {
  * queues) and the REST API forgets cached logins.
  */
 export class UserStore implements Authenticator {
-  private readonly listeners = new Set<() => void>();
+  private readonly listeners = new Set<(change: UserChange) => void>();
   /**
    * Successful logins, keyed by an HMAC of the credentials under a key that never leaves this process.
    * scrypt is slow and takes 16 MiB on purpose; clients that reconnect, and every REST call, would pay
@@ -65,14 +70,14 @@ export class UserStore implements Authenticator {
   }
 
   /** Calls `listener` after every change; returns the unsubscribe function. */
-  subscribe(listener: () => void): () => void {
+  subscribe(listener: (change: UserChange) => void): () => void {
     this.listeners.add(listener);
     return () => this.listeners.delete(listener);
   }
 
-  private changed(): void {
+  private changed(change: UserChange): void {
     this.logins.clear();
-    for (const listener of this.listeners) listener();
+    for (const listener of this.listeners) listener(change);
   }
 
   private loginKey(username: string, password: string): string {
@@ -100,21 +105,29 @@ export class UserStore implements Authenticator {
       hashingAlgorithm = spec.hashingAlgorithm ?? HashingAlgorithms.sha256;
     }
     const created = !this.users.has(name);
-    this.users.set(name, { name, passwordHash, hashingAlgorithm, tags: [...new Set(spec.tags)] });
-    this.changed();
+    const user: User = { name, passwordHash, hashingAlgorithm, tags: [...new Set(spec.tags)] };
+    this.users.set(name, user);
+    this.changed({ kind: 'user', user, deleted: false });
     return { created };
   }
 
   /** Restores a user exactly as stored (recovery and definitions import). */
   restoreUser(user: User): void {
     this.users.set(user.name, user);
-    this.changed();
+    this.changed({ kind: 'user', user, deleted: false });
   }
 
   deleteUser(name: string): boolean {
-    if (!this.users.delete(name)) return false;
-    for (const perVhost of this.permissions.values()) perVhost.delete(name);
-    this.changed();
+    const user = this.users.get(name);
+    if (!user) return false;
+    for (const perVhost of this.permissions.values()) {
+      const permission = perVhost.get(name);
+      if (!permission) continue;
+      perVhost.delete(name);
+      this.changed({ kind: 'permission', permission: plain(permission), deleted: true });
+    }
+    this.users.delete(name);
+    this.changed({ kind: 'user', user, deleted: true });
     return true;
   }
 
@@ -143,19 +156,24 @@ export class UserStore implements Authenticator {
     const created = !perVhost.has(permission.user);
     perVhost.set(permission.user, { ...plain(permission), patterns });
     this.permissions.set(permission.vhost, perVhost);
-    this.changed();
+    this.changed({ kind: 'permission', permission: plain(permission), deleted: false });
     return { created };
   }
 
   deletePermission(vhost: string, user: string): boolean {
-    const deleted = this.permissions.get(vhost)?.delete(user) ?? false;
-    if (deleted) this.changed();
-    return deleted;
+    const permission = this.permissions.get(vhost)?.get(user);
+    if (!permission) return false;
+    this.permissions.get(vhost)?.delete(user);
+    this.changed({ kind: 'permission', permission: plain(permission), deleted: true });
+    return true;
   }
 
   /** A vhost is gone: so are the permissions in it. */
   deleteVhostPermissions(vhost: string): void {
-    if (this.permissions.delete(vhost)) this.changed();
+    const perVhost = this.permissions.get(vhost);
+    if (!perVhost) return;
+    this.permissions.delete(vhost);
+    for (const permission of perVhost.values()) this.changed({ kind: 'permission', permission: plain(permission), deleted: true });
   }
 
   // Authenticator

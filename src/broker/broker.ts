@@ -1,36 +1,42 @@
 import { notFound } from './errors.js';
 import { MessageStats } from './message-stats.js';
-import type { DefinitionsObserver, MessageStore } from './persistence.js';
+import type { DefinitionChange, DefinitionsObserver, MessageStore } from './persistence.js';
 import type { Queue, QueueEntry, QueueObserver } from './queue.js';
 import { VHost } from './vhost.js';
 
 export interface BrokerOptions {
   /** Largest message body accepted, in bytes (default 16 MiB). */
   readonly maxBodySize?: number;
+  /** Where persistent messages in durable queues go; none keeps everything in memory. */
+  readonly messageStore?: MessageStore | undefined;
+  /** Told of every durable definition change (the definitions log). */
+  readonly definitions?: DefinitionsObserver | undefined;
 }
 
 export const DEFAULT_MAX_BODY_SIZE = 16 * 1024 * 1024;
 
 /**
- * The whole broker state: its vhosts. Owns what is broker-wide: message ids, limits, and the hand-off
- * of persistent messages and durable definitions to the stores (attached after construction, so
- * recovery can replay definitions through the same vhost methods before anything is written).
+ * The whole broker state: its vhosts. Owns what is broker-wide: message ids, limits, the cluster name,
+ * and the hand-off of persistent messages and durable definitions to the stores it was built with.
  */
 export class Broker implements QueueObserver {
   readonly vhosts = new Map<string, VHost>();
   readonly maxBodySize: number;
   /** Broker-wide counters; they outlive the queues, exchanges and connections that feed them. */
   readonly stats = new MessageStats();
-  messageStore: MessageStore | undefined;
-  definitionsObserver: DefinitionsObserver | undefined;
+  readonly messageStore: MessageStore | undefined;
   /** Set while free disk space is below its limit: persistent publishes are refused. */
   diskAlarm = false;
   /** Set while memory is above its high watermark: publishing connections are not read. */
   memoryAlarm = false;
+  private readonly definitions: DefinitionsObserver | undefined;
   private lastMessageId = 0;
+  private currentClusterName: string | undefined;
 
   constructor(options: BrokerOptions = {}) {
     this.maxBodySize = options.maxBodySize ?? DEFAULT_MAX_BODY_SIZE;
+    this.messageStore = options.messageStore;
+    this.definitions = options.definitions;
     this.addVhost('/');
   }
 
@@ -47,8 +53,19 @@ export class Broker implements QueueObserver {
     if (past > this.lastMessageId) this.lastMessageId = past;
   }
 
-  definitionsChanged(): void {
-    this.definitionsObserver?.definitionsChanged();
+  definitionChanged(change: DefinitionChange): void {
+    this.definitions?.definitionChanged(change);
+  }
+
+  /** The name set by an operator; undefined until one is (the management API then shows the node name). */
+  get clusterName(): string | undefined {
+    return this.currentClusterName;
+  }
+
+  setClusterName(name: string): void {
+    if (this.currentClusterName === name) return;
+    this.currentClusterName = name;
+    this.definitionChanged({ kind: 'cluster-name', name });
   }
 
   settled(queue: Queue, entry: QueueEntry): void {
@@ -64,7 +81,7 @@ export class Broker implements QueueObserver {
     if (existing) return existing;
     const vhost = new VHost(name, this);
     this.vhosts.set(name, vhost);
-    this.definitionsChanged();
+    this.definitionChanged({ kind: 'vhost', vhost, deleted: false });
     return vhost;
   }
 
@@ -78,6 +95,6 @@ export class Broker implements QueueObserver {
     const vhost = this.vhost(name);
     for (const queue of [...vhost.queues.keys()]) vhost.deleteQueue(queue);
     this.vhosts.delete(name);
-    this.definitionsChanged();
+    this.definitionChanged({ kind: 'vhost', vhost, deleted: true });
   }
 }

@@ -8,6 +8,8 @@ export interface ExchangeProperties {
   readonly autoDelete: boolean;
   readonly internal: boolean;
   readonly arguments: BindingArguments;
+  /** Who declared it (`user_who_performed_action`); `rmq-internal` for the predeclared ones. */
+  readonly declaredBy: string;
 }
 
 export class Exchange implements ExchangeProperties {
@@ -16,6 +18,7 @@ export class Exchange implements ExchangeProperties {
   readonly autoDelete: boolean;
   readonly internal: boolean;
   readonly arguments: BindingArguments;
+  readonly declaredBy: string;
   /** Bindings this exchange is the source of, by binding id. */
   readonly outbound = new Map<string, Binding>();
   /** Bindings this exchange is the destination of (exchange-to-exchange), for clean-up on delete. */
@@ -36,6 +39,7 @@ export class Exchange implements ExchangeProperties {
     this.autoDelete = properties.autoDelete;
     this.internal = properties.internal;
     this.arguments = properties.arguments;
+    this.declaredBy = properties.declaredBy;
     this.index = exchangeType.createIndex();
   }
 

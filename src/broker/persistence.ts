@@ -1,5 +1,8 @@
+import type { Binding } from './binding.js';
+import type { Exchange } from './exchange.js';
 import type { ContentLoader, Message } from './message.js';
 import type { Queue } from './queue.js';
+import type { VHost } from './vhost.js';
 
 /**
  * Durable message storage as the broker sees it; `src/store` implements it. Only persistent messages
@@ -25,9 +28,21 @@ export interface DurabilityBarrier {
   synced(): Promise<void>;
 }
 
-/** Told whenever a durable definition changes, so it can be written out (coalesced, atomically). */
+/**
+ * One change to a durable definition, told as it happens so it can be appended to the definitions log.
+ * Only durable objects are told: a transient exchange or queue, or a binding with a transient end,
+ * never reaches the disk. A deletion carries the object as it was.
+ */
+export type DefinitionChange =
+  | { readonly kind: 'vhost'; readonly vhost: VHost; readonly deleted: boolean }
+  | { readonly kind: 'exchange'; readonly exchange: Exchange; readonly deleted: boolean }
+  | { readonly kind: 'queue'; readonly queue: Queue; readonly deleted: boolean }
+  | { readonly kind: 'binding'; readonly binding: Binding; readonly deleted: boolean }
+  | { readonly kind: 'cluster-name'; readonly name: string };
+
+/** Told of every durable definition change, in the order they happen. */
 export interface DefinitionsObserver {
-  definitionsChanged(): void;
+  definitionChanged(change: DefinitionChange): void;
 }
 
 /** How deep in a durable queue a persistent message must sit before its content may leave memory. */

@@ -32,6 +32,8 @@ export interface QueueProperties {
   readonly exclusive: boolean;
   readonly autoDelete: boolean;
   readonly arguments: Readonly<Record<string, unknown>>;
+  /** Who declared it (`user_who_performed_action`). */
+  readonly declaredBy: string;
 }
 
 /**
@@ -55,6 +57,7 @@ export class Queue implements QueueProperties {
   readonly exclusive: boolean;
   readonly autoDelete: boolean;
   readonly arguments: Readonly<Record<string, unknown>>;
+  readonly declaredBy: string;
   /** Bindings with this queue as destination, for clean-up on delete. */
   readonly inbound = new Set<Binding>();
   state: QueueState = 'live';
@@ -88,6 +91,7 @@ export class Queue implements QueueProperties {
     this.exclusive = properties.exclusive;
     this.autoDelete = properties.autoDelete;
     this.arguments = properties.arguments;
+    this.declaredBy = properties.declaredBy;
   }
 
   /**

@@ -8,7 +8,7 @@ import { serverName } from './names.js';
 import { parseQueueLimits, validateQueueArguments } from './queue-arguments.js';
 import { Queue, type QueueObserver } from './queue.js';
 import { routeMessage } from './router.js';
-import type { MessageStore } from './persistence.js';
+import type { DefinitionChange, MessageStore } from './persistence.js';
 import type { MessageStats } from './message-stats.js';
 
 export interface ExchangeDeclaration {
@@ -19,6 +19,8 @@ export interface ExchangeDeclaration {
   readonly internal?: boolean | undefined;
   readonly passive?: boolean | undefined;
   readonly arguments?: BindingArguments | undefined;
+  /** Who declared it, shown as `user_who_performed_action`. */
+  readonly declaredBy?: string | undefined;
 }
 
 export interface QueueDeclaration {
@@ -28,6 +30,8 @@ export interface QueueDeclaration {
   readonly autoDelete?: boolean | undefined;
   readonly passive?: boolean | undefined;
   readonly arguments?: BindingArguments | undefined;
+  /** Who declared it, shown as `user_who_performed_action`. */
+  readonly declaredBy?: string | undefined;
 }
 
 export interface BindingRequest {
@@ -63,7 +67,15 @@ export interface VHostContext {
   readonly messageStore: MessageStore | undefined;
   readonly stats: MessageStats;
   readonly diskAlarm: boolean;
-  definitionsChanged(): void;
+  definitionChanged(change: DefinitionChange): void;
+}
+
+/** What an operator says about a vhost; RabbitMQ keeps the same three fields (and tracing) per vhost. */
+export interface VHostMetadata {
+  readonly description: string;
+  readonly tags: readonly string[];
+  readonly defaultQueueType: string;
+  readonly tracing: boolean;
 }
 
 const PREDECLARED: ReadonlyArray<readonly [string, string, boolean]> = [
@@ -88,14 +100,40 @@ export class VHost {
   readonly exchanges = new Map<string, Exchange>();
   readonly queues = new Map<string, Queue>();
   private readonly exclusiveQueues = new Map<Channel, Set<Queue>>();
+  private meta: VHostMetadata;
 
   constructor(
     readonly name: string,
     private readonly context: VHostContext,
   ) {
+    this.meta = {
+      description: name === '/' ? 'Default virtual host' : '',
+      tags: [],
+      defaultQueueType: 'classic',
+      tracing: false,
+    };
     for (const [exchange, type, internal] of PREDECLARED) {
-      this.createExchange({ exchange, type, durable: true, autoDelete: false, internal, arguments: {} });
+      this.createExchange({ exchange, type, durable: true, autoDelete: false, internal, arguments: {}, declaredBy: 'rmq-internal' });
     }
+  }
+
+  get metadata(): VHostMetadata {
+    return this.meta;
+  }
+
+  /** Returns whether anything changed; a change is durable. */
+  updateMetadata(changes: Partial<VHostMetadata>): boolean {
+    const next: VHostMetadata = { ...this.meta, ...changes };
+    const same =
+      next.description === this.meta.description &&
+      next.defaultQueueType === this.meta.defaultQueueType &&
+      next.tracing === this.meta.tracing &&
+      next.tags.length === this.meta.tags.length &&
+      next.tags.every((tag, i) => tag === this.meta.tags[i]);
+    if (same) return false;
+    this.meta = { ...next, tags: [...next.tags] };
+    this.context.definitionChanged({ kind: 'vhost', vhost: this, deleted: false });
+    return true;
   }
 
   declareExchange(declaration: ExchangeDeclaration): Exchange {
@@ -129,8 +167,8 @@ export class VHost {
     if (ae !== undefined && typeof ae !== 'string') {
       throw preconditionFailed(`invalid arg 'alternate-exchange' for exchange '${name}': expected a string`);
     }
-    const exchange = this.createExchange({ exchange: name, ...wanted });
-    if (exchange.durable) this.context.definitionsChanged();
+    const exchange = this.createExchange({ exchange: name, ...wanted, declaredBy: declaration.declaredBy ?? '' });
+    if (exchange.durable) this.context.definitionChanged({ kind: 'exchange', exchange, deleted: false });
     return exchange;
   }
 
@@ -152,7 +190,7 @@ export class VHost {
     const binding: Binding = { source, destination, routingKey, arguments: args, id: bindingId(destination, routingKey, args) };
     if (!source.addBinding(binding)) return;
     inboundOf(destination).add(binding);
-    if (isDurableBinding(binding)) this.context.definitionsChanged();
+    if (isDurableBinding(binding)) this.context.definitionChanged({ kind: 'binding', binding, deleted: false });
   }
 
   /** Removing a binding that does not exist succeeds, as in RabbitMQ; missing ends are still 404. */
@@ -194,9 +232,10 @@ export class VHost {
     const invalid = validateQueueArguments(wanted.arguments, name, this.name);
     if (invalid) throw invalid;
     const owner = wanted.exclusive ? channel : null;
-    const queue = new Queue(this.name, name, wanted, parseQueueLimits(wanted.arguments), owner, this.context.queueObserver);
+    const properties = { ...wanted, declaredBy: declaration.declaredBy ?? '' };
+    const queue = new Queue(this.name, name, properties, parseQueueLimits(wanted.arguments), owner, this.context.queueObserver);
     this.queues.set(name, queue);
-    if (isDurableQueue(queue)) this.context.definitionsChanged();
+    if (isDurableQueue(queue)) this.context.definitionChanged({ kind: 'queue', queue, deleted: false });
     if (owner) {
       const owned = this.exclusiveQueues.get(owner) ?? new Set<Queue>();
       owned.add(queue);
@@ -218,7 +257,7 @@ export class VHost {
     const { consumers, messageCount } = queue.markDeleted();
     for (const consumer of consumers) consumer.channel.consumerCancelledByBroker(consumer);
     if (queue.storesMessages) this.context.messageStore?.queueDeleted(queue);
-    if (isDurableQueue(queue)) this.context.definitionsChanged();
+    if (isDurableQueue(queue)) this.context.definitionChanged({ kind: 'queue', queue, deleted: true });
     return messageCount;
   }
 
@@ -299,7 +338,7 @@ export class VHost {
 
   private removeExchange(exchange: Exchange): void {
     this.exchanges.delete(exchange.name);
-    if (exchange.durable) this.context.definitionsChanged();
+    if (exchange.durable) this.context.definitionChanged({ kind: 'exchange', exchange, deleted: true });
     for (const binding of [...exchange.outbound.values()]) this.removeBinding(binding, false);
     for (const binding of [...exchange.inbound]) this.removeBinding(binding);
   }
@@ -307,7 +346,7 @@ export class VHost {
   private removeBinding(binding: Binding, autoDeleteSource = true): void {
     binding.source.removeBinding(binding);
     inboundOf(binding.destination).delete(binding);
-    if (isDurableBinding(binding)) this.context.definitionsChanged();
+    if (isDurableBinding(binding)) this.context.definitionChanged({ kind: 'binding', binding, deleted: true });
     if (autoDeleteSource && binding.source.shouldAutoDelete && this.exchanges.get(binding.source.name) === binding.source) {
       this.removeExchange(binding.source);
     }

@@ -11,6 +11,7 @@ import { registerManagementApi } from './api/index.js';
 import { registerConsole } from './console-route.js';
 import { registerWebSocketRoute } from './ws-route.js';
 import { DurableState } from '../store/durable-state.js';
+import { exportDefinitions, importDefinitions } from './api/definitions-format.js';
 import { MemoryMonitor, memoryLimitBytes } from './memory-monitor.js';
 import { totalmem } from 'node:os';
 
@@ -35,15 +36,18 @@ export async function createWarrenServer(config: WarrenConfig): Promise<WarrenSe
     // Management API paths carry percent-encoded names of up to 255 bytes (765 characters encoded).
     routerOptions: { maxParamLength: 4096 },
   });
-  const broker = new Broker({ maxBodySize: config.maxBodySize });
-  const users = new UserStore();
-  const durable = await DurableState.open(broker, users, {
+  const durable = await DurableState.open({
     dataDir: config.dataDir,
-    version: VERSION,
     segmentSize: config.segmentSize,
     diskFreeLimit: config.diskFreeLimit,
     log: app.log,
+  });
+  const broker = new Broker({ maxBodySize: config.maxBodySize, messageStore: durable.messages, definitions: durable.definitions });
+  const users = new UserStore();
+  await durable.restore(broker, users, {
     firstStart: () => createDefaultUser(users, config),
+    importDocument: (document) => importDefinitions(broker, users, document),
+    snapshot: () => exportDefinitions(broker, users, { version: VERSION }),
   });
   const sessions = new SessionRegistry();
 

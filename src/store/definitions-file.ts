@@ -1,6 +1,6 @@
 import { open, readFile, rename, unlink } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
-import type { DefinitionsObserver, DurabilityBarrier } from '../broker/persistence.js';
+import type { DurabilityBarrier } from '../broker/persistence.js';
 
 /**
  * The durable definitions (vhosts, users, permissions, durable exchanges, queues and bindings) as one
@@ -8,7 +8,7 @@ import type { DefinitionsObserver, DurabilityBarrier } from '../broker/persisten
  * something durable changes. Changes close together share one write, and `synced()` tells a reply when
  * the write covering its change is on disk.
  */
-export class DefinitionsFile implements DefinitionsObserver, DurabilityBarrier {
+export class DefinitionsFile implements DurabilityBarrier {
   writes = 0;
   private writtenUpTo = 0;
   private flushing: Promise<void> | undefined;

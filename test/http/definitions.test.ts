@@ -3,7 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { rabbitHash } from '../../src/auth/password-hash.js';
 import { UserStore } from '../../src/auth/user-store.js';
 import { Broker } from '../../src/broker/broker.js';
-import { exportDefinitions, getVhostMetadata, importDefinitions } from '../../src/store/definitions-format.js';
+import { exportDefinitions, importDefinitions } from '../../src/http/api/definitions-format.js';
 import { startWarren, type RunningWarren } from '../helpers/warren.js';
 import { apiClient, array, createUser, record, type Api } from './support.js';
 
@@ -113,7 +113,7 @@ describe('import', () => {
     const users = new UserStore();
     await importDefinitions(broker, users, JSON.parse(JSON.stringify(exported)));
     expect(exportDefinitions(broker, users, { version: 'test', includeTransient: true })).toEqual(exported);
-    expect(getVhostMetadata(broker.vhost('shop')).description).toBe('the shop');
+    expect(broker.vhost('shop').metadata.description).toBe('the shop');
     expect(await users.authenticate('clerk', 'clerk-secret', '10.0.0.1')).toMatchObject({ ok: true });
     const orders = broker.vhost('shop').queues.get('orders');
     expect(orders?.durable).toBe(true);

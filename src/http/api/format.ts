@@ -73,19 +73,12 @@ export function formatExchange(ctx: ApiContext, exchange: Exchange, ranges: Rang
     internal: exchange.internal,
     name: exchange.name,
     type: exchange.type,
-    user_who_performed_action: declaredBy.get(exchange) ?? (isPredeclared(exchange.name) ? 'rmq-internal' : ''),
+    user_who_performed_action: exchange.declaredBy,
     vhost: exchange.vhost,
   };
   const stats = ctx.sampler.messageStats(exchangeCounters(exchange), ctx.sampler.series('exchange', exchange), ExchangeMetrics, ranges);
   if (stats) out.message_stats = stats;
   return out;
-}
-
-/** Who declared an exchange over the API (RabbitMQ's `user_who_performed_action`); in memory only. */
-export const declaredBy = new WeakMap<Exchange, string>();
-
-export function isPredeclared(name: string): boolean {
-  return name === '' || name.startsWith('amq.');
 }
 
 /** One row of a bindings list: an explicit binding, or a queue's implicit default-exchange binding. */

@@ -13,7 +13,7 @@ import { hostname, totalmem } from 'node:os';
 import type { UserStore } from '../../auth/user-store.js';
 import type { Broker } from '../../broker/broker.js';
 import type { SessionRegistry } from '../../protocol/session-registry.js';
-import { RABBITMQ_VERSION } from '../../store/definitions-format.js';
+import { RABBITMQ_VERSION } from './definitions-format.js';
 import { BasicAuth } from './auth.js';
 import { parseBody } from './body.js';
 import type { ApiContext } from './context.js';

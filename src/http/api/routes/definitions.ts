@@ -1,7 +1,7 @@
-/** `/api/definitions`: export and import in RabbitMQ's definitions format (src/store/definitions-format.ts). */
+/** `/api/definitions`: export and import in RabbitMQ's definitions format (definitions-format.ts). */
 import type { FastifyInstance, FastifyReply } from 'fastify';
 import { isBrokerError } from '../../../broker/errors.js';
-import { exportDefinitions, importDefinitions } from '../../../store/definitions-format.js';
+import { exportDefinitions, importDefinitions } from '../definitions-format.js';
 import { adminOnly } from '../auth.js';
 import { vhostOr404, vhostParams, type ApiContext } from '../context.js';
 import { badRequest } from '../errors.js';

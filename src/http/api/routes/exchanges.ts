@@ -5,7 +5,7 @@ import type { Exchange } from '../../../broker/exchange.js';
 import { apiUser, type ApiUser } from '../auth.js';
 import { authorize, bool, boolish, checkArguments, checkName, checkVhostAccess, exchangeName, parseRanges, statsListQuery, table, vhostForWrite, vhostNameParams, vhostOr404, vhostParams, vhostsFor, type ApiContext } from '../context.js';
 import { objectNotFound } from '../errors.js';
-import { allBindings, bindingListSpec, bindingRow, declaredBy, formatExchange } from '../format.js';
+import { allBindings, bindingListSpec, bindingRow, formatExchange } from '../format.js';
 import { FORMAT, list, listQueryProperties, type ListQuery, type ListSpec } from '../listing.js';
 import type { Ranges } from '../rates.js';
 
@@ -91,15 +91,15 @@ export function registerExchangeRoutes(app: FastifyInstance, ctx: ApiContext): v
         authorize(ctx, user, vhost.name, 'write', ae);
         authorize(ctx, user, vhost.name, 'read', name);
       }
-      const exchange = vhost.declareExchange({
+      vhost.declareExchange({
         exchange: name,
         type: body.type ?? 'direct',
         durable: bool(body.durable, false),
         autoDelete: bool(body.auto_delete, false),
         internal: bool(body.internal, false),
         arguments: args,
+        declaredBy: user.name,
       });
-      if (created) declaredBy.set(exchange, user.name);
       return reply.code(created ? 201 : 204).send();
     },
   );

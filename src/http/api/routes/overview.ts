@@ -2,7 +2,7 @@
 import type { FastifyInstance } from 'fastify';
 import { cpus } from 'node:os';
 import { exchangeTypeNames } from '../../../broker/exchange-types/registry.js';
-import { getClusterName, RABBITMQ_VERSION, setClusterName } from '../../../store/definitions-format.js';
+import { RABBITMQ_VERSION } from '../definitions-format.js';
 import { adminOnly, apiUser, monitorOnly, type ApiUser } from '../auth.js';
 import { parseRanges, rangeQueryProperties, visibleSessions, visibleVhosts, type ApiContext } from '../context.js';
 import { objectNotFound } from '../errors.js';
@@ -30,7 +30,7 @@ export function exchangeTypes(): Array<{ name: string; description: string; enab
 }
 
 export function clusterName(ctx: ApiContext): string {
-  return getClusterName(ctx.broker) ?? ctx.node;
+  return ctx.broker.clusterName ?? ctx.node;
 }
 
 export function registerOverviewRoutes(app: FastifyInstance, ctx: ApiContext): void {
@@ -53,7 +53,7 @@ export function registerOverviewRoutes(app: FastifyInstance, ctx: ApiContext): v
       schema: { tags: ['overview'], body: { type: 'object', required: ['name'], properties: { name: { type: 'string', minLength: 1 } } } },
     },
     async (request, reply) => {
-      setClusterName(ctx.broker, request.body.name);
+      ctx.broker.setClusterName(request.body.name);
       return reply.code(204).send();
     },
   );

@@ -2,7 +2,7 @@
 import type { FastifyInstance } from 'fastify';
 import { isHashingAlgorithm } from '../../../auth/password-hash.js';
 import type { User } from '../../../auth/user-store.js';
-import { parseTags } from '../../../store/definitions-format.js';
+import { parseTags } from '../definitions-format.js';
 import { adminOnly } from '../auth.js';
 import { checkName, nameParam, vhostOr404, vhostParam, type ApiContext } from '../context.js';
 import { badRequest, objectNotFound } from '../errors.js';

@@ -1,7 +1,7 @@
 /** `/api/vhosts`: list (filtered), get/put/delete (administrators). */
 import type { FastifyInstance } from 'fastify';
 import type { VHost } from '../../../broker/vhost.js';
-import { getVhostMetadata, parseTags, setVhostMetadata } from '../../../store/definitions-format.js';
+import { parseTags } from '../definitions-format.js';
 import { adminOnly, apiUser } from '../auth.js';
 import { boolish, checkName, parseRanges, statsListQuery, vhostOr404, vhostParams, visibleVhosts, type ApiContext } from '../context.js';
 import { FORMAT, list, type ListQuery } from '../listing.js';
@@ -31,7 +31,7 @@ const vhostBody = {
 } as const;
 
 export function formatVhost(ctx: ApiContext, vhost: VHost, ranges: Ranges): Record<string, unknown> {
-  const meta = getVhostMetadata(vhost);
+  const meta = vhost.metadata;
   const metadata = { description: meta.description, tags: [...meta.tags], default_queue_type: meta.defaultQueueType };
   let ready = 0;
   let unacked = 0;
@@ -97,7 +97,7 @@ export function registerVhostRoutes(app: FastifyInstance, ctx: ApiContext): void
       const vhost = ctx.broker.addVhost(name);
       const body = request.body;
       const queueType = body.default_queue_type ?? body.defaultqueuetype;
-      setVhostMetadata(ctx.broker, vhost, {
+      vhost.updateMetadata({
         ...(body.description !== undefined ? { description: body.description } : {}),
         ...(body.tags !== undefined ? { tags: parseTags(body.tags) } : {}),
         ...(queueType !== undefined ? { defaultQueueType: queueType } : {}),

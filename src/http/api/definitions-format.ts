@@ -1,15 +1,14 @@
 /**
- * RabbitMQ's definitions JSON (`GET/POST /api/definitions`, `rabbitmqadmin export/import`), and the
- * format the durability layer snapshots definitions in. Both directions go through the broker's and the
- * user store's own methods — the one mutation path — so an import obeys every rule a declare does.
+ * RabbitMQ's definitions JSON (`GET/POST /api/definitions`, `rabbitmqadmin export/import`). It lives
+ * beside the REST API that speaks it; the data dir keeps definitions in a log of its own (src/store).
  */
 import { Ajv } from 'ajv';
-import { HashingAlgorithms, isHashingAlgorithm, type HashingAlgorithm } from '../auth/password-hash.js';
-import type { UserStore } from '../auth/user-store.js';
-import type { Broker } from '../broker/broker.js';
-import { BrokerError } from '../broker/errors.js';
-import { validateQueueArguments } from '../broker/queue-arguments.js';
-import { isDurableBinding, type VHost } from '../broker/vhost.js';
+import { HashingAlgorithms, isHashingAlgorithm, type HashingAlgorithm } from '../../auth/password-hash.js';
+import type { UserStore } from '../../auth/user-store.js';
+import type { Broker } from '../../broker/broker.js';
+import { BrokerError } from '../../broker/errors.js';
+import { validateQueueArguments } from '../../broker/queue-arguments.js';
+import { isDurableBinding } from '../../broker/vhost.js';
 
 /** The RabbitMQ release whose definitions format (and management API) Warren follows. */
 export const RABBITMQ_VERSION = '3.13.7';
@@ -29,51 +28,6 @@ export interface ExportOptions {
 export interface ImportOptions {
   /** Import into this vhost only; items' own `vhost` keys are ignored (and users, vhosts, permissions). */
   readonly vhost?: string | undefined;
-}
-
-// ---- Vhost metadata and cluster name --------------------------------------------------------------------
-// They belong on VHost and Broker; until they are there they live beside them, and reach the disk
-// through the definitions snapshot like everything else durable.
-
-export interface VhostMetadata {
-  readonly description: string;
-  readonly tags: readonly string[];
-  readonly defaultQueueType: string;
-  readonly tracing: boolean;
-}
-
-const vhostMetadata = new WeakMap<VHost, VhostMetadata>();
-const clusterNames = new WeakMap<Broker, string>();
-
-export function getVhostMetadata(vhost: VHost): VhostMetadata {
-  return (
-    vhostMetadata.get(vhost) ?? {
-      description: vhost.name === '/' ? 'Default virtual host' : '',
-      tags: [],
-      defaultQueueType: 'classic',
-      tracing: false,
-    }
-  );
-}
-
-/** Returns whether anything changed (and then tells the definitions observer). */
-export function setVhostMetadata(broker: Broker, vhost: VHost, changes: Partial<VhostMetadata>): boolean {
-  const current = getVhostMetadata(vhost);
-  const next: VhostMetadata = { ...current, ...changes };
-  if (JSON.stringify(next) === JSON.stringify(current)) return false;
-  vhostMetadata.set(vhost, next);
-  broker.definitionsChanged();
-  return true;
-}
-
-export function getClusterName(broker: Broker): string | undefined {
-  return clusterNames.get(broker);
-}
-
-export function setClusterName(broker: Broker, name: string): void {
-  if (clusterNames.get(broker) === name) return;
-  clusterNames.set(broker, name);
-  broker.definitionsChanged();
 }
 
 /** RabbitMQ accepts tags as an array or a comma-separated string. */
@@ -125,7 +79,7 @@ export function exportDefinitions(broker: Broker, users: UserStore, options: Exp
     }
   }
   if (perVhost) return { rabbit_version: RABBITMQ_VERSION, parameters: [], policies: [], queues, exchanges, bindings };
-  const clusterName = getClusterName(broker);
+  const clusterName = broker.clusterName;
   return {
     rabbit_version: RABBITMQ_VERSION,
     rabbitmq_version: RABBITMQ_VERSION,
@@ -139,7 +93,7 @@ export function exportDefinitions(broker: Broker, users: UserStore, options: Exp
       limits: {},
     })),
     vhosts: vhosts.map((vhost) => {
-      const m = getVhostMetadata(vhost);
+      const m = vhost.metadata;
       const metadata = { description: m.description, tags: [...m.tags], default_queue_type: m.defaultQueueType };
       return { name: vhost.name, ...metadata, metadata };
     }),
@@ -300,7 +254,7 @@ export async function importDefinitions(broker: Broker, users: UserStore, json: 
       const description = v.description ?? meta.description;
       const tags = v.tags ?? meta.tags;
       const queueType = v.default_queue_type ?? meta.default_queue_type;
-      setVhostMetadata(broker, vhost, {
+      vhost.updateMetadata({
         ...(typeof description === 'string' ? { description } : {}),
         ...(tags !== undefined ? { tags: parseTags(tags) } : {}),
         ...(typeof queueType === 'string' ? { defaultQueueType: queueType } : {}),
@@ -322,7 +276,7 @@ export async function importDefinitions(broker: Broker, users: UserStore, json: 
   }
   if (full) {
     const clusterName = (doc.global_parameters ?? []).find((p) => p.name === 'cluster_name')?.value;
-    if (typeof clusterName === 'string') setClusterName(broker, clusterName);
+    if (typeof clusterName === 'string') broker.setClusterName(clusterName);
   }
   for (const q of doc.queues ?? []) {
     const vhost = broker.vhost(vhostOf(q, `queue '${q.name}'`));
