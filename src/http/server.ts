@@ -10,6 +10,8 @@ import { VERSION } from '../version.js';
 import { registerManagementApi } from './api/index.js';
 import { registerConsole } from './console-route.js';
 import { registerWebSocketRoute } from './ws-route.js';
+import { trustedActor } from '../operations/caller.js';
+import { Operations } from '../operations/operations.js';
 import { DurableState } from '../store/durable-state.js';
 import { exportDefinitions, importDefinitions } from './api/definitions-format.js';
 import { MemoryMonitor, memoryLimitBytes } from './memory-monitor.js';
@@ -22,6 +24,7 @@ export interface WarrenServer {
   readonly durable: DurableState;
   readonly users: UserStore;
   readonly sessions: SessionRegistry;
+  readonly ops: Operations;
   /** Starts listening; resolves with the address actually bound (port 0 picks a free one). */
   listen(): Promise<{ host: string; port: number; url: string }>;
   /** Closes every connection with a `close` push (320 CONNECTION_FORCED), then the server. */
@@ -44,12 +47,13 @@ export async function createWarrenServer(config: WarrenConfig): Promise<WarrenSe
   });
   const broker = new Broker({ maxBodySize: config.maxBodySize, messageStore: durable.messages, definitions: durable.definitions });
   const users = new UserStore();
+  const sessions = new SessionRegistry();
+  const ops = new Operations({ broker, users, durability: durable, connections: sessions, log: app.log });
   await durable.restore(broker, users, {
-    firstStart: () => createDefaultUser(users, config),
-    importDocument: (document) => importDefinitions(broker, users, document),
+    firstStart: () => createDefaultUser(ops, config),
+    importDocument: (document) => importDefinitions(ops, broker, users, document),
     snapshot: () => exportDefinitions(broker, users, { version: VERSION }),
   });
-  const sessions = new SessionRegistry();
 
   await app.register(fastifyWebsocket, {
     // Room for a maximum-size body in base64 plus the frame around it; a bigger frame closes the socket.
@@ -60,7 +64,7 @@ export async function createWarrenServer(config: WarrenConfig): Promise<WarrenSe
     {
       broker,
       authenticator: users,
-      durability: durable,
+      ops,
       parser: new FrameParser(),
       version: VERSION,
       heartbeat: config.heartbeat,
@@ -83,6 +87,7 @@ export async function createWarrenServer(config: WarrenConfig): Promise<WarrenSe
   await registerManagementApi(app, {
     broker,
     users,
+    ops,
     sessions,
     version: VERSION,
     memoryLimit: () => memory.limitBytes,
@@ -98,6 +103,7 @@ export async function createWarrenServer(config: WarrenConfig): Promise<WarrenSe
     durable,
     users,
     sessions,
+    ops,
     async listen() {
       // The start-up line tools and people wait for: `listening on http://HOST:PORT`.
       await app.listen({ host: config.host, port: config.port, listenTextResolver: (address) => `listening on ${address}` });
@@ -118,7 +124,8 @@ export async function createWarrenServer(config: WarrenConfig): Promise<WarrenSe
 }
 
 /** First start: the configured default user, administrator with full permissions on `/`, as RabbitMQ. */
-async function createDefaultUser(users: UserStore, config: WarrenConfig): Promise<void> {
-  await users.putUser(config.defaultUser, { password: config.defaultPass, tags: ['administrator'] });
-  users.setPermission({ user: config.defaultUser, vhost: '/', configure: '.*', write: '.*', read: '.*' });
+async function createDefaultUser(ops: Operations, config: WarrenConfig): Promise<void> {
+  const actor = trustedActor('rmq-internal');
+  await ops.admin.putUser(actor, config.defaultUser, { password: config.defaultPass, tags: ['administrator'] });
+  await ops.admin.setPermission(actor, { user: config.defaultUser, vhost: '/', configure: '.*', write: '.*', read: '.*' });
 }

@@ -1,7 +1,8 @@
+import type { ConnectionDirectory } from '../operations/admin-operations.js';
 import type { Session } from './session.js';
 
-/** The open WebSocket sessions, for listing and for closing them all at shutdown. */
-export class SessionRegistry {
+/** The open WebSocket sessions, for listing, for administration, and for closing them all at shutdown. */
+export class SessionRegistry implements ConnectionDirectory {
   private readonly sessions = new Map<string, Session>();
 
   add(session: Session): void {
@@ -29,6 +30,13 @@ export class SessionRegistry {
     for (const session of this.sessions.values()) {
       if (alarm) session.block();
       else session.unblock();
+    }
+  }
+
+  closeWhere(match: (connection: { readonly user: string; readonly vhost: string }) => boolean, reason: string): void {
+    for (const session of this.list()) {
+      if (session.state !== 'open') continue;
+      if (match({ user: session.user?.name ?? '', vhost: session.vhost.name })) session.close('CONNECTION_FORCED', reason);
     }
   }
 

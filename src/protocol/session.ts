@@ -1,4 +1,4 @@
-import type { Access, AuthenticatedUser, Authenticator } from '../auth/authenticator.js';
+import type { AuthenticatedUser, Authenticator } from '../auth/authenticator.js';
 import type { Broker } from '../broker/broker.js';
 import { Channel, type DeliverySink } from '../broker/channel.js';
 import type { Consumer } from '../broker/consumer.js';
@@ -7,10 +7,11 @@ import type { Message } from '../broker/message.js';
 import { serverName } from '../broker/names.js';
 import type { QueueEntry } from '../broker/queue.js';
 import type { VHost } from '../broker/vhost.js';
-import type { DurabilityBarrier } from '../broker/persistence.js';
 import type { FrameParser } from './frame-parser.js';
 import type { ConnectFrame, FrameId } from './frames.js';
-import { dispatchTable, type Reply } from './handlers/index.js';
+import type { Caller } from '../operations/caller.js';
+import type { Operations } from '../operations/operations.js';
+import { dispatchTable, type HandlerResult, type Reply } from './handlers/index.js';
 import { OrderedReplies } from './ordered-replies.js';
 import { messageContentJson } from './wire-message.js';
 
@@ -36,8 +37,8 @@ export interface Logger {
 
 export interface SessionContext {
   readonly broker: Broker;
-  /** When present, replies to requests that wrote durable state wait until it is on disk. */
-  readonly durability?: DurabilityBarrier | undefined;
+  /** Every frame's work goes through these; replies to what wrote to disk wait for it. */
+  readonly ops: Operations;
   readonly authenticator: Authenticator;
   readonly parser: FrameParser;
   readonly version: string;
@@ -73,6 +74,7 @@ export class Session implements DeliverySink {
   hasPublished = false;
   private blocked = false;
   private currentChannel: Channel | undefined;
+  private currentCaller: Caller | undefined;
   /** Frames that arrived while `connect` was being authenticated, handled in order afterwards. */
   private backlog: string[] = [];
   private lastHeard = Date.now();
@@ -104,8 +106,14 @@ export class Session implements DeliverySink {
     return this.channel.vhost;
   }
 
-  get broker(): Broker {
-    return this.context.broker;
+  /** Who this connection acts as, for the operations layer; exists once the session is open. */
+  get caller(): Caller {
+    if (!this.currentCaller) throw new BrokerError('CHANNEL_ERROR', 'connection is not open');
+    return this.currentCaller;
+  }
+
+  get ops(): Operations {
+    return this.context.ops;
   }
 
   /** Called after every publish: a publisher that publishes under a memory alarm stops being read. */
@@ -130,18 +138,6 @@ export class Session implements DeliverySink {
 
   get isBlocked(): boolean {
     return this.blocked;
-  }
-
-  /** Refuses (403) unless the user's permission regexes in this vhost allow `access` on the resource. */
-  authorize(access: Access, kind: 'exchange' | 'queue', name: string): void {
-    const user = this.user?.name ?? '';
-    const vhost = this.vhost.name;
-    if (!this.context.authenticator.isAllowed(user, vhost, access, name)) {
-      throw new BrokerError(
-        'ACCESS_REFUSED',
-        `access to ${kind} '${name === '' ? 'amq.default' : name}' in vhost '${vhost}' refused for user '${user}'`,
-      );
-    }
   }
 
   /** Anything from the peer, a frame or a pong, proves it is alive. */
@@ -194,24 +190,23 @@ export class Session implements DeliverySink {
       this.replies.reply(text, closeNow);
       return;
     }
-    const durability = this.context.durability;
-    const writesBefore = durability?.writes ?? 0;
     let replyText: string | undefined;
+    let durable: Promise<void> | undefined;
     try {
-      const handler = dispatchTable[frame.op] as (session: Session, f: typeof frame) => Reply | void;
-      const reply = handler(this, frame);
-      if (frame.id !== undefined) replyText = okText(frame.id, reply);
+      const handler = dispatchTable[frame.op] as (session: Session, f: typeof frame) => HandlerResult;
+      const result = handler(this, frame);
+      durable = result.durable;
+      if (frame.id !== undefined) replyText = okText(frame.id, result.value);
     } catch (error) {
       this.pendingAfterReply = undefined;
       replyText = errorText(this.asBrokerError(error, frame.op), frame.id, frame.op);
     }
     const after = this.pendingAfterReply;
     this.pendingAfterReply = undefined;
-    const wrote = durability !== undefined && durability.writes !== writesBefore;
-    this.replies.reply(replyText, after, wrote ? durability.synced() : undefined, (error) => {
-      this.context.log.error({ err: error, connection: this.id }, 'write to disk failed');
-      return frame.id === undefined ? undefined : errorText(new BrokerError('INTERNAL_ERROR', 'could not write to disk'), frame.id, frame.op);
-    });
+    // The operations layer has logged a failed write; the client hears of it in place of its ok.
+    this.replies.reply(replyText, after, durable, (error) =>
+      frame.id === undefined ? undefined : errorText(this.asBrokerError(error, frame.op), frame.id, frame.op),
+    );
   }
 
   afterReply(work: () => void): void {
@@ -277,6 +272,7 @@ export class Session implements DeliverySink {
       this.clientProperties = frame.clientProperties;
       this.heartbeat = negotiateHeartbeat(this.context.heartbeat, frame.heartbeat);
       this.currentChannel = new Channel(this.id, vhost, this);
+      this.currentCaller = { user: result.user, vhost, channel: this.currentChannel };
       this.state = 'open';
       this.startHeartbeat();
       this.context.onOpen?.(this);

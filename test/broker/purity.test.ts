@@ -1,5 +1,5 @@
 import { readdirSync, readFileSync } from 'node:fs';
-import { join, relative } from 'node:path';
+import { dirname, join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 
@@ -85,6 +85,23 @@ describe('the import detector', () => {
   });
 });
 
+/** Whether a relative specifier in `file` points outside src/broker (the domain imports nothing of the layers above it). */
+function leavesBroker(file: string, specifier: string): boolean {
+  if (!specifier.startsWith('.')) return false;
+  const target = join(dirname(file), specifier);
+  return relative(BROKER_DIR, target).startsWith('..');
+}
+
+describe('the relative-import detector', () => {
+  const file = join(BROKER_DIR, 'exchange-types', 'topic-exchange.ts');
+  it.each(['../../store/message-store.js', '../../auth/user-store.js', '../../../package.json', '../../protocol/frames.js'])('flags %j', (specifier) => {
+    expect(leavesBroker(file, specifier)).toBe(true);
+  });
+  it.each(['../binding.js', './exchange-type.js', '../exchange-types/registry.js', 'node:crypto'])('allows %j', (specifier) => {
+    expect(leavesBroker(file, specifier)).toBe(false);
+  });
+});
+
 describe('src/broker purity', () => {
   const files = filesUnder(BROKER_DIR);
   const sources = files.filter((f) => /\.(?:[cm]?[jt]s|tsx|jsx)$/.test(f));
@@ -102,6 +119,16 @@ describe('src/broker purity', () => {
       const source = readFileSync(file, 'utf8');
       for (const specifier of specifiersOf(source)) {
         if (isForbidden(specifier)) offending.push(`${relative(BROKER_DIR, file)}: '${specifier}'`);
+      }
+    }
+    expect(offending).toEqual([]);
+  });
+
+  it('imports nothing from outside src/broker by relative path', () => {
+    const offending: string[] = [];
+    for (const file of sources) {
+      for (const specifier of specifiersOf(readFileSync(file, 'utf8'))) {
+        if (leavesBroker(file, specifier)) offending.push(`${relative(BROKER_DIR, file)}: '${specifier}'`);
       }
     }
     expect(offending).toEqual([]);

@@ -4,6 +4,7 @@ import { rabbitHash } from '../../src/auth/password-hash.js';
 import { UserStore } from '../../src/auth/user-store.js';
 import { Broker } from '../../src/broker/broker.js';
 import { exportDefinitions, importDefinitions } from '../../src/http/api/definitions-format.js';
+import { Operations } from '../../src/operations/operations.js';
 import { startWarren, type RunningWarren } from '../helpers/warren.js';
 import { apiClient, array, createUser, record, type Api } from './support.js';
 
@@ -109,9 +110,8 @@ describe('export', () => {
 describe('import', () => {
   it('round-trips an export into a fresh broker', async () => {
     const exported = exportDefinitions(warren.server.broker, warren.server.users, { version: 'test', includeTransient: true });
-    const broker = new Broker();
-    const users = new UserStore();
-    await importDefinitions(broker, users, JSON.parse(JSON.stringify(exported)));
+    const { broker, users, ops } = memoryBroker();
+    await importDefinitions(ops, broker, users, JSON.parse(JSON.stringify(exported)));
     expect(exportDefinitions(broker, users, { version: 'test', includeTransient: true })).toEqual(exported);
     expect(broker.vhost('shop').metadata.description).toBe('the shop');
     expect(await users.authenticate('clerk', 'clerk-secret', '10.0.0.1')).toMatchObject({ ok: true });
@@ -200,11 +200,18 @@ describe('import', () => {
   });
 
   it('reads MD5 hashes from files older than 3.6 without an algorithm', async () => {
-    const broker = new Broker();
-    const users = new UserStore();
+    const { broker, users, ops } = memoryBroker();
     const password_hash = rabbitHash('old', 'rabbit_password_hashing_md5');
-    await importDefinitions(broker, users, { rabbit_version: '3.5.7', users: [{ name: 'old', password_hash, tags: 'administrator' }] });
+    await importDefinitions(ops, broker, users, { rabbit_version: '3.5.7', users: [{ name: 'old', password_hash, tags: 'administrator' }] });
     expect(users.getUser('old')?.hashingAlgorithm).toBe('rabbit_password_hashing_md5');
     expect(await users.authenticate('old', 'old', '127.0.0.1')).toMatchObject({ ok: true });
   });
 });
+
+/** A broker with nothing on disk, and the operations layer over it. */
+function memoryBroker(): { broker: Broker; users: UserStore; ops: Operations } {
+  const broker = new Broker();
+  const users = new UserStore();
+  const ops = new Operations({ broker, users, connections: { closeWhere: () => undefined }, log: { error: () => undefined } });
+  return { broker, users, ops };
+}

@@ -5,6 +5,7 @@ import { Broker } from '../../src/broker/broker.js';
 import { registerManagementApi, type ManagementApi } from '../../src/http/api/index.js';
 import { RateSampler } from '../../src/http/api/rates.js';
 import { Series } from '../../src/http/api/series.js';
+import { Operations } from '../../src/operations/operations.js';
 import { SessionRegistry } from '../../src/protocol/session-registry.js';
 import { startWarren } from '../helpers/warren.js';
 import { apiClient, array, record, type Api } from './support.js';
@@ -64,7 +65,9 @@ describe('sampler through the API', () => {
     users.setPermission({ user: 'guest', vhost: '/', configure: '.*', write: '.*', read: '.*' });
     await users.putUser('manager', { password: 'pw', tags: ['management'] });
     users.setPermission({ user: 'manager', vhost: '/', configure: '.*', write: '.*', read: '.*' });
-    management = await registerManagementApi(app, { broker, users, sessions: new SessionRegistry(), version: 'test', sampler: { intervalMs: 0, now: () => clock } });
+    const sessions = new SessionRegistry();
+    const ops = new Operations({ broker, users, connections: sessions, log: { error: () => undefined } });
+    management = await registerManagementApi(app, { broker, users, sessions, ops, version: 'test', sampler: { intervalMs: 0, now: () => clock } });
     await app.ready();
     api = apiClient(app);
   });

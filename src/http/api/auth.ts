@@ -5,6 +5,7 @@
  */
 import type { FastifyRequest } from 'fastify';
 import type { UserStore } from '../../auth/user-store.js';
+import type { Actor } from '../../operations/caller.js';
 import { ApiError, REALM } from './errors.js';
 
 export interface ApiUser {
@@ -18,13 +19,23 @@ export interface ApiUser {
 
 export const ManagementTags: ReadonlySet<string> = new Set(['management', 'policymaker', 'monitoring', 'administrator']);
 
-const authenticated = new WeakMap<FastifyRequest, ApiUser>();
+declare module 'fastify' {
+  interface FastifyRequest {
+    /** Set by the management API's auth hook before any handler runs. */
+    apiUser: ApiUser | null;
+  }
+}
 
 /** The user a request was authenticated as (the auth hook runs before every handler). */
 export function apiUser(request: FastifyRequest): ApiUser {
-  const user = authenticated.get(request);
+  const user = request.apiUser;
   if (!user) throw new ApiError(401, 'not_authorized', 'Not_Authorized', { 'www-authenticate': REALM });
   return user;
+}
+
+/** The request's user as the operations layer's actor, for administrative changes. */
+export function apiActor(request: FastifyRequest): Actor {
+  return { user: apiUser(request) };
 }
 
 const loginFailed = (): ApiError => new ApiError(401, 'not_authorized', 'Not_Authorized', { 'www-authenticate': REALM });
@@ -37,7 +48,7 @@ export class BasicAuth {
     const credentials = parseBasic(request.headers.authorization);
     if (!credentials) throw loginFailed();
     const user = await this.verify(credentials.username, credentials.password, request.ip);
-    authenticated.set(request, user);
+    request.apiUser = user;
     return user;
   }
 

@@ -2,15 +2,16 @@
  * What every route module shares: the broker, users and sessions, the rate sampler, and the lookups and
  * checks every endpoint repeats (vhost by URL name, `amq.default`, vhost access, permission regexes).
  */
-import type { Access } from '../../auth/authenticator.js';
 import type { UserStore } from '../../auth/user-store.js';
 import type { Broker } from '../../broker/broker.js';
+import type { Caller } from '../../operations/caller.js';
+import type { Operations } from '../../operations/operations.js';
 import type { Channel } from '../../broker/channel.js';
 import type { VHost } from '../../broker/vhost.js';
 import type { Session } from '../../protocol/session.js';
 import type { SessionRegistry } from '../../protocol/session-registry.js';
 import type { ApiUser } from './auth.js';
-import { accessRefused, badRequest, notAuthorised, notFound, objectNotFound } from './errors.js';
+import { badRequest, notAuthorised, notFound, objectNotFound } from './errors.js';
 import { listQueryProperties } from './listing.js';
 import type { RateSampler, Ranges } from './rates.js';
 
@@ -18,6 +19,8 @@ export interface ApiContext {
   readonly broker: Broker;
   readonly users: UserStore;
   readonly sessions: SessionRegistry;
+  /** Every write goes through these, as the WebSocket's frames do. */
+  readonly ops: Operations;
   readonly version: string;
   readonly sampler: RateSampler;
   /** RabbitMQ-style node name, `warren@<host>`. */
@@ -75,9 +78,9 @@ export function vhostsFor(ctx: ApiContext, user: ApiUser, name: string | undefin
   return [vhost];
 }
 
-/** The permission regexes, as AMQP applies them; administrators get no exemption, as in RabbitMQ. */
-export function authorize(ctx: ApiContext, user: ApiUser, vhost: string, access: Access, name: string): void {
-  if (!ctx.users.isAllowed(user.name, vhost, access, name)) throw accessRefused();
+/** The management API acts as its user, in the vhost of the URL, with no connection of its own. */
+export function callerIn(vhost: VHost, user: ApiUser): Caller {
+  return { user, vhost, channel: null };
 }
 
 /** The session owning a channel (Warren: one channel per connection, sharing its id). */

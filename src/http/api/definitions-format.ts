@@ -9,6 +9,8 @@ import type { Broker } from '../../broker/broker.js';
 import { BrokerError } from '../../broker/errors.js';
 import { validateQueueArguments } from '../../broker/queue-arguments.js';
 import { isDurableBinding } from '../../broker/vhost.js';
+import { trustedActor, type Caller } from '../../operations/caller.js';
+import type { Operations } from '../../operations/operations.js';
 
 /** The RabbitMQ release whose definitions format (and management API) Warren follows. */
 export const RABBITMQ_VERSION = '3.13.7';
@@ -28,6 +30,8 @@ export interface ExportOptions {
 export interface ImportOptions {
   /** Import into this vhost only; items' own `vhost` keys are ignored (and users, vhosts, permissions). */
   readonly vhost?: string | undefined;
+  /** Who imports: recorded as `user_who_performed_action` (default `rmq-internal`). */
+  readonly actingUser?: string | undefined;
 }
 
 /** RabbitMQ accepts tags as an array or a comma-separated string. */
@@ -212,7 +216,13 @@ const bool = (value: Boolish | undefined, fallback: boolean): boolean => (value 
  * be checked up front is, so a bad file usually changes nothing; a failure later leaves a partial import,
  * as in RabbitMQ. Policies, parameters and topic permissions are accepted and ignored.
  */
-export async function importDefinitions(broker: Broker, users: UserStore, json: unknown, options: ImportOptions = {}): Promise<void> {
+export async function importDefinitions(
+  ops: Operations,
+  broker: Broker,
+  users: UserStore,
+  json: unknown,
+  options: ImportOptions = {},
+): Promise<void> {
   if (!validateDocument(json)) {
     const error = validateDocument.errors?.[0];
     throw invalid(`${error?.instancePath || '/'} ${error?.message ?? 'is invalid'}`);
@@ -243,29 +253,36 @@ export async function importDefinitions(broker: Broker, users: UserStore, json: 
   for (const x of doc.exchanges ?? []) vhostOf(x, `exchange '${x.name}'`);
   for (const b of doc.bindings ?? []) vhostOf(b, `binding '${b.source}' -> '${b.destination}'`);
 
+  // As RabbitMQ's import: an administrator acting for the broker, not checked against resource permissions.
+  const actor = trustedActor(options.actingUser ?? 'rmq-internal');
+  const callerIn = (vhost: string): Caller => ({ ...actor, vhost: broker.vhost(vhost), channel: null });
   if (full) {
     for (const plan of userPlans) {
-      if (plan.password !== undefined) await users.putUser(plan.name, { password: plan.password, tags: plan.tags });
-      else users.restoreUser({ name: plan.name, passwordHash: plan.passwordHash, hashingAlgorithm: plan.algorithm, tags: plan.tags });
+      const spec =
+        plan.password !== undefined
+          ? { password: plan.password, tags: plan.tags }
+          : { passwordHash: plan.passwordHash, hashingAlgorithm: plan.algorithm, tags: plan.tags };
+      await ops.admin.putUser(actor, plan.name, spec);
     }
     for (const v of doc.vhosts ?? []) {
-      const vhost = broker.addVhost(v.name);
       const meta = v.metadata ?? {};
       const description = v.description ?? meta.description;
       const tags = v.tags ?? meta.tags;
       const queueType = v.default_queue_type ?? meta.default_queue_type;
-      vhost.updateMetadata({
+      await ops.admin.putVhost(actor, v.name, {
         ...(typeof description === 'string' ? { description } : {}),
         ...(tags !== undefined ? { tags: parseTags(tags) } : {}),
         ...(typeof queueType === 'string' ? { defaultQueueType: queueType } : {}),
       });
     }
-    for (const p of doc.permissions ?? []) users.setPermission({ user: p.user, vhost: p.vhost, configure: p.configure, write: p.write, read: p.read });
+    for (const p of doc.permissions ?? []) {
+      await ops.admin.setPermission(actor, { user: p.user, vhost: p.vhost, configure: p.configure, write: p.write, read: p.read });
+    }
   }
   for (const x of doc.exchanges ?? []) {
-    const vhost = broker.vhost(vhostOf(x, `exchange '${x.name}'`));
-    if (x.name === '' || x.name.startsWith('amq.') || vhost.exchanges.has(x.name)) continue;
-    vhost.declareExchange({
+    const caller = callerIn(vhostOf(x, `exchange '${x.name}'`));
+    if (x.name === '' || x.name.startsWith('amq.') || caller.vhost.exchanges.has(x.name)) continue;
+    ops.topology.declareExchange(caller, {
       exchange: x.name,
       type: x.type ?? 'direct',
       durable: bool(x.durable, true),
@@ -276,20 +293,22 @@ export async function importDefinitions(broker: Broker, users: UserStore, json: 
   }
   if (full) {
     const clusterName = (doc.global_parameters ?? []).find((p) => p.name === 'cluster_name')?.value;
-    if (typeof clusterName === 'string') broker.setClusterName(clusterName);
+    if (typeof clusterName === 'string') await ops.admin.setClusterName(actor, clusterName);
   }
   for (const q of doc.queues ?? []) {
-    const vhost = broker.vhost(vhostOf(q, `queue '${q.name}'`));
-    if (q.name.startsWith('amq.') || vhost.queues.has(q.name)) continue;
-    vhost.declareQueue(
-      { queue: q.name, durable: bool(q.durable, true), autoDelete: bool(q.auto_delete, false), arguments: q.arguments ?? {} },
-      null,
-    );
+    const caller = callerIn(vhostOf(q, `queue '${q.name}'`));
+    if (q.name.startsWith('amq.') || caller.vhost.queues.has(q.name)) continue;
+    ops.topology.declareQueue(caller, {
+      queue: q.name,
+      durable: bool(q.durable, true),
+      autoDelete: bool(q.auto_delete, false),
+      arguments: q.arguments ?? {},
+    });
   }
   for (const b of doc.bindings ?? []) {
-    const vhost = broker.vhost(vhostOf(b, `binding '${b.source}' -> '${b.destination}'`));
+    const caller = callerIn(vhostOf(b, `binding '${b.source}' -> '${b.destination}'`));
     if (b.source === '') continue;
-    vhost.bind({
+    ops.topology.bind(caller, {
       source: b.source,
       destination: b.destination,
       destinationKind: b.destination_type ?? 'queue',
@@ -297,6 +316,7 @@ export async function importDefinitions(broker: Broker, users: UserStore, json: 
       arguments: b.arguments ?? {},
     });
   }
+  await ops.flushed();
 }
 
 interface UserPlan {

@@ -12,6 +12,7 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { hostname, totalmem } from 'node:os';
 import type { UserStore } from '../../auth/user-store.js';
 import type { Broker } from '../../broker/broker.js';
+import type { Operations } from '../../operations/operations.js';
 import type { SessionRegistry } from '../../protocol/session-registry.js';
 import { RABBITMQ_VERSION } from './definitions-format.js';
 import { BasicAuth } from './auth.js';
@@ -36,6 +37,7 @@ export interface ManagementApiOptions {
   readonly broker: Broker;
   readonly users: UserStore;
   readonly sessions: SessionRegistry;
+  readonly ops: Operations;
   readonly version: string;
   /** Rate sampling; `intervalMs: 0` samples only on `sampler.sampleNow()` (tests). */
   readonly sampler?: SamplerOptions;
@@ -74,6 +76,7 @@ export async function registerManagementApi(app: FastifyInstance, options: Manag
     broker: options.broker,
     users: options.users,
     sessions: options.sessions,
+    ops: options.ops,
     version: options.version,
     sampler,
     node: `warren@${hostname()}`,
@@ -101,6 +104,7 @@ async function managementPlugin(scope: FastifyInstance, ctx: ApiContext, auth: B
   const ajv = new Ajv({ coerceTypes: false, useDefaults: true, allErrors: false, verbose: true, strict: false });
   scope.setValidatorCompiler(({ schema }) => ajv.compile(schema));
   scope.setErrorHandler(errorHandler);
+  scope.decorateRequest('apiUser', null);
   scope.removeAllContentTypeParsers();
   scope.addContentTypeParser('*', { parseAs: 'buffer' }, (request: FastifyRequest, body: string | Buffer, done) => {
     try {

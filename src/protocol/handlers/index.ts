@@ -5,11 +5,11 @@ import { cancel, consume, get, qos } from './consume-handlers.js';
 import { exchangeBind, exchangeDeclare, exchangeDelete, exchangeUnbind } from './exchange-handlers.js';
 import { publish } from './publish-handler.js';
 import { queueBind, queueDeclare, queueDelete, queuePurge, queueUnbind } from './queue-handlers.js';
-import type { Reply } from './reply.js';
+import type { HandlerResult } from './reply.js';
 
-export type { Reply } from './reply.js';
+export type { HandlerResult, Reply } from './reply.js';
 
-type Handler<K extends keyof ClientFrames> = (session: Session, frame: ClientFrames[K]) => Reply | void;
+type Handler<K extends keyof ClientFrames> = (session: Session, frame: ClientFrames[K]) => HandlerResult;
 
 /** One handler per op. `connect` and `close` change the session's state and live in the session. */
 export const dispatchTable: { readonly [K in Exclude<keyof ClientFrames, 'connect' | 'close'>]: Handler<K> } = {

@@ -1,2 +1,12 @@
+import type { Done } from '../../operations/done.js';
+
 /** The fields an `ok` reply carries besides `op` and `id`. */
 export type Reply = Record<string, unknown>;
+
+/** A handler's reply (if any), and when it may be sent: after `durable` resolves, if set. */
+export type HandlerResult = Done<Reply | void>;
+
+/** The operation's outcome with an `ok` that carries no fields. */
+export function nothing(done: Done<unknown>): HandlerResult {
+  return { value: undefined, durable: done.durable };
+}

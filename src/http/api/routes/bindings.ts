@@ -7,7 +7,7 @@ import type { FastifyInstance } from 'fastify';
 import type { VHost } from '../../../broker/vhost.js';
 import { apiUser, type ApiUser } from '../auth.js';
 import {
-  authorize,
+  callerIn,
   checkArguments,
   checkVhostAccess,
   exchangeName,
@@ -98,11 +98,9 @@ export function registerBindingRoutes(app: FastifyInstance, ctx: ApiContext): vo
         const destination = kind === 'exchange' ? exchangeName(request.params.destination) : request.params.destination;
         const args = checkArguments(request.body.arguments);
         const routingKey = request.body.routing_key === null ? 'null' : (request.body.routing_key ?? '');
-        authorize(ctx, user, vhost.name, 'write', destination);
-        authorize(ctx, user, vhost.name, 'read', source);
         // Another connection's exclusive queue cannot be bound to (RESOURCE_LOCKED → 400).
-        if (kind === 'queue' && vhost.queues.has(destination)) vhost.useQueue(destination, null);
-        vhost.bind({ source, destination, destinationKind: kind, routingKey, arguments: args });
+        const spec = { source, destination, destinationKind: kind, routingKey, arguments: args };
+        await ctx.ops.topology.bind(callerIn(vhost, user), spec).durable;
         const location = `${encodeURIComponent(request.params.destination)}/${encodeURIComponent(propertiesKey(routingKey, args))}`;
         return reply.code(201).header('location', location).send();
       },
@@ -126,9 +124,8 @@ export function registerBindingRoutes(app: FastifyInstance, ctx: ApiContext): vo
         const vhost = vhostOr404(ctx, request.params.vhost);
         checkVhostAccess(ctx, user, vhost.name);
         const row = findBinding(vhost, request.params, kind);
-        authorize(ctx, user, vhost.name, 'write', row.destination);
-        authorize(ctx, user, vhost.name, 'read', row.source);
-        vhost.unbind({ source: row.source, destination: row.destination, destinationKind: kind, routingKey: row.routingKey, arguments: row.arguments });
+        const spec = { source: row.source, destination: row.destination, destinationKind: kind, routingKey: row.routingKey, arguments: row.arguments };
+        await ctx.ops.topology.unbind(callerIn(vhost, user), spec).durable;
         return reply.code(204).send();
       },
     );

@@ -1,8 +1,8 @@
 /** `/api/definitions`: export and import in RabbitMQ's definitions format (definitions-format.ts). */
-import type { FastifyInstance, FastifyReply } from 'fastify';
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { isBrokerError } from '../../../broker/errors.js';
 import { exportDefinitions, importDefinitions } from '../definitions-format.js';
-import { adminOnly } from '../auth.js';
+import { adminOnly, apiUser } from '../auth.js';
 import { vhostOr404, vhostParams, type ApiContext } from '../context.js';
 import { badRequest } from '../errors.js';
 
@@ -38,9 +38,9 @@ export function registerDefinitionRoutes(app: FastifyInstance, ctx: ApiContext):
     },
   );
 
-  const importInto = async (vhost: string | undefined, body: unknown, reply: FastifyReply): Promise<FastifyReply> => {
+  const importInto = async (vhost: string | undefined, request: FastifyRequest, reply: FastifyReply): Promise<FastifyReply> => {
     try {
-      await importDefinitions(ctx.broker, ctx.users, body, { vhost });
+      await importDefinitions(ctx.ops, ctx.broker, ctx.users, request.body, { vhost, actingUser: apiUser(request).name });
     } catch (error) {
       // Whatever went wrong inside an import is a 400, as RabbitMQ; the import may be partial.
       if (isBrokerError(error)) throw badRequest(error.message);
@@ -51,16 +51,16 @@ export function registerDefinitionRoutes(app: FastifyInstance, ctx: ApiContext):
   app.post<{ Body: unknown }>(
     '/definitions',
     { preValidation: adminOnly, bodyLimit: ctx.bigBodyLimit, schema: { tags, summary: 'Imports (merges) a definitions document', body: anyObject } },
-    async (request, reply) => importInto(undefined, request.body, reply),
+    async (request, reply) => importInto(undefined, request, reply),
   );
   app.post<{ Body: unknown }>(
     '/all-configuration',
     { preValidation: adminOnly, bodyLimit: ctx.bigBodyLimit, schema: { tags, summary: 'Old name of /api/definitions', body: anyObject } },
-    async (request, reply) => importInto(undefined, request.body, reply),
+    async (request, reply) => importInto(undefined, request, reply),
   );
   app.post<{ Params: { vhost: string }; Body: unknown }>(
     '/definitions/:vhost',
     { preValidation: adminOnly, bodyLimit: ctx.bigBodyLimit, schema: { tags, summary: 'Imports queues, exchanges and bindings into one vhost', params: vhostParams, body: anyObject } },
-    async (request, reply) => importInto(vhostOr404(ctx, request.params.vhost).name, request.body, reply),
+    async (request, reply) => importInto(vhostOr404(ctx, request.params.vhost).name, request, reply),
   );
 }

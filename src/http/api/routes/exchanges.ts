@@ -3,7 +3,7 @@ import type { FastifyInstance } from 'fastify';
 import type { BindingArguments } from '../../../broker/binding.js';
 import type { Exchange } from '../../../broker/exchange.js';
 import { apiUser, type ApiUser } from '../auth.js';
-import { authorize, bool, boolish, checkArguments, checkName, checkVhostAccess, exchangeName, parseRanges, statsListQuery, table, vhostForWrite, vhostNameParams, vhostOr404, vhostParams, vhostsFor, type ApiContext } from '../context.js';
+import { bool, boolish, callerIn, checkArguments, checkName, checkVhostAccess, exchangeName, parseRanges, statsListQuery, table, vhostForWrite, vhostNameParams, vhostOr404, vhostParams, vhostsFor, type ApiContext } from '../context.js';
 import { objectNotFound } from '../errors.js';
 import { allBindings, bindingListSpec, bindingRow, formatExchange } from '../format.js';
 import { FORMAT, list, listQueryProperties, type ListQuery, type ListSpec } from '../listing.js';
@@ -83,24 +83,16 @@ export function registerExchangeRoutes(app: FastifyInstance, ctx: ApiContext): v
       checkName(name, 'exchange');
       const body = request.body;
       const args = checkArguments(body.arguments);
-      authorize(ctx, user, vhost.name, 'configure', name);
-      const created = !vhost.exchanges.has(name);
-      const ae = args['alternate-exchange'];
-      // As AMQP: naming an alternate exchange needs write on it and read on the new exchange.
-      if (created && typeof ae === 'string') {
-        authorize(ctx, user, vhost.name, 'write', ae);
-        authorize(ctx, user, vhost.name, 'read', name);
-      }
-      vhost.declareExchange({
+      const { value, durable } = ctx.ops.topology.declareExchange(callerIn(vhost, user), {
         exchange: name,
         type: body.type ?? 'direct',
         durable: bool(body.durable, false),
         autoDelete: bool(body.auto_delete, false),
         internal: bool(body.internal, false),
         arguments: args,
-        declaredBy: user.name,
       });
-      return reply.code(created ? 201 : 204).send();
+      await durable;
+      return reply.code(value.created ? 201 : 204).send();
     },
   );
 
@@ -110,8 +102,8 @@ export function registerExchangeRoutes(app: FastifyInstance, ctx: ApiContext): v
     async (request, reply) => {
       const user = apiUser(request);
       const exchange = findExchange(ctx, request.params, user);
-      authorize(ctx, user, exchange.vhost, 'configure', exchange.name);
-      vhostOr404(ctx, exchange.vhost).deleteExchange(exchange.name, request.query['if-unused'] === 'true');
+      const caller = callerIn(vhostOr404(ctx, exchange.vhost), user);
+      await ctx.ops.topology.deleteExchange(caller, exchange.name, request.query['if-unused'] === 'true').durable;
       return reply.code(204).send();
     },
   );

@@ -3,11 +3,10 @@
  * Warren's peek, which shows ready messages without touching them.
  */
 import type { FastifyInstance } from 'fastify';
-import { Channel, type DeliverySink } from '../../../broker/channel.js';
-import type { Queue } from '../../../broker/queue.js';
 import type { VHost } from '../../../broker/vhost.js';
+import type { Settlement } from '../../../operations/message-operations.js';
 import { apiUser, type ApiUser } from '../auth.js';
-import { authorize, checkVhostAccess, exchangeName, int, intish, vhostForWrite, vhostNameParams, type ApiContext } from '../context.js';
+import { callerIn, checkVhostAccess, exchangeName, int, intish, vhostForWrite, vhostNameParams, type ApiContext } from '../context.js';
 import { badRequest, notFound } from '../errors.js';
 import { decodePayload, formatEntry, fromRabbitProperties, rabbitPropertiesSchema, type PayloadEncoding } from '../message-format.js';
 
@@ -65,8 +64,13 @@ const peekBody = {
 } as const;
 
 const MAX_PEEK = 1000;
-const ignoreDeliveries: DeliverySink = { deliver: () => undefined, consumerCancelled: () => undefined };
-let getChannels = 0;
+
+const settlements: Readonly<Record<AckMode, Settlement>> = {
+  ack_requeue_true: 'requeue',
+  ack_requeue_false: 'ack',
+  reject_requeue_true: 'requeue',
+  reject_requeue_false: 'discard',
+};
 
 export function registerMessageRoutes(app: FastifyInstance, ctx: ApiContext): void {
   app.post<{ Params: Params; Body: PublishBody }>(
@@ -81,24 +85,18 @@ export function registerMessageRoutes(app: FastifyInstance, ctx: ApiContext): vo
       checkVhostAccess(ctx, user, vhost.name);
       const name = exchangeName(request.params.name);
       if (!vhost.exchanges.has(name)) throw notFound('exchange_not_found');
-      authorize(ctx, user, vhost.name, 'write', name);
       const body = request.body;
-      const properties = fromRabbitProperties(body.properties);
-      if (properties.userId !== undefined && properties.userId !== user.name) {
-        throw badRequest(`user_id property set to '${properties.userId}' but authenticated user was '${user.name}'`);
-      }
-      const result = vhost.publish({
+      const content = {
         exchange: name,
         routingKey: body.routing_key,
-        properties,
+        properties: fromRabbitProperties(body.properties),
         body: decodePayload(body.payload, body.payload_encoding),
-      });
-      // RabbitMQ publishes mandatory with confirms on a channel of its own; the counters say so too.
-      const stats = ctx.broker.stats;
-      stats.confirm++;
-      if (result.queues.length === 0 && result.rejectedBy.length === 0) stats.returnUnroutable++;
-      if (result.rejectedBy.length > 0) throw badRequest('rejected Unable to publish message. Check queue limits.');
-      return { routed: result.queues.length > 0 };
+      };
+      // RabbitMQ publishes mandatory with confirms on a channel of its own; so do the counters here.
+      const { value, durable } = ctx.ops.messages.publish(callerIn(vhost, user), content, { mandatory: true, confirm: true });
+      await durable;
+      if (value.rejectedBy) throw badRequest('rejected Unable to publish message. Check queue limits.');
+      return { routed: value.routed };
     },
   );
 
@@ -107,12 +105,26 @@ export function registerMessageRoutes(app: FastifyInstance, ctx: ApiContext): vo
     { schema: { tags: ['queues'], summary: 'Takes up to `count` messages and settles them per `ackmode`', params, body: getBody } },
     async (request) => {
       const user = apiUser(request);
-      const { vhost, queue } = queueForMessages(ctx, request.params, user);
       const body = request.body;
       const encoding = payloadEncoding(body.encoding);
       const count = int(body.count, 1);
       const truncate = body.truncate === undefined ? undefined : int(body.truncate, 0);
-      return getMessages(vhost, queue, count, body.ackmode, encoding, truncate);
+      const vhost = queueVhost(ctx, request.params, user);
+      const { value: taken, durable } = ctx.ops.messages.take(callerIn(vhost, user), request.params.name, count, settlements[body.ackmode]);
+      await durable;
+      return taken.map(({ entry, redelivered, messageCount }) => {
+        const f = formatEntry(entry, encoding, truncate);
+        return {
+          payload_bytes: f.payload_bytes,
+          redelivered,
+          exchange: f.exchange,
+          routing_key: f.routing_key,
+          message_count: messageCount,
+          properties: f.properties,
+          payload: f.payload,
+          payload_encoding: f.payload_encoding,
+        };
+      });
     },
   );
 
@@ -128,12 +140,7 @@ export function registerMessageRoutes(app: FastifyInstance, ctx: ApiContext): vo
     },
     async (request) => {
       const user = apiUser(request);
-      const vhost = vhostForWrite(ctx, request.params.vhost);
-      checkVhostAccess(ctx, user, vhost.name);
-      // Exclusive queues may be looked at too: peeking takes nothing from their owner.
-      const queue = vhost.queues.get(request.params.name);
-      if (!queue) throw notFound('queue_not_found');
-      authorize(ctx, user, vhost.name, 'read', queue.name);
+      const vhost = queueVhost(ctx, request.params, user);
       const body = request.body;
       const offset = int(body.offset, 0);
       const count = int(body.count, 50);
@@ -141,7 +148,7 @@ export function registerMessageRoutes(app: FastifyInstance, ctx: ApiContext): vo
       const encoding = payloadEncoding(body.encoding ?? 'auto');
       const truncate = body.truncate === undefined ? undefined : int(body.truncate, 0);
       const now = Date.now();
-      return queue.peek(offset, count).map((entry, i) => ({
+      return ctx.ops.messages.peek(callerIn(vhost, user), request.params.name, offset, count).map((entry, i) => ({
         position: offset + i,
         ...formatEntry(entry, encoding, truncate),
         age: Math.max(0, now - entry.message.publishedAt),
@@ -150,48 +157,15 @@ export function registerMessageRoutes(app: FastifyInstance, ctx: ApiContext): vo
   );
 }
 
-function queueForMessages(ctx: ApiContext, params: Params, user: ApiUser): { vhost: VHost; queue: Queue } {
+/** The vhost of a queue named in the URL: 404 `queue_not_found` when the queue is missing. */
+function queueVhost(ctx: ApiContext, params: Params, user: ApiUser): VHost {
   const vhost = vhostForWrite(ctx, params.vhost);
   checkVhostAccess(ctx, user, vhost.name);
   if (!vhost.queues.has(params.name)) throw notFound('queue_not_found');
-  authorize(ctx, user, vhost.name, 'read', params.name);
-  // useQueue refuses another connection's exclusive queue (RESOURCE_LOCKED → 400), as RabbitMQ does.
-  return { vhost, queue: vhost.useQueue(params.name, null) };
+  return vhost;
 }
 
 function payloadEncoding(encoding: string): PayloadEncoding {
   if (encoding !== 'auto' && encoding !== 'base64') throw badRequest('Unsupported encoding. Please use auto or base64.');
   return encoding;
-}
-
-/**
- * basic.get on a throwaway channel, then settle everything at once: requeueing only after all `count`
- * gets means one call never returns the same message twice.
- */
-function getMessages(vhost: VHost, queue: Queue, count: number, ackmode: AckMode, encoding: PayloadEncoding, truncate: number | undefined): unknown[] {
-  const channel = new Channel(`mgmt-get-${++getChannels}`, vhost, ignoreDeliveries);
-  const out: unknown[] = [];
-  try {
-    for (let i = 0; i < count; i++) {
-      const got = channel.get(queue, false);
-      if (!got) break;
-      const f = formatEntry(got.entry, encoding, truncate);
-      out.push({
-        payload_bytes: f.payload_bytes,
-        redelivered: f.redelivered,
-        exchange: f.exchange,
-        routing_key: f.routing_key,
-        message_count: queue.messageCount,
-        properties: f.properties,
-        payload: f.payload,
-        payload_encoding: f.payload_encoding,
-      });
-    }
-    if (ackmode === 'ack_requeue_false') channel.ack(0, true);
-    else channel.nack(0, true, ackmode !== 'reject_requeue_false');
-  } finally {
-    // Anything still unacked (an error above) goes back to the queue.
-    channel.close();
-  }
-  return out;
 }

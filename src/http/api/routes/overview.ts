@@ -3,7 +3,7 @@ import type { FastifyInstance } from 'fastify';
 import { cpus } from 'node:os';
 import { exchangeTypeNames } from '../../../broker/exchange-types/registry.js';
 import { RABBITMQ_VERSION } from '../definitions-format.js';
-import { adminOnly, apiUser, monitorOnly, type ApiUser } from '../auth.js';
+import { adminOnly, apiActor, apiUser, monitorOnly, type ApiUser } from '../auth.js';
 import { parseRanges, rangeQueryProperties, visibleSessions, visibleVhosts, type ApiContext } from '../context.js';
 import { objectNotFound } from '../errors.js';
 import {} from '../listing.js';
@@ -53,7 +53,7 @@ export function registerOverviewRoutes(app: FastifyInstance, ctx: ApiContext): v
       schema: { tags: ['overview'], body: { type: 'object', required: ['name'], properties: { name: { type: 'string', minLength: 1 } } } },
     },
     async (request, reply) => {
-      ctx.broker.setClusterName(request.body.name);
+      await ctx.ops.admin.setClusterName(apiActor(request), request.body.name);
       return reply.code(204).send();
     },
   );

@@ -2,7 +2,7 @@
 import type { FastifyInstance } from 'fastify';
 import type { Queue } from '../../../broker/queue.js';
 import { apiUser, requireTag, type ApiUser } from '../auth.js';
-import { authorize, bool, boolish, checkArguments, checkName, checkVhostAccess, parseRanges, statsListQuery, table, vhostForWrite, vhostNameParams, vhostOr404, vhostParams, vhostsFor, type ApiContext } from '../context.js';
+import { bool, boolish, callerIn, checkArguments, checkName, checkVhostAccess, parseRanges, statsListQuery, table, vhostForWrite, vhostNameParams, vhostOr404, vhostParams, vhostsFor, type ApiContext } from '../context.js';
 import { badRequest, objectNotFound } from '../errors.js';
 import { bindingListSpec, bindingRow, formatQueue, implicitBinding } from '../format.js';
 import { FORMAT, list, listQueryProperties, type ListQuery, type ListSpec } from '../listing.js';
@@ -97,19 +97,14 @@ export function registerQueueRoutes(app: FastifyInstance, ctx: ApiContext): void
       checkName(name, 'queue');
       if (name === '') throw badRequest('queue name must not be empty');
       const args = checkArguments(request.body.arguments);
-      authorize(ctx, user, vhost.name, 'configure', name);
-      const created = !vhost.queues.has(name);
-      const dlx = args['x-dead-letter-exchange'];
-      // As AMQP: naming a dead-letter exchange needs write on it and read on the queue.
-      if (created && typeof dlx === 'string') {
-        authorize(ctx, user, vhost.name, 'write', dlx);
-        authorize(ctx, user, vhost.name, 'read', name);
-      }
-      vhost.declareQueue(
-        { queue: name, durable: bool(request.body.durable, false), autoDelete: bool(request.body.auto_delete, false), arguments: args },
-        null,
-      );
-      return reply.code(created ? 201 : 204).send();
+      const { value, durable } = ctx.ops.topology.declareQueue(callerIn(vhost, user), {
+        queue: name,
+        durable: bool(request.body.durable, false),
+        autoDelete: bool(request.body.auto_delete, false),
+        arguments: args,
+      });
+      await durable;
+      return reply.code(value.created ? 201 : 204).send();
     },
   );
 
@@ -119,12 +114,8 @@ export function registerQueueRoutes(app: FastifyInstance, ctx: ApiContext): void
     async (request, reply) => {
       const user = apiUser(request);
       const queue = findQueue(ctx, request.params, user);
-      authorize(ctx, user, queue.vhost, 'configure', queue.name);
-      vhostOr404(ctx, queue.vhost).deleteQueue(
-        queue.name,
-        { ifEmpty: request.query['if-empty'] === 'true', ifUnused: request.query['if-unused'] === 'true' },
-        null,
-      );
+      const options = { ifEmpty: request.query['if-empty'] === 'true', ifUnused: request.query['if-unused'] === 'true' };
+      await ctx.ops.topology.deleteQueue(callerIn(vhostOr404(ctx, queue.vhost), user), queue.name, options).durable;
       return reply.code(204).send();
     },
   );
@@ -135,8 +126,7 @@ export function registerQueueRoutes(app: FastifyInstance, ctx: ApiContext): void
     async (request, reply) => {
       const user = apiUser(request);
       const queue = findQueue(ctx, request.params, user);
-      authorize(ctx, user, queue.vhost, 'read', queue.name);
-      vhostOr404(ctx, queue.vhost).purgeQueue(queue.name, null);
+      await ctx.ops.topology.purgeQueue(callerIn(vhostOr404(ctx, queue.vhost), user), queue.name).durable;
       return reply.code(204).send();
     },
   );

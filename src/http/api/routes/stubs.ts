@@ -5,7 +5,7 @@
  */
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { rabbitHash } from '../../../auth/password-hash.js';
-import { apiUser, monitorOnly, requireTag } from '../auth.js';
+import { apiActor, apiUser, monitorOnly, requireTag } from '../auth.js';
 import { checkVhostAccess, vhostOr404, visibleVhosts, type ApiContext } from '../context.js';
 import { badRequest, objectNotFound } from '../errors.js';
 import { clusterName } from './overview.js';
@@ -56,7 +56,7 @@ export function registerStubRoutes(app: FastifyInstance, ctx: ApiContext): void 
     async (request, reply) => {
       if (request.params.name !== 'cluster_name' || typeof request.body.value !== 'string') throw badRequest('only cluster_name (a string) is supported');
       requireTag(apiUser(request), 'administrator');
-      ctx.broker.setClusterName(request.body.value);
+      await ctx.ops.admin.setClusterName(apiActor(request), request.body.value);
       return reply.code(204).send();
     },
   );

@@ -3,7 +3,7 @@ import type { FastifyInstance } from 'fastify';
 import { isHashingAlgorithm } from '../../../auth/password-hash.js';
 import type { User } from '../../../auth/user-store.js';
 import { parseTags } from '../definitions-format.js';
-import { adminOnly } from '../auth.js';
+import { adminOnly, apiActor, apiUser } from '../auth.js';
 import { checkName, nameParam, vhostOr404, vhostParam, type ApiContext } from '../context.js';
 import { badRequest, objectNotFound } from '../errors.js';
 import { list, listQueryProperties, type ListQuery } from '../listing.js';
@@ -75,7 +75,7 @@ export function registerUserRoutes(app: FastifyInstance, ctx: ApiContext): void 
       schema: { tags, body: { type: 'object', required: ['users'], properties: { users: { type: 'array', items: { type: 'string' } } } } },
     },
     async (request, reply) => {
-      for (const name of request.body.users) deleteUser(ctx, name);
+      for (const name of request.body.users) await ctx.ops.admin.deleteUser(apiActor(request), name);
       return reply.code(204).send();
     },
   );
@@ -104,10 +104,11 @@ export function registerUserRoutes(app: FastifyInstance, ctx: ApiContext): void 
         if (!BASE64.test(body.password_hash)) throw badRequest('password_hash is not valid base64');
         const algorithm = body.hashing_algorithm ?? 'rabbit_password_hashing_sha256';
         if (!isHashingAlgorithm(algorithm)) throw badRequest(`unknown hashing_algorithm '${algorithm}'`);
-        const { created } = await users.putUser(name, { passwordHash: body.password_hash, hashingAlgorithm: algorithm, tags: tagList });
+        const spec = { passwordHash: body.password_hash, hashingAlgorithm: algorithm, tags: tagList };
+        const { created } = await ctx.ops.admin.putUser(apiActor(request), name, spec);
         return reply.code(created ? 201 : 204).send();
       }
-      const { created } = await users.putUser(name, { ...(body.password !== undefined ? { password: body.password } : {}), tags: tagList });
+      const { created } = await ctx.ops.admin.putUser(apiActor(request), name, { password: body.password, tags: tagList });
       return reply.code(created ? 201 : 204).send();
     },
   );
@@ -115,8 +116,7 @@ export function registerUserRoutes(app: FastifyInstance, ctx: ApiContext): void 
     '/users/:name',
     { preValidation: admin, schema: { tags, summary: "Deletes a user and closes the user's connections", params: userParams } },
     async (request, reply) => {
-      if (!users.getUser(request.params.name)) throw objectNotFound();
-      deleteUser(ctx, request.params.name);
+      if (!(await ctx.ops.admin.deleteUser(apiActor(request), request.params.name))) throw objectNotFound();
       return reply.code(204).send();
     },
   );
@@ -162,7 +162,7 @@ export function registerUserRoutes(app: FastifyInstance, ctx: ApiContext): void 
       const { vhost, user } = request.params;
       if (!ctx.broker.vhosts.has(vhost) || !users.getUser(user)) throw badRequest('vhost_or_user_not_found');
       const { configure, write, read } = request.body;
-      const { created } = users.setPermission({ user, vhost, configure, write, read });
+      const { created } = await ctx.ops.admin.setPermission(apiActor(request), { user, vhost, configure, write, read });
       return reply.code(created ? 201 : 204).send();
     },
   );
@@ -170,7 +170,7 @@ export function registerUserRoutes(app: FastifyInstance, ctx: ApiContext): void 
     '/permissions/:vhost/:user',
     { preValidation: admin, schema: { tags: ptags, params: permissionParams } },
     async (request, reply) => {
-      if (!users.deletePermission(request.params.vhost, request.params.user)) throw objectNotFound();
+      if (!(await ctx.ops.admin.deletePermission(apiActor(request), request.params.vhost, request.params.user))) throw objectNotFound();
       return reply.code(204).send();
     },
   );
@@ -194,11 +194,4 @@ export function registerUserRoutes(app: FastifyInstance, ctx: ApiContext): void 
   app.delete('/topic-permissions/:vhost/:user/:exchange', { preValidation: admin, schema: { tags: ptags } }, async () => {
     throw objectNotFound();
   });
-}
-
-function deleteUser(ctx: ApiContext, name: string): void {
-  if (!ctx.users.deleteUser(name)) return;
-  for (const session of ctx.sessions.list()) {
-    if (session.state === 'open' && session.user?.name === name) session.close('CONNECTION_FORCED', `user '${name}' was deleted`);
-  }
 }

@@ -2,7 +2,7 @@
 import type { FastifyInstance } from 'fastify';
 import type { VHost } from '../../../broker/vhost.js';
 import { parseTags } from '../definitions-format.js';
-import { adminOnly, apiUser } from '../auth.js';
+import { adminOnly, apiActor, apiUser } from '../auth.js';
 import { boolish, checkName, parseRanges, statsListQuery, vhostOr404, vhostParams, visibleVhosts, type ApiContext } from '../context.js';
 import { FORMAT, list, type ListQuery } from '../listing.js';
 import { VhostMetrics, type Ranges } from '../rates.js';
@@ -90,21 +90,16 @@ export function registerVhostRoutes(app: FastifyInstance, ctx: ApiContext): void
     '/vhosts/:vhost',
     { preValidation: adminOnly, schema: { tags, summary: 'Creates a vhost (the caller gets full permissions on it)', params, body: vhostBody } },
     async (request, reply) => {
-      const user = apiUser(request);
       const name = request.params.vhost;
       checkName(name, 'vhost');
-      const created = !ctx.broker.vhosts.has(name);
-      const vhost = ctx.broker.addVhost(name);
       const body = request.body;
       const queueType = body.default_queue_type ?? body.defaultqueuetype;
-      vhost.updateMetadata({
+      const { created } = await ctx.ops.admin.putVhost(apiActor(request), name, {
         ...(body.description !== undefined ? { description: body.description } : {}),
         ...(body.tags !== undefined ? { tags: parseTags(body.tags) } : {}),
         ...(queueType !== undefined ? { defaultQueueType: queueType } : {}),
         ...(body.tracing !== undefined ? { tracing: body.tracing === true || body.tracing === 'true' } : {}),
       });
-      // As RabbitMQ's maybe_grant_full_permissions: whoever creates a vhost can use it.
-      if (created) ctx.users.setPermission({ user: user.name, vhost: name, configure: '.*', write: '.*', read: '.*' });
       return reply.code(created ? 201 : 204).send();
     },
   );
@@ -114,12 +109,7 @@ export function registerVhostRoutes(app: FastifyInstance, ctx: ApiContext): void
     { preValidation: adminOnly, schema: { tags, summary: 'Deletes a vhost, closing its connections and removing its permissions', params } },
     async (request, reply) => {
       const vhost = vhostOr404(ctx, request.params.vhost);
-      // Connections first: closing them releases their consumers, unacked messages and exclusive queues.
-      for (const session of ctx.sessions.list()) {
-        if (session.state === 'open' && session.vhost === vhost) session.close('CONNECTION_FORCED', `vhost '${vhost.name}' is deleted`);
-      }
-      ctx.broker.deleteVhost(vhost.name);
-      ctx.users.deleteVhostPermissions(vhost.name);
+      await ctx.ops.admin.deleteVhost(apiActor(request), vhost.name);
       return reply.code(204).send();
     },
   );

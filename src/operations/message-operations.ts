@@ -1,0 +1,182 @@
+import type { Broker } from '../broker/broker.js';
+import { Channel, type DeliverySink } from '../broker/channel.js';
+import type { Consumer } from '../broker/consumer.js';
+import { BrokerError, preconditionFailed } from '../broker/errors.js';
+import type { Message, MessageContent } from '../broker/message.js';
+import type { Queue, QueueEntry } from '../broker/queue.js';
+import type { Caller } from './caller.js';
+import { immediate, type Done, type DurabilityWatch } from './done.js';
+import type { Permissions } from './permissions.js';
+
+export interface PublishOptions {
+  /** Return the message to the publisher when no queue takes it. */
+  readonly mandatory: boolean;
+  /** The publisher wants a confirm (counted as one). */
+  readonly confirm: boolean;
+}
+
+export interface Published {
+  readonly message: Message;
+  /** At least one queue took the message. */
+  readonly routed: boolean;
+  /** Mandatory and unroutable: the adapter sends it back to the publisher (before any confirm). */
+  readonly returned: boolean;
+  /** A full `x-overflow: reject-publish` queue refused it: a confirm becomes a nack. */
+  readonly rejectedBy: Queue | undefined;
+}
+
+export interface ConsumeSpec {
+  readonly queue: string;
+  readonly tag: string;
+  readonly noAck: boolean;
+  readonly exclusive: boolean;
+  readonly prefetch?: number | undefined;
+  readonly arguments: Readonly<Record<string, unknown>>;
+}
+
+export interface Got {
+  readonly deliveryTag: number;
+  readonly entry: QueueEntry;
+  /** As handed out: a requeue after the get flags the entry itself redelivered. */
+  readonly redelivered: boolean;
+  /** Ready messages left in the queue after this one. */
+  readonly messageCount: number;
+}
+
+export type Settlement = 'ack' | 'requeue' | 'discard';
+
+/** `take` only gets: its channel never has consumers. */
+const ignoreDeliveries: DeliverySink = { deliver: () => undefined, consumerCancelled: () => undefined };
+
+/** Publishing, consuming, getting and settling: what moves messages, and the counters that follow them. */
+export class MessageOperations {
+  private takeChannels = 0;
+
+  constructor(
+    private readonly broker: Broker,
+    private readonly permissions: Permissions,
+    private readonly watch: DurabilityWatch,
+  ) {}
+
+  publish(caller: Caller, content: MessageContent, options: PublishOptions): Done<Published> {
+    this.permissions.check(caller, 'write', 'exchange', content.exchange);
+    const userId = content.properties.userId;
+    if (userId !== undefined && userId !== caller.user.name && !caller.trusted) {
+      throw preconditionFailed(`user_id property set to '${userId}' but authenticated user was '${caller.user.name}'`);
+    }
+    const mark = this.watch.mark;
+    const result = caller.vhost.publish(content);
+    const routed = result.queues.length > 0;
+    const rejectedBy = result.rejectedBy[0];
+    const global = this.broker.stats;
+    const stats = caller.channel?.stats;
+    if (stats) stats.publish++;
+    let returned = false;
+    if (!routed && rejectedBy === undefined) {
+      if (options.mandatory) {
+        returned = true;
+        global.returnUnroutable++;
+        if (stats) stats.returnUnroutable++;
+      } else {
+        global.dropUnroutable++;
+        if (stats) stats.dropUnroutable++;
+      }
+    }
+    if (options.confirm) {
+      global.confirm++;
+      if (stats) stats.confirm++;
+    }
+    return this.watch.done({ message: result.message, routed, returned, rejectedBy }, mark);
+  }
+
+  /**
+   * Starts a consumer without delivering yet: the adapter sends its consume-ok first, then calls
+   * `queue.dispatch()`.
+   */
+  consume(caller: Caller, spec: ConsumeSpec): { consumer: Consumer; queue: Queue } {
+    const channel = channelOf(caller);
+    this.permissions.check(caller, 'read', 'queue', spec.queue);
+    const queue = caller.vhost.useQueue(spec.queue, channel);
+    const { queue: _name, ...options } = spec;
+    const consumer = channel.consume(queue, options, { start: false });
+    return { consumer, queue };
+  }
+
+  /** Cancelling the last consumer of an auto-delete queue deletes it, which may write. */
+  cancel(caller: Caller, tag: string): Done<void> {
+    const mark = this.watch.mark;
+    channelOf(caller).cancel(tag);
+    return this.watch.done(undefined, mark);
+  }
+
+  /** Default prefetch for the caller's next consumers. */
+  setPrefetch(caller: Caller, prefetch: number): void {
+    channelOf(caller).prefetch = prefetch;
+  }
+
+  get(caller: Caller, queueName: string, noAck: boolean): Done<Got | undefined> {
+    const channel = channelOf(caller);
+    this.permissions.check(caller, 'read', 'queue', queueName);
+    const queue = caller.vhost.useQueue(queueName, channel);
+    const mark = this.watch.mark;
+    const got = channel.get(queue, noAck);
+    return this.watch.done(got && { ...got, redelivered: got.entry.redelivered, messageCount: queue.messageCount }, mark);
+  }
+
+  /**
+   * The management API's get: takes up to `count` messages on a channel of its own and settles them all
+   * at once, so one call never returns the same message twice.
+   */
+  take(caller: Caller, queueName: string, count: number, settlement: Settlement): Done<Got[]> {
+    this.permissions.check(caller, 'read', 'queue', queueName);
+    const queue = caller.vhost.useQueue(queueName, caller.channel);
+    const mark = this.watch.mark;
+    const channel = new Channel(`take-${++this.takeChannels}`, caller.vhost, ignoreDeliveries);
+    const taken: Got[] = [];
+    try {
+      for (let i = 0; i < count; i++) {
+        const got = channel.get(queue, false);
+        if (!got) break;
+        taken.push({ ...got, redelivered: got.entry.redelivered, messageCount: queue.messageCount });
+      }
+      if (settlement === 'ack') channel.ack(0, true);
+      else channel.nack(0, true, settlement === 'requeue');
+    } finally {
+      // Anything still unacked (an error above) goes back to the queue.
+      channel.close();
+    }
+    return this.watch.done(taken, mark);
+  }
+
+  /** Ready messages from the head, left exactly as they are (exclusive queues too: it takes nothing). */
+  peek(caller: Caller, queueName: string, offset: number, count: number): QueueEntry[] {
+    this.permissions.check(caller, 'read', 'queue', queueName);
+    const queue = caller.vhost.queues.get(queueName);
+    if (!queue) throw new BrokerError('NOT_FOUND', `no queue '${queueName}' in vhost '${caller.vhost.name}'`);
+    return queue.peek(offset, count);
+  }
+
+  ack(caller: Caller, deliveryTag: number, multiple: boolean): Done<void> {
+    const mark = this.watch.mark;
+    channelOf(caller).ack(deliveryTag, multiple);
+    return this.watch.done(undefined, mark);
+  }
+
+  nack(caller: Caller, deliveryTag: number, multiple: boolean, requeue: boolean): Done<void> {
+    const mark = this.watch.mark;
+    channelOf(caller).nack(deliveryTag, multiple, requeue);
+    return this.watch.done(undefined, mark);
+  }
+
+  /** basic.recover: every unacked delivery goes back to its queue. Only requeue is implemented. */
+  recover(caller: Caller, requeue: boolean): Done<void> {
+    if (!requeue) throw new BrokerError('NOT_IMPLEMENTED', 'recover with requeue=false is not supported; use requeue=true');
+    channelOf(caller).recover();
+    return immediate(undefined);
+  }
+}
+
+function channelOf(caller: Caller): Channel {
+  if (!caller.channel) throw new BrokerError('CHANNEL_ERROR', 'this operation needs a connection');
+  return caller.channel;
+}

@@ -1,0 +1,46 @@
+import type { Access, Authenticator } from '../auth/authenticator.js';
+import { accessRefused, BrokerError } from '../broker/errors.js';
+import type { Actor, Caller } from './caller.js';
+
+type Resource = 'exchange' | 'queue';
+
+/**
+ * RabbitMQ's permission rules, in one place for every way into the broker: the configure/write/read
+ * regexes per resource, and the administrator tag for broker-wide changes. Administrators get no
+ * exemption from the regexes, as in RabbitMQ; only a trusted actor (import, start-up) skips them.
+ */
+export class Permissions {
+  constructor(private readonly authenticator: Pick<Authenticator, 'isAllowed'>) {}
+
+  check(caller: Caller, access: Access, kind: Resource, name: string): void {
+    if (caller.trusted) return;
+    const user = caller.user.name;
+    const vhost = caller.vhost.name;
+    if (!this.authenticator.isAllowed(user, vhost, access, name)) {
+      throw accessRefused(`access to ${kind} '${name === '' ? 'amq.default' : name}' in vhost '${vhost}' refused for user '${user}'`);
+    }
+  }
+
+  /** Naming an alternate exchange needs write on it and read on the exchange being declared. */
+  checkAlternateExchange(caller: Caller, exchange: string, alternate: string): void {
+    this.check(caller, 'write', 'exchange', alternate);
+    this.check(caller, 'read', 'exchange', exchange);
+  }
+
+  /** Naming a dead-letter exchange needs write on it and read on the queue being declared. */
+  checkDeadLetterExchange(caller: Caller, queue: string, deadLetterExchange: string): void {
+    this.check(caller, 'write', 'exchange', deadLetterExchange);
+    this.check(caller, 'read', 'queue', queue);
+  }
+
+  /** A binding needs write on its destination and read on its source. */
+  checkBinding(caller: Caller, source: string, destination: string, destinationKind: Resource): void {
+    this.check(caller, 'write', destinationKind, destination);
+    this.check(caller, 'read', 'exchange', source);
+  }
+
+  checkAdministrator(actor: Actor): void {
+    if (actor.trusted || actor.user.tags.includes('administrator')) return;
+    throw new BrokerError('ACCESS_REFUSED', `user '${actor.user.name}' is not an administrator`);
+  }
+}
