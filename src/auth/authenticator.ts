@@ -8,7 +8,9 @@ export interface AuthenticatedUser {
 export type AuthResult =
   | { readonly ok: true; readonly user: AuthenticatedUser }
   /** `loopback`: right credentials, but the user may only log in from this machine. */
-  | { readonly ok: false; readonly error: BrokerError; readonly failure: 'credentials' | 'loopback' };
+  | { readonly ok: false; readonly error: BrokerError; readonly failure: 'credentials' | 'loopback' }
+  /** Too many failed logins from this address or for this user: not even checked; try again later. */
+  | { readonly ok: false; readonly error: BrokerError; readonly failure: 'throttled'; readonly retryAfterMs: number };
 
 export type Access = 'configure' | 'write' | 'read';
 

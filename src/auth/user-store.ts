@@ -2,7 +2,9 @@ import { createHmac, randomBytes } from 'node:crypto';
 import { BrokerError } from '../broker/errors.js';
 import type { Access, AuthenticatedUser, Authenticator, AuthResult } from './authenticator.js';
 import { isLoopback } from './authenticator.js';
-import { DUMMY_SCRYPT_HASH, hashPassword, HashingAlgorithms, verifyPassword, type HashingAlgorithm } from './password-hash.js';
+import { LoginThrottle, type LoginThrottleOptions } from './login-throttle.js';
+import { DUMMY_SCRYPT_HASH, HashingAlgorithms, type HashingAlgorithm } from './password-hash.js';
+import { PasswordHasher, type PasswordHasherOptions } from './password-hasher.js';
 
 const LOGIN_MEMORY_MS = 5 * 60 * 1000;
 const MAX_REMEMBERED_LOGINS = 10_000;
@@ -35,6 +37,8 @@ export type UserChange =
 export interface UserStoreOptions {
   /** Users allowed to log in from loopback addresses only (RabbitMQ's `loopback_users`). */
   readonly loopbackUsers?: readonly string[];
+  readonly throttle?: LoginThrottleOptions;
+  readonly hasher?: PasswordHasherOptions;
 }
 
 interface CompiledPermission extends Permission {
@@ -60,9 +64,13 @@ export class UserStore implements Authenticator {
   /** vhost → user → permission */
   private readonly permissions = new Map<string, Map<string, CompiledPermission>>();
   private readonly loopbackUsers: ReadonlySet<string>;
+  private readonly throttle: LoginThrottle;
+  readonly hasher: PasswordHasher;
 
   constructor(options: UserStoreOptions = {}) {
     this.loopbackUsers = new Set(options.loopbackUsers ?? ['guest']);
+    this.throttle = new LoginThrottle(options.throttle);
+    this.hasher = new PasswordHasher(options.hasher);
   }
 
   get size(): number {
@@ -99,7 +107,7 @@ export class UserStore implements Authenticator {
   ): Promise<{ created: boolean }> {
     let passwordHash = '';
     let hashingAlgorithm: HashingAlgorithm = HashingAlgorithms.scrypt;
-    if (spec.password !== undefined) passwordHash = await hashPassword(spec.password);
+    if (spec.password !== undefined) passwordHash = await this.hasher.hash(spec.password);
     else if (spec.passwordHash !== undefined) {
       passwordHash = spec.passwordHash;
       hashingAlgorithm = spec.hashingAlgorithm ?? HashingAlgorithms.sha256;
@@ -186,22 +194,32 @@ export class UserStore implements Authenticator {
     if (cached && cached.expires > Date.now() && this.users.get(username) === cached.user) {
       return this.admit(cached.user, peerAddress);
     }
+    const verdict = this.throttle.check(peerAddress, username);
+    if (!verdict.allowed) {
+      const seconds = Math.ceil(verdict.retryAfterMs / 1000);
+      const subject = verdict.by === 'address' ? `from ${peerAddress}` : `for user '${username}'`;
+      return throttled(`login refused: too many failed logins ${subject}; try again in ${seconds} s`, verdict.retryAfterMs);
+    }
     // The same credentials arriving together (a console's first burst of requests) share one scrypt.
     let pending = this.verifying.get(cacheKey);
     if (!pending) {
+      if (this.hasher.saturated) return throttled('login refused: too many logins in progress; try again shortly', 1000);
       pending = this.verify(username, password);
       this.verifying.set(cacheKey, pending);
       const forget = (): void => void this.verifying.delete(cacheKey);
       pending.then(forget, forget);
     }
-    const user = await pending;
+    let user = await pending;
     if (!user) {
+      this.throttle.failed(peerAddress, username);
       return {
         ok: false,
         failure: 'credentials',
         error: new BrokerError('ACCESS_REFUSED', `login refused for user '${username}': invalid credentials`),
       };
     }
+    this.throttle.succeeded(peerAddress, username);
+    if (user.hashingAlgorithm !== HashingAlgorithms.scrypt) user = await this.upgradeHash(user, password);
     if (this.users.get(username) === user) {
       if (this.logins.size >= MAX_REMEMBERED_LOGINS) this.logins.clear();
       this.logins.set(cacheKey, { user, expires: Date.now() + LOGIN_MEMORY_MS });
@@ -209,11 +227,25 @@ export class UserStore implements Authenticator {
     return this.admit(user, peerAddress);
   }
 
+  /**
+   * A user imported with one of RabbitMQ's fast hashes gets a scrypt hash of the same password at its
+   * first successful login: the only moment the password is known.
+   */
+  private async upgradeHash(user: User, password: string): Promise<User> {
+    const passwordHash = await this.hasher.hash(password);
+    // Changed meanwhile (an administrator set a new password, or deleted the user): keep theirs.
+    if (this.users.get(user.name) !== user) return user;
+    const upgraded: User = { ...user, passwordHash, hashingAlgorithm: HashingAlgorithms.scrypt };
+    this.users.set(user.name, upgraded);
+    this.changed({ kind: 'user', user: upgraded, deleted: false });
+    return upgraded;
+  }
+
   /** The user when the password is right. An unknown user costs the same: a dummy hash is checked. */
   private async verify(username: string, password: string): Promise<User | undefined> {
     const user = this.users.get(username);
     const usable = user !== undefined && user.passwordHash !== '';
-    const ok = await verifyPassword(
+    const ok = await this.hasher.verify(
       password,
       usable ? user.passwordHash : DUMMY_SCRYPT_HASH,
       usable ? user.hashingAlgorithm : HashingAlgorithms.scrypt,
@@ -244,6 +276,10 @@ export class UserStore implements Authenticator {
     if (!permission) return false;
     return permission.patterns[access].test(name === '' ? 'amq.default' : name);
   }
+}
+
+function throttled(message: string, retryAfterMs: number): AuthResult {
+  return { ok: false, failure: 'throttled', retryAfterMs, error: new BrokerError('ACCESS_REFUSED', message) };
 }
 
 /** RabbitMQ's rule: an empty pattern matches nothing; others are unanchored. */

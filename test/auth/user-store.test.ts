@@ -1,8 +1,13 @@
 import { describe, expect, it } from 'vitest';
-import { HashingAlgorithms, hashPassword, rabbitHash, verifyPassword } from '../../src/auth/password-hash.js';
+import { HashingAlgorithms, rabbitHash } from '../../src/auth/password-hash.js';
+import { PasswordHasher } from '../../src/auth/password-hasher.js';
 import { UserStore } from '../../src/auth/user-store.js';
 
 describe('password hashes', () => {
+  const hasher = new PasswordHasher();
+  const hashPassword = (password: string): Promise<string> => hasher.hash(password);
+  const verifyPassword = (password: string, hash: string, algorithm: Parameters<PasswordHasher['verify']>[2]): Promise<boolean> => hasher.verify(password, hash, algorithm);
+
   it('verifies Warren scrypt hashes and refuses wrong passwords', async () => {
     const hash = await hashPassword('s3cret');
     expect(await verifyPassword('s3cret', hash, HashingAlgorithms.scrypt)).toBe(true);

@@ -56,6 +56,10 @@ export class BasicAuth {
     const outcome = await this.users.authenticate(username, password, ip);
     if (!outcome.ok) {
       if (outcome.failure === 'loopback') throw new ApiError(401, 'not_authorised', 'User can only log in via localhost');
+      if (outcome.failure === 'throttled') {
+        const retryAfter = String(Math.ceil(outcome.retryAfterMs / 1000));
+        throw new ApiError(429, 'too_many_requests', outcome.error.message, { 'retry-after': retryAfter });
+      }
       throw loginFailed();
     }
     const tags = outcome.user.tags;
