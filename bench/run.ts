@@ -15,9 +15,14 @@ import type { BenchOptions, Line, Scenario, TargetKind } from './scenarios/commo
 import { compare, type Folded } from './scenarios/compare.js';
 import { scenarios } from './scenarios/index.js';
 
+const NAMES = [...scenarios, { id: '8', name: 'compare' }]
+  .sort((a, b) => Number(a.id) - Number(b.id))
+  .map((s) => `${s.id}=${s.name}`)
+  .join(' ');
+
 const HELP = `Usage: npm run bench -- [options]
 
-  --scenario=LIST     ids or names, comma-separated (default: all): ${scenarios.map((s) => `${s.id}=${s.name}`).join(' ')} 8=compare
+  --scenario=LIST     ids or names, comma-separated (default: all): ${NAMES}
   --quick             small sizes (e.g. 100k backlog, 1000 connections, 3 s per rate)
   --repeat=N          runs per scenario, the median is reported (default 3)
   --out=FILE          also append the JSON lines to FILE
@@ -27,7 +32,8 @@ const HELP = `Usage: npm run bench -- [options]
   --data-root=DIR     where the brokers' temp data dirs go (default the OS temp dir)
   --broker-node-args="--max-semi-space-size=32"   extra node flags for the broker (A/B tests)
   sizes: --count --size --prefetch --ack-every --window --confirm-window --queues --bindings --batch
-         --rates=1000,10000 --duration=SECONDS --backlog --fill-window --connections --concurrency`;
+         --rates=1000,10000 --duration=SECONDS --backlog --fill-window --connections --concurrency
+         --timeout=SECONDS (scenario 9: per line, no declare is sent after it)`;
 
 function parseOptions(argv: string[]): { options: BenchOptions; selected: string[]; repeat: number; out?: string; help: boolean } {
   const { values } = parseArgs({ args: argv, strict: false, allowPositionals: true });
@@ -85,11 +91,12 @@ async function main(): Promise<void> {
     const folded = (runs[0] ?? []).map((first): Folded => {
       const same = runs.map((lines) => lines.find((l) => l.key === first.key)).filter((l): l is Line => l !== undefined);
       const metrics = medianOf(same.map((l) => l.metrics)) as Record<string, unknown>;
-      const samples = same.map((l) => l.metrics.msgsPerSec).filter((v): v is number => typeof v === 'number');
+      const headline = scenario.headline ?? 'msgsPerSec';
+      const samples = same.map((l) => l.metrics[headline]).filter((v): v is number => typeof v === 'number');
       return {
         key: first.key,
         params: first.params,
-        metrics: { ...metrics, runs: same.length, samples: { msgsPerSec: samples }, loadAvg: median(loads) },
+        metrics: { ...metrics, runs: same.length, samples: { [headline]: samples }, loadAvg: median(loads) },
       };
     });
     cache.set(cacheKey, folded);

@@ -1,6 +1,7 @@
 /** Every job the generator child can run, by name. */
 import { backlogJobs } from '../scenarios/backlog.js';
 import { connectionsJob } from '../scenarios/connections.js';
+import { declaresJobs } from '../scenarios/declares.js';
 import { fanoutJob } from '../scenarios/fanout.js';
 import { fixedRateJob } from '../scenarios/latency.js';
 import { pubSubJob } from '../scenarios/throughput.js';
@@ -14,4 +15,5 @@ export const jobs: Record<string, Job<never>> = {
   'fixed-rate': fixedRateJob,
   connections: connectionsJob,
   ...backlogJobs,
+  ...declaresJobs,
 };

@@ -40,6 +40,8 @@ export interface Scenario {
   readonly title: string;
   /** Whether the side-by-side (scenario 8) can run it against RabbitMQ. */
   readonly amqp?: boolean;
+  /** The figure whose per-run values the line lists under `samples` (default `msgsPerSec`). */
+  readonly headline?: string;
   params(options: BenchOptions): JobParams;
   run(env: RunEnv, params: JobParams): Promise<Line[]>;
 }
@@ -106,11 +108,13 @@ export async function measure(
   job: string,
   params: JobParams,
   onMark?: (name: string, data: unknown) => void | Promise<void>,
+  timeoutMs?: number,
 ): Promise<Measurement> {
   const cpu = m.pid === undefined ? undefined : new CpuMeter(m.pid);
   const writesBefore = m.pid === undefined ? undefined : storageWriteBytes(m.pid);
   let brokerCpuPct: number | undefined;
   const outcome = await runJob(job, params, m.target, {
+    timeoutMs,
     onMark: async (name, data) => {
       if (name === 'measure') cpu?.start();
       if (name === 'measured') brokerCpuPct = cpu?.stop();
