@@ -241,4 +241,14 @@ describe('GET /api/protocol/schema', () => {
     // The served document is the one the server validates with.
     expect(document.definitions).toEqual(JSON.parse(JSON.stringify(frameSchemas)));
   });
+
+  it('serves the same document, byte for byte, as clients have been given', async () => {
+    // Frame types are derived from these schemas; deriving them must not change what clients download.
+    // An intended protocol change updates the snapshot (vitest -u) and docs/protocol.md together.
+    const text = await (await fetch(`${warren.url}/api/protocol/schema`)).text();
+    const document: unknown = JSON.parse(text);
+    // Served compact, so equal indented forms (key order included) mean equal bytes; indented diffs read better.
+    expect(text).toBe(JSON.stringify(document));
+    await expect(`${JSON.stringify(document, null, 2)}\n`).toMatchFileSnapshot('./__snapshots__/protocol-schema.json');
+  });
 });
