@@ -10,7 +10,7 @@ import type { VHost } from '../broker/vhost.js';
 import type { DurabilityBarrier } from '../broker/persistence.js';
 import type { FrameParser } from './frame-parser.js';
 import type { ConnectFrame, FrameId } from './frames.js';
-import { dispatchTable, type Reply } from './handlers/index.js';
+import { dispatch, type Reply } from './handlers/index.js';
 import { OrderedReplies } from './ordered-replies.js';
 import { messageContentJson } from './wire-message.js';
 
@@ -198,8 +198,7 @@ export class Session implements DeliverySink {
     const writesBefore = durability?.writes ?? 0;
     let replyText: string | undefined;
     try {
-      const handler = dispatchTable[frame.op] as (session: Session, f: typeof frame) => Reply | void;
-      const reply = handler(this, frame);
+      const reply = dispatch(this, frame);
       if (frame.id !== undefined) replyText = okText(frame.id, reply);
     } catch (error) {
       this.pendingAfterReply = undefined;
