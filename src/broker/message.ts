@@ -2,33 +2,9 @@
  * The protocol-neutral message. Each protocol (the WebSocket JSON frames, the REST publish, the store)
  * converts to and from this shape at its own edge.
  */
-export type HeaderValue =
-  | string
-  | number
-  | boolean
-  | null
-  | HeaderValue[]
-  | { [key: string]: HeaderValue };
+import type { MessageProperties } from './message-properties.js';
 
-export type Headers = Record<string, HeaderValue>;
-
-export interface MessageProperties {
-  contentType?: string;
-  contentEncoding?: string;
-  headers?: Headers;
-  /** 1 = transient, 2 = persistent (AMQP delivery-mode). */
-  deliveryMode?: 1 | 2;
-  priority?: number;
-  correlationId?: string;
-  replyTo?: string;
-  expiration?: string;
-  messageId?: string;
-  /** Seconds since the epoch, as AMQP's timestamp property. */
-  timestamp?: number;
-  type?: string;
-  userId?: string;
-  appId?: string;
-}
+export type { HeaderValue, Headers, MessageProperties } from './message-properties.js';
 
 /** What a publisher sent: everything a consumer receives besides the delivery's own fields. */
 export interface MessageContent {

@@ -1,142 +1,61 @@
 /**
  * The wire frames of docs/protocol.md as TypeScript types: what the client sends and what the server
  * answers or pushes. Each WebSocket text frame carries exactly one of these as a JSON object.
+ *
+ * The frames the client sends, and the message properties, are derived from the server's JSON Schemas
+ * (src/protocol/schemas.ts). The imports are type-only, so the compiled client (which also runs in
+ * browsers) loads neither the schemas nor json-schema-to-ts.
  */
+import type { FromSchema, JSONSchema } from 'json-schema-to-ts';
 import type { ErrorName } from '../broker/errors.js';
-import type {
-  ConsumeOptions,
-  ExchangeBindOptions,
-  ExchangeDeclareOptions,
-  ExchangeDeleteOptions,
-  GetOptions,
-  QueueBindOptions,
-  QueueDeclareOptions,
-  QueueDeleteOptions,
-} from './options.js';
+import type { frameIdSchema, FrameSchemas, OpName, tableSchema, wirePropertiesSchema } from '../protocol/schemas.js';
 
-export type FrameId = string | number;
-export type BodyEncoding = 'utf8' | 'base64';
+/** A frame as sent, before the server's validation: a field with a default may be left out. */
+type Sent<S extends JSONSchema> = FromSchema<S, { keepDefaultedPropertiesOptional: true }>;
+
+export type FrameId = Sent<typeof frameIdSchema>;
 /** AMQP field table: values are JSON values. */
-export type FieldTable = Record<string, unknown>;
+export type FieldTable = Sent<typeof tableSchema>;
+/**
+ * Written here, not derived: the schema takes any string (the server answers an unknown type with 503);
+ * the client's API offers the types Warren has.
+ */
 export type ExchangeType = 'direct' | 'fanout' | 'topic' | 'headers';
 
-export interface MessageProperties {
-  contentType?: string;
-  contentEncoding?: string;
-  headers?: FieldTable;
-  /** 1 = transient, 2 = persistent. */
-  deliveryMode?: 1 | 2;
-  /** `true` is `deliveryMode: 2`; added by the server on pushes when `deliveryMode` is set. */
-  persistent?: boolean;
-  priority?: number;
-  correlationId?: string;
-  replyTo?: string;
-  /** Milliseconds, as a string (AMQP). */
-  expiration?: string;
-  messageId?: string;
-  /** Seconds since the epoch. */
-  timestamp?: number;
-  type?: string;
-  userId?: string;
-  appId?: string;
-}
+/**
+ * AMQP's properties plus `persistent`, which is `deliveryMode: 2`; the server adds it to pushes when
+ * `deliveryMode` is set. `deliveryMode` 1 = transient, 2 = persistent; `expiration` is milliseconds as a
+ * string (AMQP); `timestamp` is seconds since the epoch.
+ */
+export type MessageProperties = Sent<typeof wirePropertiesSchema>;
 
 // ---------------------------------------------------------------- client frames
 
-interface Frame<Op extends string> {
-  op: Op;
-  id?: FrameId;
-}
+export type ClientFrames = { [K in OpName]: Sent<FrameSchemas[K]> };
 
-export interface ConnectFrame extends Frame<'connect'> {
-  vhost?: string;
-  username: string;
-  password: string;
-  heartbeat?: number;
-  clientProperties?: FieldTable;
-}
-
-/** Request frames carry the fields of the matching client call (options.ts) as they are. */
-export interface ExchangeDeclareFrame extends Frame<'exchange.declare'>, ExchangeDeclareOptions {}
-
-export interface ExchangeDeleteFrame extends Frame<'exchange.delete'>, ExchangeDeleteOptions {}
-
-export interface ExchangeBindFrame extends Frame<'exchange.bind' | 'exchange.unbind'>, ExchangeBindOptions {}
-
-export interface QueueDeclareFrame extends Frame<'queue.declare'>, QueueDeclareOptions {}
-
-export interface QueueBindFrame extends Frame<'queue.bind' | 'queue.unbind'>, QueueBindOptions {}
-
-export interface QueuePurgeFrame extends Frame<'queue.purge'> {
-  queue: string;
-}
-
-export interface QueueDeleteFrame extends Frame<'queue.delete'>, QueueDeleteOptions {}
-
-export interface PublishFrame extends Frame<'publish'> {
-  exchange?: string;
-  routingKey: string;
-  body: string;
-  encoding?: BodyEncoding;
-  mandatory?: boolean;
-  properties?: MessageProperties;
-}
-
-export interface QosFrame extends Frame<'qos'> {
-  prefetch: number;
-}
-
-export interface ConsumeFrame extends Frame<'consume'>, ConsumeOptions {}
-
-export interface CancelFrame extends Frame<'cancel'> {
-  consumerTag: string;
-}
-
-export interface AckFrame extends Frame<'ack'> {
-  deliveryTag: number;
-  multiple?: boolean;
-}
-
-export interface NackFrame extends Frame<'nack'> {
-  deliveryTag: number;
-  multiple?: boolean;
-  requeue?: boolean;
-}
-
-export interface RejectFrame extends Frame<'reject'> {
-  deliveryTag: number;
-  requeue?: boolean;
-}
-
-export interface RecoverFrame extends Frame<'recover'> {
-  requeue?: boolean;
-}
-
-export interface GetFrame extends Frame<'get'>, GetOptions {}
-
-export type CloseFrame = Frame<'close'>;
-
-export type ClientFrame =
-  | ConnectFrame
-  | ExchangeDeclareFrame
-  | ExchangeDeleteFrame
-  | ExchangeBindFrame
-  | QueueDeclareFrame
-  | QueueBindFrame
-  | QueuePurgeFrame
-  | QueueDeleteFrame
-  | PublishFrame
-  | QosFrame
-  | ConsumeFrame
-  | CancelFrame
-  | AckFrame
-  | NackFrame
-  | RejectFrame
-  | RecoverFrame
-  | GetFrame
-  | CloseFrame;
+export type ClientFrame = ClientFrames[OpName];
 
 export type ClientOp = ClientFrame['op'];
+
+export type ConnectFrame = ClientFrames['connect'];
+export type ExchangeDeclareFrame = ClientFrames['exchange.declare'];
+export type ExchangeDeleteFrame = ClientFrames['exchange.delete'];
+export type ExchangeBindFrame = ClientFrames['exchange.bind' | 'exchange.unbind'];
+export type QueueDeclareFrame = ClientFrames['queue.declare'];
+export type QueueBindFrame = ClientFrames['queue.bind' | 'queue.unbind'];
+export type QueuePurgeFrame = ClientFrames['queue.purge'];
+export type QueueDeleteFrame = ClientFrames['queue.delete'];
+export type PublishFrame = ClientFrames['publish'];
+export type BodyEncoding = NonNullable<PublishFrame['encoding']>;
+export type QosFrame = ClientFrames['qos'];
+export type ConsumeFrame = ClientFrames['consume'];
+export type CancelFrame = ClientFrames['cancel'];
+export type AckFrame = ClientFrames['ack'];
+export type NackFrame = ClientFrames['nack'];
+export type RejectFrame = ClientFrames['reject'];
+export type RecoverFrame = ClientFrames['recover'];
+export type GetFrame = ClientFrames['get'];
+export type CloseFrame = ClientFrames['close'];
 
 // ---------------------------------------------------------------- replies
 

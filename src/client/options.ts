@@ -1,18 +1,20 @@
 /**
- * Options and results of the connection's methods (the camelCase fields of docs/protocol.md, minus
- * `op` and `id`).
+ * Options and results of the connection's methods. Options that mirror a frame are that frame's fields
+ * (derived from the protocol's schemas, see frames.ts) minus `op` and `id`; a field is repeated here
+ * only to document it or to narrow it for the API.
  */
-import type { ExchangeType, FieldTable, MessageProperties } from './frames.js';
+import type * as F from './frames.js';
+import type { ExchangeType } from './frames.js';
 import type { WebSocketConstructor } from './socket.js';
 
-export interface ConnectOptions {
-  username: string;
-  password: string;
+/** The fields of a request frame that a caller chooses. */
+type FieldsOf<Frame> = Omit<Frame, 'op' | 'id'>;
+
+export interface ConnectOptions extends FieldsOf<F.ConnectFrame> {
   /** Default `/`. */
   vhost?: string;
   /** Seconds; the lower non-zero of the client's and the server's is used. */
   heartbeat?: number;
-  clientProperties?: FieldTable;
   /** WebSocket implementation; default the global one, else the `ws` package. */
   WebSocket?: WebSocketConstructor;
 }
@@ -23,36 +25,17 @@ export interface ServerInfo {
   heartbeat: number;
 }
 
-export interface ExchangeDeclareOptions {
-  exchange: string;
+export interface ExchangeDeclareOptions extends FieldsOf<F.ExchangeDeclareFrame> {
   type?: ExchangeType;
-  durable?: boolean;
-  autoDelete?: boolean;
-  internal?: boolean;
-  passive?: boolean;
-  arguments?: FieldTable;
 }
 
-export interface ExchangeDeleteOptions {
-  exchange: string;
-  ifUnused?: boolean;
-}
+export type ExchangeDeleteOptions = FieldsOf<F.ExchangeDeleteFrame>;
 
-export interface ExchangeBindOptions {
-  destination: string;
-  source: string;
-  routingKey?: string;
-  arguments?: FieldTable;
-}
+export type ExchangeBindOptions = FieldsOf<F.ClientFrames['exchange.bind']>;
 
-export interface QueueDeclareOptions {
+export interface QueueDeclareOptions extends FieldsOf<F.QueueDeclareFrame> {
   /** Empty or absent: the server names the queue (`amq.gen-…`). */
   queue?: string;
-  durable?: boolean;
-  exclusive?: boolean;
-  autoDelete?: boolean;
-  passive?: boolean;
-  arguments?: FieldTable;
 }
 
 export interface QueueDeclareResult {
@@ -61,31 +44,19 @@ export interface QueueDeclareResult {
   consumerCount: number;
 }
 
-export interface QueueBindOptions {
-  queue: string;
-  exchange: string;
-  routingKey?: string;
-  arguments?: FieldTable;
-}
+export type QueueBindOptions = FieldsOf<F.ClientFrames['queue.bind']>;
 
-export interface QueueDeleteOptions {
-  queue: string;
-  ifUnused?: boolean;
-  ifEmpty?: boolean;
-}
+export type QueueDeleteOptions = FieldsOf<F.QueueDeleteFrame>;
 
 export interface MessageCountResult {
   messageCount: number;
 }
 
-export interface PublishOptions {
+export interface PublishOptions extends Omit<FieldsOf<F.PublishFrame>, 'body' | 'encoding'> {
   /** Default `""`, the default exchange. */
   exchange?: string;
-  routingKey: string;
   /** A string travels as UTF-8 text; bytes travel base64-encoded. */
   body: string | Uint8Array;
-  mandatory?: boolean;
-  properties?: MessageProperties;
 }
 
 export interface PublishResult {
@@ -93,23 +64,13 @@ export interface PublishResult {
   routed: boolean;
 }
 
-export interface ConsumeOptions {
-  queue: string;
+export interface ConsumeOptions extends FieldsOf<F.ConsumeFrame> {
   /** Absent or empty: the server chooses one (`amq.ctag-…`). */
   consumerTag?: string;
-  noAck?: boolean;
-  exclusive?: boolean;
   /** Overrides the connection's `qos` for this consumer. */
   prefetch?: number;
-  arguments?: FieldTable;
 }
 
-export interface GetOptions {
-  queue: string;
-  noAck?: boolean;
-}
+export type GetOptions = FieldsOf<F.GetFrame>;
 
-export interface NackOptions {
-  multiple?: boolean;
-  requeue?: boolean;
-}
+export type NackOptions = Omit<FieldsOf<F.NackFrame>, 'deliveryTag'>;

@@ -1,7 +1,7 @@
-import { Ajv, type ErrorObject, type ValidateFunction } from 'ajv';
+import { Ajv, type ErrorObject, type SchemaObject, type ValidateFunction } from 'ajv';
 import { BrokerError } from '../broker/errors.js';
-import type { ClientFrame, FrameId } from './frames.js';
-import { frameSchemas, type OpName } from './schemas.js';
+import type { ClientFrame, ClientFrames, FrameId } from './frames.js';
+import { frameSchemas, isOpName, type OpName } from './schemas.js';
 
 export type ParsedFrame =
   | { readonly ok: true; readonly frame: ClientFrame }
@@ -12,11 +12,11 @@ export type ParsedFrame =
  * ajv fills in AMQP's defaults so handlers see complete frames.
  */
 export class FrameParser {
-  private readonly validators = new Map<string, ValidateFunction>();
+  private readonly validators = new Map<string, ValidateFunction<ClientFrame>>();
 
   constructor() {
     const ajv = new Ajv({ useDefaults: true, allErrors: false, strict: true, allowUnionTypes: true, coerceTypes: false });
-    for (const [op, schema] of Object.entries(frameSchemas)) this.validators.set(op, ajv.compile(schema));
+    for (const op of Object.keys(frameSchemas).filter(isOpName)) this.validators.set(op, compileFrame(ajv, op));
   }
 
   parse(text: string): ParsedFrame {
@@ -26,26 +26,35 @@ export class FrameParser {
     } catch {
       return syntaxError('frame is not valid JSON');
     }
-    if (typeof value !== 'object' || value === null || Array.isArray(value)) return syntaxError('frame must be a JSON object');
-    const record = value as Record<string, unknown>;
-    const id = record.id;
+    if (!isJsonObject(value)) return syntaxError('frame must be a JSON object');
+    const id = value.id;
     const usableId = typeof id === 'string' || (typeof id === 'number' && Number.isInteger(id)) ? id : undefined;
     if (id !== undefined && usableId === undefined) return syntaxError('/id must be a string or an integer');
-    const op = record.op;
+    const op = value.op;
     if (typeof op !== 'string') return { ok: false, error: new BrokerError('SYNTAX_ERROR', "frame must have a string field 'op'"), id: usableId };
     const validate = this.validators.get(op);
     if (!validate) {
       return { ok: false, error: new BrokerError('COMMAND_INVALID', `unknown op '${op}'`), id: usableId, op };
     }
-    if (!validate(record)) {
+    if (!validate(value)) {
       return { ok: false, error: new BrokerError('SYNTAX_ERROR', describe(validate.errors?.[0], op)), id: usableId, op };
     }
-    return { ok: true, frame: record as unknown as ClientFrame };
+    return { ok: true, frame: value };
   }
+}
 
-  static isOp(op: string): op is OpName {
-    return Object.hasOwn(frameSchemas, op);
-  }
+/**
+ * ajv cannot check a type argument against a plain JSON Schema; this one is sound because frames.ts
+ * derives `ClientFrames[K]` from this very schema, defaults included.
+ */
+function compileFrame<K extends OpName>(ajv: Ajv, op: K): ValidateFunction<ClientFrames[K]> {
+  // Widened first: matching the literal schema against ajv's JSONSchemaType<T> overload is too deep for tsc.
+  const schema: SchemaObject = frameSchemas[op];
+  return ajv.compile<ClientFrames[K]>(schema);
+}
+
+function isJsonObject(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
 }
 
 function syntaxError(message: string): ParsedFrame {

@@ -1,150 +1,48 @@
-import type { MessageProperties } from '../broker/message.js';
+/**
+ * Client frames as handlers receive them, derived from their JSON Schemas (schemas.ts), so a field added
+ * to a schema reaches every handler's type without a second edit.
+ */
+import type { FromSchema, JSONSchema } from 'json-schema-to-ts';
+import type { WithJsonHeaders } from '../broker/message-properties.js';
+import type { frameIdSchema, FrameSchemas, OpName, tableSchema, wirePropertiesSchema } from './schemas.js';
 
-/** Client frames after validation, with the schema defaults filled in (see schemas.ts). */
-export type FrameId = string | number;
+/**
+ * A value after validation. The parser's ajv runs with `useDefaults`, so a field whose schema has a
+ * default is always present; json-schema-to-ts types it as required when defaulted properties are not
+ * kept optional (its default, spelled out here because the parser depends on it).
+ */
+type Validated<S extends JSONSchema> = FromSchema<S, { keepDefaultedPropertiesOptional: false }>;
 
-interface Base {
-  id?: FrameId;
-}
+export type FrameId = Validated<typeof frameIdSchema>;
 
-export type Table = Record<string, unknown>;
+export type Table = Validated<typeof tableSchema>;
 
-export interface WireProperties extends MessageProperties {
-  persistent?: boolean;
-}
+export type WireProperties = WithJsonHeaders<Validated<typeof wirePropertiesSchema>>;
 
-export interface ConnectFrame extends Base {
-  op: 'connect';
-  vhost: string;
-  username: string;
-  password: string;
-  heartbeat?: number;
-  clientProperties: Table;
-}
-export interface CloseFrame extends Base {
-  op: 'close';
-}
-export interface ExchangeDeclareFrame extends Base {
-  op: 'exchange.declare';
-  exchange: string;
-  type?: string;
-  durable: boolean;
-  autoDelete: boolean;
-  internal: boolean;
-  passive: boolean;
-  arguments: Table;
-}
-export interface ExchangeDeleteFrame extends Base {
-  op: 'exchange.delete';
-  exchange: string;
-  ifUnused: boolean;
-}
-export interface ExchangeBindFrame extends Base {
-  op: 'exchange.bind' | 'exchange.unbind';
-  destination: string;
-  source: string;
-  routingKey: string;
-  arguments: Table;
-}
-export interface QueueDeclareFrame extends Base {
-  op: 'queue.declare';
-  queue: string;
-  durable: boolean;
-  exclusive: boolean;
-  autoDelete: boolean;
-  passive: boolean;
-  arguments: Table;
-}
-export interface QueueBindFrame extends Base {
-  op: 'queue.bind' | 'queue.unbind';
-  queue: string;
-  exchange: string;
-  routingKey: string;
-  arguments: Table;
-}
-export interface QueuePurgeFrame extends Base {
-  op: 'queue.purge';
-  queue: string;
-}
-export interface QueueDeleteFrame extends Base {
-  op: 'queue.delete';
-  queue: string;
-  ifUnused: boolean;
-  ifEmpty: boolean;
-}
-export interface PublishFrame extends Base {
-  op: 'publish';
-  exchange: string;
-  routingKey: string;
-  body: string;
-  encoding: 'utf8' | 'base64';
-  mandatory: boolean;
-  properties: WireProperties;
-}
-export interface QosFrame extends Base {
-  op: 'qos';
-  prefetch: number;
-}
-export interface ConsumeFrame extends Base {
-  op: 'consume';
-  queue: string;
-  consumerTag: string;
-  noAck: boolean;
-  exclusive: boolean;
-  prefetch?: number;
-  arguments: Table;
-}
-export interface CancelFrame extends Base {
-  op: 'cancel';
-  consumerTag: string;
-}
-export interface AckFrame extends Base {
-  op: 'ack';
-  deliveryTag: number;
-  multiple: boolean;
-}
-export interface NackFrame extends Base {
-  op: 'nack';
-  deliveryTag: number;
-  multiple: boolean;
-  requeue: boolean;
-}
-export interface RejectFrame extends Base {
-  op: 'reject';
-  deliveryTag: number;
-  requeue: boolean;
-}
-export interface RecoverFrame extends Base {
-  op: 'recover';
-  requeue: boolean;
-}
-export interface GetFrame extends Base {
-  op: 'get';
-  queue: string;
-  noAck: boolean;
-}
+type ValidatedPublish = Validated<FrameSchemas['publish']>;
 
-export interface ClientFrames {
-  connect: ConnectFrame;
-  close: CloseFrame;
-  'exchange.declare': ExchangeDeclareFrame;
-  'exchange.delete': ExchangeDeleteFrame;
-  'exchange.bind': ExchangeBindFrame;
-  'exchange.unbind': ExchangeBindFrame;
-  'queue.declare': QueueDeclareFrame;
-  'queue.bind': QueueBindFrame;
-  'queue.unbind': QueueBindFrame;
-  'queue.purge': QueuePurgeFrame;
-  'queue.delete': QueueDeleteFrame;
-  publish: PublishFrame;
-  qos: QosFrame;
-  consume: ConsumeFrame;
-  cancel: CancelFrame;
-  ack: AckFrame;
-  nack: NackFrame;
-  reject: RejectFrame;
-  recover: RecoverFrame;
-  get: GetFrame;
-}
+/** The only frame with message properties, so the only one whose headers need narrowing to JSON values. */
+export type PublishFrame = { [K in keyof ValidatedPublish]: K extends 'properties' ? WireProperties : ValidatedPublish[K] };
 
-export type ClientFrame = ClientFrames[keyof ClientFrames];
+export type ClientFrames = { [K in OpName]: K extends 'publish' ? PublishFrame : Validated<FrameSchemas[K]> };
+
+export type ClientFrame = ClientFrames[OpName];
+
+export type ConnectFrame = ClientFrames['connect'];
+export type CloseFrame = ClientFrames['close'];
+export type ExchangeDeclareFrame = ClientFrames['exchange.declare'];
+export type ExchangeDeleteFrame = ClientFrames['exchange.delete'];
+/** Bind and unbind carry the same fields, so one handler type serves both. */
+export type ExchangeBindFrame = ClientFrames['exchange.bind' | 'exchange.unbind'];
+export type QueueDeclareFrame = ClientFrames['queue.declare'];
+export type QueueBindFrame = ClientFrames['queue.bind' | 'queue.unbind'];
+export type QueuePurgeFrame = ClientFrames['queue.purge'];
+export type QueueDeleteFrame = ClientFrames['queue.delete'];
+export type QosFrame = ClientFrames['qos'];
+export type ConsumeFrame = ClientFrames['consume'];
+export type CancelFrame = ClientFrames['cancel'];
+export type AckFrame = ClientFrames['ack'];
+export type NackFrame = ClientFrames['nack'];
+export type RejectFrame = ClientFrames['reject'];
+export type RecoverFrame = ClientFrames['recover'];
+export type GetFrame = ClientFrames['get'];

@@ -1,53 +1,50 @@
 /**
  * JSON Schemas of every client frame. They are the protocol's single source of truth: the session
- * validates with them (ajv fills in the AMQP defaults), and `GET /api/protocol/schema` serves them.
+ * validates with them (ajv fills in the AMQP defaults), `GET /api/protocol/schema` serves them, and the
+ * frame types of server (frames.ts) and client (client/frames.ts) are derived from them. So every
+ * schema here is a literal `as const` value: widening one to a plain object would erase its type.
  */
+import { messagePropertiesSchema } from '../broker/message-properties.js';
+
 type Schema = Record<string, unknown>;
 
 const name = { type: 'string', maxLength: 255 } as const;
 const routingKey = { type: 'string', maxLength: 255, default: '' } as const;
-const table = { type: 'object', default: {} } as const;
-const flag = (value: boolean): Schema => ({ type: 'boolean', default: value });
+export const tableSchema = { type: 'object', default: {} } as const;
 const deliveryTag = { type: 'integer', minimum: 0, maximum: Number.MAX_SAFE_INTEGER } as const;
 const prefetch = { type: 'integer', minimum: 0, maximum: 65535 } as const;
+export const frameIdSchema = { type: ['string', 'integer'] } as const;
 
-export const propertiesSchema: Schema = {
+function flag<const Default extends boolean>(value: Default) {
+  return { type: 'boolean', default: value } as const;
+}
+
+const { contentType, contentEncoding, headers, deliveryMode, ...laterProperties } = messagePropertiesSchema.properties;
+
+/** AMQP's properties plus `persistent`, the wire's shorthand for deliveryMode, listed beside it. */
+export const wirePropertiesSchema = {
   type: 'object',
   additionalProperties: false,
   default: {},
-  properties: {
-    contentType: { type: 'string', maxLength: 255 },
-    contentEncoding: { type: 'string', maxLength: 255 },
-    headers: { type: 'object' },
-    deliveryMode: { enum: [1, 2] },
-    persistent: { type: 'boolean' },
-    priority: { type: 'integer', minimum: 0, maximum: 255 },
-    correlationId: { type: 'string', maxLength: 255 },
-    replyTo: { type: 'string', maxLength: 255 },
-    expiration: { type: 'string', pattern: '^[0-9]{1,12}$' },
-    messageId: { type: 'string', maxLength: 255 },
-    timestamp: { type: 'integer', minimum: 0 },
-    type: { type: 'string', maxLength: 255 },
-    userId: { type: 'string', maxLength: 255 },
-    appId: { type: 'string', maxLength: 255 },
-  },
-};
+  properties: { contentType, contentEncoding, headers, deliveryMode, persistent: { type: 'boolean' }, ...laterProperties },
+} as const;
 
-function op(opName: string, properties: Record<string, Schema>, required: string[] = []): Schema {
+/** Every frame is an object with its `op`, an optional `id`, and the op's own fields. */
+function op<const Op extends string, const Fields extends Schema, const Required extends readonly string[]>(
+  opName: Op,
+  properties: Fields,
+  ...required: Required
+) {
   return {
     type: 'object',
     additionalProperties: false,
     required: ['op', ...required],
-    properties: { op: { const: opName }, id: { type: ['string', 'integer'] }, ...properties },
-  };
+    properties: { op: { const: opName }, id: frameIdSchema, ...properties },
+  } as const;
 }
 
-const bindingFields = (destination: string, source: string): Record<string, Schema> => ({
-  [destination]: name,
-  [source]: name,
-  routingKey,
-  arguments: table,
-});
+const exchangeBinding = { destination: name, source: name, routingKey, arguments: tableSchema } as const;
+const queueBinding = { queue: name, exchange: name, routingKey, arguments: tableSchema } as const;
 
 export const frameSchemas = {
   connect: op(
@@ -57,9 +54,10 @@ export const frameSchemas = {
       username: { type: 'string' },
       password: { type: 'string' },
       heartbeat: { type: 'integer', minimum: 0, maximum: 65535 },
-      clientProperties: table,
+      clientProperties: tableSchema,
     },
-    ['username', 'password'],
+    'username',
+    'password',
   ),
   close: op('close', {}),
   'exchange.declare': op(
@@ -71,25 +69,25 @@ export const frameSchemas = {
       autoDelete: flag(false),
       internal: flag(false),
       passive: flag(false),
-      arguments: table,
+      arguments: tableSchema,
     },
-    ['exchange'],
+    'exchange',
   ),
-  'exchange.delete': op('exchange.delete', { exchange: name, ifUnused: flag(false) }, ['exchange']),
-  'exchange.bind': op('exchange.bind', bindingFields('destination', 'source'), ['destination', 'source']),
-  'exchange.unbind': op('exchange.unbind', bindingFields('destination', 'source'), ['destination', 'source']),
+  'exchange.delete': op('exchange.delete', { exchange: name, ifUnused: flag(false) }, 'exchange'),
+  'exchange.bind': op('exchange.bind', exchangeBinding, 'destination', 'source'),
+  'exchange.unbind': op('exchange.unbind', exchangeBinding, 'destination', 'source'),
   'queue.declare': op('queue.declare', {
     queue: { ...name, default: '' },
     durable: flag(false),
     exclusive: flag(false),
     autoDelete: flag(false),
     passive: flag(false),
-    arguments: table,
+    arguments: tableSchema,
   }),
-  'queue.bind': op('queue.bind', bindingFields('queue', 'exchange'), ['queue', 'exchange']),
-  'queue.unbind': op('queue.unbind', bindingFields('queue', 'exchange'), ['queue', 'exchange']),
-  'queue.purge': op('queue.purge', { queue: name }, ['queue']),
-  'queue.delete': op('queue.delete', { queue: name, ifUnused: flag(false), ifEmpty: flag(false) }, ['queue']),
+  'queue.bind': op('queue.bind', queueBinding, 'queue', 'exchange'),
+  'queue.unbind': op('queue.unbind', queueBinding, 'queue', 'exchange'),
+  'queue.purge': op('queue.purge', { queue: name }, 'queue'),
+  'queue.delete': op('queue.delete', { queue: name, ifUnused: flag(false), ifEmpty: flag(false) }, 'queue'),
   publish: op(
     'publish',
     {
@@ -98,11 +96,12 @@ export const frameSchemas = {
       body: { type: 'string' },
       encoding: { enum: ['utf8', 'base64'], default: 'utf8' },
       mandatory: flag(false),
-      properties: propertiesSchema,
+      properties: wirePropertiesSchema,
     },
-    ['routingKey', 'body'],
+    'routingKey',
+    'body',
   ),
-  qos: op('qos', { prefetch }, ['prefetch']),
+  qos: op('qos', { prefetch }, 'prefetch'),
   consume: op(
     'consume',
     {
@@ -111,19 +110,25 @@ export const frameSchemas = {
       noAck: flag(false),
       exclusive: flag(false),
       prefetch,
-      arguments: table,
+      arguments: tableSchema,
     },
-    ['queue'],
+    'queue',
   ),
-  cancel: op('cancel', { consumerTag: { type: 'string', maxLength: 255 } }, ['consumerTag']),
-  ack: op('ack', { deliveryTag, multiple: flag(false) }, ['deliveryTag']),
-  nack: op('nack', { deliveryTag, multiple: flag(false), requeue: flag(true) }, ['deliveryTag']),
-  reject: op('reject', { deliveryTag, requeue: flag(true) }, ['deliveryTag']),
+  cancel: op('cancel', { consumerTag: { type: 'string', maxLength: 255 } }, 'consumerTag'),
+  ack: op('ack', { deliveryTag, multiple: flag(false) }, 'deliveryTag'),
+  nack: op('nack', { deliveryTag, multiple: flag(false), requeue: flag(true) }, 'deliveryTag'),
+  reject: op('reject', { deliveryTag, requeue: flag(true) }, 'deliveryTag'),
   recover: op('recover', { requeue: flag(true) }),
-  get: op('get', { queue: name, noAck: flag(false) }, ['queue']),
-} as const satisfies Record<string, Schema>;
+  get: op('get', { queue: name, noAck: flag(false) }, 'queue'),
+} as const;
 
-export type OpName = keyof typeof frameSchemas;
+export type FrameSchemas = typeof frameSchemas;
+
+export type OpName = keyof FrameSchemas;
+
+export function isOpName(op: string): op is OpName {
+  return Object.hasOwn(frameSchemas, op);
+}
 
 /** The document served at `GET /api/protocol/schema`. */
 export function protocolSchemaDocument(): Schema {

@@ -11,7 +11,7 @@ import type { FrameParser } from './frame-parser.js';
 import type { ConnectFrame, FrameId } from './frames.js';
 import type { Caller } from '../operations/caller.js';
 import type { Operations } from '../operations/operations.js';
-import { dispatchTable, type HandlerResult, type Reply } from './handlers/index.js';
+import { dispatch, type Reply } from './handlers/index.js';
 import { OrderedReplies } from './ordered-replies.js';
 import { messageContentJson } from './wire-message.js';
 
@@ -193,8 +193,7 @@ export class Session implements DeliverySink {
     let replyText: string | undefined;
     let durable: Promise<void> | undefined;
     try {
-      const handler = dispatchTable[frame.op] as (session: Session, f: typeof frame) => HandlerResult;
-      const result = handler(this, frame);
+      const result = dispatch(this, frame);
       durable = result.durable;
       if (frame.id !== undefined) replyText = okText(frame.id, result.value);
     } catch (error) {

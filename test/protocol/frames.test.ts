@@ -3,8 +3,17 @@
  * `ref` naming the operation) and leaves the connection usable and the broker unchanged; replies come in
  * request order; the schema is served over HTTP.
  */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { frameSchemas } from '../../src/protocol/schemas.js';
+import { afterAll, beforeAll, describe, expect, expectTypeOf, it } from 'vitest';
+import type { Headers, MessageProperties } from '../../src/broker/message.js';
+import type {
+  ClientFrame as SentClientFrame,
+  ConnectFrame as SentConnectFrame,
+  MessageProperties as SentProperties,
+  PublishFrame as SentPublishFrame,
+} from '../../src/client/frames.js';
+import { FrameParser } from '../../src/protocol/frame-parser.js';
+import type { ClientFrame, ClientFrames, ConnectFrame, FrameId, PublishFrame, Table, WireProperties } from '../../src/protocol/frames.js';
+import { frameSchemas, type OpName } from '../../src/protocol/schemas.js';
 import { startWarren, type RunningWarren } from '../helpers/warren.js';
 import { closeRawSockets, RawSocket, uniqueName, type Frame } from './support.js';
 
@@ -198,6 +207,79 @@ describe('requests and replies', () => {
   });
 });
 
+/** The smallest valid frame of each op; the parser fills in the rest from the schema's defaults. */
+const minimalFrames: Record<OpName, Record<string, unknown>> = {
+  connect: { username: 'u', password: 'p' },
+  close: {},
+  'exchange.declare': { exchange: 'x' },
+  'exchange.delete': { exchange: 'x' },
+  'exchange.bind': { destination: 'd', source: 's' },
+  'exchange.unbind': { destination: 'd', source: 's' },
+  'queue.declare': {},
+  'queue.bind': { queue: 'q', exchange: 'x' },
+  'queue.unbind': { queue: 'q', exchange: 'x' },
+  'queue.purge': { queue: 'q' },
+  'queue.delete': { queue: 'q' },
+  publish: { routingKey: 'k', body: 'b' },
+  qos: { prefetch: 1 },
+  consume: { queue: 'q' },
+  cancel: { consumerTag: 't' },
+  ack: { deliveryTag: 1 },
+  nack: { deliveryTag: 1 },
+  reject: { deliveryTag: 1 },
+  recover: {},
+  get: { queue: 'q' },
+};
+
+describe('the frame parser', () => {
+  const parser = new FrameParser();
+  const outcome = (frame: Record<string, unknown>): unknown => {
+    const parsed = parser.parse(JSON.stringify(frame));
+    if (parsed.ok) return parsed.frame;
+    const { error, id, op } = parsed;
+    return { code: error.code, reason: error.reason, message: error.message, id, op };
+  };
+
+  // The snapshot was taken before the frame types were derived from the schemas: same defaults, same words.
+  it('fills in the same defaults and reports violations in the same words', async () => {
+    const results = {
+      minimal: Object.fromEntries(Object.entries(minimalFrames).map(([op, fields]) => [op, outcome({ op, id: 1, ...fields })])),
+      violations: Object.fromEntries(violations.map(([what, frame]) => [what, outcome({ id: 1, ...frame })])),
+    };
+    await expect(`${JSON.stringify(results, null, 2)}\n`).toMatchFileSnapshot('./__snapshots__/frame-parser.json');
+  });
+});
+
+describe('frame types derived from the schemas', () => {
+  it('give the server every defaulted field, present', () => {
+    expectTypeOf<ConnectFrame['vhost']>().toEqualTypeOf<string>();
+    expectTypeOf<ConnectFrame['heartbeat']>().toEqualTypeOf<number | undefined>();
+    expectTypeOf<ClientFrames['queue.declare']['arguments']>().toEqualTypeOf<Table>();
+    expectTypeOf<PublishFrame['encoding']>().toEqualTypeOf<'utf8' | 'base64'>();
+    expectTypeOf<PublishFrame['properties']>().toEqualTypeOf<WireProperties>();
+    expectTypeOf<ClientFrames['nack']['requeue']>().toEqualTypeOf<boolean>();
+    expectTypeOf<ClientFrame['op']>().toEqualTypeOf<OpName>();
+    expectTypeOf<FrameId>().toEqualTypeOf<string | number>();
+  });
+
+  it('let the client leave defaulted fields out', () => {
+    expectTypeOf<SentConnectFrame['vhost']>().toEqualTypeOf<string | undefined>();
+    expectTypeOf<SentPublishFrame['properties']>().toEqualTypeOf<SentProperties | undefined>();
+    expectTypeOf<SentClientFrame['op']>().toEqualTypeOf<OpName>();
+    // What the server receives is something the client could have sent.
+    expectTypeOf<ClientFrame>().toExtend<SentClientFrame>();
+  });
+
+  it('share the message properties: the broker has AMQP`s, the wire adds persistent', () => {
+    expectTypeOf<MessageProperties['deliveryMode']>().toEqualTypeOf<1 | 2 | undefined>();
+    expectTypeOf<MessageProperties['headers']>().toEqualTypeOf<Headers | undefined>();
+    expectTypeOf<MessageProperties>().not.toHaveProperty('persistent');
+    expectTypeOf<WireProperties['persistent']>().toEqualTypeOf<boolean | undefined>();
+    expectTypeOf<Omit<WireProperties, 'persistent'>>().toEqualTypeOf<MessageProperties>();
+    expectTypeOf<keyof SentProperties>().toEqualTypeOf<keyof WireProperties>();
+  });
+});
+
 describe('GET /api/protocol/schema', () => {
   const ops = [
     'connect',
@@ -240,5 +322,15 @@ describe('GET /api/protocol/schema', () => {
     expect(document.oneOf.map((r) => r.$ref).sort()).toEqual(ops.map((op) => `#/definitions/${op}`).sort());
     // The served document is the one the server validates with.
     expect(document.definitions).toEqual(JSON.parse(JSON.stringify(frameSchemas)));
+  });
+
+  it('serves the same document, byte for byte, as clients have been given', async () => {
+    // Frame types are derived from these schemas; deriving them must not change what clients download.
+    // An intended protocol change updates the snapshot (vitest -u) and docs/protocol.md together.
+    const text = await (await fetch(`${warren.url}/api/protocol/schema`)).text();
+    const document: unknown = JSON.parse(text);
+    // Served compact, so equal indented forms (key order included) mean equal bytes; indented diffs read better.
+    expect(text).toBe(JSON.stringify(document));
+    await expect(`${JSON.stringify(document, null, 2)}\n`).toMatchFileSnapshot('./__snapshots__/protocol-schema.json');
   });
 });

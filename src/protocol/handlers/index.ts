@@ -9,10 +9,13 @@ import type { HandlerResult } from './reply.js';
 
 export type { HandlerResult, Reply } from './reply.js';
 
-type Handler<K extends keyof ClientFrames> = (session: Session, frame: ClientFrames[K]) => HandlerResult;
+/** `connect` and `close` change the session's state and live in the session. */
+type DispatchedOp = Exclude<keyof ClientFrames, 'connect' | 'close'>;
 
-/** One handler per op. `connect` and `close` change the session's state and live in the session. */
-export const dispatchTable: { readonly [K in Exclude<keyof ClientFrames, 'connect' | 'close'>]: Handler<K> } = {
+type Handler<K extends DispatchedOp> = (session: Session, frame: ClientFrames[K]) => HandlerResult;
+
+/** One handler per op. */
+const dispatchTable: { readonly [K in DispatchedOp]: Handler<K> } = {
   'exchange.declare': exchangeDeclare,
   'exchange.delete': exchangeDelete,
   'exchange.bind': exchangeBind,
@@ -32,3 +35,17 @@ export const dispatchTable: { readonly [K in Exclude<keyof ClientFrames, 'connec
   recover,
   get,
 };
+
+/** Runs the handler of the frame's op. */
+export function dispatch(session: Session, frame: ClientFrames[DispatchedOp]): HandlerResult {
+  return dispatchOp(session, frame.op, frame);
+}
+
+/**
+ * Generic in the op, so TypeScript sees that the table's handler and the frame belong to the same op
+ * (a mapped table indexed by a type parameter) and no cast to one handler type is needed.
+ */
+function dispatchOp<K extends DispatchedOp>(session: Session, op: K, frame: ClientFrames[K]): HandlerResult {
+  const handler = dispatchTable[op];
+  return handler(session, frame);
+}
