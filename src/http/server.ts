@@ -11,7 +11,7 @@ import { registerManagementApi } from './api/index.js';
 import { registerConsole } from './console-route.js';
 import { registerWebSocketRoute } from './ws-route.js';
 import { DurableState } from '../store/durable-state.js';
-import { exportDefinitions, importDefinitions } from './api/definitions-format.js';
+import { importDefinitions } from './api/definitions-format.js';
 import { MemoryMonitor, memoryLimitBytes } from './memory-monitor.js';
 import { totalmem } from 'node:os';
 
@@ -47,7 +47,6 @@ export async function createWarrenServer(config: WarrenConfig): Promise<WarrenSe
   await durable.restore(broker, users, {
     firstStart: () => createDefaultUser(users, config),
     importDocument: (document) => importDefinitions(broker, users, document),
-    snapshot: () => exportDefinitions(broker, users, { version: VERSION }),
   });
   const sessions = new SessionRegistry();
 
