@@ -12,6 +12,9 @@ export interface ErrorLog extends StoreLog {
   error(obj: object, msg?: string): void;
 }
 
+/** How the log opens its files; a test passes one whose handles fail on cue. */
+export type OpenFile = (path: string, flags: string) => Promise<FileHandle>;
+
 /**
  * - recovering: the broker is being rebuilt from this very log; what it tells is already here.
  * - collecting: first start or migration; changes go into the fold, and `create` writes the fold as
@@ -75,6 +78,8 @@ class Flush {
 export class DefinitionsLog implements DurabilityBarrier {
   /** Records appended since start; replies whose request appended one wait for `synced()`. */
   writes = 0;
+  /** Appends (one writev and one fdatasync each) and compactions done. */
+  flushes = 0;
   compactions = 0;
   readonly fold: DefinitionsFold;
   private state: LogState = 'recovering';
@@ -94,6 +99,7 @@ export class DefinitionsLog implements DurabilityBarrier {
     readonly path: string,
     stored: StoredDefinitions | undefined,
     private readonly log: ErrorLog,
+    private readonly openFile: OpenFile = open,
   ) {
     this.fold = stored?.fold ?? new DefinitionsFold();
     this.size = stored?.size ?? 0;
@@ -102,7 +108,7 @@ export class DefinitionsLog implements DurabilityBarrier {
 
   /** The replay is over: from now on every change is appended to the existing file. */
   async goLive(): Promise<void> {
-    this.handle = await open(this.path, 'r+');
+    this.handle = await this.openFile(this.path, 'r+');
     this.state = 'live';
   }
 
@@ -245,13 +251,14 @@ export class DefinitionsLog implements DurabilityBarrier {
     }
     this.size += batch.bytes;
     this.fileRecords += batch.count;
+    this.flushes++;
   }
 
   private async writeCompacted(): Promise<void> {
     // Encoded before the first await: the snapshot is the fold exactly as of the records taken so far.
     const { chunks, bytes, records } = this.snapshot();
     const temp = compactionPath(this.path);
-    const handle = await open(temp, 'w+');
+    const handle = await this.openFile(temp, 'w+');
     try {
       if (chunks.length > 0) await writeFully(handle, chunks, 0);
       await handle.sync();
