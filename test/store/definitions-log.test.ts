@@ -287,6 +287,27 @@ describe('the definitions log file', () => {
     expect(keys(await reread(dir))).toEqual(keys(foldOf(live)));
   });
 
+  it('keeps the changes made while a compaction is being encoded', async () => {
+    const dir = await tempDir();
+    const definitions = await createLog(dir);
+    // Several chunks' worth, so the encoding gives the event loop turns in between.
+    for (let i = 0; i < 20_000; i++) definitions.record(queue(`q${i}`));
+    await definitions.synced();
+    const compacted = definitions.compact();
+    for (let turn = 0; turn < 5; turn++) {
+      await new Promise((resolve) => setImmediate(resolve));
+      definitions.record(deleted(queue(`q${turn * 1000}`)));
+      definitions.record(queue(`late${turn}`));
+      definitions.record(deleted(queue(`q${19_999 - turn}`)));
+      definitions.record(queue(`q${19_999 - turn}`));
+    }
+    await compacted;
+    await definitions.synced();
+    expect(definitions.compactions).toBe(2);
+    expect(keys(await reread(dir))).toEqual(keys(definitions.fold));
+    expect(definitions.fold.size).toBe(20_000);
+  });
+
   it('a failed compaction leaves the log as it was, and the next flush retries it', async () => {
     const dir = await tempDir();
     const path = join(dir, 'definitions.log');
