@@ -201,6 +201,7 @@ export class DefinitionsLog implements DurabilityBarrier {
   }
 
   private async run(): Promise<void> {
+    let retry = false;
     try {
       while (this.pending.count > 0 || this.compactRequested) {
         const batch = this.pending;
@@ -219,11 +220,11 @@ export class DefinitionsLog implements DurabilityBarrier {
             { err: error, file: this.path, records: batch.count },
             `definitions log ${this.path}: ${compacting ? 'compaction' : 'write'} failed; the records stay pending and the next flush retries them`,
           );
-          const arrivedMeanwhile = this.pending.count > 0;
+          // Records that arrived during the failed flush get their try; the failed ones are not retried
+          // in a loop against a failing disk, only with the next change or `synced()`.
+          retry = this.pending.count > 0;
           this.pending.putBack(batch);
           batch.finish(error);
-          // Retried by the next change or `synced()`, not in a loop against a failing disk.
-          if (arrivedMeanwhile) this.schedule();
           break;
         } finally {
           this.inFlight = undefined;
@@ -234,6 +235,7 @@ export class DefinitionsLog implements DurabilityBarrier {
       // Synchronous with the loop's last check, so a record can never find `running` set but unserved.
       this.running = false;
     }
+    if (retry) this.schedule();
   }
 
   private async append(batch: Flush): Promise<void> {

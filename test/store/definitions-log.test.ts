@@ -267,6 +267,40 @@ describe('the definitions log file', () => {
     expect(keys(await reread(dir))).toEqual(keys(foldOf([queue('kept'), queue('retried'), queue('later')])));
   });
 
+  it('writes the records that arrived during a failed flush, and the failed ones with them, without another change', async () => {
+    const dir = await tempDir();
+    let failHeldSync: ((error: Error) => void) | undefined;
+    let syncCalled: () => void = () => undefined;
+    const called = new Promise<void>((resolve) => (syncCalled = resolve));
+    // The first fdatasync after create() is held until the test fails it.
+    const openFile: OpenFile = async (path, flags) => {
+      const handle = await open(path, flags);
+      return new Proxy(handle, {
+        get(target, property) {
+          if (property === 'datasync' && failHeldSync === undefined) {
+            return () =>
+              new Promise<void>((_, reject) => {
+                failHeldSync = reject;
+                syncCalled();
+              });
+          }
+          const value: unknown = Reflect.get(target, property, target);
+          return typeof value === 'function' ? value.bind(target) : value;
+        },
+      });
+    };
+    const definitions = await createLog(dir, new RecordingLog(), openFile);
+    definitions.record(queue('failed-first'));
+    const first = definitions.synced();
+    await called;
+    definitions.record(queue('meanwhile'));
+    const second = definitions.synced();
+    failHeldSync?.(new Error('EIO: simulated'));
+    await expect(first).rejects.toThrow('simulated');
+    await second;
+    expect(keys(await reread(dir))).toEqual(keys(foldOf([queue('failed-first'), queue('meanwhile')])));
+  });
+
   it('compacts: 5,000 declare/delete cycles leave a small file that holds the live state', async () => {
     const dir = await tempDir();
     const path = join(dir, 'definitions.log');
