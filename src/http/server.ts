@@ -13,7 +13,7 @@ import { registerWebSocketRoute } from './ws-route.js';
 import { trustedActor } from '../operations/caller.js';
 import { Operations } from '../operations/operations.js';
 import { DurableState } from '../store/durable-state.js';
-import { exportDefinitions, importDefinitions } from './api/definitions-format.js';
+import { importDefinitions } from './api/definitions-format.js';
 import { MemoryMonitor, memoryLimitBytes } from './memory-monitor.js';
 import { totalmem } from 'node:os';
 
@@ -52,7 +52,6 @@ export async function createWarrenServer(config: WarrenConfig): Promise<WarrenSe
   await durable.restore(broker, users, {
     firstStart: () => createDefaultUser(ops, config),
     importDocument: (document) => importDefinitions(ops, broker, users, document),
-    snapshot: () => exportDefinitions(broker, users, { version: VERSION }),
   });
 
   await app.register(fastifyWebsocket, {

@@ -43,6 +43,11 @@ export interface Got {
   readonly messageCount: number;
 }
 
+/** A message the management API took: its content is read before it is settled, when it may leave the store. */
+export interface Taken extends Got {
+  readonly content: MessageContent;
+}
+
 export type Settlement = 'ack' | 'requeue' | 'discard';
 
 /** `take` only gets: its channel never has consumers. */
@@ -127,17 +132,17 @@ export class MessageOperations {
    * The management API's get: takes up to `count` messages on a channel of its own and settles them all
    * at once, so one call never returns the same message twice.
    */
-  take(caller: Caller, queueName: string, count: number, settlement: Settlement): Done<Got[]> {
+  take(caller: Caller, queueName: string, count: number, settlement: Settlement): Done<Taken[]> {
     this.permissions.check(caller, 'read', 'queue', queueName);
     const queue = caller.vhost.useQueue(queueName, caller.channel);
     const mark = this.watch.mark;
     const channel = new Channel(`take-${++this.takeChannels}`, caller.vhost, ignoreDeliveries);
-    const taken: Got[] = [];
+    const taken: Taken[] = [];
     try {
       for (let i = 0; i < count; i++) {
         const got = channel.get(queue, false);
         if (!got) break;
-        taken.push({ ...got, redelivered: got.entry.redelivered, messageCount: queue.messageCount });
+        taken.push({ ...got, content: got.entry.message.content, redelivered: got.entry.redelivered, messageCount: queue.messageCount });
       }
       if (settlement === 'ack') channel.ack(0, true);
       else channel.nack(0, true, settlement === 'requeue');

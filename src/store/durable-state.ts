@@ -1,11 +1,19 @@
-import type { UserStore } from '../auth/user-store.js';
+import type { UserChange, UserStore } from '../auth/user-store.js';
 import type { Broker } from '../broker/broker.js';
-import type { DurabilityBarrier } from '../broker/persistence.js';
-import { resolve } from 'node:path';
+import type { DefinitionsObserver, DurabilityBarrier } from '../broker/persistence.js';
+import { access } from 'node:fs/promises';
+import { join, resolve } from 'node:path';
 import { openDataDir } from './data-dir.js';
-import { DefinitionsFile, definitionsPath } from './definitions-file.js';
+import { recordOfChange, recordOfUserChange } from './definition-record.js';
+import { DefinitionsLog, type ErrorLog } from './definitions-log.js';
+import { readDefinitionsLog } from './definitions-log-reader.js';
+import { replayDefinitions } from './definitions-replay.js';
 import { DiskGuard } from './disk-guard.js';
-import { SegmentMessageStore, type RecoveredQueues, type StoreLog } from './message-store.js';
+import { readLegacyDefinitions, retireLegacyDefinitions } from './legacy-definitions.js';
+import { SegmentMessageStore, type RecoveredQueues } from './message-store.js';
+
+export const DEFINITIONS_LOG = 'definitions.log';
+export const LEGACY_DEFINITIONS = 'definitions.json';
 
 export interface DurableStateOptions {
   readonly dataDir: string;
@@ -13,17 +21,20 @@ export interface DurableStateOptions {
   readonly segmentSize?: number | undefined;
   /** Free bytes below which persistent publishes are refused. */
   readonly diskFreeLimit: number;
-  readonly log: StoreLog & { error(obj: object, msg?: string): void };
+  readonly log: ErrorLog;
 }
 
 export interface RestoreHooks {
-  /** Called on a first start (no definitions yet), before anything is written. */
+  /** Called on a first start (no definitions yet); what it creates is recorded. */
   firstStart(): Promise<void>;
   /** Applies a definitions document found in the data dir (RabbitMQ's format) through the one mutation path. */
   importDocument(document: unknown): Promise<void>;
-  /** The document to write out (interim: the whole snapshot). */
-  snapshot(): unknown;
 }
+
+/** Where the definitions come from at this start. */
+type DefinitionsSource = { readonly kind: 'log' } | { readonly kind: 'legacy'; readonly document: unknown } | { readonly kind: 'none' };
+
+const nothing = (): void => undefined;
 
 /**
  * Everything Warren keeps on disk. `open` reads it; the broker is then built on its stores
@@ -33,31 +44,47 @@ export interface RestoreHooks {
 export class DurableState implements DurabilityBarrier {
   private diskGuard: DiskGuard | undefined;
   private unsubscribe: () => void = () => undefined;
-  private definitionsFile: DefinitionsFile | undefined;
 
   private constructor(
     readonly messages: SegmentMessageStore,
     private readonly recovered: RecoveredQueues,
-    private readonly stored: unknown,
+    private readonly definitionsLog: DefinitionsLog,
+    private readonly source: DefinitionsSource,
     private readonly options: DurableStateOptions,
   ) {}
 
+  /**
+   * Reads the definitions before the message store is opened: a damaged definitions log stops the start
+   * while the message store is still exactly as it was.
+   */
   static async open(options: DurableStateOptions): Promise<DurableState> {
-    await openDataDir(options.dataDir);
-    const stored = await DefinitionsFile.read(definitionsPath(options.dataDir));
-    const { store, recovered } = await SegmentMessageStore.open(options.dataDir, { segmentSize: options.segmentSize, log: options.log });
-    return new DurableState(store, recovered, stored, options);
+    const { dataDir, log } = options;
+    await openDataDir(dataDir);
+    const logPath = join(dataDir, DEFINITIONS_LOG);
+    const legacyPath = join(dataDir, LEGACY_DEFINITIONS);
+    const stored = await readDefinitionsLog(logPath, log);
+    let source: DefinitionsSource = { kind: 'log' };
+    if (!stored) {
+      const legacy = await readLegacyDefinitions(legacyPath);
+      source = legacy ? { kind: 'legacy', document: legacy.document } : { kind: 'none' };
+    } else if (await exists(legacyPath)) {
+      // Left by a crash between writing the migrated log and renaming the document, or put there by hand.
+      log.warn({ file: legacyPath }, `${legacyPath} is ignored: ${logPath} exists and holds the definitions`);
+    }
+    const { store, recovered } = await SegmentMessageStore.open(dataDir, { segmentSize: options.segmentSize, log });
+    return new DurableState(store, recovered, new DefinitionsLog(logPath, stored, log), source, options);
   }
 
   /** What the broker tells of durable definition changes. */
-  readonly definitions = {
-    definitionChanged: (): void => this.definitionsFile?.definitionsChanged(),
+  readonly definitions: DefinitionsObserver = {
+    definitionChanged: (change) => {
+      if (this.definitionsLog.accepting) this.definitionsLog.record(recordOfChange(change));
+    },
   };
 
   async restore(broker: Broker, users: UserStore, hooks: RestoreHooks): Promise<void> {
     const { dataDir, log } = this.options;
-    if (this.stored === undefined) await hooks.firstStart();
-    else await hooks.importDocument(this.stored);
+    await this.restoreDefinitions(broker, users, hooks);
 
     const started = Date.now();
     let restored = 0;
@@ -76,12 +103,6 @@ export class DurableState implements DurabilityBarrier {
     broker.advanceMessageIds(this.recovered.maxMessageId);
     log.info({ messages: restored, ms: Date.now() - started }, 'recovered stored messages');
 
-    const file = new DefinitionsFile(definitionsPath(dataDir), hooks.snapshot);
-    this.definitionsFile = file;
-    this.unsubscribe = users.subscribe(() => file.definitionsChanged());
-    file.definitionsChanged();
-    await file.flush();
-
     const diskGuard = new DiskGuard({
       dir: dataDir,
       freeLimit: this.options.diskFreeLimit,
@@ -95,12 +116,40 @@ export class DurableState implements DurabilityBarrier {
     this.diskGuard = diskGuard;
   }
 
-  get writes(): number {
-    return (this.definitionsFile?.writes ?? 0) + this.messages.writes;
+  private async restoreDefinitions(broker: Broker, users: UserStore, hooks: RestoreHooks): Promise<void> {
+    const definitions = this.definitionsLog;
+    const { log } = this.options;
+    const record = (change: UserChange): void => definitions.record(recordOfUserChange(change));
+    if (this.source.kind === 'log') {
+      replayDefinitions(definitions.fold, broker, users, definitions.path);
+      await definitions.goLive();
+      this.unsubscribe = users.subscribe(record);
+      if (definitions.compactionDue) await definitions.compact();
+      log.info({ file: definitions.path, definitions: definitions.fold.size }, 'definitions restored');
+      return;
+    }
+    definitions.collect();
+    this.unsubscribe = users.subscribe(record);
+    // The broker made these before there was a log to tell.
+    for (const vhost of broker.vhosts.values()) this.definitions.definitionChanged({ kind: 'vhost', vhost, deleted: false });
+    if (this.source.kind === 'legacy') await hooks.importDocument(this.source.document);
+    else await hooks.firstStart();
+    await definitions.create();
+    if (this.source.kind === 'legacy') {
+      const retired = await retireLegacyDefinitions(join(this.options.dataDir, LEGACY_DEFINITIONS));
+      log.info({ file: definitions.path, definitions: definitions.fold.size, retired }, 'definitions migrated to the definitions log');
+    }
   }
 
-  async synced(): Promise<void> {
-    await Promise.all([this.definitionsFile?.synced(), this.messages.synced()]);
+  get writes(): number {
+    return this.definitionsLog.writes + this.messages.writes;
+  }
+
+  /** On the publisher-confirm path: with no definitions in flight it is just the message store's promise. */
+  synced(): Promise<void> {
+    const messages = this.messages.synced();
+    if (this.definitionsLog.settled) return messages;
+    return Promise.all([this.definitionsLog.synced(), messages]).then(nothing);
   }
 
   /** Bytes the message store holds, free bytes on the data dir's file system, and the refusal limit. */
@@ -117,7 +166,19 @@ export class DurableState implements DurabilityBarrier {
   async close(): Promise<void> {
     this.diskGuard?.stop();
     this.unsubscribe();
-    await this.definitionsFile?.close();
-    await this.messages.close();
+    try {
+      await this.definitionsLog.close();
+    } finally {
+      await this.messages.close();
+    }
+  }
+}
+
+async function exists(path: string): Promise<boolean> {
+  try {
+    await access(path);
+    return true;
+  } catch {
+    return false;
   }
 }

@@ -275,6 +275,25 @@ describe('kill -9', () => {
     });
   }
 
+  it('keeps a durable queue, exchange and binding whose declares were answered just before the kill', async () => {
+    const dataDir = tempDir();
+    const first = await spawnBroker(dataDir);
+    const conn = await connect(first.url, { username: 'guest', password: 'guest' });
+    await conn.exchangeDeclare({ exchange: 'killed.x', type: 'direct', durable: true });
+    await conn.queueDeclare({ queue: 'killed.q', durable: true });
+    await conn.queueBind({ queue: 'killed.q', exchange: 'killed.x', routingKey: 'k' });
+    // The reply to a durable declare waits for its record's fsync: nothing else is waited for here.
+    first.child.kill('SIGKILL');
+    await new Promise((resolve) => first.child.on('exit', resolve));
+
+    const second = await spawnBroker(dataDir);
+    const again = await connect(second.url, { username: 'guest', password: 'guest' });
+    await expect(again.queueDeclare({ queue: 'killed.q', passive: true })).resolves.toMatchObject({ queue: 'killed.q' });
+    expect(await again.publish({ exchange: 'killed.x', routingKey: 'k', body: 'routed' })).toEqual({ routed: true });
+    await again.close();
+    second.child.kill('SIGTERM');
+  });
+
   it('gives back exactly the confirmed messages, in order, unacked ones redelivered, acked ones gone', async () => {
     const dataDir = tempDir();
     const first = await spawnBroker(dataDir);

@@ -2,7 +2,7 @@
  * The REST edge of the protocol-neutral message: RabbitMQ's snake_case `properties`, and payloads as
  * `string` or `base64` (publish) / `auto` or `base64` (get, peek).
  */
-import type { Headers, MessageProperties } from '../../broker/message.js';
+import type { Headers, MessageContent, MessageProperties } from '../../broker/message.js';
 import type { QueueEntry } from '../../broker/queue.js';
 import { badRequest } from './errors.js';
 
@@ -95,19 +95,26 @@ export function decodePayload(payload: string, encoding: string): Buffer {
   throw badRequest(['unsupported_encoding', encoding]);
 }
 
+export interface FormattedMessage {
+  exchange: string;
+  routing_key: string;
+  properties: Record<string, unknown>;
+  payload: string;
+  payload_encoding: string;
+  payload_bytes: number;
+}
+
 /** One message of a get or peek response. */
-export function formatEntry(
-  entry: QueueEntry,
-  encoding: PayloadEncoding,
-  truncate: number | undefined,
-): { exchange: string; routing_key: string; properties: Record<string, unknown>; payload: string; payload_encoding: string; payload_bytes: number; redelivered: boolean } {
-  const content = entry.message.content;
+export function formatContent(content: MessageContent, size: number, encoding: PayloadEncoding, truncate: number | undefined): FormattedMessage {
   return {
     exchange: content.exchange,
     routing_key: content.routingKey,
     properties: toRabbitProperties(content.properties),
     ...encodePayload(content.body, encoding, truncate),
-    payload_bytes: entry.message.size,
-    redelivered: entry.redelivered,
+    payload_bytes: size,
   };
+}
+
+export function formatEntry(entry: QueueEntry, encoding: PayloadEncoding, truncate: number | undefined): FormattedMessage & { redelivered: boolean } {
+  return { ...formatContent(entry.message.content, entry.message.size, encoding, truncate), redelivered: entry.redelivered };
 }

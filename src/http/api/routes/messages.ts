@@ -8,7 +8,7 @@ import type { Settlement } from '../../../operations/message-operations.js';
 import { apiUser, type ApiUser } from '../auth.js';
 import { callerIn, checkVhostAccess, exchangeName, int, intish, vhostForWrite, vhostNameParams, type ApiContext } from '../context.js';
 import { badRequest, notFound } from '../errors.js';
-import { decodePayload, formatEntry, fromRabbitProperties, rabbitPropertiesSchema, type PayloadEncoding } from '../message-format.js';
+import { decodePayload, formatContent, formatEntry, fromRabbitProperties, rabbitPropertiesSchema, type PayloadEncoding } from '../message-format.js';
 
 const params = vhostNameParams;
 type Params = { vhost: string; name: string };
@@ -112,8 +112,8 @@ export function registerMessageRoutes(app: FastifyInstance, ctx: ApiContext): vo
       const vhost = queueVhost(ctx, request.params, user);
       const { value: taken, durable } = ctx.ops.messages.take(callerIn(vhost, user), request.params.name, count, settlements[body.ackmode]);
       await durable;
-      return taken.map(({ entry, redelivered, messageCount }) => {
-        const f = formatEntry(entry, encoding, truncate);
+      return taken.map(({ entry, content, redelivered, messageCount }) => {
+        const f = formatContent(content, entry.message.size, encoding, truncate);
         return {
           payload_bytes: f.payload_bytes,
           redelivered,
