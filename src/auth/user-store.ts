@@ -1,5 +1,6 @@
 import { createHmac, randomBytes } from 'node:crypto';
 import { BrokerError } from '../broker/errors.js';
+import { nameProblem } from '../broker/names.js';
 import type { Access, AuthenticatedUser, Authenticator, AuthResult } from './authenticator.js';
 import { isLoopback } from './authenticator.js';
 import { LoginThrottle, type LoginThrottleOptions } from './login-throttle.js';
@@ -105,6 +106,8 @@ export class UserStore implements Authenticator {
     name: string,
     spec: { password?: string; passwordHash?: string; hashingAlgorithm?: HashingAlgorithm; tags: readonly string[] },
   ): Promise<{ created: boolean }> {
+    const problem = nameProblem('user', name);
+    if (problem) throw new BrokerError('PRECONDITION_FAILED', problem);
     let passwordHash = '';
     let hashingAlgorithm: HashingAlgorithm = HashingAlgorithms.scrypt;
     if (spec.password !== undefined) passwordHash = await this.hasher.hash(spec.password);

@@ -1,4 +1,5 @@
-import { notFound } from './errors.js';
+import { notFound, preconditionFailed } from './errors.js';
+import { nameProblem } from './names.js';
 import { MessageStats } from './message-stats.js';
 import type { DefinitionChange, DefinitionsObserver, MessageStore } from './persistence.js';
 import type { Queue, QueueEntry, QueueObserver } from './queue.js';
@@ -79,6 +80,8 @@ export class Broker implements QueueObserver {
   addVhost(name: string): VHost {
     const existing = this.vhosts.get(name);
     if (existing) return existing;
+    const problem = nameProblem('vhost', name);
+    if (problem) throw preconditionFailed(problem);
     const vhost = new VHost(name, this);
     this.vhosts.set(name, vhost);
     this.definitionChanged({ kind: 'vhost', vhost, deleted: false });

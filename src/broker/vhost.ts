@@ -4,7 +4,7 @@ import { accessRefused, BrokerError, notFound, preconditionFailed, resourceLocke
 import { Exchange } from './exchange.js';
 import { findExchangeType } from './exchange-types/registry.js';
 import { contentSize, isPersistent, Message, type MessageContent, type MessageProperties } from './message.js';
-import { serverName } from './names.js';
+import { nameProblem, serverName } from './names.js';
 import { parseQueueLimits, validateQueueArguments } from './queue-arguments.js';
 import { Queue, type QueueObserver } from './queue.js';
 import { routeMessage } from './router.js';
@@ -163,6 +163,8 @@ export class VHost {
       return existing;
     }
     if (name.startsWith('amq.')) throw accessRefused(`exchange name '${name}' contains reserved prefix 'amq.*'`);
+    const badName = nameProblem('exchange', name);
+    if (badName) throw preconditionFailed(badName);
     const ae = wanted.arguments['alternate-exchange'];
     if (ae !== undefined && typeof ae !== 'string') {
       throw preconditionFailed(`invalid arg 'alternate-exchange' for exchange '${name}': expected a string`);
@@ -228,6 +230,8 @@ export class VHost {
       return this.declareResult(existing);
     }
     if (requested.startsWith('amq.')) throw accessRefused(`queue name '${requested}' contains reserved prefix 'amq.*'`);
+    const badName = nameProblem('queue', requested);
+    if (badName) throw preconditionFailed(badName);
     const name = requested === '' ? this.freshQueueName() : requested;
     const invalid = validateQueueArguments(wanted.arguments, name, this.name);
     if (invalid) throw invalid;

@@ -36,8 +36,14 @@ export async function createWarrenServer(config: WarrenConfig): Promise<WarrenSe
     logger: { level: config.logLevel },
     // A console polling the API would flood the log; request lines are for debugging.
     logController: new LogController({ disableRequestLogging: config.logLevel !== 'debug' && config.logLevel !== 'trace' }),
-    // Management API paths carry percent-encoded names of up to 255 bytes (765 characters encoded).
-    routerOptions: { maxParamLength: 4096 },
+    // Management API paths carry percent-encoded names of up to 255 bytes (765 characters encoded). A
+    // longer parameter must still reach its route, which answers 400 naming the limit (a router miss
+    // would look like a 404 or 405); Node caps the whole request line and headers at 16 KiB anyway.
+    routerOptions: { maxParamLength: 16 * 1024 },
+    // A client that never finishes its headers is cut after 10 s (Node's default is 60 s, checked every
+    // 30 s); a whole request (a large definitions import included) gets 5 minutes.
+    requestTimeout: 300_000,
+    http: { headersTimeout: 10_000, connectionsCheckingInterval: 1_000 },
   });
   const durable = await DurableState.open({
     dataDir: config.dataDir,
@@ -55,6 +61,12 @@ export async function createWarrenServer(config: WarrenConfig): Promise<WarrenSe
   });
 
   await app.register(fastifyWebsocket, {
+    // A broken frame (invalid UTF-8, too large) is the client's fault: `ws` closes that socket with the
+    // right code; it is not the broker's error, and one log line each would let a client flood the log.
+    errorHandler: (error, socket) => {
+      app.log.debug({ err: error }, 'websocket protocol error: connection closed');
+      socket.terminate();
+    },
     // Room for a maximum-size body in base64 plus the frame around it; a bigger frame closes the socket.
     options: { maxPayload: Math.ceil((config.maxBodySize * 4) / 3) + 1024 * 1024 },
   });

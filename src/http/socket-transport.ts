@@ -24,6 +24,7 @@ export class SocketTransport implements Transport {
     private readonly ws: WebSocket,
     private readonly raw: Socket,
     private readonly highWater = DEFAULT_SEND_HIGH_WATER,
+    private readonly closeGraceMs = 1000,
   ) {}
 
   send(text: string): void {
@@ -46,8 +47,16 @@ export class SocketTransport implements Transport {
     if (this.ws.readyState === this.ws.OPEN) this.ws.ping();
   }
 
+  /**
+   * Starts the close handshake; a peer that does not answer it within `closeGraceMs` is dropped. `ws`
+   * itself would wait 30 s, which lets a client that never logs in hold a socket far past the handshake
+   * timeout.
+   */
   close(code: number, reason: string): void {
     this.ws.close(code, reason);
+    const timer = setTimeout(() => this.ws.terminate(), this.closeGraceMs);
+    timer.unref();
+    this.ws.once('close', () => clearTimeout(timer));
   }
 
   terminate(): void {
