@@ -2,6 +2,9 @@
  * What every route module shares: the broker, users and sessions, the rate sampler, and the lookups and
  * checks every endpoint repeats (vhost by URL name, `amq.default`, vhost access, permission regexes).
  */
+import type { JsonSchemaToTsProvider } from '@fastify/type-provider-json-schema-to-ts';
+import type { FastifyBaseLogger, FastifyInstance, RawReplyDefaultExpression, RawRequestDefaultExpression, RawServerDefault } from 'fastify';
+import type { FromSchema } from 'json-schema-to-ts';
 import type { UserStore } from '../../auth/user-store.js';
 import type { Broker } from '../../broker/broker.js';
 import type { Caller } from '../../operations/caller.js';
@@ -14,6 +17,15 @@ import type { ApiUser } from './auth.js';
 import { badRequest, notAuthorised, notFound, objectNotFound } from './errors.js';
 import { listQueryProperties } from './listing.js';
 import type { RateSampler, Ranges } from './rates.js';
+
+/**
+ * The /api scope as every route module registers on it: `request.params`, `query`, `headers` and `body`
+ * are typed from the route's `as const` schema, so a shape is written once, in the schema ajv enforces.
+ * A property with a `default` comes out required: true here because the API's ajv fills defaults
+ * (`useDefaults`), but only for a property of an object schema, never inside `anyOf`/`oneOf`. No route
+ * schema has a default today; handlers supply their own fallbacks (`bool(body.durable, false)`).
+ */
+export type ApiInstance = FastifyInstance<RawServerDefault, RawRequestDefaultExpression, RawReplyDefaultExpression, FastifyBaseLogger, JsonSchemaToTsProvider>;
 
 export interface ApiContext {
   readonly broker: Broker;
@@ -103,12 +115,12 @@ export function rabbitTime(ms: number): string {
 }
 
 /** Body booleans: JSON booleans or the strings rabbitmqadmin sends; the schema has already checked. */
-export function bool(value: unknown, fallback: boolean): boolean {
+export function bool(value: Boolish | undefined, fallback: boolean): boolean {
   if (value === undefined) return fallback;
   return value === true || value === 'true';
 }
 
-export function int(value: unknown, fallback: number): number {
+export function int(value: Intish | undefined, fallback: number): number {
   if (value === undefined) return fallback;
   return typeof value === 'number' ? value : Number(value);
 }
@@ -163,12 +175,22 @@ export const intish = {
   ],
 } as const;
 export const table = { type: 'object', description: 'AMQP table (no null values)' } as const;
+export type Boolish = FromSchema<typeof boolish>;
+export type Intish = FromSchema<typeof intish>;
 
 export const vhostParam = { type: 'string', description: 'Vhost name, percent-encoded (`%2F` for `/`)' } as const;
 export const nameParam = { type: 'string', description: 'Object name, percent-encoded' } as const;
+/** A path parameter with nothing to add to its name: what @fastify/swagger writes for an undeclared one. */
+export const plainParam = { type: 'string' } as const;
 
-/** Route schemas shared by the resource modules. */
-export const vhostParams = { type: 'object', properties: { vhost: vhostParam } } as const;
-export const vhostNameParams = { type: 'object', properties: { vhost: vhostParam, name: nameParam } } as const;
+/**
+ * Route schemas shared by the resource modules. A path parameter is always there once the route matched,
+ * so `required` changes nothing at run time (nor in the OpenAPI document); it makes the derived type say so.
+ */
+export const vhostParams = { type: 'object', properties: { vhost: vhostParam }, required: ['vhost'] } as const;
+export const vhostNameParams = { type: 'object', properties: { vhost: vhostParam, name: nameParam }, required: ['vhost', 'name'] } as const;
+export type VhostNameParams = FromSchema<typeof vhostNameParams>;
+/** `vhost` without a description, for the routes whose OpenAPI entry never had one. */
+export const bareVhostParams = { type: 'object', properties: { vhost: plainParam }, required: ['vhost'] } as const;
 /** A list that also reports rates: paging, sorting, filtering, and the `*_age`/`*_incr` ranges. */
 export const statsListQuery = { type: 'object', properties: { ...listQueryProperties, ...rangeQueryProperties } } as const;

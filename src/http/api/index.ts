@@ -7,6 +7,7 @@
  * spelled out in the schemas), its error shape, its auth hook and a catch-all for 404/405.
  */
 import fastifySwagger from '@fastify/swagger';
+import type { JsonSchemaToTsProvider } from '@fastify/type-provider-json-schema-to-ts';
 import { Ajv } from 'ajv';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { hostname, totalmem } from 'node:os';
@@ -17,7 +18,7 @@ import type { SessionRegistry } from '../../protocol/session-registry.js';
 import { RABBITMQ_VERSION } from './definitions-format.js';
 import { BasicAuth } from './auth.js';
 import { parseBody } from './body.js';
-import type { ApiContext } from './context.js';
+import type { ApiContext, ApiInstance } from './context.js';
 import { ApiError, errorHandler, objectNotFound, sendError } from './errors.js';
 import { applyColumns } from './listing.js';
 import { RateSampler, type SamplerOptions } from './rates.js';
@@ -156,17 +157,18 @@ async function managementPlugin(scope: FastifyInstance, ctx: ApiContext, auth: B
     },
   });
 
-  registerOverviewRoutes(scope, ctx);
-  registerHealthRoutes(scope, ctx);
-  registerVhostRoutes(scope, ctx);
-  registerExchangeRoutes(scope, ctx);
-  registerQueueRoutes(scope, ctx);
-  registerMessageRoutes(scope, ctx);
-  registerBindingRoutes(scope, ctx);
-  registerConnectionRoutes(scope, ctx);
-  registerUserRoutes(scope, ctx);
-  registerDefinitionRoutes(scope, ctx);
-  registerStubRoutes(scope, ctx);
+  const app: ApiInstance = scope.withTypeProvider<JsonSchemaToTsProvider>();
+  registerOverviewRoutes(app, ctx);
+  registerHealthRoutes(app, ctx);
+  registerVhostRoutes(app, ctx);
+  registerExchangeRoutes(app, ctx);
+  registerQueueRoutes(app, ctx);
+  registerMessageRoutes(app, ctx);
+  registerBindingRoutes(app, ctx);
+  registerConnectionRoutes(app, ctx);
+  registerUserRoutes(app, ctx);
+  registerDefinitionRoutes(app, ctx);
+  registerStubRoutes(app, ctx);
 
   scope.get('/openapi.json', { schema: { hide: true } }, async () => scope.swagger());
 

@@ -8,19 +8,8 @@
  * page being returned is formatted. A sort key the resource cannot read raw (a rate, say) formats every
  * item once, which is still linear.
  */
+import type { FromSchema } from 'json-schema-to-ts';
 import { badRequest } from './errors.js';
-
-/** Query strings are flat strings; other parameters (rate ranges…) travel alongside. */
-export interface ListQuery {
-  readonly [key: string]: string | undefined;
-  readonly sort?: string | undefined;
-  readonly sort_reverse?: string | undefined;
-  readonly columns?: string | undefined;
-  readonly page?: string | undefined;
-  readonly page_size?: string | undefined;
-  readonly name?: string | undefined;
-  readonly use_regex?: string | undefined;
-}
 
 export const listQueryProperties = {
   sort: { type: 'string', description: 'Field to sort by (dotted paths allowed)' },
@@ -34,6 +23,12 @@ export const listQueryProperties = {
   disable_stats: { type: 'string' },
   enable_queue_totals: { type: 'string' },
 } as const;
+
+/** The querystring of a list without rates. */
+export const listQuery = { type: 'object', properties: listQueryProperties } as const;
+
+/** What `list` reads; a route's own querystring (rate ranges…) has more keys and still fits. */
+export type ListQuery = FromSchema<typeof listQuery>;
 
 /** Returned by `ListSpec.key` for a key it cannot read without formatting the item. */
 export const FORMAT = Symbol('format');

@@ -3,7 +3,7 @@
  * key plus a hash of the arguments, `~` for the empty key), and POST answers 201 with a relative
  * `Location` made of them.
  */
-import type { FastifyInstance } from 'fastify';
+import type { FromSchema } from 'json-schema-to-ts';
 import type { VHost } from '../../../broker/vhost.js';
 import { apiUser, type ApiUser } from '../auth.js';
 import {
@@ -16,8 +16,10 @@ import {
   vhostForWrite,
   vhostOr404,
   vhostParam,
+  vhostParams,
   vhostsFor,
   type ApiContext,
+  type ApiInstance,
 } from '../context.js';
 import { objectNotFound } from '../errors.js';
 import {
@@ -31,43 +33,42 @@ import {
   propertiesKey,
   type BindingRow,
 } from '../format.js';
-import { list, listQueryProperties, type ListQuery } from '../listing.js';
+import { list, listQuery, type ListQuery } from '../listing.js';
 
 const tags = ['bindings'];
-const listQuery = { type: 'object', properties: listQueryProperties } as const;
+// Only the `/:props` routes have `props` in the URL, so only bindingParams requires it; the OpenAPI document
+// has always listed it on the others too, and still does.
 const endsParams = {
   type: 'object',
   properties: { vhost: vhostParam, source: nameParam, destination: nameParam, props: { type: 'string', description: 'properties_key' } },
+  required: ['vhost', 'source', 'destination'],
 } as const;
+const bindingParams = { ...endsParams, required: [...endsParams.required, 'props'] } as const;
 
-type Ends = { vhost: string; source: string; destination: string };
+type Ends = FromSchema<typeof endsParams>;
+type BindingParams = FromSchema<typeof bindingParams>;
 type Kind = 'queue' | 'exchange';
-
-interface BindingBody {
-  routing_key?: string | null;
-  arguments?: Record<string, unknown>;
-}
 
 const bindingBody = {
   type: 'object',
   properties: { routing_key: { type: ['string', 'null'] }, arguments: table },
 } as const;
 
-export function registerBindingRoutes(app: FastifyInstance, ctx: ApiContext): void {
+export function registerBindingRoutes(app: ApiInstance, ctx: ApiContext): void {
   const listAll = (vhostName: string | undefined, query: ListQuery, user: ApiUser): unknown => {
     const rows: BindingRow[] = [];
     for (const vhost of vhostsFor(ctx, user, vhostName)) rows.push(...allBindings(vhost));
     return list(rows, query, bindingListSpec);
   };
 
-  app.get<{ Querystring: ListQuery }>(
+  app.get(
     '/bindings',
     { schema: { tags, summary: 'Every binding in visible vhosts, implicit default-exchange ones included', querystring: listQuery } },
     async (request) => listAll(undefined, request.query, apiUser(request)),
   );
-  app.get<{ Params: { vhost: string }; Querystring: ListQuery }>(
+  app.get(
     '/bindings/:vhost',
-    { schema: { tags, params: { type: 'object', properties: { vhost: vhostParam } }, querystring: listQuery } },
+    { schema: { tags, params: vhostParams, querystring: listQuery } },
     async (request) => listAll(request.params.vhost, request.query, apiUser(request)),
   );
 
@@ -77,7 +78,7 @@ export function registerBindingRoutes(app: FastifyInstance, ctx: ApiContext): vo
   ] as const) {
     const base = `/bindings/:vhost/e/:source/${letter}/:destination`;
 
-    app.get<{ Params: Ends; Querystring: ListQuery }>(
+    app.get(
       base,
       { schema: { tags, summary: `Bindings from an exchange to a${kind === 'queue' ? ' queue' : 'n exchange'}`, params: endsParams, querystring: listQuery } },
       async (request) => {
@@ -87,7 +88,7 @@ export function registerBindingRoutes(app: FastifyInstance, ctx: ApiContext): vo
       },
     );
 
-    app.post<{ Params: Ends; Body: BindingBody }>(
+    app.post(
       base,
       { schema: { tags, summary: 'Creates a binding: 201 with a relative Location', params: endsParams, body: bindingBody } },
       async (request, reply) => {
@@ -106,9 +107,9 @@ export function registerBindingRoutes(app: FastifyInstance, ctx: ApiContext): vo
       },
     );
 
-    app.get<{ Params: Ends & { props: string }; Querystring: ListQuery }>(
+    app.get(
       `${base}/:props`,
-      { schema: { tags, summary: 'One binding by properties_key (`~` = empty key, no arguments)', params: endsParams, querystring: listQuery } },
+      { schema: { tags, summary: 'One binding by properties_key (`~` = empty key, no arguments)', params: bindingParams, querystring: listQuery } },
       async (request) => {
         const vhost = vhostOr404(ctx, request.params.vhost);
         checkVhostAccess(ctx, apiUser(request), vhost.name);
@@ -116,9 +117,9 @@ export function registerBindingRoutes(app: FastifyInstance, ctx: ApiContext): vo
       },
     );
 
-    app.delete<{ Params: Ends & { props: string } }>(
+    app.delete(
       `${base}/:props`,
-      { schema: { tags, summary: 'Deletes one binding by properties_key', params: endsParams } },
+      { schema: { tags, summary: 'Deletes one binding by properties_key', params: bindingParams } },
       async (request, reply) => {
         const user = apiUser(request);
         const vhost = vhostOr404(ctx, request.params.vhost);
@@ -147,7 +148,7 @@ function rowsBetween(vhost: VHost, ends: Ends, kind: Kind): BindingRow[] {
     .filter((row) => row.destinationType === kind && row.destination === destinationName);
 }
 
-function findBinding(vhost: VHost, params: Ends & { props: string }, kind: Kind): BindingRow {
+function findBinding(vhost: VHost, params: BindingParams, kind: Kind): BindingRow {
   const parsed = parsePropertiesKey(params.props);
   const row = parsed && rowsBetween(vhost, params, kind).find((r) => matchesPropertiesKey(r, parsed));
   if (!row) throw objectNotFound();

@@ -2,18 +2,17 @@
  * `/api/connections`, `/api/channels`, `/api/consumers`. Users without the monitoring tag see only their
  * own connections (and their channels and consumers); closing someone else's needs administrator.
  */
-import type { FastifyInstance } from 'fastify';
 import type { Consumer } from '../../../broker/consumer.js';
 import type { Session } from '../../../protocol/session.js';
 import { apiUser, type ApiUser } from '../auth.js';
-import { checkVhostAccess, nameParam, parseRanges, statsListQuery, vhostOr404, vhostParams, vhostsFor, visibleSessions, type ApiContext } from '../context.js';
+import { checkVhostAccess, nameParam, parseRanges, plainParam, statsListQuery, vhostOr404, vhostParams, vhostsFor, visibleSessions, type ApiContext, type ApiInstance } from '../context.js';
 import { notAuthorised, objectNotFound } from '../errors.js';
 import { channelName, connectionOfChannel, formatChannel, formatConnection, formatConsumer } from '../format-sessions.js';
-import { FORMAT, list, listQueryProperties, type ListQuery, type ListSpec } from '../listing.js';
+import { FORMAT, list, listQuery, type ListSpec } from '../listing.js';
 import type { Ranges } from '../rates.js';
 
-const listQuery = statsListQuery;
-const nameParams = { type: 'object', properties: { name: nameParam } } as const;
+const nameParams = { type: 'object', properties: { name: nameParam }, required: ['name'] } as const;
+const usernameParams = { type: 'object', properties: { username: plainParam }, required: ['username'] } as const;
 const closeHeaders = { type: 'object', properties: { 'x-reason': { type: 'string', description: 'Shown to the client in the close frame' } } } as const;
 
 const DEFAULT_CLOSE_REASON = 'Closed via management plugin';
@@ -60,25 +59,25 @@ function close(session: Session, reason: string | undefined, user: ApiUser): voi
   session.close('CONNECTION_FORCED', reason && reason.trim() !== '' ? reason : DEFAULT_CLOSE_REASON);
 }
 
-export function registerConnectionRoutes(app: FastifyInstance, ctx: ApiContext): void {
+export function registerConnectionRoutes(app: ApiInstance, ctx: ApiContext): void {
   const connectionsOf = (user: ApiUser, vhost?: string): Session[] => {
     if (vhost !== undefined) checkVhostAccess(ctx, user, vhostOr404(ctx, vhost).name);
     return visibleSessions(ctx, user, vhost);
   };
 
-  app.get<{ Querystring: ListQuery }>(
+  app.get(
     '/connections',
-    { schema: { tags: ['connections'], summary: 'Open WebSocket connections', querystring: listQuery } },
+    { schema: { tags: ['connections'], summary: 'Open WebSocket connections', querystring: statsListQuery } },
     async (request) => list(connectionsOf(apiUser(request)), request.query, connectionSpec(ctx, parseRanges(request.query))),
   );
-  app.get<{ Params: { vhost: string }; Querystring: ListQuery }>(
+  app.get(
     '/vhosts/:vhost/connections',
-    { schema: { tags: ['connections'], params: vhostParams, querystring: listQuery } },
+    { schema: { tags: ['connections'], params: vhostParams, querystring: statsListQuery } },
     async (request) => list(connectionsOf(apiUser(request), request.params.vhost), request.query, connectionSpec(ctx, parseRanges(request.query))),
   );
-  app.get<{ Params: { username: string }; Querystring: ListQuery }>(
+  app.get(
     '/connections/username/:username',
-    { schema: { tags: ['connections'], summary: "One user's connections", querystring: listQuery } },
+    { schema: { tags: ['connections'], summary: "One user's connections", params: usernameParams, querystring: statsListQuery } },
     async (request) => {
       const user = apiUser(request);
       if (!user.isMonitor && request.params.username !== user.name) throw notAuthorised('Not monitor user');
@@ -86,9 +85,9 @@ export function registerConnectionRoutes(app: FastifyInstance, ctx: ApiContext):
       return list(sessions, request.query, connectionSpec(ctx, parseRanges(request.query)));
     },
   );
-  app.delete<{ Params: { username: string }; Headers: { 'x-reason'?: string } }>(
+  app.delete(
     '/connections/username/:username',
-    { schema: { tags: ['connections'], summary: "Closes all of one user's connections", headers: closeHeaders } },
+    { schema: { tags: ['connections'], summary: "Closes all of one user's connections", params: usernameParams, headers: closeHeaders } },
     async (request, reply) => {
       const user = apiUser(request);
       for (const session of ctx.sessions.list()) {
@@ -97,12 +96,12 @@ export function registerConnectionRoutes(app: FastifyInstance, ctx: ApiContext):
       return reply.code(204).send();
     },
   );
-  app.get<{ Params: { name: string }; Querystring: ListQuery }>(
+  app.get(
     '/connections/:name',
-    { schema: { tags: ['connections'], params: nameParams, querystring: listQuery } },
+    { schema: { tags: ['connections'], params: nameParams, querystring: statsListQuery } },
     async (request) => formatConnection(ctx, findSession(ctx, request.params.name, apiUser(request)), parseRanges(request.query)),
   );
-  app.delete<{ Params: { name: string }; Headers: { 'x-reason'?: string } }>(
+  app.delete(
     '/connections/:name',
     { schema: { tags: ['connections'], summary: 'Closes the connection (close frame 320 CONNECTION_FORCED; reason from X-Reason)', params: nameParams, headers: closeHeaders } },
     async (request, reply) => {
@@ -111,28 +110,28 @@ export function registerConnectionRoutes(app: FastifyInstance, ctx: ApiContext):
       return reply.code(204).send();
     },
   );
-  app.get<{ Params: { name: string }; Querystring: ListQuery }>(
+  app.get(
     '/connections/:name/channels',
-    { schema: { tags: ['channels'], params: nameParams, querystring: listQuery } },
+    { schema: { tags: ['channels'], params: nameParams, querystring: statsListQuery } },
     async (request) => {
       const session = findSession(ctx, request.params.name, apiUser(request));
       return list([session], request.query, channelSpec(ctx, parseRanges(request.query)));
     },
   );
 
-  app.get<{ Querystring: ListQuery }>(
+  app.get(
     '/channels',
-    { schema: { tags: ['channels'], summary: 'One channel per connection, named `<connection> (1)`', querystring: listQuery } },
+    { schema: { tags: ['channels'], summary: 'One channel per connection, named `<connection> (1)`', querystring: statsListQuery } },
     async (request) => list(connectionsOf(apiUser(request)), request.query, channelSpec(ctx, parseRanges(request.query))),
   );
-  app.get<{ Params: { vhost: string }; Querystring: ListQuery }>(
+  app.get(
     '/vhosts/:vhost/channels',
-    { schema: { tags: ['channels'], params: vhostParams, querystring: listQuery } },
+    { schema: { tags: ['channels'], params: vhostParams, querystring: statsListQuery } },
     async (request) => list(connectionsOf(apiUser(request), request.params.vhost), request.query, channelSpec(ctx, parseRanges(request.query))),
   );
-  app.get<{ Params: { name: string }; Querystring: ListQuery }>(
+  app.get(
     '/channels/:name',
-    { schema: { tags: ['channels'], params: nameParams, querystring: listQuery } },
+    { schema: { tags: ['channels'], params: nameParams, querystring: statsListQuery } },
     async (request) => {
       const session = findSession(ctx, connectionOfChannel(request.params.name), apiUser(request));
       return formatChannel(ctx, session, parseRanges(request.query), true);
@@ -150,14 +149,14 @@ export function registerConnectionRoutes(app: FastifyInstance, ctx: ApiContext):
     }
     return out;
   };
-  app.get<{ Querystring: ListQuery }>(
+  app.get(
     '/consumers',
-    { schema: { tags: ['consumers'], querystring: { type: 'object', properties: listQueryProperties } } },
+    { schema: { tags: ['consumers'], querystring: listQuery } },
     async (request) => list(consumersOf(apiUser(request)), request.query, consumerSpec(ctx)),
   );
-  app.get<{ Params: { vhost: string }; Querystring: ListQuery }>(
+  app.get(
     '/consumers/:vhost',
-    { schema: { tags: ['consumers'], params: vhostParams, querystring: { type: 'object', properties: listQueryProperties } } },
+    { schema: { tags: ['consumers'], params: vhostParams, querystring: listQuery } },
     async (request) => list(consumersOf(apiUser(request), request.params.vhost), request.query, consumerSpec(ctx)),
   );
 }

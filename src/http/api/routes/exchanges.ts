@@ -1,33 +1,20 @@
 /** `/api/exchanges`: list, get, declare, delete, and the bindings of one exchange. Publish is in messages.ts. */
-import type { FastifyInstance } from 'fastify';
-import type { BindingArguments } from '../../../broker/binding.js';
 import type { Exchange } from '../../../broker/exchange.js';
 import { apiUser, type ApiUser } from '../auth.js';
-import { bool, boolish, callerIn, checkArguments, checkName, checkVhostAccess, exchangeName, parseRanges, statsListQuery, table, vhostForWrite, vhostNameParams, vhostOr404, vhostParams, vhostsFor, type ApiContext } from '../context.js';
+import { bool, boolish, callerIn, checkArguments, checkName, checkVhostAccess, exchangeName, parseRanges, statsListQuery, table, vhostForWrite, vhostNameParams, vhostOr404, vhostParams, vhostsFor, type ApiContext, type ApiInstance, type VhostNameParams } from '../context.js';
 import { objectNotFound } from '../errors.js';
 import { allBindings, bindingListSpec, bindingRow, formatExchange } from '../format.js';
-import { FORMAT, list, listQueryProperties, type ListQuery, type ListSpec } from '../listing.js';
+import { FORMAT, list, listQuery, type ListQuery, type ListSpec } from '../listing.js';
 import type { Ranges } from '../rates.js';
 
 const tags = ['exchanges'];
 const params = vhostNameParams;
-const listQuery = statsListQuery;
 const ifUnusedQuery = { type: 'object', properties: { 'if-unused': { type: 'string', enum: ['true', 'false'] } } } as const;
-
-interface ExchangeBody {
-  type?: string;
-  durable?: boolean | string;
-  auto_delete?: boolean | string;
-  internal?: boolean | string;
-  arguments?: BindingArguments;
-}
 
 const exchangeBody = {
   type: 'object',
   properties: { type: { type: 'string' }, durable: boolish, auto_delete: boolish, internal: boolish, arguments: table },
 } as const;
-
-type Params = { vhost: string; name: string };
 
 export function exchangeListSpec(ctx: ApiContext, ranges: Ranges): ListSpec<Exchange> {
   return {
@@ -44,35 +31,35 @@ export function exchangeListSpec(ctx: ApiContext, ranges: Ranges): ListSpec<Exch
   };
 }
 
-export function registerExchangeRoutes(app: FastifyInstance, ctx: ApiContext): void {
+export function registerExchangeRoutes(app: ApiInstance, ctx: ApiContext): void {
   const listExchanges = (vhostName: string | undefined, query: ListQuery, user: ApiUser): unknown => {
     const exchanges: Exchange[] = [];
     for (const vhost of vhostsFor(ctx, user, vhostName)) exchanges.push(...vhost.exchanges.values());
     return list(exchanges, query, exchangeListSpec(ctx, parseRanges(query)));
   };
 
-  app.get<{ Querystring: ListQuery }>(
+  app.get(
     '/exchanges',
-    { schema: { tags, summary: 'Exchanges in every visible vhost', querystring: listQuery } },
+    { schema: { tags, summary: 'Exchanges in every visible vhost', querystring: statsListQuery } },
     async (request) => listExchanges(undefined, request.query, apiUser(request)),
   );
 
-  app.get<{ Params: { vhost: string }; Querystring: ListQuery }>(
+  app.get(
     '/exchanges/:vhost',
-    { schema: { tags, params: vhostParams, querystring: listQuery } },
+    { schema: { tags, params: vhostParams, querystring: statsListQuery } },
     async (request) => listExchanges(request.params.vhost, request.query, apiUser(request)),
   );
 
-  app.get<{ Params: Params; Querystring: ListQuery }>(
+  app.get(
     '/exchanges/:vhost/:name',
-    { schema: { tags, summary: '`amq.default` names the default exchange', params, querystring: listQuery } },
+    { schema: { tags, summary: '`amq.default` names the default exchange', params, querystring: statsListQuery } },
     async (request) => {
       const exchange = findExchange(ctx, request.params, apiUser(request));
       return formatExchange(ctx, exchange, parseRanges(request.query));
     },
   );
 
-  app.put<{ Params: Params; Body: ExchangeBody }>(
+  app.put(
     '/exchanges/:vhost/:name',
     { schema: { tags, summary: 'Declares an exchange: 201 created, 204 already there', params, body: exchangeBody } },
     async (request, reply) => {
@@ -96,7 +83,7 @@ export function registerExchangeRoutes(app: FastifyInstance, ctx: ApiContext): v
     },
   );
 
-  app.delete<{ Params: Params; Querystring: { 'if-unused'?: string } }>(
+  app.delete(
     '/exchanges/:vhost/:name',
     { schema: { tags, summary: 'Deletes an exchange; `if-unused=true` refuses one with bindings', params, querystring: ifUnusedQuery } },
     async (request, reply) => {
@@ -108,9 +95,9 @@ export function registerExchangeRoutes(app: FastifyInstance, ctx: ApiContext): v
     },
   );
 
-  app.get<{ Params: Params; Querystring: ListQuery }>(
+  app.get(
     '/exchanges/:vhost/:name/bindings/source',
-    { schema: { tags, summary: 'Bindings this exchange is the source of', params, querystring: { type: 'object', properties: listQueryProperties } } },
+    { schema: { tags, summary: 'Bindings this exchange is the source of', params, querystring: listQuery } },
     async (request) => {
       const exchange = findExchange(ctx, request.params, apiUser(request));
       const vhost = vhostOr404(ctx, exchange.vhost);
@@ -119,9 +106,9 @@ export function registerExchangeRoutes(app: FastifyInstance, ctx: ApiContext): v
     },
   );
 
-  app.get<{ Params: Params; Querystring: ListQuery }>(
+  app.get(
     '/exchanges/:vhost/:name/bindings/destination',
-    { schema: { tags, summary: 'Exchange-to-exchange bindings this exchange is the destination of', params, querystring: { type: 'object', properties: listQueryProperties } } },
+    { schema: { tags, summary: 'Exchange-to-exchange bindings this exchange is the destination of', params, querystring: listQuery } },
     async (request) => {
       const exchange = findExchange(ctx, request.params, apiUser(request));
       return list([...exchange.inbound].map(bindingRow), request.query, bindingListSpec);
@@ -130,7 +117,7 @@ export function registerExchangeRoutes(app: FastifyInstance, ctx: ApiContext): v
 }
 
 /** The exchange in the URL (404 if it or its vhost is missing), after the vhost-access check. */
-export function findExchange(ctx: ApiContext, params: Params, user: ApiUser): Exchange {
+export function findExchange(ctx: ApiContext, params: VhostNameParams, user: ApiUser): Exchange {
   const vhost = vhostOr404(ctx, params.vhost);
   checkVhostAccess(ctx, user, vhost.name);
   const exchange = vhost.exchanges.get(exchangeName(params.name));

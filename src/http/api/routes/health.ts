@@ -1,9 +1,9 @@
 /** `/api/aliveness-test/{vhost}` and `/api/health/checks/*`: 200 `{"status":"ok"}` or 503 with a reason. */
-import type { FastifyInstance, FastifyReply } from 'fastify';
+import type { FastifyReply } from 'fastify';
 import { Channel, type DeliverySink } from '../../../broker/channel.js';
 import { isBrokerError } from '../../../broker/errors.js';
 import { apiUser } from '../auth.js';
-import { checkVhostAccess, vhostOr404, type ApiContext } from '../context.js';
+import { bareVhostParams, checkVhostAccess, plainParam, vhostOr404, type ApiContext, type ApiInstance } from '../context.js';
 
 const ok = { status: 'ok' } as const;
 const ignoreDeliveries: DeliverySink = { deliver: () => undefined, consumerCancelled: () => undefined };
@@ -13,11 +13,13 @@ function failed(reply: FastifyReply, reason: string, extra: Record<string, unkno
 }
 
 const tags = ['health'];
+const portParams = { type: 'object', properties: { port: plainParam }, required: ['port'] } as const;
+const protocolParams = { type: 'object', properties: { protocol: plainParam }, required: ['protocol'] } as const;
 
-export function registerHealthRoutes(app: FastifyInstance, ctx: ApiContext): void {
-  app.get<{ Params: { vhost: string } }>(
+export function registerHealthRoutes(app: ApiInstance, ctx: ApiContext): void {
+  app.get(
     '/aliveness-test/:vhost',
-    { schema: { tags, summary: 'Declares queue aliveness-test, publishes to it and gets the message back' } },
+    { schema: { tags, summary: 'Declares queue aliveness-test, publishes to it and gets the message back', params: bareVhostParams } },
     async (request, reply) => {
       const vhost = vhostOr404(ctx, request.params.vhost);
       checkVhostAccess(ctx, apiUser(request), vhost.name);
@@ -53,12 +55,12 @@ export function registerHealthRoutes(app: FastifyInstance, ctx: ApiContext): voi
   app.get('/health/checks/node-is-mirror-sync-critical', { schema: { tags } }, async () => ok);
   app.get('/health/checks/node-is-quorum-critical', { schema: { tags } }, async () => ok);
   app.get('/health/checks/certificate-expiration/:within/:unit', { schema: { tags } }, async () => ok);
-  app.get<{ Params: { port: string } }>('/health/checks/port-listener/:port', { schema: { tags } }, async (request, reply) => {
+  app.get('/health/checks/port-listener/:port', { schema: { tags, params: portParams } }, async (request, reply) => {
     const port = ctx.listener()?.port;
     if (String(port) === request.params.port) return ok;
     return failed(reply, `No active listener on port ${request.params.port}`, { missing: Number(request.params.port), ports: port === undefined ? [] : [port] });
   });
-  app.get<{ Params: { protocol: string } }>('/health/checks/protocol-listener/:protocol', { schema: { tags } }, async (request, reply) => {
+  app.get('/health/checks/protocol-listener/:protocol', { schema: { tags, params: protocolParams } }, async (request, reply) => {
     // Warren listens for HTTP and its own WebSocket protocol only; no AMQP, MQTT or STOMP.
     const protocols = ['http', 'warren-ws'];
     if (protocols.includes(request.params.protocol)) return ok;

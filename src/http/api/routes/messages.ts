@@ -2,23 +2,14 @@
  * Messages over HTTP: publish to an exchange, get from a queue (RabbitMQ's four ack modes), and
  * Warren's peek, which shows ready messages without touching them.
  */
-import type { FastifyInstance } from 'fastify';
 import type { VHost } from '../../../broker/vhost.js';
 import type { Settlement } from '../../../operations/message-operations.js';
 import { apiUser, type ApiUser } from '../auth.js';
-import { callerIn, checkVhostAccess, exchangeName, int, intish, vhostForWrite, vhostNameParams, type ApiContext } from '../context.js';
+import { callerIn, checkVhostAccess, exchangeName, int, intish, vhostForWrite, vhostNameParams, type ApiContext, type ApiInstance, type VhostNameParams } from '../context.js';
 import { badRequest, notFound } from '../errors.js';
 import { decodePayload, formatContent, formatEntry, fromRabbitProperties, rabbitPropertiesSchema, type PayloadEncoding } from '../message-format.js';
 
 const params = vhostNameParams;
-type Params = { vhost: string; name: string };
-
-interface PublishBody {
-  routing_key: string;
-  properties: Record<string, unknown>;
-  payload: string;
-  payload_encoding: string;
-}
 
 const publishBody = {
   type: 'object',
@@ -31,32 +22,19 @@ const publishBody = {
   },
 } as const;
 
-type AckMode = 'ack_requeue_true' | 'ack_requeue_false' | 'reject_requeue_true' | 'reject_requeue_false';
-
-interface GetBody {
-  count: number | string;
-  ackmode: AckMode;
-  encoding: string;
-  truncate?: number | string;
-}
+const ackModes = ['ack_requeue_true', 'ack_requeue_false', 'reject_requeue_true', 'reject_requeue_false'] as const;
+type AckMode = (typeof ackModes)[number];
 
 const getBody = {
   type: 'object',
   required: ['count', 'ackmode', 'encoding'],
   properties: {
     count: intish,
-    ackmode: { enum: ['ack_requeue_true', 'ack_requeue_false', 'reject_requeue_true', 'reject_requeue_false'] },
+    ackmode: { enum: ackModes },
     encoding: { type: 'string', description: '"auto" or "base64"' },
     truncate: intish,
   },
 } as const;
-
-interface PeekBody {
-  offset?: number | string;
-  count?: number | string;
-  encoding?: string;
-  truncate?: number | string;
-}
 
 const peekBody = {
   type: 'object',
@@ -72,8 +50,8 @@ const settlements: Readonly<Record<AckMode, Settlement>> = {
   reject_requeue_false: 'discard',
 };
 
-export function registerMessageRoutes(app: FastifyInstance, ctx: ApiContext): void {
-  app.post<{ Params: Params; Body: PublishBody }>(
+export function registerMessageRoutes(app: ApiInstance, ctx: ApiContext): void {
+  app.post(
     '/exchanges/:vhost/:name/publish',
     {
       bodyLimit: ctx.bigBodyLimit,
@@ -100,7 +78,7 @@ export function registerMessageRoutes(app: FastifyInstance, ctx: ApiContext): vo
     },
   );
 
-  app.post<{ Params: Params; Body: GetBody }>(
+  app.post(
     '/queues/:vhost/:name/get',
     { schema: { tags: ['queues'], summary: 'Takes up to `count` messages and settles them per `ackmode`', params, body: getBody } },
     async (request) => {
@@ -128,7 +106,7 @@ export function registerMessageRoutes(app: FastifyInstance, ctx: ApiContext): vo
     },
   );
 
-  app.post<{ Params: Params; Body: PeekBody }>(
+  app.post(
     '/queues/:vhost/:name/peek',
     {
       schema: {
@@ -158,7 +136,7 @@ export function registerMessageRoutes(app: FastifyInstance, ctx: ApiContext): vo
 }
 
 /** The vhost of a queue named in the URL: 404 `queue_not_found` when the queue is missing. */
-function queueVhost(ctx: ApiContext, params: Params, user: ApiUser): VHost {
+function queueVhost(ctx: ApiContext, params: VhostNameParams, user: ApiUser): VHost {
   const vhost = vhostForWrite(ctx, params.vhost);
   checkVhostAccess(ctx, user, vhost.name);
   if (!vhost.queues.has(params.name)) throw notFound('queue_not_found');

@@ -1,12 +1,10 @@
 /** `/api/overview`, `/api/whoami`, `/api/cluster-name`, `/api/nodes`, `/api/extensions`. */
-import type { FastifyInstance } from 'fastify';
 import { cpus } from 'node:os';
 import { exchangeTypeNames } from '../../../broker/exchange-types/registry.js';
 import { RABBITMQ_VERSION } from '../definitions-format.js';
 import { adminOnly, apiActor, apiUser, monitorOnly, type ApiUser } from '../auth.js';
-import { parseRanges, rangeQueryProperties, visibleSessions, visibleVhosts, type ApiContext } from '../context.js';
+import { parseRanges, plainParam, rangeQueryProperties, visibleSessions, visibleVhosts, type ApiContext, type ApiInstance } from '../context.js';
 import { objectNotFound } from '../errors.js';
-import {} from '../listing.js';
 import { channelCounters, GlobalMetrics, LengthMetrics, VhostMetrics, type Details, type Ranges } from '../rates.js';
 
 const TYPE_DESCRIPTIONS: Readonly<Record<string, string>> = {
@@ -20,8 +18,7 @@ const statsQuery = {
   type: 'object',
   properties: { columns: { type: 'string' }, ...rangeQueryProperties },
 } as const;
-
-type StatsQuery = { columns?: string } & Record<string, string | undefined>;
+const nodeParams = { type: 'object', properties: { node: plainParam }, required: ['node'] } as const;
 
 export function exchangeTypes(): Array<{ name: string; description: string; enabled: boolean }> {
   return exchangeTypeNames()
@@ -33,8 +30,8 @@ export function clusterName(ctx: ApiContext): string {
   return ctx.broker.clusterName ?? ctx.node;
 }
 
-export function registerOverviewRoutes(app: FastifyInstance, ctx: ApiContext): void {
-  app.get<{ Querystring: StatsQuery }>(
+export function registerOverviewRoutes(app: ApiInstance, ctx: ApiContext): void {
+  app.get(
     '/overview',
     { schema: { tags: ['overview'], summary: 'Broker-wide totals, rates and versions', querystring: statsQuery } },
     async (request) => overview(ctx, apiUser(request), parseRanges(request.query)),
@@ -46,7 +43,7 @@ export function registerOverviewRoutes(app: FastifyInstance, ctx: ApiContext): v
   });
 
   app.get('/cluster-name', { schema: { tags: ['overview'] } }, async () => ({ name: clusterName(ctx) }));
-  app.put<{ Body: { name: string } }>(
+  app.put(
     '/cluster-name',
     {
       preValidation: adminOnly,
@@ -59,7 +56,7 @@ export function registerOverviewRoutes(app: FastifyInstance, ctx: ApiContext): v
   );
 
   app.get('/nodes', { preValidation: monitorOnly, schema: { tags: ['overview'], summary: 'The one node Warren runs as' } }, async () => [node(ctx)]);
-  app.get<{ Params: { node: string } }>('/nodes/:node', { preValidation: monitorOnly, schema: { tags: ['overview'] } }, async (request) => {
+  app.get('/nodes/:node', { preValidation: monitorOnly, schema: { tags: ['overview'], params: nodeParams } }, async (request) => {
     if (request.params.node !== ctx.node) throw objectNotFound();
     return node(ctx);
   });

@@ -1,34 +1,23 @@
 /** `/api/queues`: list, get, declare, delete, purge, bindings, actions. Get and peek are in messages.ts. */
-import type { FastifyInstance } from 'fastify';
 import type { Queue } from '../../../broker/queue.js';
 import { apiUser, requireTag, type ApiUser } from '../auth.js';
-import { bool, boolish, callerIn, checkArguments, checkName, checkVhostAccess, parseRanges, statsListQuery, table, vhostForWrite, vhostNameParams, vhostOr404, vhostParams, vhostsFor, type ApiContext } from '../context.js';
+import { bool, boolish, callerIn, checkArguments, checkName, checkVhostAccess, parseRanges, statsListQuery, table, vhostForWrite, vhostNameParams, vhostOr404, vhostParams, vhostsFor, type ApiContext, type ApiInstance, type VhostNameParams } from '../context.js';
 import { badRequest, objectNotFound } from '../errors.js';
 import { bindingListSpec, bindingRow, formatQueue, implicitBinding } from '../format.js';
-import { FORMAT, list, listQueryProperties, type ListQuery, type ListSpec } from '../listing.js';
+import { FORMAT, list, listQuery, type ListQuery, type ListSpec } from '../listing.js';
 import type { Ranges } from '../rates.js';
 
 const tags = ['queues'];
 const params = vhostNameParams;
-const listQuery = statsListQuery;
 const deleteQuery = {
   type: 'object',
   properties: { 'if-empty': { type: 'string', enum: ['true', 'false'] }, 'if-unused': { type: 'string', enum: ['true', 'false'] } },
 } as const;
 
-interface QueueBody {
-  durable?: boolean | string;
-  auto_delete?: boolean | string;
-  arguments?: Record<string, unknown>;
-  node?: string;
-}
-
 const queueBody = {
   type: 'object',
   properties: { durable: boolish, auto_delete: boolish, arguments: table, node: { type: 'string', description: 'Ignored (one node)' } },
 } as const;
-
-type Params = { vhost: string; name: string };
 
 /** Raw fields for sorting without formatting 10,000 queues. */
 const rawQueueKeys: Readonly<Record<string, (q: Queue) => unknown>> = {
@@ -54,39 +43,39 @@ export function queueListSpec(ctx: ApiContext, ranges: Ranges): ListSpec<Queue> 
   };
 }
 
-export function registerQueueRoutes(app: FastifyInstance, ctx: ApiContext): void {
+export function registerQueueRoutes(app: ApiInstance, ctx: ApiContext): void {
   const listQueues = (vhostName: string | undefined, query: ListQuery, user: ApiUser): unknown => {
     const queues: Queue[] = [];
     for (const vhost of vhostsFor(ctx, user, vhostName)) for (const queue of vhost.queues.values()) queues.push(queue);
     return list(queues, query, queueListSpec(ctx, parseRanges(query)));
   };
 
-  app.get<{ Querystring: ListQuery }>(
+  app.get(
     '/queues',
-    { schema: { tags, summary: 'Queues in every visible vhost', querystring: listQuery } },
+    { schema: { tags, summary: 'Queues in every visible vhost', querystring: statsListQuery } },
     async (request) => listQueues(undefined, request.query, apiUser(request)),
   );
-  app.get<{ Querystring: ListQuery }>(
+  app.get(
     '/queues/detailed',
-    { schema: { tags, summary: 'RabbitMQ 3.13 alias of /api/queues', querystring: listQuery } },
+    { schema: { tags, summary: 'RabbitMQ 3.13 alias of /api/queues', querystring: statsListQuery } },
     async (request) => listQueues(undefined, request.query, apiUser(request)),
   );
-  app.get<{ Params: { vhost: string }; Querystring: ListQuery }>(
+  app.get(
     '/queues/:vhost',
-    { schema: { tags, params: vhostParams, querystring: listQuery } },
+    { schema: { tags, params: vhostParams, querystring: statsListQuery } },
     async (request) => listQueues(request.params.vhost, request.query, apiUser(request)),
   );
 
-  app.get<{ Params: Params; Querystring: ListQuery }>(
+  app.get(
     '/queues/:vhost/:name',
-    { schema: { tags, summary: 'One queue, with consumer_details', params, querystring: listQuery } },
+    { schema: { tags, summary: 'One queue, with consumer_details', params, querystring: statsListQuery } },
     async (request) => {
       const queue = findQueue(ctx, request.params, apiUser(request));
       return formatQueue(ctx, queue, parseRanges(request.query), true);
     },
   );
 
-  app.put<{ Params: Params; Body: QueueBody }>(
+  app.put(
     '/queues/:vhost/:name',
     { schema: { tags, summary: 'Declares a queue: 201 created, 204 already there', params, body: queueBody } },
     async (request, reply) => {
@@ -108,7 +97,7 @@ export function registerQueueRoutes(app: FastifyInstance, ctx: ApiContext): void
     },
   );
 
-  app.delete<{ Params: Params; Querystring: { 'if-empty'?: string; 'if-unused'?: string } }>(
+  app.delete(
     '/queues/:vhost/:name',
     { schema: { tags, summary: '`if-empty=true` / `if-unused=true` refuse a queue with messages / consumers', params, querystring: deleteQuery } },
     async (request, reply) => {
@@ -120,7 +109,7 @@ export function registerQueueRoutes(app: FastifyInstance, ctx: ApiContext): void
     },
   );
 
-  app.delete<{ Params: Params }>(
+  app.delete(
     '/queues/:vhost/:name/contents',
     { schema: { tags, summary: 'Purges the ready messages', params } },
     async (request, reply) => {
@@ -131,16 +120,16 @@ export function registerQueueRoutes(app: FastifyInstance, ctx: ApiContext): void
     },
   );
 
-  app.get<{ Params: Params; Querystring: ListQuery }>(
+  app.get(
     '/queues/:vhost/:name/bindings',
-    { schema: { tags, summary: 'Bindings to the queue, the implicit default-exchange one included', params, querystring: { type: 'object', properties: listQueryProperties } } },
+    { schema: { tags, summary: 'Bindings to the queue, the implicit default-exchange one included', params, querystring: listQuery } },
     async (request) => {
       const queue = findQueue(ctx, request.params, apiUser(request));
       return list([implicitBinding(queue), ...[...queue.inbound].map(bindingRow)], request.query, bindingListSpec);
     },
   );
 
-  app.post<{ Params: Params; Body: { action?: string } }>(
+  app.post(
     '/queues/:vhost/:name/actions',
     {
       schema: {
@@ -160,7 +149,7 @@ export function registerQueueRoutes(app: FastifyInstance, ctx: ApiContext): void
   );
 }
 
-export function findQueue(ctx: ApiContext, params: Params, user: ApiUser): Queue {
+export function findQueue(ctx: ApiContext, params: VhostNameParams, user: ApiUser): Queue {
   const vhost = vhostOr404(ctx, params.vhost);
   checkVhostAccess(ctx, user, vhost.name);
   const queue = vhost.queues.get(params.name);

@@ -3,16 +3,19 @@
  * Lists answer `[]` so consoles and `rabbitmqadmin list …` work; writes answer 400 with a reason saying
  * the feature is not supported, so nobody believes a policy took effect.
  */
-import type { FastifyInstance, FastifyRequest } from 'fastify';
+import type { FastifyRequest } from 'fastify';
 import { rabbitHash } from '../../../auth/password-hash.js';
-import { apiActor, apiUser, monitorOnly, requireTag } from '../auth.js';
-import { checkVhostAccess, vhostOr404, visibleVhosts, type ApiContext } from '../context.js';
+import { apiActor, apiUser, monitorOnly, requireTag, type ApiUser } from '../auth.js';
+import { bareVhostParams, checkVhostAccess, plainParam, vhostOr404, visibleVhosts, type ApiContext, type ApiInstance } from '../context.js';
 import { badRequest, objectNotFound } from '../errors.js';
 import { clusterName } from './overview.js';
 
 const tags = ['not supported'];
+const componentVhostParams = { type: 'object', properties: { component: plainParam, vhost: plainParam }, required: ['component', 'vhost'] } as const;
+const nameParams = { type: 'object', properties: { name: plainParam }, required: ['name'] } as const;
+const passwordParams = { type: 'object', properties: { password: plainParam }, required: ['password'] } as const;
 
-export function registerStubRoutes(app: FastifyInstance, ctx: ApiContext): void {
+export function registerStubRoutes(app: ApiInstance, ctx: ApiContext): void {
   const policymaker = async (request: FastifyRequest): Promise<void> => requireTag(apiUser(request), 'policymaker');
   const unsupported = (what: string) => async (): Promise<never> => {
     throw badRequest(`${what} are not supported by Warren`);
@@ -21,15 +24,15 @@ export function registerStubRoutes(app: FastifyInstance, ctx: ApiContext): void 
     throw objectNotFound();
   };
   /** `[]` for a vhost the user can see; 404 for one that does not exist. */
-  const emptyForVhost = async (request: FastifyRequest<{ Params: { vhost: string } }>): Promise<never[]> => {
-    const vhost = vhostOr404(ctx, request.params.vhost);
-    checkVhostAccess(ctx, apiUser(request), vhost.name);
+  const emptyIn = (vhostName: string, user: ApiUser): never[] => {
+    const vhost = vhostOr404(ctx, vhostName);
+    checkVhostAccess(ctx, user, vhost.name);
     return [];
   };
 
   for (const kind of ['policies', 'operator-policies'] as const) {
     app.get(`/${kind}`, { schema: { tags } }, async () => []);
-    app.get<{ Params: { vhost: string } }>(`/${kind}/:vhost`, { schema: { tags } }, emptyForVhost);
+    app.get(`/${kind}/:vhost`, { schema: { tags, params: bareVhostParams } }, async (request) => emptyIn(request.params.vhost, apiUser(request)));
     app.get(`/${kind}/:vhost/:name`, { preValidation: policymaker, schema: { tags } }, missing);
     app.put(`/${kind}/:vhost/:name`, { preValidation: policymaker, schema: { tags } }, unsupported('policies'));
     app.delete(`/${kind}/:vhost/:name`, { preValidation: policymaker, schema: { tags } }, missing);
@@ -37,7 +40,9 @@ export function registerStubRoutes(app: FastifyInstance, ctx: ApiContext): void 
 
   app.get('/parameters', { preValidation: policymaker, schema: { tags } }, async () => []);
   app.get('/parameters/:component', { preValidation: policymaker, schema: { tags } }, async () => []);
-  app.get<{ Params: { vhost: string } }>('/parameters/:component/:vhost', { preValidation: policymaker, schema: { tags } }, emptyForVhost);
+  app.get('/parameters/:component/:vhost', { preValidation: policymaker, schema: { tags, params: componentVhostParams } }, async (request) =>
+    emptyIn(request.params.vhost, apiUser(request)),
+  );
   app.get('/parameters/:component/:vhost/:name', { preValidation: policymaker, schema: { tags } }, missing);
   app.put('/parameters/:component/:vhost/:name', { preValidation: policymaker, schema: { tags } }, unsupported('runtime parameters'));
   app.delete('/parameters/:component/:vhost/:name', { preValidation: policymaker, schema: { tags } }, missing);
@@ -46,13 +51,13 @@ export function registerStubRoutes(app: FastifyInstance, ctx: ApiContext): void 
   app.get('/global-parameters', { preValidation: policymaker, schema: { tags: ['overview'] } }, async () => [
     { name: 'cluster_name', value: clusterName(ctx) },
   ]);
-  app.get<{ Params: { name: string } }>('/global-parameters/:name', { preValidation: policymaker, schema: { tags: ['overview'] } }, async (request) => {
+  app.get('/global-parameters/:name', { preValidation: policymaker, schema: { tags: ['overview'], params: nameParams } }, async (request) => {
     if (request.params.name !== 'cluster_name') throw objectNotFound();
     return { name: 'cluster_name', value: clusterName(ctx) };
   });
-  app.put<{ Params: { name: string }; Body: { value?: unknown } }>(
+  app.put(
     '/global-parameters/:name',
-    { preValidation: policymaker, schema: { tags: ['overview'], body: { type: 'object', required: ['value'] } } },
+    { preValidation: policymaker, schema: { tags: ['overview'], params: nameParams, body: { type: 'object', required: ['value'] } } },
     async (request, reply) => {
       if (request.params.name !== 'cluster_name' || typeof request.body.value !== 'string') throw badRequest('only cluster_name (a string) is supported');
       requireTag(apiUser(request), 'administrator');
@@ -66,7 +71,7 @@ export function registerStubRoutes(app: FastifyInstance, ctx: ApiContext): void 
     visibleVhosts(ctx, apiUser(request));
     return [];
   });
-  app.get<{ Params: { vhost: string } }>('/vhost-limits/:vhost', { schema: { tags } }, emptyForVhost);
+  app.get('/vhost-limits/:vhost', { schema: { tags, params: bareVhostParams } }, async (request) => emptyIn(request.params.vhost, apiUser(request)));
   app.put('/vhost-limits/:vhost/:name', { preValidation: policymaker, schema: { tags } }, unsupported('vhost limits'));
   app.delete('/vhost-limits/:vhost/:name', { preValidation: policymaker, schema: { tags } }, missing);
   app.get('/user-limits', { schema: { tags } }, async () => []);
@@ -80,9 +85,9 @@ export function registerStubRoutes(app: FastifyInstance, ctx: ApiContext): void 
   app.get('/auth', { schema: { tags: ['overview'], summary: 'Login methods: HTTP Basic only' } }, async () => ({ oauth_enabled: false, oauth_disable_basic_auth: false }));
   app.get('/auth/attempts/:node', { preValidation: monitorOnly, schema: { tags } }, async () => []);
   app.get('/auth/attempts/:node/source', { preValidation: monitorOnly, schema: { tags } }, async () => []);
-  app.get<{ Params: { password: string } }>(
+  app.get(
     '/auth/hash_password/:password',
-    { schema: { tags: ['users'], summary: 'A rabbit_password_hashing_sha256 hash of the password, for password_hash' } },
+    { schema: { tags: ['users'], summary: 'A rabbit_password_hashing_sha256 hash of the password, for password_hash', params: passwordParams } },
     async (request) => ({ ok: rabbitHash(request.params.password, 'rabbit_password_hashing_sha256') }),
   );
   app.post('/rebalance/queues', { preValidation: async (r: FastifyRequest) => requireTag(apiUser(r), 'administrator'), schema: { tags } }, async (_request, reply) =>

@@ -1,43 +1,27 @@
 /** `/api/users`, `/api/permissions`, `/api/topic-permissions`: administrators only. */
-import type { FastifyInstance } from 'fastify';
 import { isHashingAlgorithm } from '../../../auth/password-hash.js';
 import type { User } from '../../../auth/user-store.js';
 import { parseTags } from '../definitions-format.js';
-import { adminOnly, apiActor, apiUser } from '../auth.js';
-import { checkName, nameParam, vhostOr404, vhostParam, type ApiContext } from '../context.js';
+import { adminOnly, apiActor } from '../auth.js';
+import { bareVhostParams, bool, boolish, checkName, nameParam, vhostOr404, vhostParam, vhostParams, type ApiContext, type ApiInstance } from '../context.js';
 import { badRequest, objectNotFound } from '../errors.js';
-import { list, listQueryProperties, type ListQuery } from '../listing.js';
+import { list, listQuery } from '../listing.js';
 
-const listQuery = { type: 'object', properties: listQueryProperties } as const;
-const userParams = { type: 'object', properties: { name: nameParam } } as const;
-const permissionParams = { type: 'object', properties: { vhost: vhostParam, user: nameParam } } as const;
+const userParams = { type: 'object', properties: { name: nameParam }, required: ['name'] } as const;
+const permissionParams = { type: 'object', properties: { vhost: vhostParam, user: nameParam }, required: ['vhost', 'user'] } as const;
 const tagsSchema = { anyOf: [{ type: 'string' }, { type: 'array', items: { type: 'string' } }] } as const;
 const BASE64 = /^(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?$/;
-
-interface UserBody {
-  tags?: string | string[];
-  administrator?: string | boolean;
-  password?: string;
-  password_hash?: string;
-  hashing_algorithm?: string;
-}
 
 const userBody = {
   type: 'object',
   properties: {
     tags: tagsSchema,
-    administrator: { enum: [true, false, 'true', 'false'], description: 'Legacy; used when tags is absent' },
+    administrator: { ...boolish, description: 'Legacy; used when tags is absent' },
     password: { type: 'string' },
     password_hash: { type: 'string', description: 'base64, RabbitMQ format (salted SHA-256 by default)' },
     hashing_algorithm: { type: 'string' },
   },
 } as const;
-
-interface PermissionBody {
-  configure: string;
-  write: string;
-  read: string;
-}
 
 const permissionBody = {
   type: 'object',
@@ -52,15 +36,15 @@ export function formatUser(user: User): Record<string, unknown> {
 const userSpec = { defaultSort: ['name'], pageable: true, name: (u: User) => u.name, format: formatUser };
 const permissionSpec = { defaultSort: ['vhost', 'user'], pageable: false, format: (p: object) => ({ ...p }) };
 
-export function registerUserRoutes(app: FastifyInstance, ctx: ApiContext): void {
+export function registerUserRoutes(app: ApiInstance, ctx: ApiContext): void {
   const users = ctx.users;
   const admin = adminOnly;
   const tags = ['users'];
 
-  app.get<{ Querystring: ListQuery }>('/users', { preValidation: admin, schema: { tags, querystring: listQuery } }, async (request) =>
+  app.get('/users', { preValidation: admin, schema: { tags, querystring: listQuery } }, async (request) =>
     list(users.listUsers(), request.query, userSpec),
   );
-  app.get<{ Querystring: ListQuery }>(
+  app.get(
     '/users/without-permissions',
     { preValidation: admin, schema: { tags, querystring: listQuery } },
     async (request) => {
@@ -68,7 +52,7 @@ export function registerUserRoutes(app: FastifyInstance, ctx: ApiContext): void 
       return list(users.listUsers().filter((u) => !withPermissions.has(u.name)), request.query, userSpec);
     },
   );
-  app.post<{ Body: { users: string[] } }>(
+  app.post(
     '/users/bulk-delete',
     {
       preValidation: admin,
@@ -79,7 +63,7 @@ export function registerUserRoutes(app: FastifyInstance, ctx: ApiContext): void 
       return reply.code(204).send();
     },
   );
-  app.get<{ Params: { name: string }; Querystring: ListQuery }>(
+  app.get(
     '/users/:name',
     { preValidation: admin, schema: { tags, params: userParams, querystring: listQuery } },
     async (request) => {
@@ -88,7 +72,7 @@ export function registerUserRoutes(app: FastifyInstance, ctx: ApiContext): void 
       return formatUser(user);
     },
   );
-  app.put<{ Params: { name: string }; Body: UserBody }>(
+  app.put(
     '/users/:name',
     { preValidation: admin, schema: { tags, summary: 'Creates or replaces a user (tags required; password or password_hash)', params: userParams, body: userBody } },
     async (request, reply) => {
@@ -97,7 +81,7 @@ export function registerUserRoutes(app: FastifyInstance, ctx: ApiContext): void 
       const body = request.body;
       let tagList: string[];
       if (body.tags !== undefined) tagList = parseTags(body.tags);
-      else if (body.administrator !== undefined) tagList = body.administrator === true || body.administrator === 'true' ? ['administrator'] : [];
+      else if (body.administrator !== undefined) tagList = bool(body.administrator, false) ? ['administrator'] : [];
       else throw badRequest('[{key_missing,tags}]');
       if (body.password !== undefined && body.password_hash !== undefined) throw badRequest('password and password_hash are mutually exclusive');
       if (body.password_hash !== undefined) {
@@ -112,7 +96,7 @@ export function registerUserRoutes(app: FastifyInstance, ctx: ApiContext): void 
       return reply.code(created ? 201 : 204).send();
     },
   );
-  app.delete<{ Params: { name: string } }>(
+  app.delete(
     '/users/:name',
     { preValidation: admin, schema: { tags, summary: "Deletes a user and closes the user's connections", params: userParams } },
     async (request, reply) => {
@@ -120,7 +104,7 @@ export function registerUserRoutes(app: FastifyInstance, ctx: ApiContext): void 
       return reply.code(204).send();
     },
   );
-  app.get<{ Params: { name: string }; Querystring: ListQuery }>(
+  app.get(
     '/users/:name/permissions',
     { preValidation: admin, schema: { tags, params: userParams, querystring: listQuery } },
     async (request) => {
@@ -128,7 +112,7 @@ export function registerUserRoutes(app: FastifyInstance, ctx: ApiContext): void 
       return list(users.listPermissions({ user: request.params.name }), request.query, permissionSpec);
     },
   );
-  app.get<{ Params: { name: string } }>(
+  app.get(
     '/users/:name/topic-permissions',
     { preValidation: admin, schema: { tags, summary: 'Always empty: Warren has no topic permissions', params: userParams } },
     async (request) => {
@@ -138,15 +122,15 @@ export function registerUserRoutes(app: FastifyInstance, ctx: ApiContext): void 
   );
 
   const ptags = ['permissions'];
-  app.get<{ Querystring: ListQuery }>('/permissions', { preValidation: admin, schema: { tags: ptags, querystring: listQuery } }, async (request) =>
+  app.get('/permissions', { preValidation: admin, schema: { tags: ptags, querystring: listQuery } }, async (request) =>
     list(users.listPermissions(), request.query, permissionSpec),
   );
-  app.get<{ Params: { vhost: string }; Querystring: ListQuery }>(
+  app.get(
     '/vhosts/:vhost/permissions',
-    { preValidation: admin, schema: { tags: ptags, params: { type: 'object', properties: { vhost: vhostParam } }, querystring: listQuery } },
+    { preValidation: admin, schema: { tags: ptags, params: vhostParams, querystring: listQuery } },
     async (request) => list(users.listPermissions({ vhost: vhostOr404(ctx, request.params.vhost).name }), request.query, permissionSpec),
   );
-  app.get<{ Params: { vhost: string; user: string }; Querystring: ListQuery }>(
+  app.get(
     '/permissions/:vhost/:user',
     { preValidation: admin, schema: { tags: ptags, params: permissionParams, querystring: listQuery } },
     async (request) => {
@@ -155,7 +139,7 @@ export function registerUserRoutes(app: FastifyInstance, ctx: ApiContext): void 
       return { ...permission };
     },
   );
-  app.put<{ Params: { vhost: string; user: string }; Body: PermissionBody }>(
+  app.put(
     '/permissions/:vhost/:user',
     { preValidation: admin, schema: { tags: ptags, summary: 'Sets the configure/write/read regexes', params: permissionParams, body: permissionBody } },
     async (request, reply) => {
@@ -166,7 +150,7 @@ export function registerUserRoutes(app: FastifyInstance, ctx: ApiContext): void 
       return reply.code(created ? 201 : 204).send();
     },
   );
-  app.delete<{ Params: { vhost: string; user: string } }>(
+  app.delete(
     '/permissions/:vhost/:user',
     { preValidation: admin, schema: { tags: ptags, params: permissionParams } },
     async (request, reply) => {
@@ -180,7 +164,7 @@ export function registerUserRoutes(app: FastifyInstance, ctx: ApiContext): void 
     throw badRequest('topic permissions are not supported by Warren');
   };
   app.get('/topic-permissions', { preValidation: admin, schema: { tags: ptags, summary: 'Always empty' } }, async () => []);
-  app.get<{ Params: { vhost: string } }>('/vhosts/:vhost/topic-permissions', { preValidation: admin, schema: { tags: ptags } }, async (request) => {
+  app.get('/vhosts/:vhost/topic-permissions', { preValidation: admin, schema: { tags: ptags, params: bareVhostParams } }, async (request) => {
     vhostOr404(ctx, request.params.vhost);
     return [];
   });

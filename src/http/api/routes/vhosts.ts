@@ -1,23 +1,13 @@
 /** `/api/vhosts`: list (filtered), get/put/delete (administrators). */
-import type { FastifyInstance } from 'fastify';
 import type { VHost } from '../../../broker/vhost.js';
 import { parseTags } from '../definitions-format.js';
 import { adminOnly, apiActor, apiUser } from '../auth.js';
-import { boolish, checkName, parseRanges, statsListQuery, vhostOr404, vhostParams, visibleVhosts, type ApiContext } from '../context.js';
-import { FORMAT, list, type ListQuery } from '../listing.js';
+import { bool, boolish, checkName, parseRanges, statsListQuery, vhostOr404, vhostParams, visibleVhosts, type ApiContext, type ApiInstance } from '../context.js';
+import { FORMAT, list } from '../listing.js';
 import { VhostMetrics, type Ranges } from '../rates.js';
 
 const tags = ['vhosts'];
 const params = vhostParams;
-const listQuery = statsListQuery;
-
-interface VhostBody {
-  description?: string;
-  tags?: string | string[];
-  default_queue_type?: string;
-  defaultqueuetype?: string;
-  tracing?: boolean | 'true' | 'false';
-}
 
 const vhostBody = {
   type: 'object',
@@ -61,10 +51,10 @@ export function formatVhost(ctx: ApiContext, vhost: VHost, ranges: Ranges): Reco
   return out;
 }
 
-export function registerVhostRoutes(app: FastifyInstance, ctx: ApiContext): void {
-  app.get<{ Querystring: ListQuery }>(
+export function registerVhostRoutes(app: ApiInstance, ctx: ApiContext): void {
+  app.get(
     '/vhosts',
-    { schema: { tags, summary: 'Vhosts visible to the user', querystring: listQuery } },
+    { schema: { tags, summary: 'Vhosts visible to the user', querystring: statsListQuery } },
     async (request) => {
       const ranges = parseRanges(request.query);
       return list(visibleVhosts(ctx, apiUser(request)), request.query, {
@@ -77,16 +67,16 @@ export function registerVhostRoutes(app: FastifyInstance, ctx: ApiContext): void
     },
   );
 
-  app.get<{ Params: { vhost: string }; Querystring: ListQuery }>(
+  app.get(
     '/vhosts/:vhost',
-    { preValidation: adminOnly, schema: { tags, params, querystring: listQuery } },
+    { preValidation: adminOnly, schema: { tags, params, querystring: statsListQuery } },
     async (request) => {
       const vhost = vhostOr404(ctx, request.params.vhost);
       return formatVhost(ctx, vhost, parseRanges(request.query));
     },
   );
 
-  app.put<{ Params: { vhost: string }; Body: VhostBody }>(
+  app.put(
     '/vhosts/:vhost',
     { preValidation: adminOnly, schema: { tags, summary: 'Creates a vhost (the caller gets full permissions on it)', params, body: vhostBody } },
     async (request, reply) => {
@@ -98,13 +88,13 @@ export function registerVhostRoutes(app: FastifyInstance, ctx: ApiContext): void
         ...(body.description !== undefined ? { description: body.description } : {}),
         ...(body.tags !== undefined ? { tags: parseTags(body.tags) } : {}),
         ...(queueType !== undefined ? { defaultQueueType: queueType } : {}),
-        ...(body.tracing !== undefined ? { tracing: body.tracing === true || body.tracing === 'true' } : {}),
+        ...(body.tracing !== undefined ? { tracing: bool(body.tracing, false) } : {}),
       });
       return reply.code(created ? 201 : 204).send();
     },
   );
 
-  app.delete<{ Params: { vhost: string } }>(
+  app.delete(
     '/vhosts/:vhost',
     { preValidation: adminOnly, schema: { tags, summary: 'Deletes a vhost, closing its connections and removing its permissions', params } },
     async (request, reply) => {
@@ -114,7 +104,7 @@ export function registerVhostRoutes(app: FastifyInstance, ctx: ApiContext): void
     },
   );
 
-  app.post<{ Params: { vhost: string; node: string } }>(
+  app.post(
     '/vhosts/:vhost/start/:node',
     { preValidation: adminOnly, schema: { tags, summary: 'Restarts a failed vhost (Warren vhosts never fail)', params } },
     async (request, reply) => {
