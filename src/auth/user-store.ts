@@ -10,8 +10,6 @@ import { PasswordHasher, type PasswordHasherOptions } from './password-hasher.js
 const LOGIN_MEMORY_MS = 5 * 60 * 1000;
 const MAX_REMEMBERED_LOGINS = 10_000;
 
-export const KnownTags = ['administrator', 'monitoring', 'management', 'policymaker'] as const;
-
 export interface User {
   readonly name: string;
   /** Empty when the user has no password (cannot log in with one). */
@@ -72,10 +70,6 @@ export class UserStore implements Authenticator {
     this.loopbackUsers = new Set(options.loopbackUsers ?? ['guest']);
     this.throttle = new LoginThrottle(options.throttle);
     this.hasher = new PasswordHasher(options.hasher);
-  }
-
-  get size(): number {
-    return this.users.size;
   }
 
   /** Calls `listener` after every change; returns the unsubscribe function. */

@@ -3,7 +3,7 @@ import type { Channel } from './channel.js';
 import { accessRefused, BrokerError, notFound, preconditionFailed, resourceLocked } from './errors.js';
 import { Exchange } from './exchange.js';
 import { findExchangeType } from './exchange-types/registry.js';
-import { contentSize, isPersistent, Message, type MessageContent, type MessageProperties } from './message.js';
+import { contentSize, isPersistent, Message, type MessageContent } from './message.js';
 import { nameProblem, serverName } from './names.js';
 import { parseQueueLimits, validateQueueArguments } from './queue-arguments.js';
 import { Queue, type QueueObserver } from './queue.js';
@@ -401,7 +401,7 @@ export class VHost {
 }
 
 /** Exclusive queues die with their connection, so they are never written out, whatever `durable` says. */
-export function isDurableQueue(queue: Queue): boolean {
+function isDurableQueue(queue: Queue): boolean {
   return queue.storesMessages;
 }
 

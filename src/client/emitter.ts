@@ -22,10 +22,6 @@ export class Emitter<Events extends object> {
     this.#listeners[event] = next;
   }
 
-  has<E extends keyof Events>(event: E): boolean {
-    return (this.#listeners[event]?.length ?? 0) > 0;
-  }
-
   emit<E extends keyof Events>(event: E, value: Events[E]): void {
     const list = this.#listeners[event];
     if (!list) return;

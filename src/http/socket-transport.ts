@@ -76,10 +76,6 @@ export class SocketTransport implements Transport {
     this.ws.resume();
   }
 
-  get isReadingPaused(): boolean {
-    return this.readingPaused;
-  }
-
   private readonly uncork = (): void => {
     this.corked = false;
     this.raw.uncork();

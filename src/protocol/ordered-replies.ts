@@ -11,10 +11,6 @@ export class OrderedReplies {
     private readonly isClosed: () => boolean,
   ) {}
 
-  get holding(): boolean {
-    return this.held.length > 0;
-  }
-
   /**
    * Sends `text` (if any) and then runs `after` (if any), in turn. With `until`, they wait for it;
    * if it fails, `onFailure` may give the text to send instead.

@@ -136,10 +136,6 @@ export class Session implements DeliverySink {
     this.transport.resumeReading();
   }
 
-  get isBlocked(): boolean {
-    return this.blocked;
-  }
-
   /** Anything from the peer, a frame or a pong, proves it is alive. */
   heard(): void {
     this.lastHeard = Date.now();
@@ -355,7 +351,7 @@ function errorText(error: BrokerError, id?: FrameId, op?: string): string {
 }
 
 /** AMQP's rule: the lower of two non-zero values; if either side says 0, the other one. */
-export function negotiateHeartbeat(server: number, client: number | undefined): number {
+function negotiateHeartbeat(server: number, client: number | undefined): number {
   if (client === undefined) return server;
   if (server === 0 || client === 0) return Math.max(server, client);
   return Math.min(server, client);

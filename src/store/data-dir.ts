@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { syncDirectory } from './segment.js';
 
 /** The layout this Warren writes and understands. Bump it when an older Warren could misread the data. */
-export const DATA_DIR_FORMAT = 1;
+const DATA_DIR_FORMAT = 1;
 const FORMAT_FILE = 'format.json';
 
 export class DataDirError extends Error {

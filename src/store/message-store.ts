@@ -100,11 +100,6 @@ export class SegmentMessageStore implements MessageStore, DurabilityBarrier {
     return this.state.diskBytes;
   }
 
-  /** Messages some queue still holds. */
-  get messageCount(): number {
-    return this.state.slots.live;
-  }
-
   add(message: Message, queues: readonly Queue[]): void {
     this.checkOpen();
     const count = queues.length;

@@ -39,7 +39,7 @@ const M_FLAGS = 26;
 /** Settle and Delivered payloads: the message id, then which of the message's queues (index into its list). */
 export const REF_PAYLOAD = 10;
 
-export function isRecordType(type: number | undefined): boolean {
+function isRecordType(type: number | undefined): boolean {
   return type !== undefined && type >= RecordType.Message && type <= RecordType.QueueDeleted;
 }
 
@@ -252,9 +252,6 @@ export function writeRefRecord(buf: Buffer, at: number, type: number, id: number
   sealRecord(buf, at);
 }
 
-export function readRefRecord(buf: Buffer, at: number): { id: number; index: number } {
-  return { id: buf.readDoubleLE(at), index: buf.readUInt16LE(at + 8) };
-}
 
 /** QueueDeleted payload: the queue's name as one entry of a queue section. */
 export function writeQueueDeletedRecord(buf: Buffer, at: number, section: Buffer): void {

@@ -60,10 +60,6 @@ export class RecoveredRecords {
   private readonly extraIds = new Map<number, number>();
   private highest = 0;
 
-  get count(): number {
-    return this.main.count + this.extra.count;
-  }
-
   /** -1 if no record of this message has been seen. */
   find(id: number): number {
     if (id > this.highest) return -1;

@@ -112,11 +112,6 @@ export class SlotTable {
     return (this.get(slot, BITS) & mask) === mask;
   }
 
-  /** Bytes held by the table itself, for the memory estimate. */
-  get bytes(): number {
-    return this.pages.length * PAGE_SLOTS * FIELDS * 4;
-  }
-
   private page(slot: number): Uint32Array {
     return this.pages[slot >>> PAGE_BITS] as Uint32Array;
   }

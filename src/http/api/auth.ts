@@ -17,7 +17,7 @@ export interface ApiUser {
   readonly isPolicymaker: boolean;
 }
 
-export const ManagementTags: ReadonlySet<string> = new Set(['management', 'policymaker', 'monitoring', 'administrator']);
+const ManagementTags: ReadonlySet<string> = new Set(['management', 'policymaker', 'monitoring', 'administrator']);
 
 declare module 'fastify' {
   interface FastifyRequest {
@@ -75,7 +75,7 @@ export class BasicAuth {
   }
 }
 
-export function parseBasic(header: string | undefined): { username: string; password: string } | undefined {
+function parseBasic(header: string | undefined): { username: string; password: string } | undefined {
   if (!header) return undefined;
   const match = /^Basic\s+([A-Za-z0-9+/=_-]+)\s*$/i.exec(header);
   if (!match) return undefined;

@@ -68,7 +68,7 @@ export function exchangeName(urlName: string): string {
 }
 
 /** Administrators, and users with a permission entry in the vhost. */
-export function canSeeVhost(ctx: ApiContext, user: ApiUser, vhost: string): boolean {
+function canSeeVhost(ctx: ApiContext, user: ApiUser, vhost: string): boolean {
   return user.isAdmin || ctx.users.canAccessVhost(user, vhost);
 }
 

@@ -29,7 +29,7 @@ export const badRequest = (reason: unknown, error = 'bad_request'): ApiError => 
 export const notAuthorised = (reason: string): ApiError => new ApiError(401, 'not_authorised', reason);
 export const accessRefused = (): ApiError => notAuthorised('Access refused.');
 
-export function fromBrokerError(error: BrokerError): ApiError {
+function fromBrokerError(error: BrokerError): ApiError {
   switch (error.reason) {
     case 'NOT_FOUND':
       return notFound(error.message);

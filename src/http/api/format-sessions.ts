@@ -7,7 +7,7 @@ import type { Session } from '../../protocol/session.js';
 import { rabbitTime, sessionOf, type ApiContext } from './context.js';
 import { channelCounters, ChannelMetrics, type Ranges } from './rates.js';
 
-export const PROTOCOL = 'Warren JSON over WebSocket';
+const PROTOCOL = 'Warren JSON over WebSocket';
 
 export function channelName(session: Session): string {
   return `${session.id} (1)`;

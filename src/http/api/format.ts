@@ -160,7 +160,7 @@ export function propertiesKey(routingKey: string, args: Readonly<Record<string, 
   return `${escapeKey(routingKey)}~${argumentsHash(args)}`;
 }
 
-export function argumentsHash(args: Readonly<Record<string, unknown>>): string {
+function argumentsHash(args: Readonly<Record<string, unknown>>): string {
   return createHash('sha256').update(stable(args)).digest().subarray(0, 6).toString('base64url');
 }
 
@@ -175,7 +175,7 @@ function stable(value: unknown): string {
 }
 
 /** RabbitMQ's escaping: letters, digits, `.`, `-`, `_` kept; space → `+`; every other byte `%XX`. */
-export function escapeKey(key: string): string {
+function escapeKey(key: string): string {
   let out = '';
   for (const byte of Buffer.from(key, 'utf8')) {
     const c = String.fromCharCode(byte);

@@ -57,7 +57,7 @@ export function fromRabbitProperties(properties: Readonly<Record<string, unknown
   return out as MessageProperties & { headers?: Headers };
 }
 
-export function toRabbitProperties(properties: MessageProperties): Record<string, unknown> {
+function toRabbitProperties(properties: MessageProperties): Record<string, unknown> {
   const out: Record<string, unknown> = {};
   for (const [rabbit, warren] of names) {
     const value = properties[warren];
@@ -71,7 +71,7 @@ export type PayloadEncoding = 'auto' | 'base64';
 const strictUtf8 = new TextDecoder('utf-8', { fatal: true });
 
 /** RabbitMQ's get: `auto` returns valid UTF-8 as text, anything else as base64; `truncate` cuts bytes first. */
-export function encodePayload(body: Uint8Array, encoding: PayloadEncoding, truncate?: number): { payload: string; payload_encoding: 'string' | 'base64' } {
+function encodePayload(body: Uint8Array, encoding: PayloadEncoding, truncate?: number): { payload: string; payload_encoding: 'string' | 'base64' } {
   const bytes = truncate !== undefined && body.length > truncate ? body.subarray(0, truncate) : body;
   if (encoding === 'auto') {
     try {

@@ -16,7 +16,7 @@ const exchangeBody = {
   properties: { type: { type: 'string' }, durable: boolish, auto_delete: boolish, internal: boolish, arguments: table },
 } as const;
 
-export function exchangeListSpec(ctx: ApiContext, ranges: Ranges): ListSpec<Exchange> {
+function exchangeListSpec(ctx: ApiContext, ranges: Ranges): ListSpec<Exchange> {
   return {
     defaultSort: ['vhost', 'name'],
     pageable: true,
@@ -117,7 +117,7 @@ export function registerExchangeRoutes(app: ApiInstance, ctx: ApiContext): void 
 }
 
 /** The exchange in the URL (404 if it or its vhost is missing), after the vhost-access check. */
-export function findExchange(ctx: ApiContext, params: VhostNameParams, user: ApiUser): Exchange {
+function findExchange(ctx: ApiContext, params: VhostNameParams, user: ApiUser): Exchange {
   const vhost = vhostOr404(ctx, params.vhost);
   checkVhostAccess(ctx, user, vhost.name);
   const exchange = vhost.exchanges.get(exchangeName(params.name));

@@ -20,7 +20,7 @@ const statsQuery = {
 } as const;
 const nodeParams = { type: 'object', properties: { node: plainParam }, required: ['node'] } as const;
 
-export function exchangeTypes(): Array<{ name: string; description: string; enabled: boolean }> {
+function exchangeTypes(): Array<{ name: string; description: string; enabled: boolean }> {
   return exchangeTypeNames()
     .sort()
     .map((name) => ({ name, description: TYPE_DESCRIPTIONS[name] ?? name, enabled: true }));

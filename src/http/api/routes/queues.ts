@@ -33,7 +33,7 @@ const rawQueueKeys: Readonly<Record<string, (q: Queue) => unknown>> = {
   exclusive: (q) => q.exclusive,
 };
 
-export function queueListSpec(ctx: ApiContext, ranges: Ranges): ListSpec<Queue> {
+function queueListSpec(ctx: ApiContext, ranges: Ranges): ListSpec<Queue> {
   return {
     defaultSort: ['vhost', 'name'],
     pageable: true,
@@ -149,7 +149,7 @@ export function registerQueueRoutes(app: ApiInstance, ctx: ApiContext): void {
   );
 }
 
-export function findQueue(ctx: ApiContext, params: VhostNameParams, user: ApiUser): Queue {
+function findQueue(ctx: ApiContext, params: VhostNameParams, user: ApiUser): Queue {
   const vhost = vhostOr404(ctx, params.vhost);
   checkVhostAccess(ctx, user, vhost.name);
   const queue = vhost.queues.get(params.name);

@@ -29,7 +29,7 @@ const permissionBody = {
   properties: { configure: { type: 'string' }, write: { type: 'string' }, read: { type: 'string' } },
 } as const;
 
-export function formatUser(user: User): Record<string, unknown> {
+function formatUser(user: User): Record<string, unknown> {
   return { name: user.name, password_hash: user.passwordHash, hashing_algorithm: user.hashingAlgorithm, tags: [...user.tags], limits: {} };
 }
 

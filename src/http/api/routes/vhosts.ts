@@ -20,7 +20,7 @@ const vhostBody = {
   },
 } as const;
 
-export function formatVhost(ctx: ApiContext, vhost: VHost, ranges: Ranges): Record<string, unknown> {
+function formatVhost(ctx: ApiContext, vhost: VHost, ranges: Ranges): Record<string, unknown> {
   const meta = vhost.metadata;
   const metadata = { description: meta.description, tags: [...meta.tags], default_queue_type: meta.defaultQueueType };
   let ready = 0;
