@@ -11,14 +11,16 @@ export const DEFAULT_SEND_HIGH_WATER = 1024 * 1024;
  *   so a burst of deliveries costs one system call, not one each;
  * - back-pressure: while more than `highWater` bytes wait to be sent, `onWritable(false)` pauses
  *   deliveries to this connection, and `onWritable(true)` resumes them once the socket drains, so a slow
- *   consumer never makes the broker buffer without bound.
+ *   consumer never makes the broker buffer without bound. Reading pauses too: every frame read may cause
+ *   a reply, and a client that sends without reading would otherwise grow its reply buffer forever.
  */
 export class SocketTransport implements Transport {
   /** Set by the owner once the session exists. */
   onWritable: (writable: boolean) => void = () => undefined;
   private corked = false;
   private blocked = false;
-  private readingPaused = false;
+  /** Why reading is paused: a memory alarm (publishers), a full send buffer, or both. */
+  private readonly pausedFor = new Set<'memory' | 'send-buffer'>();
 
   constructor(
     private readonly ws: WebSocket,
@@ -39,6 +41,7 @@ export class SocketTransport implements Transport {
     if (!this.blocked && ws.bufferedAmount > this.highWater) {
       this.blocked = true;
       this.onWritable(false);
+      this.pause('send-buffer');
       this.raw.once('drain', this.drained);
     }
   }
@@ -65,14 +68,20 @@ export class SocketTransport implements Transport {
 
   /** Stops reading the peer's frames (memory alarm); what it sends waits in the kernel and in TCP. */
   pauseReading(): void {
-    if (this.readingPaused) return;
-    this.readingPaused = true;
-    this.ws.pause();
+    this.pause('memory');
   }
 
   resumeReading(): void {
-    if (!this.readingPaused) return;
-    this.readingPaused = false;
+    this.resume('memory');
+  }
+
+  private pause(reason: 'memory' | 'send-buffer'): void {
+    if (this.pausedFor.size === 0) this.ws.pause();
+    this.pausedFor.add(reason);
+  }
+
+  private resume(reason: 'memory' | 'send-buffer'): void {
+    if (!this.pausedFor.delete(reason) || this.pausedFor.size > 0) return;
     this.ws.resume();
   }
 
@@ -87,6 +96,7 @@ export class SocketTransport implements Transport {
       return;
     }
     this.blocked = false;
+    this.resume('send-buffer');
     this.onWritable(true);
   };
 }

@@ -1,5 +1,6 @@
 import { Ajv, type ErrorObject, type SchemaObject, type ValidateFunction } from 'ajv';
 import { BrokerError } from '../broker/errors.js';
+import { clip, MAX_JSON_DEPTH, nestsDeeperThan } from './client-input.js';
 import type { ClientFrame, ClientFrames, FrameId } from './frames.js';
 import { frameSchemas, isOpName, type OpName } from './schemas.js';
 
@@ -30,11 +31,17 @@ export class FrameParser {
     const id = value.id;
     const usableId = typeof id === 'string' || (typeof id === 'number' && Number.isInteger(id)) ? id : undefined;
     if (id !== undefined && usableId === undefined) return syntaxError('/id must be a string or an integer');
+    // Every reply echoes the id: a long one would make each reply as large as the frame that asked.
+    if (typeof usableId === 'string' && usableId.length > MAX_ID_LENGTH) return syntaxError(`/id must be at most ${MAX_ID_LENGTH} characters`);
+    if (nestsDeeperThan(value, MAX_JSON_DEPTH)) {
+      return { ok: false, error: new BrokerError('SYNTAX_ERROR', `frame nests deeper than ${MAX_JSON_DEPTH} levels`), id: usableId };
+    }
     const op = value.op;
     if (typeof op !== 'string') return { ok: false, error: new BrokerError('SYNTAX_ERROR', "frame must have a string field 'op'"), id: usableId };
     const validate = this.validators.get(op);
     if (!validate) {
-      return { ok: false, error: new BrokerError('COMMAND_INVALID', `unknown op '${op}'`), id: usableId, op };
+      const shown = clip(op);
+      return { ok: false, error: new BrokerError('COMMAND_INVALID', `unknown op '${shown}'`), id: usableId, op: shown };
     }
     if (!validate(value)) {
       return { ok: false, error: new BrokerError('SYNTAX_ERROR', describe(validate.errors?.[0], op)), id: usableId, op };
@@ -57,6 +64,8 @@ function isJsonObject(value: unknown): value is Record<string, unknown> {
   return typeof value === 'object' && value !== null && !Array.isArray(value);
 }
 
+const MAX_ID_LENGTH = 255;
+
 function syntaxError(message: string): ParsedFrame {
   return { ok: false, error: new BrokerError('SYNTAX_ERROR', message) };
 }
@@ -64,11 +73,11 @@ function syntaxError(message: string): ParsedFrame {
 /** One line naming the field at fault, e.g. `publish: /properties/priority must be <= 255`. */
 function describe(error: ErrorObject | undefined, op: string): string {
   if (!error) return `${op}: invalid frame`;
-  const path = error.instancePath || '/';
+  const path = clip(error.instancePath || '/', 128);
   const params = error.params as Record<string, unknown>;
   switch (error.keyword) {
     case 'additionalProperties':
-      return `${op}: unknown field '${String(params.additionalProperty)}' at ${path}`;
+      return `${op}: unknown field '${clip(String(params.additionalProperty))}' at ${path}`;
     case 'required':
       return `${op}: missing required field '${String(params.missingProperty)}'`;
     case 'enum':

@@ -3,6 +3,7 @@
  * included), empty or `null` meaning `{}`, and `multipart/form-data` with a `file` field for the
  * definitions upload form.
  */
+import { MAX_JSON_DEPTH, nestsDeeperThan } from '../../protocol/client-input.js';
 import { badRequest } from './errors.js';
 
 export function parseBody(contentType: string | undefined, body: Buffer): unknown {
@@ -18,6 +19,7 @@ export function parseBody(contentType: string | undefined, body: Buffer): unknow
   }
   // A JSON string here is JSON encoded twice: RabbitMQ refuses it rather than guess.
   if (typeof value === 'string') throw badRequest('body is a JSON string; expected an object (JSON encoded twice?)');
+  if (nestsDeeperThan(value, MAX_JSON_DEPTH)) throw badRequest(`body nests deeper than ${MAX_JSON_DEPTH} levels`);
   return value ?? {};
 }
 
