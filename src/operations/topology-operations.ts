@@ -1,17 +1,11 @@
-import type { BindingArguments } from '../broker/binding.js';
 import type { Exchange } from '../broker/exchange.js';
-import type { ExchangeDeclaration, QueueDeclaration, QueueDeclareResult } from '../broker/vhost.js';
+import type { BindingRequest, ExchangeDeclaration, QueueDeclaration, QueueDeclareResult } from '../broker/vhost.js';
 import type { Caller } from './caller.js';
 import type { Done, DurabilityWatch } from './done.js';
 import type { Permissions } from './permissions.js';
 
-export interface BindingSpec {
-  readonly source: string;
-  readonly destination: string;
-  readonly destinationKind: 'queue' | 'exchange';
-  readonly routingKey?: string | undefined;
-  readonly arguments?: BindingArguments | undefined;
-}
+/** A binding named by its ends, key and arguments: the domain's `BindingRequest`. */
+export type BindingSpec = BindingRequest;
 
 export interface QueueDeclared extends QueueDeclareResult {
   /** False when the queue was already there (a redeclare, or passive). */

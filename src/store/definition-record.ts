@@ -2,6 +2,7 @@ import { isHashingAlgorithm, type HashingAlgorithm } from '../auth/password-hash
 import type { UserChange } from '../auth/user-store.js';
 import { destinationName, stableStringify, type BindingArguments } from '../broker/binding.js';
 import type { DefinitionChange } from '../broker/persistence.js';
+import type { ExchangeProperties } from '../broker/exchange.js';
 
 /**
  * One entry of the definitions log: the whole state of one durable object (an upsert), or its deletion.
@@ -55,14 +56,8 @@ export interface PermissionData {
   readonly read: string;
 }
 
-export interface ExchangeData {
-  readonly type: string;
-  readonly durable: boolean;
-  readonly autoDelete: boolean;
-  readonly internal: boolean;
-  readonly arguments: BindingArguments;
-  readonly declaredBy: string;
-}
+/** An exchange record holds exactly the exchange's own properties. */
+export type ExchangeData = ExchangeProperties;
 
 export interface QueueData {
   readonly durable: boolean;
