@@ -141,7 +141,7 @@ export function registerMessageRoutes(app: FastifyInstance, ctx: ApiContext): vo
       const encoding = payloadEncoding(body.encoding ?? 'auto');
       const truncate = body.truncate === undefined ? undefined : int(body.truncate, 0);
       const now = Date.now();
-      return queue.peek(offset, count).map((entry, i) => ({
+      return (await queue.peekLoaded(offset, count)).map((entry, i) => ({
         position: offset + i,
         ...formatEntry(entry, encoding, truncate),
         age: Math.max(0, now - entry.message.publishedAt),
@@ -168,12 +168,12 @@ function payloadEncoding(encoding: string): PayloadEncoding {
  * basic.get on a throwaway channel, then settle everything at once: requeueing only after all `count`
  * gets means one call never returns the same message twice.
  */
-function getMessages(vhost: VHost, queue: Queue, count: number, ackmode: AckMode, encoding: PayloadEncoding, truncate: number | undefined): unknown[] {
+async function getMessages(vhost: VHost, queue: Queue, count: number, ackmode: AckMode, encoding: PayloadEncoding, truncate: number | undefined): Promise<unknown[]> {
   const channel = new Channel(`mgmt-get-${++getChannels}`, vhost, ignoreDeliveries);
   const out: unknown[] = [];
   try {
     for (let i = 0; i < count; i++) {
-      const got = channel.get(queue, false);
+      const got = await channel.getLoaded(queue, false);
       if (!got) break;
       const f = formatEntry(got.entry, encoding, truncate);
       out.push({
