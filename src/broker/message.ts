@@ -157,7 +157,7 @@ export class Message {
   static readBack(messages: Iterable<Message>): Promise<void> | undefined {
     const byLoader = new Map<ContentLoader, Message[]>();
     for (const message of messages) {
-      const loader = message.loader;
+      const loader = message.loaderIfReleased();
       if (!loader) continue;
       const group = byLoader.get(loader);
       if (group) group.push(message);
@@ -177,7 +177,7 @@ export class Message {
     const out = messages.map((message) => (message.inMemory ? message.content : undefined));
     const byLoader = new Map<ContentLoader, number[]>();
     messages.forEach((message, i) => {
-      const loader = out[i] === undefined ? message.readerOf() : undefined;
+      const loader = out[i] === undefined ? message.loaderIfNotInMemory() : undefined;
       if (!loader) return;
       const positions = byLoader.get(loader);
       if (positions) positions.push(i);
@@ -255,7 +255,7 @@ export class Message {
    */
   loadNow(): boolean {
     if (this.inMemory) return true;
-    const loader = this.readerOf();
+    const loader = this.loaderIfNotInMemory();
     const content = loader?.loadNow(this);
     this.source = content && loader ? new ReadBack(content, loader) : UNREADABLE;
     return this.source !== UNREADABLE;
@@ -296,15 +296,15 @@ export class Message {
     return this.content.body;
   }
 
-  /** The loader to read its content with: released, or being read (another read may still be wanted). */
-  private readerOf(): ContentLoader | undefined {
+  /** What can read its content back: released, or being read (a caller that cannot wait reads it again). */
+  private loaderIfNotInMemory(): ContentLoader | undefined {
     const source = this.source;
     if (source instanceof PendingRead) return source.loader;
     return source !== undefined && isLoader(source) ? source : undefined;
   }
 
-  /** Released, and no read of it in flight. */
-  private get loader(): ContentLoader | undefined {
+  /** What can read its content back when it is released and no read of it is in flight. */
+  private loaderIfReleased(): ContentLoader | undefined {
     const source = this.source;
     return source !== undefined && isLoader(source) ? source : undefined;
   }
