@@ -96,17 +96,23 @@ class ReadBack {
   ) {}
 }
 
-/** The content could not be read back: a queue drops the message when it reaches the head. */
-const UNREADABLE = Symbol('unreadable');
-
-type ContentSource = MessageContent | ContentLoader | PendingRead | ReadBack | typeof UNREADABLE;
+type ContentSource = MessageContent | ContentLoader | PendingRead | ReadBack;
 
 /** Timestamps are kept relative to this, so they fit V8's small integers instead of a boxed double each. */
 const TIME_BASE = Date.now();
 
-/** `Message.flags` bits: two booleans in one field, as every field costs 8 bytes a message in a backlog. */
+/**
+ * `Message.flags` bits: booleans share one field, as every field costs 8 bytes a message in a backlog.
+ * The last three say what `source` holds, so the delivery path tests a bit instead of the source's type.
+ */
 const PERSISTENT = 1;
 const EVICTABLE = 2;
+/** `source` is the content, or a `ReadBack` of it. */
+const IN_MEMORY = 4;
+/** `source` is a `ReadBack`. */
+const READ_BACK = 8;
+/** The content could not be read back (`source` is the loader): a queue drops the message when it reaches the head. */
+const UNREADABLE = 16;
 
 /**
  * A message inside the broker. Its content may be released from memory once the store holds it, so a
@@ -141,7 +147,7 @@ export class Message {
     loader?: ContentLoader,
   ) {
     this.publishedDelta = publishedAt - TIME_BASE;
-    this.flags = persistent ? PERSISTENT : 0;
+    this.flags = (persistent ? PERSISTENT : 0) | (content ? IN_MEMORY : 0);
     this.source = content ?? loader;
   }
 
@@ -216,8 +222,7 @@ export class Message {
 
   /** Whether `content` may be read now. */
   get inMemory(): boolean {
-    const source = this.source;
-    return !(source === undefined || source === UNREADABLE || source instanceof PendingRead || isLoader(source));
+    return (this.flags & IN_MEMORY) !== 0;
   }
 
   /** The read bringing its content back, while one is in flight. */
@@ -227,26 +232,24 @@ export class Message {
 
   /** Its content could not be read back: it can never be delivered. */
   get unreadable(): boolean {
-    return this.source === UNREADABLE;
+    return (this.flags & UNREADABLE) !== 0;
   }
 
   /** The content, which must be in memory: a released one is read back first (`readBack`, `loadNow`). */
   get content(): MessageContent {
-    const source = this.source;
-    if (source === undefined || source === UNREADABLE || source instanceof PendingRead || isLoader(source)) {
-      throw new Error(`message ${this.id}: its content is not in memory`);
-    }
-    return source instanceof ReadBack ? source.content : source;
+    if ((this.flags & IN_MEMORY) === 0) throw new Error(`message ${this.id}: its content is not in memory`);
+    return this.flags & READ_BACK ? (this.source as ReadBack).content : (this.source as MessageContent);
   }
 
   /** Lets the content go from memory; `loader` can read it back. */
   release(loader: ContentLoader): void {
     this.source = loader;
+    this.flags &= ~(IN_MEMORY | READ_BACK | UNREADABLE);
   }
 
   /** Lets go of a content read back ahead of delivery, once delivered: only read-ahead windows hold such contents. */
   dropReadBack(): void {
-    if (this.source instanceof ReadBack) this.source = this.source.loader;
+    if (this.flags & READ_BACK) this.release((this.source as ReadBack).loader);
   }
 
   /**
@@ -257,8 +260,9 @@ export class Message {
     if (this.inMemory) return true;
     const loader = this.loaderIfNotInMemory();
     const content = loader?.loadNow(this);
-    this.source = content && loader ? new ReadBack(content, loader) : UNREADABLE;
-    return this.source !== UNREADABLE;
+    if (loader) this.readBackAs(content, loader);
+    else this.flags |= UNREADABLE;
+    return this.inMemory;
   }
 
   /** A detached copy with `content` in memory, to show this message without reading it back into it. */
@@ -299,14 +303,21 @@ export class Message {
   /** What can read its content back: released, or being read (a caller that cannot wait reads it again). */
   private loaderIfNotInMemory(): ContentLoader | undefined {
     const source = this.source;
-    if (source instanceof PendingRead) return source.loader;
-    return source !== undefined && isLoader(source) ? source : undefined;
+    if (this.flags & IN_MEMORY || source === undefined) return undefined;
+    return source instanceof PendingRead ? source.loader : (source as ContentLoader);
   }
 
-  /** What can read its content back when it is released and no read of it is in flight. */
+  /** What can read its content back when it is released, readable, and no read of it is in flight. */
   private loaderIfReleased(): ContentLoader | undefined {
     const source = this.source;
-    return source !== undefined && isLoader(source) ? source : undefined;
+    if (this.flags & (IN_MEMORY | UNREADABLE) || source === undefined || source instanceof PendingRead) return undefined;
+    return source as ContentLoader;
+  }
+
+  /** The outcome of a read: the content in memory (until `dropReadBack`), or the message unreadable. */
+  private readBackAs(content: MessageContent | undefined, loader: ContentLoader): void {
+    this.source = content ? new ReadBack(content, loader) : loader;
+    this.flags = (this.flags & ~(IN_MEMORY | READ_BACK | UNREADABLE)) | (content ? IN_MEMORY | READ_BACK : UNREADABLE);
   }
 
   /** Marks `messages` as being read by one `load`, and settles each when it completes: read back, or unreadable. */
@@ -314,7 +325,7 @@ export class Message {
     const read = new PendingRead(loader);
     for (const message of messages) message.source = read;
     const settle = (message: Message, content: MessageContent | undefined): void => {
-      if (message.source === read) message.source = content ? new ReadBack(content, loader) : UNREADABLE;
+      if (message.source === read) message.readBackAs(content, loader);
     };
     read.done = loader.load(messages).then(
       (contents) => messages.forEach((message, i) => settle(message, contents[i])),
@@ -323,10 +334,6 @@ export class Message {
     );
     return read.done;
   }
-}
-
-function isLoader(source: ContentSource): source is ContentLoader {
-  return typeof source === 'object' && typeof (source as ContentLoader).load === 'function';
 }
 
 export function isPersistent(properties: MessageProperties): boolean {
