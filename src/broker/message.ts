@@ -98,6 +98,9 @@ class ReadBack {
 
 type ContentSource = MessageContent | ContentLoader | PendingRead | ReadBack;
 
+/** Reactions to it run at the end of the current task (the next microtask checkpoint). */
+const TASK_END = Promise.resolve();
+
 /** Timestamps are kept relative to this, so they fit V8's small integers instead of a boxed double each. */
 const TIME_BASE = Date.now();
 
@@ -280,7 +283,8 @@ export class Message {
    * it is emptied when the task ends (at the next microtask checkpoint), deliveries or not.
    */
   shareEncoding(encoding: unknown): void {
-    if (this.edgeEncoding === undefined) queueMicrotask(() => (this.edgeEncoding = undefined));
+    // A promise reaction rather than queueMicrotask, which costs twice as much (an AsyncResource per call).
+    if (this.edgeEncoding === undefined) void TASK_END.then(() => (this.edgeEncoding = undefined));
     this.edgeEncoding = encoding;
   }
 
