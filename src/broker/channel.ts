@@ -128,6 +128,15 @@ export class Channel {
     return { deliveryTag: tag, entry };
   }
 
+  /**
+   * basic.get for a caller that can wait: the head's content is read back first, asynchronously, so
+   * nothing is read on the spot (see `Queue.take`). Undefined when the queue is empty.
+   */
+  async getLoaded(queue: Queue, noAck: boolean): Promise<{ deliveryTag: number; entry: QueueEntry } | undefined> {
+    for (let read = queue.loadHead(); read; read = queue.loadHead()) await read;
+    return this.get(queue, noAck);
+  }
+
   ack(deliveryTag: number, multiple: boolean): void {
     this.settle(this.take(deliveryTag, multiple), 'ack');
   }

@@ -39,32 +39,85 @@ export function contentSize(content: MessageContent): number {
   return content instanceof TextContent ? content.size : content.body.length;
 }
 
-/** Reads back the content of a message whose content was released from memory (the message store). */
+/**
+ * Reads back the contents of messages whose content was released from memory (the message store). The
+ * broker reads ahead of each queue's head with `load`, so a delivery never waits for the disk on the
+ * event loop.
+ */
 export interface ContentLoader {
-  load(message: Message): MessageContent;
+  /**
+   * The contents of `messages`, in order, read without blocking the event loop. A content that cannot be
+   * read (a damaged record, a closed store) comes back undefined, and the loader logs why; it never rejects.
+   */
+  load(messages: readonly Message[]): Promise<Array<MessageContent | undefined>>;
+  /**
+   * Reads one content on the spot, blocking the event loop; undefined if it cannot be read. Only for
+   * basic.get over a protocol whose handlers must answer synchronously, when read-ahead has not brought
+   * the head in yet (see `Queue.take`).
+   */
+  loadNow(message: Message): MessageContent | undefined;
 }
+
+/** A read of released contents in flight; every message it covers points at it until it completes. */
+class PendingRead {
+  done: Promise<void> = Promise.resolve();
+  constructor(readonly loader: ContentLoader) {}
+}
+
+/** A content read back ahead of its delivery, and the loader that can read it again once it is let go. */
+class ReadBack {
+  constructor(
+    readonly content: MessageContent,
+    readonly loader: ContentLoader,
+  ) {}
+}
+
+type ContentSource = MessageContent | ContentLoader | PendingRead | ReadBack;
+
+/** Reactions to it run at the end of the current task (the next microtask checkpoint). */
+const TASK_END = Promise.resolve();
 
 /** Timestamps are kept relative to this, so they fit V8's small integers instead of a boxed double each. */
 const TIME_BASE = Date.now();
 
 /**
+ * `Message.flags` bits: booleans share one field, as every field costs 8 bytes a message in a backlog.
+ * The last three say what `source` holds, so the delivery path tests a bit instead of the source's type.
+ */
+const PERSISTENT = 1;
+const EVICTABLE = 2;
+/** `source` is the content, or a `ReadBack` of it. */
+const IN_MEMORY = 4;
+/** `source` is a `ReadBack`. */
+const READ_BACK = 8;
+/** The content could not be read back (`source` is the loader): a queue drops the message when it reaches the head. */
+const UNREADABLE = 16;
+
+/**
  * A message inside the broker. Its content may be released from memory once the store holds it, so a
- * long backlog costs a few dozen bytes a message; `content` reads it back when a consumer needs it.
- * Every field counts a million times over in a backlog, hence the packing below.
+ * long backlog costs a few dozen bytes a message; queues read it back ahead of delivery (`readBack`).
+ * `content` only ever returns what is in memory: nothing here reads the disk on the spot except
+ * `loadNow`. Every field counts a million times over in a backlog, hence the packing below.
  */
 export class Message {
   /** Where the store keeps it; opaque to the broker. */
   storeRef: unknown = undefined;
-  /** Set by a queue that is long enough that this message should not keep its content in memory. */
-  evictable = false;
-  /** The content while it is in memory, else what reads it back. */
-  private source: MessageContent | ContentLoader | undefined;
+  /**
+   * What a protocol edge derived from the content for delivery (its encoded frame part), shared by every
+   * delivery of this message within the current task: a publish routed to several queues reaches all
+   * their waiting consumers synchronously, so the edge encodes it once. The broker never reads it and
+   * empties it at the end of the task, so a message left in a backlog or awaiting its ack keeps nothing.
+   */
+  private edgeEncoding: unknown = undefined;
+  /** The content while it is in memory, else what reads it back (or a read in flight). */
+  private source: ContentSource | undefined;
   private readonly publishedDelta: number;
+  private flags: number;
 
   constructor(
     /** Broker-wide unique and increasing; the store keys records by it, and queues order by it. */
     readonly id: number,
-    readonly persistent: boolean,
+    persistent: boolean,
     /** Body length in bytes, known even when the body is not in memory. */
     readonly size: number,
     /** Milliseconds since the epoch when the broker accepted it. */
@@ -73,11 +126,68 @@ export class Message {
     loader?: ContentLoader,
   ) {
     this.publishedDelta = publishedAt - TIME_BASE;
+    this.flags = (persistent ? PERSISTENT : 0) | (content ? IN_MEMORY : 0);
     this.source = content ?? loader;
   }
 
   static create(id: number, content: MessageContent, publishedAt = Date.now()): Message {
     return new Message(id, isPersistent(content.properties), contentSize(content), publishedAt, content);
+  }
+
+  /**
+   * Starts reading back the released contents among `messages` (those in memory, being read or
+   * unreadable are left alone), one `load` per loader. Resolves once each is in memory or marked
+   * unreadable; undefined when there was nothing to read.
+   */
+  static readBack(messages: Iterable<Message>): Promise<void> | undefined {
+    const byLoader = new Map<ContentLoader, Message[]>();
+    for (const message of messages) {
+      const loader = message.loaderIfReleased();
+      if (!loader) continue;
+      const group = byLoader.get(loader);
+      if (group) group.push(message);
+      else byLoader.set(loader, [message]);
+    }
+    if (byLoader.size === 0) return undefined;
+    const reads: Promise<void>[] = [];
+    for (const [loader, group] of byLoader) reads.push(Message.startRead(loader, group));
+    return reads.length === 1 ? reads[0] : Promise.all(reads).then(() => undefined);
+  }
+
+  /**
+   * The contents of `messages`, read back where released, without keeping them (showing messages
+   * without touching them). Undefined for one that cannot be read.
+   */
+  static async contentsOf(messages: readonly Message[]): Promise<Array<MessageContent | undefined>> {
+    const out = messages.map((message) => (message.inMemory ? message.content : undefined));
+    const byLoader = new Map<ContentLoader, number[]>();
+    messages.forEach((message, i) => {
+      const loader = out[i] === undefined ? message.loaderIfNotInMemory() : undefined;
+      if (!loader) return;
+      const positions = byLoader.get(loader);
+      if (positions) positions.push(i);
+      else byLoader.set(loader, [i]);
+    });
+    await Promise.all(
+      [...byLoader].map(async ([loader, positions]) => {
+        const contents = await loader.load(positions.map((i) => messages[i] as Message));
+        positions.forEach((at, k) => (out[at] = contents[k]));
+      }),
+    );
+    return out;
+  }
+
+  get persistent(): boolean {
+    return (this.flags & PERSISTENT) !== 0;
+  }
+
+  /** Set by a queue that is long enough that this message should not keep its content in memory. */
+  get evictable(): boolean {
+    return (this.flags & EVICTABLE) !== 0;
+  }
+
+  set evictable(evictable: boolean) {
+    this.flags = evictable ? this.flags | EVICTABLE : this.flags & ~EVICTABLE;
   }
 
   get publishedAt(): number {
@@ -89,20 +199,69 @@ export class Message {
     return this.id;
   }
 
+  /** Whether `content` may be read now. */
   get inMemory(): boolean {
-    return this.source !== undefined && !isLoader(this.source);
+    return (this.flags & IN_MEMORY) !== 0;
   }
 
-  /** The content, read back from the store if it was released (not cached again, to keep memory bounded). */
+  /** The read bringing its content back, while one is in flight. */
+  get reading(): Promise<void> | undefined {
+    return this.source instanceof PendingRead ? this.source.done : undefined;
+  }
+
+  /** Its content could not be read back: it can never be delivered. */
+  get unreadable(): boolean {
+    return (this.flags & UNREADABLE) !== 0;
+  }
+
+  /** The content, which must be in memory: a released one is read back first (`readBack`, `loadNow`). */
   get content(): MessageContent {
-    const source = this.source;
-    if (source === undefined) throw new Error(`message ${this.id} has no content and no loader`);
-    return isLoader(source) ? source.load(this) : source;
+    if ((this.flags & IN_MEMORY) === 0) throw new Error(`message ${this.id}: its content is not in memory`);
+    return this.flags & READ_BACK ? (this.source as ReadBack).content : (this.source as MessageContent);
   }
 
   /** Lets the content go from memory; `loader` can read it back. */
   release(loader: ContentLoader): void {
     this.source = loader;
+    this.flags &= ~(IN_MEMORY | READ_BACK | UNREADABLE);
+  }
+
+  /** Lets go of a content read back ahead of delivery, once delivered: only read-ahead windows hold such contents. */
+  dropReadBack(): void {
+    if (this.flags & READ_BACK) this.release((this.source as ReadBack).loader);
+  }
+
+  /**
+   * Reads a released content back on the spot, blocking the event loop (see `ContentLoader.loadNow`).
+   * Returns whether the content is in memory now; if it cannot be read, the message is marked unreadable.
+   */
+  loadNow(): boolean {
+    if (this.inMemory) return true;
+    const loader = this.loaderIfNotInMemory();
+    const content = loader?.loadNow(this);
+    if (loader) this.readBackAs(content, loader);
+    else this.flags |= UNREADABLE;
+    return this.inMemory;
+  }
+
+  /** A detached copy with `content` in memory, to show this message without reading it back into it. */
+  holding(content: MessageContent): Message {
+    return new Message(this.id, this.persistent, this.size, this.publishedAt, content);
+  }
+
+  /** The edge's encoding for deliveries within the current task, if an edge has made one (see `shareEncoding`). */
+  get sharedEncoding(): unknown {
+    return this.edgeEncoding;
+  }
+
+  /**
+   * Keeps what a protocol edge encoded for the deliveries of this message within the current task;
+   * it is emptied when the task ends (at the next microtask checkpoint), deliveries or not.
+   */
+  shareEncoding(encoding: unknown): void {
+    // A promise reaction rather than queueMicrotask, which costs twice as much (an AsyncResource per call).
+    if (this.edgeEncoding === undefined) void TASK_END.then(() => (this.edgeEncoding = undefined));
+    this.edgeEncoding = encoding;
   }
 
   get exchange(): string {
@@ -120,10 +279,41 @@ export class Message {
   get body(): Uint8Array {
     return this.content.body;
   }
-}
 
-function isLoader(source: MessageContent | ContentLoader): source is ContentLoader {
-  return typeof (source as ContentLoader).load === 'function';
+  /** What can read its content back: released, or being read (a caller that cannot wait reads it again). */
+  private loaderIfNotInMemory(): ContentLoader | undefined {
+    const source = this.source;
+    if (this.flags & IN_MEMORY || source === undefined) return undefined;
+    return source instanceof PendingRead ? source.loader : (source as ContentLoader);
+  }
+
+  /** What can read its content back when it is released, readable, and no read of it is in flight. */
+  private loaderIfReleased(): ContentLoader | undefined {
+    const source = this.source;
+    if (this.flags & (IN_MEMORY | UNREADABLE) || source === undefined || source instanceof PendingRead) return undefined;
+    return source as ContentLoader;
+  }
+
+  /** The outcome of a read: the content in memory (until `dropReadBack`), or the message unreadable. */
+  private readBackAs(content: MessageContent | undefined, loader: ContentLoader): void {
+    this.source = content ? new ReadBack(content, loader) : loader;
+    this.flags = (this.flags & ~(IN_MEMORY | READ_BACK | UNREADABLE)) | (content ? IN_MEMORY | READ_BACK : UNREADABLE);
+  }
+
+  /** Marks `messages` as being read by one `load`, and settles each when it completes: read back, or unreadable. */
+  private static startRead(loader: ContentLoader, messages: Message[]): Promise<void> {
+    const read = new PendingRead(loader);
+    for (const message of messages) message.source = read;
+    const settle = (message: Message, content: MessageContent | undefined): void => {
+      if (message.source === read) message.readBackAs(content, loader);
+    };
+    read.done = loader.load(messages).then(
+      (contents) => messages.forEach((message, i) => settle(message, contents[i])),
+      // The contract says load never rejects; if one does anyway, retrying could spin, so nothing is retried.
+      () => messages.forEach((message) => settle(message, undefined)),
+    );
+    return read.done;
+  }
 }
 
 export function isPersistent(properties: MessageProperties): boolean {

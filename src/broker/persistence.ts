@@ -6,8 +6,9 @@ import type { VHost } from './vhost.js';
 
 /**
  * Durable message storage as the broker sees it; `src/store` implements it. Only persistent messages
- * in durable queues are handed to it. Every call is synchronous and only buffers: the store writes and
- * fsyncs in groups, and `DurabilityBarrier` tells when a write is on disk.
+ * in durable queues are handed to it. Every call below is synchronous and only buffers: the store writes
+ * and fsyncs in groups, and `DurabilityBarrier` tells when a write is on disk. Reading released contents
+ * back (`ContentLoader.load`) is asynchronous: queues read ahead of their head (see `ReadAhead`).
  */
 export interface MessageStore extends ContentLoader {
   /** A persistent message was routed to these durable queues: record it once, referenced by each. */

@@ -2,10 +2,11 @@ import type { Binding } from './binding.js';
 import type { Channel } from './channel.js';
 import type { Consumer } from './consumer.js';
 import { accessRefused } from './errors.js';
-import type { Message } from './message.js';
+import { Message } from './message.js';
 import { MessageStats, type HandOut } from './message-stats.js';
 import type { QueueLimits } from './queue-arguments.js';
 import { IN_MEMORY_WINDOW } from './persistence.js';
+import { ReadAhead } from './read-ahead.js';
 import { ReadyList } from './ready-list.js';
 
 /** One message's place in one queue. A message routed to several queues has one entry in each. */
@@ -72,6 +73,14 @@ export class Queue implements QueueProperties {
    * only restored-redelivered and requeued ones carry a `QueueEntry`.
    */
   private readonly ready = new ReadyList<Message | QueueEntry>();
+  /** Reads released contents back ahead of the head, so dispatch never waits for the disk on the event loop. */
+  private readonly ahead = new ReadAhead(
+    (index) => {
+      const item = this.ready.at(index);
+      return item && messageOf(item);
+    },
+    () => this.dispatch(),
+  );
   private consumers: Consumer[] = [];
   private roundRobin = 0;
   private hadConsumer = false;
@@ -145,16 +154,37 @@ export class Queue implements QueueProperties {
     this.readyBytes += message.size;
   }
 
-  /** basic.get: takes the head message, tracked as unacked unless `noAck`. */
+  /**
+   * basic.get: takes the head message, tracked as unacked unless `noAck`, with its content in memory.
+   * A protocol whose handlers answer synchronously cannot wait for read-ahead, so a head it has not
+   * brought in yet is read on the spot (`Message.loadNow`); whoever can wait uses `loadHead` first.
+   */
   take(noAck: boolean): QueueEntry | undefined {
-    const entry = this.takeReady();
-    if (!entry) return undefined;
+    for (;;) {
+      const head = this.readyHead();
+      if (!head) return undefined;
+      if (head.inMemory || head.loadNow()) break;
+    }
+    const entry = this.takeReady() as QueueEntry;
     this.handOut(entry, noAck ? 'getNoAck' : 'get');
+    // The next get finds its head read back already.
+    if (this.storesMessages) this.ahead.topUp();
     return entry;
+  }
+
+  /**
+   * For a basic.get that can wait: undefined once the head's content is in memory (or the queue is
+   * empty), else a read to wait for before asking again. Never reads on the spot.
+   */
+  loadHead(): Promise<void> | undefined {
+    const head = this.readyHead();
+    return head && !head.inMemory ? this.ahead.readFor(head) : undefined;
   }
 
   /** An unacked entry was acked, or rejected without requeue. */
   settle(entry: QueueEntry, how: 'ack' | 'reject'): void {
+    // A basic.get keeps a content read back for it until settled; a delivery let it go when sent.
+    entry.message.dropReadBack();
     this.unackedCount--;
     this.unackedBytes -= entry.message.size;
     this.stats[how]++;
@@ -164,6 +194,7 @@ export class Queue implements QueueProperties {
 
   /** An unacked entry goes back to its original position, flagged redelivered. */
   requeue(entry: QueueEntry): void {
+    entry.message.dropReadBack();
     this.unackedCount--;
     this.unackedBytes -= entry.message.size;
     if (this.state === 'deleted') {
@@ -173,13 +204,32 @@ export class Queue implements QueueProperties {
     entry.redelivered = true;
     this.ready.requeue(entry);
     this.readyBytes += entry.message.size;
+    this.ahead.recount();
   }
 
   purge(): number {
+    this.ahead.forget();
     const purged = this.ready.drain().map(asEntry);
     this.readyBytes = 0;
-    for (const entry of purged) this.observer.settled(this, entry);
+    for (const entry of purged) {
+      // Another queue may still hold it deep in its backlog, where no read-back content belongs.
+      entry.message.dropReadBack();
+      this.observer.settled(this, entry);
+    }
     return purged.length;
+  }
+
+  /** Ready entries from the head, without taking them, their contents read back where released (not kept). */
+  async peekLoaded(offset: number, count: number): Promise<QueueEntry[]> {
+    const entries = this.peek(offset, count);
+    const contents = await Message.contentsOf(entries.map((entry) => entry.message));
+    const out: QueueEntry[] = [];
+    for (const [i, entry] of entries.entries()) {
+      const content = contents[i];
+      if (!content) break;
+      out.push(new QueueEntry(entry.message.holding(content), entry.redelivered));
+    }
+    return out;
   }
 
   /** Ready entries from the head, without taking them. */
@@ -212,6 +262,8 @@ export class Queue implements QueueProperties {
     this.consumers.splice(at, 1);
     if (at < this.roundRobin) this.roundRobin--;
     this.mixedPriorities = this.consumers.some((c) => c.priority !== this.consumers[0]?.priority);
+    // No one left to deliver to: what was read ahead for them goes.
+    if (this.consumers.length === 0) this.ahead.forget();
     // With a single active consumer, the next one in line takes over what the last one could not.
     this.dispatch();
   }
@@ -225,18 +277,30 @@ export class Queue implements QueueProperties {
     return { consumers, messageCount };
   }
 
-  /** Hands ready messages to consumers with capacity, round-robin, until one side runs out. */
+  /**
+   * Hands ready messages to consumers with capacity, round-robin, until one side runs out. A head whose
+   * content is not in memory yet pauses it: read-ahead resumes it once the read completes.
+   */
   dispatch(): void {
     if (this.dispatching || this.state !== 'live') return;
     this.dispatching = true;
     try {
-      while (this.ready.length > 0) {
+      for (;;) {
+        const head = this.readyHead();
+        if (!head) break;
+        if (!head.inMemory) {
+          if (this.consumers.some((c) => c.hasCapacity)) this.ahead.waitFor(head);
+          break;
+        }
         const consumer = this.nextConsumer();
         if (!consumer) break;
         const entry = this.takeReady() as QueueEntry;
         this.handOut(entry, consumer.noAck ? 'deliverNoAck' : 'deliver');
         consumer.channel.deliver(consumer, entry);
+        // Sent: a content read back for this delivery is not kept (a requeue reads it again).
+        head.dropReadBack();
       }
+      if (this.storesMessages && this.consumers.length > 0) this.ahead.topUp();
     } finally {
       this.dispatching = false;
     }
@@ -270,11 +334,26 @@ export class Queue implements QueueProperties {
   private takeReady(): QueueEntry | undefined {
     const item = this.ready.shift();
     const entry = item && asEntry(item);
-    if (entry) this.readyBytes -= entry.message.size;
+    if (entry) {
+      this.readyBytes -= entry.message.size;
+      this.ahead.shifted(entry.message.size);
+    }
     return entry;
   }
 
+  /** The head message, after dropping any whose content could not be read back (the store logged why). */
+  private readyHead(): Message | undefined {
+    for (;;) {
+      const item = this.ready.peek();
+      if (!item) return undefined;
+      const message = messageOf(item);
+      if (!message.unreadable) return message;
+      this.discard(this.takeReady() as QueueEntry);
+    }
+  }
+
   private discard(entry: QueueEntry): void {
+    entry.message.dropReadBack();
     this.observer.settled(this, entry);
   }
 
@@ -309,4 +388,8 @@ export class Queue implements QueueProperties {
 
 function asEntry(item: Message | QueueEntry): QueueEntry {
   return item instanceof QueueEntry ? item : new QueueEntry(item, false);
+}
+
+function messageOf(item: Message | QueueEntry): Message {
+  return item instanceof QueueEntry ? item.message : item;
 }

@@ -130,20 +130,22 @@ export class MessageOperations {
 
   /**
    * The management API's get: takes up to `count` messages on a channel of its own and settles them all
-   * at once, so one call never returns the same message twice.
+   * at once, so one call never returns the same message twice. Contents are read back from the store
+   * without blocking, and kept before the settlement lets them go.
    */
-  take(caller: Caller, queueName: string, count: number, settlement: Settlement): Done<Taken[]> {
+  async take(caller: Caller, queueName: string, count: number, settlement: Settlement): Promise<Done<Taken[]>> {
     this.permissions.check(caller, 'read', 'queue', queueName);
     const queue = caller.vhost.useQueue(queueName, caller.channel);
-    const mark = this.watch.mark;
     const channel = new Channel(`take-${++this.takeChannels}`, caller.vhost, ignoreDeliveries);
     const taken: Taken[] = [];
+    let mark: number;
     try {
       for (let i = 0; i < count; i++) {
-        const got = channel.get(queue, false);
+        const got = await channel.getLoaded(queue, false);
         if (!got) break;
         taken.push({ ...got, content: got.entry.message.content, redelivered: got.entry.redelivered, messageCount: queue.messageCount });
       }
+      mark = this.watch.mark;
       if (settlement === 'ack') channel.ack(0, true);
       else channel.nack(0, true, settlement === 'requeue');
     } finally {
@@ -154,11 +156,11 @@ export class MessageOperations {
   }
 
   /** Ready messages from the head, left exactly as they are (exclusive queues too: it takes nothing). */
-  peek(caller: Caller, queueName: string, offset: number, count: number): QueueEntry[] {
+  async peek(caller: Caller, queueName: string, offset: number, count: number): Promise<QueueEntry[]> {
     this.permissions.check(caller, 'read', 'queue', queueName);
     const queue = caller.vhost.queues.get(queueName);
     if (!queue) throw new BrokerError('NOT_FOUND', `no queue '${queueName}' in vhost '${caller.vhost.name}'`);
-    return queue.peek(offset, count);
+    return queue.peekLoaded(offset, count);
   }
 
   ack(caller: Caller, deliveryTag: number, multiple: boolean): Done<void> {

@@ -56,22 +56,26 @@ export function toWireProperties(properties: MessageProperties): WireProperties 
   return { ...properties, persistent: properties.deliveryMode === 2 };
 }
 
-/**
- * The last message encoded, and its encoding. A message routed to several queues is handed to their
- * consumers one after another, so one remembered message is enough to encode it once; a per-message
- * cache would keep every delivered message's JSON alive until the next full garbage collection.
- */
-let lastMessage: Message | undefined;
-let lastJson = '';
+/** This protocol's encoding of a content, as it rides on the message; the class tells it from another edge's. */
+class ContentJson {
+  constructor(readonly json: string) {}
+}
 
-/** `"exchange":…,"routingKey":…,"body":…,"encoding":…,"properties":{…}` without braces, ready to splice. */
+/**
+ * `"exchange":…,"routingKey":…,"body":…,"encoding":…,"properties":{…}` without braces, ready to splice
+ * after a delivery's own fields. Encoded once for every delivery of the message within the current task
+ * (a publish fanned out to several queues reaches all their waiting consumers synchronously): the
+ * encoding rides on the message itself, which lets it go when the task ends, so a message left in a
+ * backlog or awaiting its ack keeps no JSON.
+ */
 export function messageContentJson(message: Message): string {
-  if (message === lastMessage) return lastJson;
+  const shared = message.sharedEncoding;
+  if (shared instanceof ContentJson) return shared.json;
   const content = message.content;
   const { body, encoding } = wireBody(content);
-  lastJson =
+  const json =
     `"exchange":${JSON.stringify(content.exchange)},"routingKey":${JSON.stringify(content.routingKey)},` +
     `"body":${JSON.stringify(body)},"encoding":"${encoding}","properties":${JSON.stringify(toWireProperties(content.properties))}`;
-  lastMessage = message;
-  return lastJson;
+  message.shareEncoding(new ContentJson(json));
+  return json;
 }

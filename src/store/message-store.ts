@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import type { Message, MessageContent } from '../broker/message.js';
 import type { DurabilityBarrier, MessageStore } from '../broker/persistence.js';
 import type { Queue } from '../broker/queue.js';
-import { ContentReader } from './content-reader.js';
+import { ContentReader, type RecordPlace } from './content-reader.js';
 import { openDataDir } from './data-dir.js';
 import { copyForward, deleteDeadSegments, type MaintenanceStats } from './maintenance.js';
 import { readSegments } from './read-segments.js';
@@ -52,7 +52,7 @@ export class SegmentMessageStore implements MessageStore, DurabilityBarrier {
   readonly stats: SegmentStoreStats = { fsyncs: 0, flushes: 0, bytesWritten: 0, segmentsDeleted: 0, messagesCopied: 0 };
   private readonly state = new StoreState();
   private writer!: SegmentWriter;
-  private readonly reader = new ContentReader();
+  private readonly reader: ContentReader;
   private closing: Promise<void> | undefined;
   private closed = false;
 
@@ -61,7 +61,9 @@ export class SegmentMessageStore implements MessageStore, DurabilityBarrier {
     private readonly segmentSize: number,
     private readonly flushIntervalMs: number,
     private readonly log: StoreLog,
-  ) {}
+  ) {
+    this.reader = new ContentReader(log);
+  }
 
   /** Opens (or creates) the store in `dataDir`/messages, after checking the data dir's format. */
   static async open(dataDir: string, options: SegmentStoreOptions = {}): Promise<{ store: SegmentMessageStore; recovered: RecoveredQueues }> {
@@ -178,15 +180,16 @@ export class SegmentMessageStore implements MessageStore, DurabilityBarrier {
     this.appendQueueDeleted(qid);
   }
 
-  /** Reads a released content back: synchronous, and normally served from the page cache. */
-  load(message: Message): MessageContent {
-    const ref = message.storeRef;
-    const { slots, segments } = this.state;
-    if (typeof ref === 'number' && slots.isLive(ref)) {
-      return this.reader.read(segments.get(slots.seg(ref)), slots.off(ref), slots.len(ref), message.id);
-    }
-    if (isSettledRecord(ref)) return this.reader.read(segments.get(ref.segment), ref.offset, ref.length, message.id);
-    throw new Error(`message ${message.id} is not in the message store`);
+  /** Reads released contents back off the event loop, one read per run of records close together. */
+  load(messages: readonly Message[]): Promise<Array<MessageContent | undefined>> {
+    // After close the broker is going away: nothing to read, and nothing worth a warning.
+    if (this.closed) return Promise.resolve(messages.map(() => undefined));
+    return this.reader.readAll(messages.map((message) => this.placeOf(message)));
+  }
+
+  /** Reads one released content back on the spot (basic.get over the WebSocket; see `ContentLoader.loadNow`). */
+  loadNow(message: Message): MessageContent | undefined {
+    return this.closed ? undefined : this.reader.readNow(this.placeOf(message));
   }
 
   /** Writes and fsyncs everything buffered so far, and waits for the segment clean-up it triggers. */
@@ -281,6 +284,17 @@ export class SegmentMessageStore implements MessageStore, DurabilityBarrier {
     writeQueueDeletedRecord(this.writer.buf, at, section);
     for (const older of segments) this.writer.segment.dependOn(older);
     this.writer.commit();
+  }
+
+  /** Where the message's record is now, taken when the read starts: the slot may be reused after it settles. */
+  private placeOf(message: Message): RecordPlace {
+    const ref = message.storeRef;
+    const { slots, segments } = this.state;
+    if (typeof ref === 'number' && slots.isLive(ref)) {
+      return { segment: segments.get(slots.seg(ref)), offset: slots.off(ref), length: slots.len(ref), id: message.id };
+    }
+    if (isSettledRecord(ref)) return { segment: segments.get(ref.segment), offset: ref.offset, length: ref.length, id: message.id };
+    return { segment: undefined, offset: 0, length: 0, id: message.id };
   }
 
   private slotOf(message: Message): number | undefined {

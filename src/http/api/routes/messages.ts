@@ -88,7 +88,7 @@ export function registerMessageRoutes(app: ApiInstance, ctx: ApiContext): void {
       const count = int(body.count, 1);
       const truncate = body.truncate === undefined ? undefined : int(body.truncate, 0);
       const vhost = queueVhost(ctx, request.params, user);
-      const { value: taken, durable } = ctx.ops.messages.take(callerIn(vhost, user), request.params.name, count, settlements[body.ackmode]);
+      const { value: taken, durable } = await ctx.ops.messages.take(callerIn(vhost, user), request.params.name, count, settlements[body.ackmode]);
       await durable;
       return taken.map(({ entry, content, redelivered, messageCount }) => {
         const f = formatContent(content, entry.message.size, encoding, truncate);
@@ -126,7 +126,7 @@ export function registerMessageRoutes(app: ApiInstance, ctx: ApiContext): void {
       const encoding = payloadEncoding(body.encoding ?? 'auto');
       const truncate = body.truncate === undefined ? undefined : int(body.truncate, 0);
       const now = Date.now();
-      return ctx.ops.messages.peek(callerIn(vhost, user), request.params.name, offset, count).map((entry, i) => ({
+      return (await ctx.ops.messages.peek(callerIn(vhost, user), request.params.name, offset, count)).map((entry, i) => ({
         position: offset + i,
         ...formatEntry(entry, encoding, truncate),
         age: Math.max(0, now - entry.message.publishedAt),
