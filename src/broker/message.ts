@@ -50,12 +50,6 @@ export interface ContentLoader {
    * read (a damaged record, a closed store) comes back undefined, and the loader logs why; it never rejects.
    */
   load(messages: readonly Message[]): Promise<Array<MessageContent | undefined>>;
-  /**
-   * Reads one content on the spot, blocking the event loop; undefined if it cannot be read. Only for
-   * basic.get over a protocol whose handlers must answer synchronously, when read-ahead has not brought
-   * the head in yet (see `Queue.take`).
-   */
-  loadNow(message: Message): MessageContent | undefined;
 }
 
 /** A read of released contents in flight; every message it covers points at it until it completes. */
@@ -96,8 +90,8 @@ const UNREADABLE = 16;
 /**
  * A message inside the broker. Its content may be released from memory once the store holds it, so a
  * long backlog costs a few dozen bytes a message; queues read it back ahead of delivery (`readBack`).
- * `content` only ever returns what is in memory: nothing here reads the disk on the spot except
- * `loadNow`. Every field counts a million times over in a backlog, hence the packing below.
+ * `content` only ever returns what is in memory: nothing here reads the disk on the spot. Every field
+ * counts a million times over in a backlog, hence the packing below.
  */
 export class Message {
   /** Where the store keeps it; opaque to the broker. */
@@ -214,7 +208,7 @@ export class Message {
     return (this.flags & UNREADABLE) !== 0;
   }
 
-  /** The content, which must be in memory: a released one is read back first (`readBack`, `loadNow`). */
+  /** The content, which must be in memory: a released one is read back first (`readBack`). */
   get content(): MessageContent {
     if ((this.flags & IN_MEMORY) === 0) throw new Error(`message ${this.id}: its content is not in memory`);
     return this.flags & READ_BACK ? (this.source as ReadBack).content : (this.source as MessageContent);
@@ -229,19 +223,6 @@ export class Message {
   /** Lets go of a content read back ahead of delivery, once delivered: only read-ahead windows hold such contents. */
   dropReadBack(): void {
     if (this.flags & READ_BACK) this.release((this.source as ReadBack).loader);
-  }
-
-  /**
-   * Reads a released content back on the spot, blocking the event loop (see `ContentLoader.loadNow`).
-   * Returns whether the content is in memory now; if it cannot be read, the message is marked unreadable.
-   */
-  loadNow(): boolean {
-    if (this.inMemory) return true;
-    const loader = this.loaderIfNotInMemory();
-    const content = loader?.loadNow(this);
-    if (loader) this.readBackAs(content, loader);
-    else this.flags |= UNREADABLE;
-    return this.inMemory;
   }
 
   /** A detached copy with `content` in memory, to show this message without reading it back into it. */

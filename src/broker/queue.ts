@@ -156,15 +156,12 @@ export class Queue implements QueueProperties {
 
   /**
    * basic.get: takes the head message, tracked as unacked unless `noAck`, with its content in memory.
-   * A protocol whose handlers answer synchronously cannot wait for read-ahead, so a head it has not
-   * brought in yet is read on the spot (`Message.loadNow`); whoever can wait uses `loadHead` first.
+   * The caller has waited for `loadHead()` first: nothing here reads from the disk.
    */
   take(noAck: boolean): QueueEntry | undefined {
-    for (;;) {
-      const head = this.readyHead();
-      if (!head) return undefined;
-      if (head.inMemory || head.loadNow()) break;
-    }
+    const head = this.readyHead();
+    if (!head) return undefined;
+    if (!head.inMemory) throw new Error(`queue '${this.name}': take() before its head was read back; await loadHead() first`);
     const entry = this.takeReady() as QueueEntry;
     this.handOut(entry, noAck ? 'getNoAck' : 'get');
     // The next get finds its head read back already.

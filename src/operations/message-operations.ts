@@ -119,10 +119,12 @@ export class MessageOperations {
     channelOf(caller).prefetch = prefetch;
   }
 
-  get(caller: Caller, queueName: string, noAck: boolean): Done<Got | undefined> {
+  /** basic.get: resolves once the head's content is in memory (read ahead without blocking, if it was paged out). */
+  async get(caller: Caller, queueName: string, noAck: boolean): Promise<Done<Got | undefined>> {
     const channel = channelOf(caller);
     this.permissions.check(caller, 'read', 'queue', queueName);
     const queue = caller.vhost.useQueue(queueName, channel);
+    for (let read = queue.loadHead(); read; read = queue.loadHead()) await read;
     const mark = this.watch.mark;
     const got = channel.get(queue, noAck);
     return this.watch.done(got && { ...got, redelivered: got.entry.redelivered, messageCount: queue.messageCount }, mark);

@@ -32,6 +32,16 @@ export class OrderedReplies {
     );
   }
 
+  /** A reply whose text is not known yet: it and every reply after it wait for `text`. */
+  replyWhen(text: Promise<string | undefined>): void {
+    const held: Held = { text: undefined, after: undefined, ready: false };
+    this.held.push(held);
+    void text.then((t) => {
+      held.text = t;
+      this.release(held);
+    });
+  }
+
   /** Sends every held reply that is ready, in order, stopping at the first still waiting. */
   private release(held: Held): void {
     held.ready = true;

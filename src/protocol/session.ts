@@ -190,6 +190,20 @@ export class Session implements DeliverySink {
     let durable: Promise<void> | undefined;
     try {
       const result = dispatch(this, frame);
+      if ('later' in result) {
+        // The reply needs what is not in memory yet (a get of a paged-out message): it waits, in order.
+        const id = frame.id;
+        const op = frame.op;
+        const text = result.later.then(
+          async (done) => {
+            await done.durable;
+            return id === undefined ? undefined : okText(id, done.value);
+          },
+          (error: unknown) => errorText(this.asBrokerError(error, op), id, op),
+        );
+        this.replies.replyWhen(text.catch((error: unknown) => (id === undefined ? undefined : errorText(this.asBrokerError(error, op), id, op))));
+        return;
+      }
       durable = result.durable;
       if (frame.id !== undefined) replyText = okText(frame.id, result.value);
     } catch (error) {

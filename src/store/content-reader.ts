@@ -1,4 +1,3 @@
-import { readSync } from 'node:fs';
 import type { FileHandle } from 'node:fs/promises';
 import type { MessageContent } from '../broker/message.js';
 import { decodeMessageContent, isValidRecord } from './record-codec.js';
@@ -18,13 +17,9 @@ export interface RecordPlace {
 const MAX_GAP = 16 * 1024;
 /** Most bytes one read covers (a bigger record is read alone). */
 const MAX_SPAN = 1024 * 1024;
-const SHARED_LIMIT = 64 * 1024;
 
 /** Reads messages' contents back from their records. */
 export class ContentReader {
-  /** Reused by `readNow` for ordinary sizes; the decoded content never points into it. */
-  private shared = Buffer.allocUnsafeSlow(4096);
-
   constructor(private readonly log: StoreLog) {}
 
   /**
@@ -56,28 +51,6 @@ export class ContentReader {
     }
     await Promise.all(reads);
     return out;
-  }
-
-  /**
-   * Reads one record on the spot, blocking the event loop: only for basic.get over the WebSocket, whose
-   * handler answers synchronously (see `ContentLoader.loadNow`). Normally served from the page cache.
-   */
-  readNow(place: RecordPlace): MessageContent | undefined {
-    const fd = place.segment?.handle?.fd;
-    if (fd === undefined) return this.unreadable([place], 'its segment is gone');
-    const { offset, length } = place;
-    const buf = length <= SHARED_LIMIT ? this.sharedBuffer(length) : Buffer.allocUnsafe(length);
-    let done = 0;
-    try {
-      while (done < length) {
-        const n = readSync(fd, buf, done, length - done, offset + done);
-        if (n === 0) break;
-        done += n;
-      }
-    } catch (error) {
-      return this.unreadable([place], 'the read failed', error);
-    }
-    return this.decode(buf, 0, done, place);
   }
 
   /** One read covering `start` … `end` of a segment, then each record in it decoded into `out`. */
@@ -129,10 +102,5 @@ export class ContentReader {
       `message store: cannot read a message's content back: ${why}`,
     );
     return undefined;
-  }
-
-  private sharedBuffer(length: number): Buffer {
-    if (this.shared.length < length) this.shared = Buffer.allocUnsafeSlow(Math.max(length, this.shared.length * 2));
-    return this.shared;
   }
 }

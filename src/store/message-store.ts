@@ -187,11 +187,6 @@ export class SegmentMessageStore implements MessageStore, DurabilityBarrier {
     return this.reader.readAll(messages.map((message) => this.placeOf(message)));
   }
 
-  /** Reads one released content back on the spot (basic.get over the WebSocket; see `ContentLoader.loadNow`). */
-  loadNow(message: Message): MessageContent | undefined {
-    return this.closed ? undefined : this.reader.readNow(this.placeOf(message));
-  }
-
   /** Writes and fsyncs everything buffered so far, and waits for the segment clean-up it triggers. */
   async flush(): Promise<void> {
     if (!this.closed) await this.writer.drain();

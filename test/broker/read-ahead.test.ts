@@ -1,6 +1,6 @@
 /**
  * Queues whose messages' contents were released from memory (deep in a durable queue, or recovered):
- * delivery waits for an asynchronous read-ahead, never for a read on the spot. A fake loader stands in
+ * delivery waits for an asynchronous read-ahead; the loader has no way to read on the spot. A fake loader stands in
  * for the message store and hands out each batch only when the test says so.
  */
 import { beforeEach, describe, expect, it } from 'vitest';
@@ -21,8 +21,6 @@ interface Batch {
 /** A message store's reading side: contents are `m<id>` padded to the message's size. */
 class FakeLoader implements ContentLoader {
   readonly batches: Batch[] = [];
-  /** Every `loadNow`: the reads on the spot that read-ahead exists to avoid. */
-  readonly syncLoads: number[] = [];
 
   load(messages: readonly Message[]): Promise<Array<MessageContent | undefined>> {
     return new Promise((resolve) => {
@@ -31,11 +29,6 @@ class FakeLoader implements ContentLoader {
         complete: (unreadable = []) => resolve(messages.map((m) => (unreadable.includes(m.id) ? undefined : contentOf(m)))),
       });
     });
-  }
-
-  loadNow(message: Message): MessageContent | undefined {
-    this.syncLoads.push(message.id);
-    return contentOf(message);
   }
 
   /** The batches asked for and not yet completed. */
@@ -136,7 +129,6 @@ describe('delivery of released contents', () => {
     expect(loader.batches.map((b) => b.ids)).toEqual([[1, 2, 3, 4, 5]]);
     await loader.completeAll();
     expect(delivered()).toEqual(names(1, 5));
-    expect(loader.syncLoads).toEqual([]);
   });
 
   it('delivers what is in memory at once and waits only where the released part begins', async () => {
@@ -146,7 +138,6 @@ describe('delivery of released contents', () => {
     expect(delivered()).toEqual(names(1, 3));
     await loader.completeAll();
     expect(delivered()).toEqual(names(1, 6));
-    expect(loader.syncLoads).toEqual([]);
   });
 
   it('reads a long backlog ahead in bounded batches, the next one while the last is being delivered', async () => {
@@ -158,7 +149,6 @@ describe('delivery of released contents', () => {
     const sizes = loader.batches.map((b) => b.ids.length);
     expect(Math.max(...sizes)).toBeLessThanOrEqual(READ_AHEAD_MESSAGES);
     expect(loader.batches.flatMap((b) => b.ids)).toEqual(Array.from({ length: count }, (_, i) => i + 1));
-    expect(loader.syncLoads).toEqual([]);
   });
 
   it('stops a batch at the byte limit for big messages', () => {
@@ -178,7 +168,6 @@ describe('delivery of released contents', () => {
     }
     expect(delivered()).toEqual(names(1, count));
     expect(loader.batches.flatMap((b) => b.ids)).toEqual(Array.from({ length: count }, (_, i) => i + 1));
-    expect(loader.syncLoads).toEqual([]);
   });
 
   it('holds read-back contents only until they are sent: delivered messages are released again', async () => {
@@ -227,7 +216,6 @@ describe('delivery of released contents', () => {
     await loader.drain();
     expect(delivered()).toEqual(['m1', 'm1']);
     expect(sink.last().redelivered).toBe(true);
-    expect(loader.syncLoads).toEqual([]);
   });
 
   it('delivers a message held by two queues to both, each after a read', async () => {
@@ -242,7 +230,6 @@ describe('delivery of released contents', () => {
     await loader.drain();
     expect(delivered()).toEqual(['m1']);
     expect(delivered(second.sink)).toEqual(['m1']);
-    expect(loader.syncLoads).toEqual([]);
   });
 });
 
@@ -280,12 +267,14 @@ describe('a read in flight when the queue changes', () => {
 
   it('messages taken meanwhile by basic.get are not delivered twice', async () => {
     restoreReleased(3);
-    channel.consume(queue, consumerOptions('c'));
+    channel.consume(queue, consumerOptions('c', { prefetch: 2 }));
     const { channel: getter } = openChannel();
-    const got = getter.get(queue, true);
-    expect(got?.entry.message.id).toBe(1);
+    // The get waits on the read the consumer's dispatch started; whoever comes first takes the head.
+    const got = getter.getLoaded(queue, true);
     await loader.drain();
-    expect(delivered()).toEqual(['m2', 'm3']);
+    const gotId = (await got)?.entry.message.id;
+    expect(delivered()).toEqual(['m1', 'm2']);
+    expect(gotId).toBe(3);
   });
 
   it('consumer without capacity: the read waits for an ack, no reads pile up', async () => {
@@ -307,21 +296,22 @@ describe('basic.get of a released head', () => {
     const got = await pending;
     expect(got?.entry.message.content.exchange).toBe('');
     expect(got?.entry.message.id).toBe(1);
-    expect(loader.syncLoads).toEqual([]);
     // The rest was read ahead with it.
     expect((await channel.getLoaded(queue, true))?.entry.message.id).toBe(2);
     expect(loader.batches.length).toBe(1);
   });
 
-  it('get (for synchronous handlers) reads a head not yet read ahead on the spot, once, then reads ahead', async () => {
+  it('a synchronous get never reads on the spot: before the head is read back it is refused as a bug', async () => {
     restoreReleased(3);
-    const first = channel.get(queue, false);
-    expect(first?.entry.message.inMemory).toBe(true);
-    expect(loader.syncLoads).toEqual([1]);
+    expect(() => channel.get(queue, false)).toThrow(/before its head was read back/);
+    const pending = channel.getLoaded(queue, false);
     await loader.completeAll();
+    const first = await pending;
+    expect(first?.entry.message.inMemory).toBe(true);
+    // The rest came with the same read: synchronous gets now find their heads in memory.
     expect(channel.get(queue, false)?.entry.message.id).toBe(2);
     expect(channel.get(queue, false)?.entry.message.id).toBe(3);
-    expect(loader.syncLoads).toEqual([1]);
+    expect(loader.batches.length).toBe(1);
     // A content read back for a get is let go once settled.
     channel.ack(0, true);
     expect(first?.entry.message.inMemory).toBe(false);
@@ -348,6 +338,5 @@ describe('Message', () => {
   it('never reads on the spot when its content is asked for: a released content must be read back first', () => {
     const [message] = restoreReleased(1);
     expect(() => message?.content).toThrow(/not in memory/);
-    expect(loader.syncLoads).toEqual([]);
   });
 });

@@ -1,9 +1,10 @@
 import { serverName } from '../../broker/names.js';
-import { immediate } from '../../operations/done.js';
+import { immediate, type Done } from '../../operations/done.js';
+import type { Got } from '../../operations/message-operations.js';
 import type { CancelFrame, ConsumeFrame, GetFrame, QosFrame } from '../frames.js';
 import type { Session } from '../session.js';
 import { toWireProperties, wireBody } from '../wire-message.js';
-import type { HandlerResult } from './reply.js';
+import type { HandlerResult, Reply } from './reply.js';
 
 export function qos(session: Session, frame: QosFrame): HandlerResult {
   session.ops.messages.setPrefetch(session.caller, frame.prefetch);
@@ -29,7 +30,10 @@ export function cancel(session: Session, frame: CancelFrame): HandlerResult {
 }
 
 export function get(session: Session, frame: GetFrame): HandlerResult {
-  const { value: got, durable } = session.ops.messages.get(session.caller, frame.queue, frame.noAck);
+  return { later: session.ops.messages.get(session.caller, frame.queue, frame.noAck).then(getReply) };
+}
+
+function getReply({ value: got, durable }: Done<Got | undefined>): Done<Reply> {
   if (!got) return { value: { message: null }, durable };
   const { deliveryTag, entry, redelivered, messageCount } = got;
   const message = entry.message.content;
