@@ -1,6 +1,9 @@
 import { mkdirSync } from 'node:fs';
 import { ConfigError, loadConfig, usage, type WarrenConfig } from './config.js';
 import { createWarrenServer } from './http/server.js';
+import { DataDirError } from './store/data-dir.js';
+import { DefinitionsLogError } from './store/definitions-codec.js';
+import { LostDefinitionsError } from './store/lost-definitions.js';
 
 async function main(): Promise<void> {
   const argv = process.argv.slice(2);
@@ -48,7 +51,13 @@ async function main(): Promise<void> {
   await server.listen();
 }
 
+/** Refusals that explain themselves: what is wrong with the data dir and what to do. A stack would bury that. */
+const explained = [DataDirError, DefinitionsLogError, LostDefinitionsError];
+
 main().catch((error: unknown) => {
-  console.error('warren: failed to start:', error);
+  // The reason first, on its own line; a stack only for what is not one of ours, and after it.
+  const message = error instanceof Error ? error.message : String(error);
+  console.error(`warren: failed to start: ${message}`);
+  if (error instanceof Error && !explained.some((kind) => error instanceof kind)) console.error(error.stack);
   process.exit(1);
 });

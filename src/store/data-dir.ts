@@ -20,16 +20,24 @@ export class DataDirError extends Error {
  */
 export async function openDataDir(dir: string): Promise<void> {
   await mkdir(dir, { recursive: true });
+  if (!(await checkDataDir(dir))) await writeStamp(dir, join(dir, FORMAT_FILE));
+}
+
+/**
+ * The same checks as `openDataDir`, writing nothing: a start that is about to be refused for another
+ * reason must leave the data dir exactly as it found it. False if there is no stamp yet.
+ */
+export async function checkDataDir(dir: string): Promise<boolean> {
   const path = join(dir, FORMAT_FILE);
   let text: string;
   try {
     text = await readFile(path, 'utf8');
   } catch (error) {
-    if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error;
-    await writeStamp(dir, path);
-    return;
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return false;
+    throw error;
   }
   checkStamp(path, text);
+  return true;
 }
 
 function checkStamp(path: string, text: string): void {

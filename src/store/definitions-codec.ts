@@ -81,15 +81,14 @@ export function damagedRecord(path: string, offset: number, why: string): Defini
 
 /**
  * What an operator can do about a damaged log. Importing at start-up (definitions.json) comes before
- * the queues are refilled, so their stored messages are kept; an import over the REST API after a start
- * without the log comes too late for messages of queues that did not exist at that start.
+ * the queues are refilled, so their stored messages go back into them; a log moved away with nothing in
+ * its place does not start while the message store holds anything.
  */
 export function recoveryAdvice(path: string): string {
   return (
     `To recover: restore ${path} from a backup; or move it away and put an exported definitions file ` +
     '(GET /api/definitions, rabbitmqadmin export) in its place as definitions.json in the same directory, ' +
-    'which Warren imports on start before refilling the queues; or move it away, start, and import the file ' +
-    'with POST /api/definitions (stored messages of queues that are not defined at that start are dropped). ' +
+    'which Warren imports on start before refilling the queues. ' +
     'The message store is not touched until the definitions are read.'
   );
 }

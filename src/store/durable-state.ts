@@ -1,19 +1,23 @@
 import type { UserChange, UserStore } from '../auth/user-store.js';
 import type { Broker } from '../broker/broker.js';
 import type { DefinitionsObserver, DurabilityBarrier } from '../broker/persistence.js';
+import type { Queue } from '../broker/queue.js';
 import { access } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
-import { openDataDir } from './data-dir.js';
+import { checkDataDir, openDataDir } from './data-dir.js';
 import { recordOfChange, recordOfUserChange } from './definition-record.js';
 import { DefinitionsLog, type ErrorLog } from './definitions-log.js';
 import { readDefinitionsLog } from './definitions-log-reader.js';
 import { replayDefinitions } from './definitions-replay.js';
 import { DiskGuard } from './disk-guard.js';
 import { readLegacyDefinitions, retireLegacyDefinitions } from './legacy-definitions.js';
+import { lostDefinitionsError, surveyStoredMessages } from './lost-definitions.js';
 import { SegmentMessageStore, type RecoveredQueues } from './message-store.js';
 
 export const DEFINITIONS_LOG = 'definitions.log';
 export const LEGACY_DEFINITIONS = 'definitions.json';
+/** Who declared a queue restored for stored messages the definitions had no queue for (RabbitMQ's name for the broker itself). */
+export const RESTORED_BY = 'rmq-internal';
 
 export interface DurableStateOptions {
   readonly dataDir: string;
@@ -55,14 +59,20 @@ export class DurableState implements DurabilityBarrier {
 
   /**
    * Reads the definitions before the message store is opened: a damaged definitions log stops the start
-   * while the message store is still exactly as it was.
+   * while the message store is still exactly as it was. So does a data dir whose message store has
+   * records but whose definitions are gone — checked before anything is written, not even the format
+   * stamp, so the operator finds the data dir as it was.
    */
   static async open(options: DurableStateOptions): Promise<DurableState> {
     const { dataDir, log } = options;
-    await openDataDir(dataDir);
+    await checkDataDir(dataDir);
     const logPath = join(dataDir, DEFINITIONS_LOG);
     const legacyPath = join(dataDir, LEGACY_DEFINITIONS);
+    if (!(await exists(logPath)) && !(await exists(legacyPath))) await refuseLostDefinitions(dataDir, logPath, 'missing');
+    await openDataDir(dataDir);
     const stored = await readDefinitionsLog(logPath, log);
+    // A log always holds at least what a first start writes; an empty one lost its contents.
+    if (stored?.records === 0) await refuseLostDefinitions(dataDir, logPath, 'empty');
     let source: DefinitionsSource = { kind: 'log' };
     if (!stored) {
       const legacy = await readLegacyDefinitions(legacyPath);
@@ -90,12 +100,8 @@ export class DurableState implements DurabilityBarrier {
     let restored = 0;
     for (const [vhostName, queues] of this.recovered.queues) {
       for (const [queueName, messages] of queues) {
-        const queue = broker.vhosts.get(vhostName)?.queues.get(queueName);
-        if (!queue?.storesMessages) {
-          log.warn({ vhost: vhostName, queue: queueName, messages: messages.length }, 'dropping stored messages of a queue that no longer exists');
-          this.messages.dropRecoveredQueue(vhostName, queueName, messages);
-          continue;
-        }
+        const queue = this.queueForStored(broker, vhostName, queueName, messages.length);
+        if (!queue) continue;
         for (const { message, redelivered } of messages) queue.restore(message, redelivered);
         restored += messages.length;
       }
@@ -132,13 +138,65 @@ export class DurableState implements DurabilityBarrier {
     this.unsubscribe = users.subscribe(record);
     // The broker made these before there was a log to tell.
     for (const vhost of broker.vhosts.values()) this.definitions.definitionChanged({ kind: 'vhost', vhost, deleted: false });
-    if (this.source.kind === 'legacy') await hooks.importDocument(this.source.document);
-    else await hooks.firstStart();
+    if (this.source.kind === 'legacy') {
+      await hooks.importDocument(this.source.document);
+      // RabbitMQ makes no default user when it imports definitions at boot. An import without any user
+      // (`{}`, a hand-written file) would leave a broker nobody can log in to: it gets the default user.
+      if (users.listUsers().length === 0) {
+        log.warn({ file: join(this.options.dataDir, LEGACY_DEFINITIONS) }, 'the imported definitions have no users: creating the default user');
+        await hooks.firstStart();
+      }
+    } else {
+      await hooks.firstStart();
+    }
     await definitions.create();
     if (this.source.kind === 'legacy') {
       const retired = await retireLegacyDefinitions(join(this.options.dataDir, LEGACY_DEFINITIONS));
       log.info({ file: definitions.path, definitions: definitions.fold.size, retired }, 'definitions migrated to the definitions log');
     }
+  }
+
+  /**
+   * Where the stored messages of a queue go back. Undefined (logged) if nowhere: they then stay in the
+   * message store, not dropped, and a later start that has the queue gets them back.
+   */
+  private queueForStored(broker: Broker, vhostName: string, queueName: string, messages: number): Queue | undefined {
+    try {
+      const queue = broker.vhosts.get(vhostName)?.queues.get(queueName) ?? this.restoreUndefinedQueue(broker, vhostName, queueName, messages);
+      if (!queue.storesMessages) throw new Error('it does not keep messages on disk');
+      return queue;
+    } catch (error) {
+      this.options.log.error(
+        { err: error, vhost: vhostName, queue: queueName, messages },
+        `cannot put ${messages} stored messages back into queue '${queueName}' in vhost '${vhostName}': ${(error as Error).message}. ` +
+          'They stay in the message store; a start that can restore the queue gets them back',
+      );
+      return undefined;
+    }
+  }
+
+  /**
+   * Stored messages of a queue the definitions do not have. Deleting a queue writes a QueueDeleted
+   * record that keeps its messages from coming back, so these were never deleted: the definitions lost
+   * the queue (a log restored from an older backup, an export without it). Rather than delete messages
+   * because something else is missing, the queue is declared again — durable, classic, no arguments, no
+   * bindings, declared by rmq-internal — so an operator sees them and can drain or delete them. Its
+   * vhost too, if that is gone.
+   */
+  private restoreUndefinedQueue(broker: Broker, vhostName: string, queueName: string, messages: number): Queue {
+    const { log } = this.options;
+    let vhost = broker.vhosts.get(vhostName);
+    if (!vhost) {
+      vhost = broker.addVhost(vhostName);
+      log.warn({ vhost: vhostName }, `restored vhost '${vhostName}', which the definitions do not have, because stored messages are in it`);
+    }
+    vhost.declareQueue({ queue: queueName, durable: true, exclusive: false, autoDelete: false, arguments: {}, declaredBy: RESTORED_BY }, null);
+    log.warn(
+      { vhost: vhostName, queue: queueName, messages },
+      `restored queue '${queueName}' in vhost '${vhostName}', which the definitions do not have, to keep its ${messages} stored ` +
+        'messages: a durable classic queue with no arguments and no bindings, declared by rmq-internal; drain it or delete it',
+    );
+    return vhost.useQueue(queueName, null);
   }
 
   get writes(): number {
@@ -172,6 +230,16 @@ export class DurableState implements DurabilityBarrier {
       await this.messages.close();
     }
   }
+}
+
+/**
+ * No definitions, yet the message store is not empty: the definitions were lost, and a first start
+ * would bury the messages under an empty broker. An empty log is only refused when messages are still
+ * queued (an operator may have deleted everything there was).
+ */
+async function refuseLostDefinitions(dataDir: string, logPath: string, why: 'missing' | 'empty'): Promise<void> {
+  const stored = await surveyStoredMessages(join(dataDir, 'messages'));
+  if (why === 'missing' ? stored.segmentFiles > 0 : stored.messages > 0) throw lostDefinitionsError(dataDir, logPath, why, stored);
 }
 
 async function exists(path: string): Promise<boolean> {

@@ -24,8 +24,8 @@ export async function readLegacyDefinitions(path: string): Promise<{ document: u
     throw new DefinitionsLogError(
       `cannot import ${path}: it is not valid JSON (${(error as Error).message}). Warren imports this file on start ` +
         'when there is no definitions.log yet. Restore it from a backup, or replace it with an export of the ' +
-        'definitions (GET /api/definitions, RabbitMQ format); moving it away starts without these definitions, ' +
-        'and the stored messages of queues not defined then are dropped.',
+        'definitions (GET /api/definitions, RabbitMQ format). Moving it away starts without these definitions: ' +
+        'as a first start if the message store is empty, and not at all if it holds messages.',
       path,
     );
   }

@@ -1,6 +1,7 @@
 import { unlink } from 'node:fs/promises';
 import { REF_SETTLED, isValidRecord, refFlagOffset, sealRecord } from './record-codec.js';
 import { syncDirectory, type Move, type Segment } from './segment.js';
+import { writeSegmentInventory } from './segment-inventory.js';
 import type { SegmentWriter } from './segment-writer.js';
 import type { StoreLog } from './store-log.js';
 import type { StoreState } from './store-state.js';
@@ -32,6 +33,10 @@ export async function deleteDeadSegments(state: StoreState, writer: SegmentWrite
     doomed.push(segment);
   }
   if (doomed.length === 0) return;
+  // Before any unlink: a segment file missing at the next start that this list still names was lost.
+  const kept: number[] = [];
+  for (const segment of state.segments.values()) if (segment.handle) kept.push(segment.number);
+  await writeSegmentInventory(dir, kept, writer.active.number);
   for (const segment of doomed) {
     const handle = segment.handle;
     segment.handle = undefined;

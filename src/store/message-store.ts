@@ -18,7 +18,7 @@ import {
   writeQueueDeletedRecord,
   writeRefRecord,
 } from './record-codec.js';
-import { adoptRecovered, type RecoveredMessage, type RecoveredQueues } from './recovered-queues.js';
+import { adoptRecovered, type RecoveredQueues } from './recovered-queues.js';
 import { Segment, segmentPath } from './segment.js';
 import { SegmentWriter, type Batch, type WriterHooks, type WriterStats } from './segment-writer.js';
 import { MULTI } from './slot-table.js';
@@ -159,25 +159,6 @@ export class SegmentMessageStore implements MessageStore, DurabilityBarrier {
     // A queue the store never saw has nothing on disk to cancel.
     const qid = this.state.registry.find(queue);
     if (qid !== undefined && !this.state.registry.isDeleted(qid)) this.appendQueueDeleted(qid);
-  }
-
-  /**
-   * For the integrator: a queue that recovery returned messages for but that no longer exists (its
-   * definition is gone, or it was exclusive). Forgets those messages and records the deletion.
-   */
-  dropRecoveredQueue(vhost: string, name: string, messages: Iterable<RecoveredMessage>): void {
-    this.checkOpen();
-    const { registry, slots } = this.state;
-    const qid = registry.qidForName(vhost, name);
-    for (const { message } of messages) {
-      const slot = this.slotOf(message);
-      if (slot === undefined) continue;
-      const index = this.state.refIndex(slot, qid);
-      if (index < 0) continue;
-      slots.setFlag(slot, index, REF_SETTLED);
-      if (slots.allSettled(slot, this.state.queueCount(slot))) this.state.free(slot, message);
-    }
-    this.appendQueueDeleted(qid);
   }
 
   /** Reads released contents back off the event loop, one read per run of records close together. */

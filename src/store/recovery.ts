@@ -9,6 +9,7 @@ import {
   type MessageHeader,
   type QueueName,
 } from './record-codec.js';
+import type { LostSegments } from './lost-segments.js';
 import { nameKey } from './queue-registry.js';
 import { BITS, LEN, LIST, OFF, RecoveredRecords, SEG, SIZE } from './recovered-records.js';
 import { PACKED_REFS } from './slot-table.js';
@@ -45,6 +46,8 @@ export class RecoveryIndex {
   readonly queueNames: QueueName[] = [];
   /** Per segment, the older segments it must outlive (see Segment.deps). */
   readonly deps = new Map<number, Set<number>>();
+  /** Set when segment files are missing: collects what later records tell of them. */
+  lost: LostSegments | undefined;
   private readonly byName = new Map<string, number>();
   private readonly deletedAt: Array<Position | undefined> = [];
   private readonly segmentsOfQueue: Array<Set<number>> = [];
@@ -136,6 +139,7 @@ export class RecoveryIndex {
       this.segmentsOfQueue[key]?.add(this.segment);
     }
     if (h.id > this.maxMessageId) this.maxMessageId = h.id;
+    this.lost?.message(h.id);
     return true;
   }
 
@@ -147,8 +151,11 @@ export class RecoveryIndex {
     if (id > this.maxMessageId) this.maxMessageId = id;
     const records = this.records;
     const r = records.find(id);
-    // Its message record went with a deleted segment: it was fully settled then.
-    if (r < 0) return true;
+    // Its message record went with a deleted segment: it was fully settled then — unless the file was lost.
+    if (r < 0) {
+      this.lost?.unknownRef(type, id, q);
+      return true;
+    }
     const queueCount = (this.lists[records.get(r, LIST)] as number[]).length;
     if (q >= queueCount) return false;
     const flag = type === RecordType.Settle ? REF_SETTLED : REF_DELIVERED;

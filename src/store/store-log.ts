@@ -2,6 +2,8 @@
 export interface StoreLog {
   warn(obj: object, msg?: string): void;
   info(obj: object, msg?: string): void;
+  /** Data lost on disk; a logger without it gets a warning instead. */
+  error?(obj: object, msg?: string): void;
 }
 
 export const silentLog: StoreLog = {

@@ -227,7 +227,7 @@ describe('the definitions log file', () => {
     expect((error as DefinitionsLogError).offset).toBe(damagedAt);
     expect((error as Error).message).toContain(path);
     expect((error as Error).message).toContain(`byte offset ${damagedAt}`);
-    expect((error as Error).message).toContain('POST /api/definitions');
+    expect((error as Error).message).toContain('GET /api/definitions');
     // Nothing was cut off: the operator decides.
     expect(readFileSync(path)).toEqual(file);
   });

@@ -206,7 +206,9 @@ describe('persistent messages', () => {
     await conn.queueDeclare({ queue: 'q', durable: true });
     for (let i = 0; i < 10; i++) await conn.publish({ routingKey: 'q', body: `m${i}`, properties: { persistent: true } });
     await stop(warren);
-    const segments = readdirSync(join(dataDir, 'messages')).sort();
+    const segments = readdirSync(join(dataDir, 'messages'))
+      .filter((name) => name.endsWith('.seg'))
+      .sort();
     const last = join(dataDir, 'messages', segments[segments.length - 1] as string);
     appendFileSync(last, Buffer.from([0, 0, 1, 0, 0x57, 0x52, 1, 2, 3]));
     appendFileSync(last, Buffer.from(Array.from({ length: 300 }, (_, i) => (i * 37) % 256)));
