@@ -50,6 +50,14 @@ export interface QueueObserver {
   delivered(queue: Queue, entry: QueueEntry): void;
   /** Broker-wide counters, which outlive any one queue. */
   readonly stats: MessageStats;
+  /**
+   * Every message the message store took with an id up to this is on disk (or was refused and taken
+   * out of its queues). A stored message past it is not handed out yet: a publish whose write fails is
+   * answered with an error, and must not have been delivered.
+   */
+  readonly durableThrough: number;
+  /** The queue's head waits for `durableThrough`: dispatch it again once that moves. */
+  heldBack(queue: Queue): void;
 }
 
 export class Queue implements QueueProperties {
@@ -147,6 +155,7 @@ export class Queue implements QueueProperties {
 
   /** basic.get: takes the head message, tracked as unacked unless `noAck`. */
   take(noAck: boolean): QueueEntry | undefined {
+    if (this.headHeld()) return undefined;
     const entry = this.takeReady();
     if (!entry) return undefined;
     this.handOut(entry, noAck ? 'getNoAck' : 'get');
@@ -230,7 +239,7 @@ export class Queue implements QueueProperties {
     if (this.dispatching || this.state !== 'live') return;
     this.dispatching = true;
     try {
-      while (this.ready.length > 0) {
+      while (this.ready.length > 0 && !this.headHeld()) {
         const consumer = this.nextConsumer();
         if (!consumer) break;
         const entry = this.takeReady() as QueueEntry;
@@ -240,6 +249,25 @@ export class Queue implements QueueProperties {
     } finally {
       this.dispatching = false;
     }
+  }
+
+  /**
+   * Takes out messages the store could not write (their publishes were refused). They were never
+   * handed out — they waited for `durableThrough` — so they are among the newest, from `seq` on.
+   */
+  withdraw(refused: ReadonlySet<Message>, seq: number): void {
+    for (const item of this.ready.removeNewest(seq, (item) => refused.has(asMessage(item)))) this.readyBytes -= asMessage(item).size;
+  }
+
+  /** The head is a message whose record is not on disk yet (see QueueObserver.durableThrough). */
+  private headHeld(): boolean {
+    const head = this.ready.peek();
+    if (head === undefined) return false;
+    const message = asMessage(head);
+    // storeRef is set by the store for the messages it was given, whichever queues they are in.
+    if (message.id <= this.observer.durableThrough || message.storeRef === undefined) return false;
+    this.observer.heldBack(this);
+    return true;
   }
 
   /** Whether one more message of `size` bytes would pass `x-max-length` or `x-max-length-bytes`. */
@@ -305,6 +333,10 @@ export class Queue implements QueueProperties {
     if (best) this.roundRobin = (bestIndex + 1) % n;
     return best;
   }
+}
+
+function asMessage(item: Message | QueueEntry): Message {
+  return item instanceof QueueEntry ? item.message : item;
 }
 
 function asEntry(item: Message | QueueEntry): QueueEntry {

@@ -1,6 +1,6 @@
 import { argumentsEqual, bindingId, type Binding, type BindingArguments, type BindingDestination } from './binding.js';
 import type { Channel } from './channel.js';
-import { accessRefused, BrokerError, notFound, preconditionFailed, resourceLocked } from './errors.js';
+import { accessRefused, BrokerError, diskAlarmRefusal, notFound, preconditionFailed, resourceLocked } from './errors.js';
 import { Exchange } from './exchange.js';
 import { findExchangeType } from './exchange-types/registry.js';
 import { contentSize, isPersistent, Message, type MessageContent } from './message.js';
@@ -131,6 +131,7 @@ export class VHost {
       next.tags.length === this.meta.tags.length &&
       next.tags.every((tag, i) => tag === this.meta.tags[i]);
     if (same) return false;
+    if (this.context.diskAlarm) throw diskAlarmRefusal('vhost changes');
     this.meta = { ...next, tags: [...next.tags] };
     this.context.definitionChanged({ kind: 'vhost', vhost: this, deleted: false });
     return true;
@@ -169,6 +170,7 @@ export class VHost {
     if (ae !== undefined && typeof ae !== 'string') {
       throw preconditionFailed(`invalid arg 'alternate-exchange' for exchange '${name}': expected a string`);
     }
+    if (wanted.durable && this.context.diskAlarm) throw diskAlarmRefusal('new durable exchanges');
     const exchange = this.createExchange({ exchange: name, ...wanted, declaredBy: declaration.declaredBy ?? '' });
     if (exchange.durable) this.context.definitionChanged({ kind: 'exchange', exchange, deleted: false });
     return exchange;
@@ -190,6 +192,7 @@ export class VHost {
     if (invalid) throw invalid;
     const routingKey = request.routingKey ?? '';
     const binding: Binding = { source, destination, routingKey, arguments: args, id: bindingId(destination, routingKey, args) };
+    if (this.context.diskAlarm && isDurableBinding(binding) && !source.outbound.has(binding.id)) throw diskAlarmRefusal('new durable bindings');
     if (!source.addBinding(binding)) return;
     inboundOf(destination).add(binding);
     if (isDurableBinding(binding)) this.context.definitionChanged({ kind: 'binding', binding, deleted: false });
@@ -235,6 +238,7 @@ export class VHost {
     const name = requested === '' ? this.freshQueueName() : requested;
     const invalid = validateQueueArguments(wanted.arguments, name, this.name);
     if (invalid) throw invalid;
+    if (wanted.durable && !wanted.exclusive && this.context.diskAlarm) throw diskAlarmRefusal('new durable queues');
     const owner = wanted.exclusive ? channel : null;
     const properties = { ...wanted, declaredBy: declaration.declaredBy ?? '' };
     const queue = new Queue(this.name, name, properties, parseQueueLimits(wanted.arguments), owner, this.context.queueObserver);
@@ -296,12 +300,7 @@ export class VHost {
         `message body of ${size} bytes exceeds the maximum of ${this.context.maxBodySize}`,
       );
     }
-    if (this.context.diskAlarm && isPersistent(request.properties)) {
-      throw new BrokerError(
-        'RESOURCE_ERROR',
-        'disk free space is below its limit: persistent messages are refused until space is freed',
-      );
-    }
+    if (this.context.diskAlarm && isPersistent(request.properties)) throw diskAlarmRefusal('persistent messages');
     const message = Message.create(this.context.nextMessageId(), request);
     const routed = routeMessage(this, exchange, { routingKey: request.routingKey, headers: request.properties.headers });
     exchange.stats.publish++;

@@ -91,7 +91,7 @@ export class MessageOperations {
       global.confirm++;
       if (stats) stats.confirm++;
     }
-    return this.watch.done({ message: result.message, routed, returned, rejectedBy }, mark);
+    return this.watch.stored({ message: result.message, routed, returned, rejectedBy }, mark);
   }
 
   /**

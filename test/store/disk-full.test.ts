@@ -118,10 +118,10 @@ class Outcomes {
 }
 
 /** Retries `attempt` until it succeeds: for what the broker does once it notices freed space. */
-async function eventually<T>(attempt: () => Promise<T>): Promise<T> {
+async function eventually<T>(attempt: (tries: number) => Promise<T>): Promise<T> {
   for (let tries = 0; ; tries++) {
     try {
-      return await attempt();
+      return await attempt(tries);
     } catch (error) {
       if (tries >= 200) throw error;
       await new Promise((resolve) => setTimeout(resolve, 50));
@@ -197,7 +197,7 @@ describe('a full disk', () => {
     await expect(conn.queueDeclare({ queue: 'transient.now', durable: false })).resolves.toMatchObject({ queue: 'transient.now' });
 
     unlinkSync(filler);
-    await eventually(() => outcomes.publishOne(conn, 'after-free'));
+    await eventually((n) => outcomes.publishOne(conn, `after-free-${n}`));
     await expect(conn.queueDeclare({ queue: 'durable.later', durable: true })).resolves.toMatchObject({ queue: 'durable.later' });
 
     await outcomes.publishUntilRefused(conn, 'second');
@@ -214,7 +214,7 @@ describe('a full disk', () => {
     const again = await warren.connect();
     await expect(again.queueDeclare({ queue: 'durable.later', passive: true })).resolves.toMatchObject({ queue: 'durable.later' });
     // Draining freed the segments: the broker takes persistent messages again by itself.
-    await eventually(() => outcomes.publishOne(again, 'after-drain'));
+    await eventually((n) => outcomes.publishOne(again, `after-drain-${n}`));
   });
 
   it('a write that fails (another process filled the disk) refuses its publishes: never delivered, never recovered; writes resume once space is back', async () => {
@@ -238,7 +238,7 @@ describe('a full disk', () => {
     expect([...outcomes.refused.keys()].filter((key) => watcher.delivered.has(key))).toEqual([]);
 
     unlinkSync(filler);
-    await eventually(() => outcomes.publishOne(conn, 'after-free'));
+    await eventually((n) => outcomes.publishOne(conn, `after-free-${n}`));
     await expect(conn.queueDeclare({ queue: 'durable.after', durable: true })).resolves.toMatchObject({ queue: 'durable.after' });
     for (let i = 0; i < 5; i++) await outcomes.publishOne(conn, `later-${i}`);
     await until(() => outcomes.confirmed.every((key) => watcher.delivered.has(key)), 'every confirmed message delivered');
