@@ -51,6 +51,8 @@ export interface PublishResult {
   readonly queues: Queue[];
   /** Queues that refused it (full, with `x-overflow: reject-publish`): a publisher confirm becomes a nack. */
   readonly rejectedBy: Queue[];
+  /** Given to the message store: if its write fails, it is taken back out of its queues and the publisher told. */
+  readonly stored: boolean;
 }
 
 export interface QueueDeclareResult {
@@ -307,10 +309,14 @@ export class VHost {
     this.context.stats.publish++;
     if (routed.length > 0) exchange.stats.publishOut++;
     const store = this.context.messageStore;
+    let stored = false;
     // Written once for all its durable queues, before any of them can hand it out and settle it.
     if (store && message.persistent) {
       const durable = routed.filter((queue) => queue.storesMessages);
-      if (durable.length > 0) store.add(message, durable);
+      if (durable.length > 0) {
+        store.add(message, durable);
+        stored = true;
+      }
     }
     const queues: Queue[] = [];
     const rejectedBy: Queue[] = [];
@@ -321,7 +327,7 @@ export class VHost {
         if (store && message.persistent && queue.storesMessages) store.remove(message, queue);
       }
     }
-    return { message, queues, rejectedBy };
+    return { message, queues, rejectedBy, stored };
   }
 
   /** Every binding in the vhost, as a list (the default exchange's implicit ones are not included). */

@@ -30,7 +30,8 @@ export interface DiskGuardOptions {
   readonly nearIntervalMs?: number;
 }
 
-export type DiskAlarmListener = (alarm: boolean, freeBytes: number) => void;
+/** `writeFailed`: raised by a write that failed for lack of space, rather than by a measurement. */
+export type DiskAlarmListener = (alarm: boolean, freeBytes: number, writeFailed: boolean) => void;
 
 /**
  * Watches free space on the data dir's file system, and raises the alarm *before* a write can fail
@@ -50,7 +51,7 @@ export class DiskGuard implements SpaceLedger {
   private unwritten = 0;
   /** After a write failed for lack of space: the alarm clears only once this much more than the limit is free. */
   private shortBy = 0;
-  private checking = false;
+  private checking: Promise<void> | undefined;
   private timer: NodeJS.Timeout | undefined;
   private stopped = false;
   private onChange: DiskAlarmListener | undefined;
@@ -71,7 +72,7 @@ export class DiskGuard implements SpaceLedger {
     this.stopped = false;
     await this.check();
     this.onChange = onChange;
-    if (this.alarm) onChange(true, this.freeBytes);
+    if (this.alarm) onChange(true, this.freeBytes, this.shortBy > 0);
     this.schedule();
   }
 
@@ -99,13 +100,17 @@ export class DiskGuard implements SpaceLedger {
     const code = (error as NodeJS.ErrnoException | undefined)?.code;
     if (code !== 'ENOSPC' && code !== 'EDQUOT') return;
     this.shortBy = Math.max(this.shortBy, bytes);
-    if (!this.alarm) this.set(true);
+    if (!this.alarm) this.set(true, true);
     void this.check();
   }
 
-  async check(): Promise<void> {
-    if (this.checking) return;
-    this.checking = true;
+  /** Measures free space again (joining a measurement already under way). */
+  check(): Promise<void> {
+    this.checking ??= this.measure().finally(() => (this.checking = undefined));
+    return this.checking;
+  }
+
+  private async measure(): Promise<void> {
     // Bytes written while statfs runs may or may not be in its answer: they are counted as not.
     const writtenBefore = this.writtenTotal;
     try {
@@ -114,8 +119,6 @@ export class DiskGuard implements SpaceLedger {
       this.writtenAtCheck = writtenBefore;
     } catch {
       return;
-    } finally {
-      this.checking = false;
     }
     const free = this.freeBytes;
     const limit = this.options.freeLimit;
@@ -123,10 +126,10 @@ export class DiskGuard implements SpaceLedger {
     else if (!this.alarm && free < limit) this.set(true);
   }
 
-  private set(alarm: boolean): void {
+  private set(alarm: boolean, writeFailed = false): void {
     this.alarm = alarm;
     if (!alarm) this.shortBy = 0;
-    this.onChange?.(alarm, this.freeBytes);
+    this.onChange?.(alarm, this.freeBytes, writeFailed);
   }
 
   private schedule(): void {

@@ -105,10 +105,11 @@ export class DurableState implements DurabilityBarrier {
     broker.advanceMessageIds(this.recovered.maxMessageId);
     log.info({ messages: restored, ms: Date.now() - started }, 'recovered stored messages');
 
-    await this.diskGuard.start((alarm, freeBytes) => {
+    await this.diskGuard.start((alarm, freeBytes, writeFailed) => {
       broker.diskAlarm = alarm;
       if (alarm) {
-        log.error({ freeBytes, limit: this.options.diskFreeLimit, dir: dataDir }, 'disk free space below limit: refusing persistent messages and new durable definitions');
+        const why = writeFailed ? 'a write failed for lack of disk space' : 'disk free space below limit';
+        log.error({ freeBytes, limit: this.options.diskFreeLimit, dir: dataDir }, `${why}: refusing persistent messages and new durable definitions`);
         return;
       }
       log.info({ freeBytes }, 'disk free space back above limit');
