@@ -34,7 +34,12 @@ function mountTmpfs(): string {
 }
 
 function unmount(dir: string): void {
-  execFileSync('umount', [dir], { stdio: 'pipe' });
+  try {
+    execFileSync('umount', [dir], { stdio: 'pipe' });
+  } catch {
+    // Still busy (a test failed with a file open): detach it now, the kernel frees it when unused.
+    execFileSync('umount', ['-l', dir], { stdio: 'pipe' });
+  }
   rmSync(dir, { recursive: true, force: true });
 }
 
@@ -129,9 +134,9 @@ async function eventually<T>(attempt: (tries: number) => Promise<T>): Promise<T>
   }
 }
 
-async function until(condition: () => boolean, what: string): Promise<void> {
+async function until(condition: () => boolean, what: () => string): Promise<void> {
   for (let tries = 0; !condition(); tries++) {
-    if (tries >= 400) throw new Error(`never happened: ${what}`);
+    if (tries >= 400) throw new Error(`never happened: ${what()}`);
     await new Promise((resolve) => setTimeout(resolve, 25));
   }
 }
@@ -152,7 +157,7 @@ async function drain(warren: RunningWarren, count: number): Promise<string[]> {
     keys.push(keyOf(message));
     message.ack();
   });
-  await until(() => keys.length >= count, `${count} messages drained (got ${keys.length})`);
+  await until(() => keys.length >= count, () => `${count} messages drained (got ${keys.length})`);
   // Anything beyond the expected count would arrive before this reply.
   await conn.queueDeclare({ queue: QUEUE, passive: true });
   return keys;
@@ -189,7 +194,7 @@ describe('a full disk', () => {
     await outcomes.publishUntilRefused(conn, 'first');
     // Refused up front (506), never by a write that failed half-way (541).
     expect(outcomes.refusedCodes).toEqual(new Set([506]));
-    await until(() => outcomes.confirmed.every((key) => watcher.delivered.has(key)), 'every confirmed message delivered');
+    await until(() => outcomes.confirmed.every((key) => watcher.delivered.has(key)), () => 'every confirmed message delivered');
     await watcher.conn.queueDeclare({ queue: QUEUE, passive: true });
     expect([...outcomes.refused.keys()].filter((key) => watcher.delivered.has(key))).toEqual([]);
     // A declare that must be written is refused the same way; one that needs no disk is not.
@@ -215,7 +220,7 @@ describe('a full disk', () => {
     await expect(again.queueDeclare({ queue: 'durable.later', passive: true })).resolves.toMatchObject({ queue: 'durable.later' });
     // Draining freed the segments: the broker takes persistent messages again by itself.
     await eventually((n) => outcomes.publishOne(again, `after-drain-${n}`));
-  });
+  }, 60_000);
 
   it('a write that fails (another process filled the disk) refuses its publishes: never delivered, never recovered; writes resume once space is back', async () => {
     const dir = mountTmpfs();
@@ -233,7 +238,7 @@ describe('a full disk', () => {
     fill(filler);
     await outcomes.publishUntilRefused(conn, 'full');
     expect(outcomes.refusedCodes.has(541)).toBe(true);
-    await until(() => outcomes.confirmed.every((key) => watcher.delivered.has(key)), 'every confirmed message delivered');
+    await until(() => outcomes.confirmed.every((key) => watcher.delivered.has(key)), () => 'every confirmed message delivered');
     await watcher.conn.queueDeclare({ queue: QUEUE, passive: true });
     expect([...outcomes.refused.keys()].filter((key) => watcher.delivered.has(key))).toEqual([]);
 
@@ -241,11 +246,11 @@ describe('a full disk', () => {
     await eventually((n) => outcomes.publishOne(conn, `after-free-${n}`));
     await expect(conn.queueDeclare({ queue: 'durable.after', durable: true })).resolves.toMatchObject({ queue: 'durable.after' });
     for (let i = 0; i < 5; i++) await outcomes.publishOne(conn, `later-${i}`);
-    await until(() => outcomes.confirmed.every((key) => watcher.delivered.has(key)), 'every confirmed message delivered');
+    await until(() => outcomes.confirmed.every((key) => watcher.delivered.has(key)), () => 'every confirmed message delivered');
     expect([...outcomes.refused.keys()].filter((key) => watcher.delivered.has(key))).toEqual([]);
 
     await stop(warren);
     warren = await start(dataDir, 0);
     expect(await drain(warren, outcomes.confirmed.length)).toEqual(outcomes.confirmed);
-  });
+  }, 60_000);
 });
