@@ -1,7 +1,8 @@
-import { notFound, preconditionFailed } from './errors.js';
+import { diskAlarmRefusal, notFound, preconditionFailed } from './errors.js';
 import { nameProblem } from './names.js';
 import { MessageStats } from './message-stats.js';
-import type { DefinitionChange, DefinitionsObserver, MessageStore } from './persistence.js';
+import type { Message } from './message.js';
+import type { DefinitionChange, DefinitionsObserver, MessageStore, StoreWatcher } from './persistence.js';
 import type { Queue, QueueEntry, QueueObserver } from './queue.js';
 import { VHost } from './vhost.js';
 
@@ -20,25 +21,30 @@ export const DEFAULT_MAX_BODY_SIZE = 16 * 1024 * 1024;
  * The whole broker state: its vhosts. Owns what is broker-wide: message ids, limits, the cluster name,
  * and the hand-off of persistent messages and durable definitions to the stores it was built with.
  */
-export class Broker implements QueueObserver {
+export class Broker implements QueueObserver, StoreWatcher {
   readonly vhosts = new Map<string, VHost>();
   readonly maxBodySize: number;
   /** Broker-wide counters; they outlive the queues, exchanges and connections that feed them. */
   readonly stats = new MessageStats();
   readonly messageStore: MessageStore | undefined;
-  /** Set while free disk space is below its limit: persistent publishes are refused. */
+  /** Set while free disk space is below its limit: persistent publishes and new durable definitions are refused. */
   diskAlarm = false;
+  /** See QueueObserver.durableThrough; the message store moves it. */
+  durableThrough = 0;
   /** Set while memory is above its high watermark: publishing connections are not read. */
   memoryAlarm = false;
   private readonly definitions: DefinitionsObserver | undefined;
   private lastMessageId = 0;
   private currentClusterName: string | undefined;
+  /** Queues whose head waits for its record to be on disk. */
+  private held = new Set<Queue>();
 
   constructor(options: BrokerOptions = {}) {
     this.maxBodySize = options.maxBodySize ?? DEFAULT_MAX_BODY_SIZE;
     this.messageStore = options.messageStore;
     this.definitions = options.definitions;
     this.addVhost('/');
+    this.messageStore?.watch(this);
   }
 
   get queueObserver(): QueueObserver {
@@ -65,8 +71,28 @@ export class Broker implements QueueObserver {
 
   setClusterName(name: string): void {
     if (this.currentClusterName === name) return;
+    if (this.diskAlarm) throw diskAlarmRefusal('cluster name changes');
     this.currentClusterName = name;
     this.definitionChanged({ kind: 'cluster-name', name });
+  }
+
+  heldBack(queue: Queue): void {
+    this.held.add(queue);
+  }
+
+  storedThrough(id: number): void {
+    this.durableThrough = id;
+    if (this.held.size === 0) return;
+    const held = this.held;
+    this.held = new Set();
+    for (const queue of held) queue.dispatch();
+  }
+
+  /** Rare (a failed write), so every queue is asked: each looks only at its newest messages. */
+  refused(messages: ReadonlySet<Message>): void {
+    let oldest = Number.POSITIVE_INFINITY;
+    for (const message of messages) if (message.id < oldest) oldest = message.id;
+    for (const vhost of this.vhosts.values()) for (const queue of vhost.queues.values()) queue.withdraw(messages, oldest);
   }
 
   settled(queue: Queue, entry: QueueEntry): void {
@@ -82,6 +108,7 @@ export class Broker implements QueueObserver {
     if (existing) return existing;
     const problem = nameProblem('vhost', name);
     if (problem) throw preconditionFailed(problem);
+    if (this.diskAlarm) throw diskAlarmRefusal('new vhosts');
     const vhost = new VHost(name, this);
     this.vhosts.set(name, vhost);
     this.definitionChanged({ kind: 'vhost', vhost, deleted: false });

@@ -34,6 +34,21 @@ export class Deque<T> {
     return this.count === 0 ? undefined : this.items[this.head];
   }
 
+  /** The newest item, without removing it. */
+  peekLast(): T | undefined {
+    return this.count === 0 ? undefined : this.items[(this.head + this.count - 1) % this.items.length];
+  }
+
+  /** Removes and returns the newest item. */
+  pop(): T | undefined {
+    if (this.count === 0) return undefined;
+    const at = (this.head + this.count - 1) % this.items.length;
+    const item = this.items[at];
+    this.items[at] = undefined;
+    this.count--;
+    return item;
+  }
+
   at(index: number): T | undefined {
     if (index < 0 || index >= this.count) return undefined;
     return this.items[(this.head + index) % this.items.length];

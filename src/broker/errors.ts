@@ -49,3 +49,6 @@ export const accessRefused = (message: string): BrokerError => new BrokerError('
 export const preconditionFailed = (message: string): BrokerError =>
   new BrokerError('PRECONDITION_FAILED', message);
 export const resourceLocked = (message: string): BrokerError => new BrokerError('RESOURCE_LOCKED', message);
+/** While free disk space is below its limit, whatever would have to be written is refused before anything changes. */
+export const diskAlarmRefusal = (what: string): BrokerError =>
+  new BrokerError('RESOURCE_ERROR', `disk free space is below its limit: ${what} are refused until space is freed`);

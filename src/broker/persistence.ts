@@ -19,6 +19,20 @@ export interface MessageStore extends ContentLoader {
   delivered(message: Message, queue: Queue): void;
   /** The durable queue was deleted: whatever it still referenced is gone. */
   queueDeleted(queue: Queue): void;
+  /** From now on, tells `watcher` when the messages it was given are on disk, or were refused. */
+  watch(watcher: StoreWatcher): void;
+}
+
+/**
+ * What the message store tells the broker. A message given to the store is not handed out before its
+ * record is on disk: if the write fails, its publish is answered with an error, and a message the
+ * publisher was told is not stored must not have been delivered either.
+ */
+export interface StoreWatcher {
+  /** Every message given to the store with an id up to `id` is on disk, or was refused. */
+  storedThrough(id: number): void;
+  /** These messages could not be written and never will be: take them out of every queue (told before `storedThrough`). */
+  refused(messages: ReadonlySet<Message>): void;
 }
 
 /** Lets replies wait until what their request wrote is on disk (publisher confirms, durable declares). */
@@ -27,6 +41,12 @@ export interface DurabilityBarrier {
   readonly writes: number;
   /** Resolves once every write buffered so far is on disk. */
   synced(): Promise<void>;
+  /**
+   * For a publish: resolves once the messages buffered so far are on disk; rejects if their write
+   * failed, which means they were refused — taken out of their queues, never delivered. Without it,
+   * `synced()` is used.
+   */
+  stored?(): Promise<void>;
 }
 
 /**

@@ -51,6 +51,14 @@ export interface QueueObserver {
   delivered(queue: Queue, entry: QueueEntry): void;
   /** Broker-wide counters, which outlive any one queue. */
   readonly stats: MessageStats;
+  /**
+   * Every message the message store took with an id up to this is on disk (or was refused and taken
+   * out of its queues). A stored message past it is not handed out yet: a publish whose write fails is
+   * answered with an error, and must not have been delivered.
+   */
+  readonly durableThrough: number;
+  /** The queue's head waits for `durableThrough`: dispatch it again once that moves. */
+  heldBack(queue: Queue): void;
 }
 
 export class Queue implements QueueProperties {
@@ -77,7 +85,7 @@ export class Queue implements QueueProperties {
   private readonly ahead = new ReadAhead(
     (index) => {
       const item = this.ready.at(index);
-      return item && messageOf(item);
+      return item && asMessage(item);
     },
     () => this.dispatch(),
   );
@@ -160,7 +168,8 @@ export class Queue implements QueueProperties {
    */
   take(noAck: boolean): QueueEntry | undefined {
     const head = this.readyHead();
-    if (!head) return undefined;
+    // Not yet on disk: the store may still refuse it, and a refused message is never handed out.
+    if (!head || this.headHeld()) return undefined;
     if (!head.inMemory) throw new Error(`queue '${this.name}': take() before its head was read back; await loadHead() first`);
     const entry = this.takeReady() as QueueEntry;
     this.handOut(entry, noAck ? 'getNoAck' : 'get');
@@ -284,7 +293,8 @@ export class Queue implements QueueProperties {
     try {
       for (;;) {
         const head = this.readyHead();
-        if (!head) break;
+        // A head not on disk yet waits: the store may still refuse it (see `headHeld`).
+        if (!head || this.headHeld()) break;
         if (!head.inMemory) {
           if (this.consumers.some((c) => c.hasCapacity)) this.ahead.waitFor(head);
           break;
@@ -301,6 +311,25 @@ export class Queue implements QueueProperties {
     } finally {
       this.dispatching = false;
     }
+  }
+
+  /**
+   * Takes out messages the store could not write (their publishes were refused). They were never
+   * handed out — they waited for `durableThrough` — so they are among the newest, from `seq` on.
+   */
+  withdraw(refused: ReadonlySet<Message>, seq: number): void {
+    for (const item of this.ready.removeNewest(seq, (item) => refused.has(asMessage(item)))) this.readyBytes -= asMessage(item).size;
+  }
+
+  /** The head is a message whose record is not on disk yet (see QueueObserver.durableThrough). */
+  private headHeld(): boolean {
+    const head = this.ready.peek();
+    if (head === undefined) return false;
+    const message = asMessage(head);
+    // storeRef is set by the store for the messages it was given, whichever queues they are in.
+    if (message.id <= this.observer.durableThrough || message.storeRef === undefined) return false;
+    this.observer.heldBack(this);
+    return true;
   }
 
   /** Whether one more message of `size` bytes would pass `x-max-length` or `x-max-length-bytes`. */
@@ -343,7 +372,7 @@ export class Queue implements QueueProperties {
     for (;;) {
       const item = this.ready.peek();
       if (!item) return undefined;
-      const message = messageOf(item);
+      const message = asMessage(item);
       if (!message.unreadable) return message;
       this.discard(this.takeReady() as QueueEntry);
     }
@@ -383,10 +412,11 @@ export class Queue implements QueueProperties {
   }
 }
 
+function asMessage(item: Message | QueueEntry): Message {
+  return item instanceof QueueEntry ? item.message : item;
+}
+
 function asEntry(item: Message | QueueEntry): QueueEntry {
   return item instanceof QueueEntry ? item : new QueueEntry(item, false);
 }
 
-function messageOf(item: Message | QueueEntry): Message {
-  return item instanceof QueueEntry ? item.message : item;
-}

@@ -64,6 +64,21 @@ export class ReadyList<T extends Sequenced> {
     return this.fresh.at(index - requeuedCount);
   }
 
+  /**
+   * Removes the items from `seq` on that `drop` picks, and returns them. Only for items never handed
+   * out: those are all in `fresh`, and the ones that recent are at its end.
+   */
+  removeNewest(seq: number, drop: (item: T) => boolean): T[] {
+    const kept: T[] = [];
+    const removed: T[] = [];
+    for (let last = this.fresh.peekLast(); last !== undefined && last.seq >= seq; last = this.fresh.peekLast()) {
+      this.fresh.pop();
+      (drop(last) ? removed : kept).push(last);
+    }
+    for (let i = kept.length - 1; i >= 0; i--) this.fresh.push(kept[i] as T);
+    return removed.reverse();
+  }
+
   /** Empties the list and returns what it held, head first. */
   drain(): T[] {
     const all = [...this];

@@ -1,6 +1,6 @@
 import { argumentsEqual, bindingId, type Binding, type BindingArguments, type BindingDestination } from './binding.js';
 import type { Channel } from './channel.js';
-import { accessRefused, BrokerError, notFound, preconditionFailed, resourceLocked } from './errors.js';
+import { accessRefused, BrokerError, diskAlarmRefusal, notFound, preconditionFailed, resourceLocked } from './errors.js';
 import { Exchange } from './exchange.js';
 import { findExchangeType } from './exchange-types/registry.js';
 import { contentSize, isPersistent, Message, type MessageContent } from './message.js';
@@ -51,6 +51,8 @@ export interface PublishResult {
   readonly queues: Queue[];
   /** Queues that refused it (full, with `x-overflow: reject-publish`): a publisher confirm becomes a nack. */
   readonly rejectedBy: Queue[];
+  /** Given to the message store: if its write fails, it is taken back out of its queues and the publisher told. */
+  readonly stored: boolean;
 }
 
 export interface QueueDeclareResult {
@@ -131,6 +133,7 @@ export class VHost {
       next.tags.length === this.meta.tags.length &&
       next.tags.every((tag, i) => tag === this.meta.tags[i]);
     if (same) return false;
+    if (this.context.diskAlarm) throw diskAlarmRefusal('vhost changes');
     this.meta = { ...next, tags: [...next.tags] };
     this.context.definitionChanged({ kind: 'vhost', vhost: this, deleted: false });
     return true;
@@ -169,6 +172,7 @@ export class VHost {
     if (ae !== undefined && typeof ae !== 'string') {
       throw preconditionFailed(`invalid arg 'alternate-exchange' for exchange '${name}': expected a string`);
     }
+    if (wanted.durable && this.context.diskAlarm) throw diskAlarmRefusal('new durable exchanges');
     const exchange = this.createExchange({ exchange: name, ...wanted, declaredBy: declaration.declaredBy ?? '' });
     if (exchange.durable) this.context.definitionChanged({ kind: 'exchange', exchange, deleted: false });
     return exchange;
@@ -190,6 +194,7 @@ export class VHost {
     if (invalid) throw invalid;
     const routingKey = request.routingKey ?? '';
     const binding: Binding = { source, destination, routingKey, arguments: args, id: bindingId(destination, routingKey, args) };
+    if (this.context.diskAlarm && isDurableBinding(binding) && !source.outbound.has(binding.id)) throw diskAlarmRefusal('new durable bindings');
     if (!source.addBinding(binding)) return;
     inboundOf(destination).add(binding);
     if (isDurableBinding(binding)) this.context.definitionChanged({ kind: 'binding', binding, deleted: false });
@@ -235,6 +240,7 @@ export class VHost {
     const name = requested === '' ? this.freshQueueName() : requested;
     const invalid = validateQueueArguments(wanted.arguments, name, this.name);
     if (invalid) throw invalid;
+    if (wanted.durable && !wanted.exclusive && this.context.diskAlarm) throw diskAlarmRefusal('new durable queues');
     const owner = wanted.exclusive ? channel : null;
     const properties = { ...wanted, declaredBy: declaration.declaredBy ?? '' };
     const queue = new Queue(this.name, name, properties, parseQueueLimits(wanted.arguments), owner, this.context.queueObserver);
@@ -296,22 +302,21 @@ export class VHost {
         `message body of ${size} bytes exceeds the maximum of ${this.context.maxBodySize}`,
       );
     }
-    if (this.context.diskAlarm && isPersistent(request.properties)) {
-      throw new BrokerError(
-        'RESOURCE_ERROR',
-        'disk free space is below its limit: persistent messages are refused until space is freed',
-      );
-    }
+    if (this.context.diskAlarm && isPersistent(request.properties)) throw diskAlarmRefusal('persistent messages');
     const message = Message.create(this.context.nextMessageId(), request);
     const routed = routeMessage(this, exchange, { routingKey: request.routingKey, headers: request.properties.headers });
     exchange.stats.publish++;
     this.context.stats.publish++;
     if (routed.length > 0) exchange.stats.publishOut++;
     const store = this.context.messageStore;
+    let stored = false;
     // Written once for all its durable queues, before any of them can hand it out and settle it.
     if (store && message.persistent) {
       const durable = routed.filter((queue) => queue.storesMessages);
-      if (durable.length > 0) store.add(message, durable);
+      if (durable.length > 0) {
+        store.add(message, durable);
+        stored = true;
+      }
     }
     const queues: Queue[] = [];
     const rejectedBy: Queue[] = [];
@@ -322,7 +327,7 @@ export class VHost {
         if (store && message.persistent && queue.storesMessages) store.remove(message, queue);
       }
     }
-    return { message, queues, rejectedBy };
+    return { message, queues, rejectedBy, stored };
   }
 
   /** Every binding in the vhost, as a list (the default exchange's implicit ones are not included). */

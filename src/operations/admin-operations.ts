@@ -1,7 +1,7 @@
 import type { HashingAlgorithm } from '../auth/password-hash.js';
 import type { Permission, UserStore } from '../auth/user-store.js';
 import type { Broker } from '../broker/broker.js';
-import { notFound } from '../broker/errors.js';
+import { diskAlarmRefusal, notFound } from '../broker/errors.js';
 import type { VHost, VHostMetadata } from '../broker/vhost.js';
 import type { Actor } from './caller.js';
 import type { DurabilityWatch } from './done.js';
@@ -32,6 +32,7 @@ export class AdminOperations {
 
   async putUser(actor: Actor, name: string, spec: UserSpec): Promise<{ created: boolean }> {
     this.permissions.checkAdministrator(actor);
+    this.refuseWhileDiskFull();
     const result = await this.users.putUser(name, spec);
     await this.watch.flushed();
     return result;
@@ -48,6 +49,7 @@ export class AdminOperations {
 
   async setPermission(actor: Actor, permission: Permission): Promise<{ created: boolean }> {
     this.permissions.checkAdministrator(actor);
+    this.refuseWhileDiskFull();
     if (!this.broker.vhosts.has(permission.vhost)) throw notFound(`no vhost '${permission.vhost}'`);
     if (!this.users.getUser(permission.user)) throw notFound(`no user '${permission.user}'`);
     const result = this.users.setPermission(permission);
@@ -90,5 +92,13 @@ export class AdminOperations {
     this.permissions.checkAdministrator(actor);
     this.broker.setClusterName(name);
     await this.watch.flushed();
+  }
+
+  /**
+   * The domain refuses new durable objects while the disk alarm is on; users and permissions live in
+   * the user store, outside it, so they are refused here. Deletions pass: they are how space is freed.
+   */
+  private refuseWhileDiskFull(): void {
+    if (this.broker.diskAlarm) throw diskAlarmRefusal('user and permission changes');
   }
 }

@@ -4,8 +4,9 @@ import type { DurabilityBarrier } from '../broker/persistence.js';
 /**
  * What an operation did, and when it is safe to say so: `durable` is set when the operation wrote to
  * disk (a durable declare, a persistent publish, a settlement) and resolves once that is synced. It
- * rejects with an INTERNAL_ERROR BrokerError if the write failed. Callers that reply (a confirm, a
- * REST 201) wait for it; the change itself is already visible to everyone.
+ * rejects with an INTERNAL_ERROR BrokerError if the write failed: for a publish, that means the message
+ * was refused (not delivered, not stored); the stores retry what else they were given until it is on
+ * disk. Callers that reply (a confirm, a REST 201) wait for it.
  */
 export interface Done<T> {
   readonly value: T;
@@ -22,13 +23,16 @@ export interface OperationsLog {
  * single wrapper and a single failure log line.
  */
 export class DurabilityWatch {
-  private lastRaw: Promise<void> | undefined;
-  private lastWrapped: Promise<void> | undefined;
+  private readonly changes: SharedWrapper;
+  private readonly messages: SharedWrapper;
 
   constructor(
     private readonly barrier: DurabilityBarrier | undefined,
-    private readonly log: OperationsLog,
-  ) {}
+    log: OperationsLog,
+  ) {
+    this.changes = new SharedWrapper(log, 'write to disk failed: the change is in memory but not on disk');
+    this.messages = new SharedWrapper(log, 'write to disk failed: the messages in it were refused (not delivered, not stored)');
+  }
 
   /** A mark to pass to `done` after acting. */
   get mark(): number {
@@ -38,19 +42,39 @@ export class DurabilityWatch {
   done<T>(value: T, mark: number): Done<T> {
     const barrier = this.barrier;
     if (barrier === undefined || barrier.writes === mark) return { value, durable: undefined };
-    return { value, durable: this.synced(barrier) };
+    return { value, durable: this.changes.wrap(barrier.synced()) };
+  }
+
+  /**
+   * As `done`, for a publish: its error means the write of the message failed and the message was
+   * refused — taken out of its queues before any consumer saw it, and never to reach the disk.
+   */
+  stored<T>(value: T, mark: number): Done<T> {
+    const barrier = this.barrier;
+    if (barrier === undefined || barrier.writes === mark) return { value, durable: undefined };
+    return { value, durable: this.messages.wrap(barrier.stored ? barrier.stored() : barrier.synced()) };
   }
 
   /** Resolves once everything written so far is on disk. */
   flushed(): Promise<void> {
-    return this.barrier ? this.synced(this.barrier) : Promise.resolve();
+    return this.barrier ? this.changes.wrap(this.barrier.synced()) : Promise.resolve();
   }
+}
 
-  private synced(barrier: DurabilityBarrier): Promise<void> {
-    const raw = barrier.synced();
+/** One wrapper per barrier promise: a failure is turned into one BrokerError and logged once. */
+class SharedWrapper {
+  private lastRaw: Promise<void> | undefined;
+  private lastWrapped: Promise<void> | undefined;
+
+  constructor(
+    private readonly log: OperationsLog,
+    private readonly message: string,
+  ) {}
+
+  wrap(raw: Promise<void>): Promise<void> {
     if (raw === this.lastRaw && this.lastWrapped) return this.lastWrapped;
     const wrapped = raw.catch((error: unknown) => {
-      this.log.error({ err: error }, 'write to disk failed: the change is in memory but not on disk');
+      this.log.error({ err: error }, this.message);
       throw new BrokerError('INTERNAL_ERROR', 'could not write to disk');
     });
     // The reply path attaches its own handler; this one keeps an unobserved failure from crashing the process.

@@ -91,7 +91,9 @@ export class MessageOperations {
       global.confirm++;
       if (stats) stats.confirm++;
     }
-    return this.watch.done({ message: result.message, routed, returned, rejectedBy }, mark);
+    const published = { message: result.message, routed, returned, rejectedBy };
+    // Only a stored message can be refused by a failed write; any other publish waits for what it wrote (a settlement, say).
+    return result.stored ? this.watch.stored(published, mark) : this.watch.done(published, mark);
   }
 
   /**

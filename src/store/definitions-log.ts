@@ -3,6 +3,7 @@ import { dirname } from 'node:path';
 import type { DurabilityBarrier } from '../broker/persistence.js';
 import type { DefinitionRecord } from './definition-record.js';
 import { encodeDefinitionRecord } from './definitions-codec.js';
+import { unguarded, type SpaceLedger } from './disk-guard.js';
 import { DefinitionsFold } from './definitions-fold.js';
 import { compactionPath, type StoredDefinitions } from './definitions-log-reader.js';
 import { syncDirectory, writeFully } from './segment.js';
@@ -26,26 +27,31 @@ type LogState = 'recovering' | 'collecting' | 'live' | 'closed';
 /** Compaction waits for at least this many records in the file, so small logs are never rewritten. */
 const MIN_COMPACTION_RECORDS = 1000;
 const COMPACTION_CHUNK = 1024 * 1024;
+const RETRY_MS = 1000;
 
 /** Records taken together: written with one writev and made durable with one fdatasync. */
 class Flush {
   frames: Buffer[] = [];
   bytes = 0;
+  /** Sequence number of the newest record in it (see `DefinitionsLog.writes`). */
+  lastSeq = 0;
   private done: { promise: Promise<void>; resolve(): void; reject(error: unknown): void } | undefined;
 
   get count(): number {
     return this.frames.length;
   }
 
-  add(frame: Buffer): void {
+  add(frame: Buffer, seq: number): void {
     this.frames.push(frame);
     this.bytes += frame.length;
+    this.lastSeq = seq;
   }
 
   /** A failed flush's records go back in front of what arrived meanwhile, in their order. */
   putBack(failed: Flush): void {
     this.frames = [...failed.frames, ...this.frames];
     this.bytes += failed.bytes;
+    this.lastSeq = Math.max(this.lastSeq, failed.lastSeq);
   }
 
   whenSynced(): Promise<void> {
@@ -94,12 +100,19 @@ export class DefinitionsLog implements DurabilityBarrier {
   private loop: Promise<void> = Promise.resolve();
   private scheduled: NodeJS.Immediate | undefined;
   private failure: unknown;
+  /** Set after a failed flush: until it fires (or `retryNow`), new changes do not start another. */
+  private retryTimer: NodeJS.Timeout | undefined;
+  /** Every record up to this sequence number is on disk. */
+  private onDisk = 0;
+  private waiting: Array<{ readonly seq: number; resolve(): void; reject(error: unknown): void }> = [];
 
   constructor(
     readonly path: string,
     stored: StoredDefinitions | undefined,
     private readonly log: ErrorLog,
     private readonly openFile: OpenFile = open,
+    private readonly space: SpaceLedger = unguarded,
+    private readonly retryMs = RETRY_MS,
   ) {
     this.fold = stored?.fold ?? new DefinitionsFold();
     this.size = stored?.size ?? 0;
@@ -139,17 +152,39 @@ export class DefinitionsLog implements DurabilityBarrier {
   record(record: DefinitionRecord): void {
     if (!this.accepting) return;
     if (!this.fold.apply(record) || this.state === 'collecting') return;
-    this.pending.add(encodeDefinitionRecord(record));
-    this.writes++;
+    const frame = encodeDefinitionRecord(record);
+    this.space.reserve(frame.length);
+    this.pending.add(frame, ++this.writes);
     this.schedule();
   }
 
+  /** Resolves once what was told so far is on disk; rejects if that write fails (it is retried later). Tries at once. */
   synced(): Promise<void> {
     if (this.pending.count > 0) {
+      this.clearRetry();
       this.schedule();
       return this.pending.whenSynced();
     }
     return this.inFlight ? this.inFlight.whenSynced() : Promise.resolve();
+  }
+
+  /**
+   * Resolves once what was told so far is on disk, however many tries that takes: a reply that waits
+   * for it says "done" only when it is, and never says "failed" about a change that will still be
+   * written. Rejects only if the log is closed first.
+   */
+  written(): Promise<void> {
+    const seq = this.writes;
+    if (this.onDisk >= seq) return Promise.resolve();
+    this.schedule();
+    return new Promise((resolve, reject) => this.waiting.push({ seq, resolve, reject }));
+  }
+
+  /** Space may be back: a failed flush is tried again now. */
+  retryNow(): void {
+    if (!this.retryTimer) return;
+    this.clearRetry();
+    if (this.pending.count > 0 || this.compactRequested) this.start();
   }
 
   /** Rewrites the log as its live records, after whatever is being written now. */
@@ -167,8 +202,10 @@ export class DefinitionsLog implements DurabilityBarrier {
       if (this.state === 'live') await this.drain();
     } finally {
       this.state = 'closed';
+      this.clearRetry();
       if (this.scheduled) clearImmediate(this.scheduled);
       this.scheduled = undefined;
+      for (const waiter of this.waiting.splice(0)) waiter.reject(new Error(`definitions log ${this.path} closed before the change was written`));
       await this.handle?.close();
       this.handle = undefined;
     }
@@ -183,13 +220,18 @@ export class DefinitionsLog implements DurabilityBarrier {
   }
 
   private schedule(): void {
-    if (this.state !== 'live' || this.running || this.scheduled) return;
+    if (this.state !== 'live' || this.running || this.scheduled || this.retryTimer) return;
     // The flush runs after every frame read in this turn, as the message store's does, so a turn's
     // definitions and messages are fsynced side by side.
     this.scheduled = setImmediate(() => {
       this.scheduled = undefined;
       this.start();
     });
+  }
+
+  private clearRetry(): void {
+    if (this.retryTimer) clearTimeout(this.retryTimer);
+    this.retryTimer = undefined;
   }
 
   private start(): void {
@@ -211,11 +253,14 @@ export class DefinitionsLog implements DurabilityBarrier {
         this.compactRequested = false;
         try {
           // The fold already holds the batch's records, so a compaction covers them: they need no append.
-          if (compacting) await this.writeCompacted();
-          else await this.append(batch);
+          if (compacting) {
+            await this.writeCompacted();
+            this.space.dropped(batch.bytes);
+          } else await this.append(batch);
           this.failure = undefined;
         } catch (error) {
           this.failure = error;
+          this.space.failed(batch.bytes, error);
           this.log.error(
             { err: error, file: this.path, records: batch.count },
             `definitions log ${this.path}: ${compacting ? 'compaction' : 'write'} failed; the records stay pending and the next flush retries them`,
@@ -225,17 +270,39 @@ export class DefinitionsLog implements DurabilityBarrier {
           retry = this.pending.count > 0;
           this.pending.putBack(batch);
           batch.finish(error);
+          if (this.state === 'live' || this.state === 'collecting') {
+            this.retryTimer = setTimeout(() => {
+              this.retryTimer = undefined;
+              this.schedule();
+            }, this.retryMs);
+            this.retryTimer.unref();
+          }
           break;
         } finally {
           this.inFlight = undefined;
         }
+        this.onDisk = Math.max(this.onDisk, batch.lastSeq);
         batch.finish();
+        this.releaseWaiters();
       }
     } finally {
       // Synchronous with the loop's last check, so a record can never find `running` set but unserved.
       this.running = false;
     }
-    if (retry) this.schedule();
+    if (retry) {
+      this.clearRetry();
+      this.schedule();
+    }
+  }
+
+  private releaseWaiters(): void {
+    if (this.waiting.length === 0 || (this.waiting[0]?.seq ?? 0) > this.onDisk) return;
+    const still = [];
+    for (const waiter of this.waiting) {
+      if (waiter.seq <= this.onDisk) waiter.resolve();
+      else still.push(waiter);
+    }
+    this.waiting = still;
   }
 
   private async append(batch: Flush): Promise<void> {
@@ -251,6 +318,7 @@ export class DefinitionsLog implements DurabilityBarrier {
       );
       throw error;
     }
+    this.space.wrote(batch.bytes);
     this.size += batch.bytes;
     this.fileRecords += batch.count;
     this.flushes++;
@@ -258,6 +326,9 @@ export class DefinitionsLog implements DurabilityBarrier {
 
   private async writeCompacted(): Promise<void> {
     const { chunks, bytes, records } = await this.snapshot();
+    // The new file is written beside the old one: counted as the space it takes until the next check.
+    this.space.reserve(bytes);
+    this.space.wrote(bytes);
     const temp = compactionPath(this.path);
     const handle = await this.openFile(temp, 'w+');
     try {

@@ -2,7 +2,7 @@ import type { UserChange, UserStore } from '../auth/user-store.js';
 import type { Broker } from '../broker/broker.js';
 import type { DefinitionsObserver, DurabilityBarrier } from '../broker/persistence.js';
 import type { Queue } from '../broker/queue.js';
-import { access } from 'node:fs/promises';
+import { access, open } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { checkDataDir, openDataDir } from './data-dir.js';
 import { recordOfChange, recordOfUserChange } from './definition-record.js';
@@ -46,7 +46,6 @@ const nothing = (): void => undefined;
  * user methods the wire and the REST API use, then refills the queues from the message store.
  */
 export class DurableState implements DurabilityBarrier {
-  private diskGuard: DiskGuard | undefined;
   private unsubscribe: () => void = () => undefined;
 
   private constructor(
@@ -55,6 +54,7 @@ export class DurableState implements DurabilityBarrier {
     private readonly definitionsLog: DefinitionsLog,
     private readonly source: DefinitionsSource,
     private readonly options: DurableStateOptions,
+    private readonly diskGuard: DiskGuard,
   ) {}
 
   /**
@@ -81,8 +81,10 @@ export class DurableState implements DurabilityBarrier {
       // Left by a crash between writing the migrated log and renaming the document, or put there by hand.
       log.warn({ file: legacyPath }, `${legacyPath} is ignored: ${logPath} exists and holds the definitions`);
     }
-    const { store, recovered } = await SegmentMessageStore.open(dataDir, { segmentSize: options.segmentSize, log });
-    return new DurableState(store, recovered, new DefinitionsLog(logPath, stored, log), source, options);
+    // Both stores tell it every byte they buffer, so the alarm is raised before a write can fail.
+    const diskGuard = new DiskGuard({ dir: dataDir, freeLimit: options.diskFreeLimit });
+    const { store, recovered } = await SegmentMessageStore.open(dataDir, { segmentSize: options.segmentSize, log, space: diskGuard });
+    return new DurableState(store, recovered, new DefinitionsLog(logPath, stored, log, open, diskGuard), source, options, diskGuard);
   }
 
   /** What the broker tells of durable definition changes. */
@@ -109,17 +111,17 @@ export class DurableState implements DurabilityBarrier {
     broker.advanceMessageIds(this.recovered.maxMessageId);
     log.info({ messages: restored, ms: Date.now() - started }, 'recovered stored messages');
 
-    const diskGuard = new DiskGuard({
-      dir: dataDir,
-      freeLimit: this.options.diskFreeLimit,
-      onChange: (alarm, freeBytes) => {
-        broker.diskAlarm = alarm;
-        if (alarm) log.error({ freeBytes, limit: this.options.diskFreeLimit }, 'disk free space below limit: refusing persistent messages');
-        else log.info({ freeBytes }, 'disk free space back above limit');
-      },
+    await this.diskGuard.start((alarm, freeBytes, writeFailed) => {
+      broker.diskAlarm = alarm;
+      if (alarm) {
+        const why = writeFailed ? 'a write failed for lack of disk space' : 'disk free space below limit';
+        log.error({ freeBytes, limit: this.options.diskFreeLimit, dir: dataDir }, `${why}: refusing persistent messages and new durable definitions`);
+        return;
+      }
+      log.info({ freeBytes }, 'disk free space back above limit');
+      this.messages.retryNow();
+      this.definitionsLog.retryNow();
     });
-    await diskGuard.start();
-    this.diskGuard = diskGuard;
   }
 
   private async restoreDefinitions(broker: Broker, users: UserStore, hooks: RestoreHooks): Promise<void> {
@@ -130,7 +132,8 @@ export class DurableState implements DurabilityBarrier {
       replayDefinitions(definitions.fold, broker, users, definitions.path);
       await definitions.goLive();
       this.unsubscribe = users.subscribe(record);
-      if (definitions.compactionDue) await definitions.compact();
+      // Not needed to start: on a full disk it fails (logged by the log) and a later flush compacts.
+      if (definitions.compactionDue) await definitions.compact().catch(() => undefined);
       log.info({ file: definitions.path, definitions: definitions.fold.size }, 'definitions restored');
       return;
     }
@@ -203,11 +206,22 @@ export class DurableState implements DurabilityBarrier {
     return this.definitionsLog.writes + this.messages.writes;
   }
 
-  /** On the publisher-confirm path: with no definitions in flight it is just the message store's promise. */
+  /**
+   * Everything told so far is on disk. A failed write does not reject it: both stores keep what they
+   * were told and write it once they can, so a reply that waits for this never says "failed" about a
+   * change that is still made. With no definitions in flight it is just the message store's promise.
+   */
   synced(): Promise<void> {
     const messages = this.messages.synced();
     if (this.definitionsLog.settled) return messages;
-    return Promise.all([this.definitionsLog.synced(), messages]).then(nothing);
+    return Promise.all([this.definitionsLog.written(), messages]).then(nothing);
+  }
+
+  /** On the publisher-confirm path: rejects when the messages' write failed, and they were refused. */
+  stored(): Promise<void> {
+    const messages = this.messages.stored();
+    if (this.definitionsLog.settled) return messages;
+    return Promise.all([this.definitionsLog.written(), messages]).then(nothing);
   }
 
   /** Bytes the message store holds, free bytes on the data dir's file system, and the refusal limit. */
@@ -215,14 +229,14 @@ export class DurableState implements DurabilityBarrier {
     return {
       path: resolve(this.options.dataDir),
       used: this.messages.diskBytes,
-      free: this.diskGuard?.freeBytes ?? Number.POSITIVE_INFINITY,
+      free: this.diskGuard.freeBytes,
       freeLimit: this.options.diskFreeLimit,
     };
   }
 
   /** Flushes and fsyncs everything, so the next start needs no repair. */
   async close(): Promise<void> {
-    this.diskGuard?.stop();
+    this.diskGuard.stop();
     this.unsubscribe();
     try {
       await this.definitionsLog.close();

@@ -1,10 +1,12 @@
 import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Message, MessageContent } from '../broker/message.js';
-import type { DurabilityBarrier, MessageStore } from '../broker/persistence.js';
+import type { DurabilityBarrier, MessageStore, StoreWatcher } from '../broker/persistence.js';
 import type { Queue } from '../broker/queue.js';
 import { ContentReader, type RecordPlace } from './content-reader.js';
 import { openDataDir } from './data-dir.js';
+import type { SpaceLedger } from './disk-guard.js';
+import { salvage } from './failed-write.js';
 import { copyForward, deleteDeadSegments, type MaintenanceStats } from './maintenance.js';
 import { readSegments } from './read-segments.js';
 import {
@@ -20,7 +22,7 @@ import {
 } from './record-codec.js';
 import { adoptRecovered, type RecoveredQueues } from './recovered-queues.js';
 import { Segment, segmentPath } from './segment.js';
-import { SegmentWriter, type Batch, type WriterHooks, type WriterStats } from './segment-writer.js';
+import { SegmentWriter, type Batch, type WriterHooks, type WriterOptions, type WriterStats } from './segment-writer.js';
 import { MULTI } from './slot-table.js';
 import { silentLog, type StoreLog } from './store-log.js';
 import { StoreState, isSettledRecord } from './store-state.js';
@@ -34,6 +36,12 @@ export interface SegmentStoreOptions {
   /** How long appends wait for others to share their write and fsync (default 0: those of the same event-loop turn). */
   readonly flushIntervalMs?: number;
   readonly log?: StoreLog;
+  /** Told of every byte before it is written (the disk guard). */
+  readonly space?: SpaceLedger;
+  /** After a failed write, how long before the next try (default 1 s, or sooner on `retryNow`). */
+  readonly retryMs?: number;
+  /** How segment files are opened; a test passes one whose handles fail on cue. */
+  readonly openFile?: WriterOptions['openFile'];
 }
 
 export type SegmentStoreStats = WriterStats & MaintenanceStats;
@@ -55,11 +63,14 @@ export class SegmentMessageStore implements MessageStore, DurabilityBarrier {
   private readonly reader: ContentReader;
   private closing: Promise<void> | undefined;
   private closed = false;
+  private watcher: StoreWatcher | undefined;
+  /** Every message added with an id up to this is on disk, or was refused. */
+  private storedThroughId = 0;
 
   private constructor(
     private readonly dir: string,
     private readonly segmentSize: number,
-    private readonly flushIntervalMs: number,
+    private readonly options: SegmentStoreOptions,
     private readonly log: StoreLog,
   ) {
     this.reader = new ContentReader(log);
@@ -74,7 +85,7 @@ export class SegmentMessageStore implements MessageStore, DurabilityBarrier {
     await openDataDir(dataDir);
     const dir = join(dataDir, 'messages');
     await mkdir(dir, { recursive: true });
-    const store = new SegmentMessageStore(dir, segmentSize, options.flushIntervalMs ?? 0, options.log ?? silentLog);
+    const store = new SegmentMessageStore(dir, segmentSize, options, options.log ?? silentLog);
     try {
       return { store, recovered: await store.recover() };
     } catch (error) {
@@ -87,8 +98,24 @@ export class SegmentMessageStore implements MessageStore, DurabilityBarrier {
     return this.writer.writes;
   }
 
+  /** Resolves once everything buffered is on disk; a failed write is retried until it is. */
   synced(): Promise<void> {
     return this.writer.synced();
+  }
+
+  /** Resolves once the messages added so far are on disk; rejects if their write failed and they were refused. */
+  stored(): Promise<void> {
+    return this.writer.stored();
+  }
+
+  /** Space is back: a failed write is tried again now. */
+  retryNow(): void {
+    this.writer.retryNow();
+  }
+
+  watch(watcher: StoreWatcher): void {
+    this.watcher = watcher;
+    watcher.storedThrough(this.storedThroughId);
   }
 
   /** Segment files on disk. */
@@ -182,6 +209,10 @@ export class SegmentMessageStore implements MessageStore, DurabilityBarrier {
   private async shutDown(): Promise<void> {
     try {
       await this.writer.drain();
+      this.writer.close(new Error('the message store is closed'));
+    } catch (error) {
+      this.writer.close(error);
+      throw error;
     } finally {
       this.closed = true;
       await this.closeFiles();
@@ -200,10 +231,12 @@ export class SegmentMessageStore implements MessageStore, DurabilityBarrier {
     const { segments, index } = await readSegments(this.dir, this.log);
     for (const segment of segments) this.state.segments.set(segment.number, segment);
     const recovered = adoptRecovered(index, this.state, this);
+    this.storedThroughId = index.maxMessageId;
     const next = (segments[segments.length - 1]?.number ?? 0) + 1;
     const active = new Segment(next, segmentPath(this.dir, next));
     this.state.segments.set(next, active);
-    const writerOptions = { dir: this.dir, segmentSize: this.segmentSize, flushIntervalMs: this.flushIntervalMs, flushBytes: FLUSH_BYTES };
+    const { flushIntervalMs = 0, retryMs, space, openFile } = this.options;
+    const writerOptions: WriterOptions = { dir: this.dir, segmentSize: this.segmentSize, flushIntervalMs, flushBytes: FLUSH_BYTES, retryMs, space, openFile };
     this.writer = new SegmentWriter(active, writerOptions, this.hooks(), this.stats);
     await deleteDeadSegments(this.state, this.writer, this.dir, this.stats);
     if (segments.length > 0) {
@@ -225,11 +258,14 @@ export class SegmentMessageStore implements MessageStore, DurabilityBarrier {
       },
       synced: (batch: Batch) => {
         for (const move of batch.moved) this.state.applyMove(move);
+        const last = batch.added[batch.added.length - 1];
+        if (last) this.storedThrough(last.id);
       },
       idle: async () => {
         try {
           await deleteDeadSegments(this.state, this.writer, this.dir, this.stats);
-          if (this.closing) return;
+          // Copying needs room to make room: not while space is short, nor while a failed write waits.
+          if (this.closing || this.writer.retrying || this.options.space?.alarm) return;
           const budget = Math.min(this.segmentSize, 8 * 1024 * 1024);
           await copyForward(this.state, this.writer, { segmentSize: this.segmentSize, budget }, this.stats, this.log);
         } catch (error) {
@@ -237,8 +273,36 @@ export class SegmentMessageStore implements MessageStore, DurabilityBarrier {
           this.log.warn({ err: error }, 'message store: segment clean-up failed');
         }
       },
-      failed: (error) => this.log.warn({ err: error }, 'message store: write or fsync failed; synced() rejects from now on'),
+      failed: (error, unwritten) => {
+        const refused = salvage(this.state, this.writer, unwritten);
+        this.log.error(
+          { err: error, dir: this.dir, refused: refused.size },
+          'message store: write or fsync failed; the messages in it are refused, the rest is retried',
+        );
+        let last = this.storedThroughId;
+        for (const message of refused) if (message.id > last) last = message.id;
+        if (refused.size > 0) this.tell((watcher) => watcher.refused(refused));
+        this.storedThrough(last);
+      },
+      truncateFailed: (segment, error) =>
+        this.log.error({ err: error, segment: segment.path, length: segment.durableSize }, 'message store: could not truncate a failed write back'),
     };
+  }
+
+  private storedThrough(id: number): void {
+    if (id <= this.storedThroughId) return;
+    this.storedThroughId = id;
+    this.tell((watcher) => watcher.storedThrough(id));
+  }
+
+  /** Runs inside the writer's loop: a failure in the broker must not pass for a failed write. */
+  private tell(what: (watcher: StoreWatcher) => void): void {
+    if (!this.watcher) return;
+    try {
+      what(this.watcher);
+    } catch (error) {
+      this.log.error({ err: error }, 'message store: the broker failed to take a write outcome');
+    }
   }
 
   private appendRef(type: number, id: number, slot: number, index: number): void {

@@ -1,58 +1,9 @@
-import { open } from 'node:fs/promises';
-import type { Message } from '../broker/message.js';
-import { syncDirectory, writeFully, type Move, type Segment } from './segment.js';
+import { open, type FileHandle } from 'node:fs/promises';
+import { unguarded, type SpaceLedger } from './disk-guard.js';
+import { syncDirectory, writeFully, type Segment } from './segment.js';
+import { Batch } from './write-batch.js';
 
-interface Slice {
-  readonly buf: Buffer;
-  readonly start: number;
-  end: number;
-}
-
-/** A run of a batch's bytes that goes to one segment, contiguous there, possibly over several chunks. */
-interface Part {
-  readonly segment: Segment;
-  /** Offset in the segment file. */
-  readonly position: number;
-  length: number;
-  readonly slices: Slice[];
-}
-
-/**
- * Everything appended between two flushes: written with one writev per segment and one fdatasync.
- * The bytes live in fixed-size pooled chunks rather than one growing buffer, so a burst does not leave
- * ever larger freed buffers behind (which the allocator keeps, as RSS).
- */
-export class Batch {
-  used = 0;
-  readonly chunks: Buffer[] = [];
-  /** Fill of the last chunk. */
-  chunkUsed = 0;
-  readonly parts: Part[] = [];
-  /** Messages added in this batch: those their queue made evictable are released once it is written. */
-  readonly added: Message[] = [];
-  /** Records copied forward in this batch; the store switches to them once they are durable. */
-  readonly moved: Move[] = [];
-  private done: { promise: Promise<void>; resolve(): void; reject(error: unknown): void } | undefined;
-
-  whenSynced(): Promise<void> {
-    if (!this.done) {
-      let resolve!: () => void;
-      let reject!: (error: unknown) => void;
-      const promise = new Promise<void>((yes, no) => {
-        resolve = yes;
-        reject = no;
-      });
-      this.done = { promise, resolve, reject };
-    }
-    return this.done.promise;
-  }
-
-  finish(error?: unknown): void {
-    if (!this.done) return;
-    if (error === undefined) this.done.resolve();
-    else this.done.reject(error);
-  }
-}
+export { Batch } from './write-batch.js';
 
 export interface WriterHooks {
   /** The active segment is full: register and return the next one. */
@@ -63,8 +14,14 @@ export interface WriterHooks {
   synced(batch: Batch): void;
   /** Between batches: segment deletion and copy-forward, which may append more. Must not throw. */
   idle(): Promise<void>;
-  /** A write or fsync failed: what was not yet on disk never will be. */
-  failed(error: unknown): void;
+  /**
+   * A write or fsync failed. `unwritten` is every batch not on disk (their segments are already back
+   * at their durable size): the hook refuses their messages and appends again, with `begin`, the
+   * records that must still reach the disk. Must not throw.
+   */
+  failed(error: unknown, unwritten: readonly Batch[]): void;
+  /** A write failed and could not be undone: the segment may hold bytes past its durable size. */
+  truncateFailed(segment: Segment, error: unknown): void;
 }
 
 export interface WriterOptions {
@@ -72,6 +29,11 @@ export interface WriterOptions {
   readonly segmentSize: number;
   readonly flushIntervalMs: number;
   readonly flushBytes: number;
+  /** After a failed write, how long before the next try (unless `retryNow`). */
+  readonly retryMs?: number;
+  readonly space?: SpaceLedger;
+  /** How segment files are opened; a test passes one whose handles fail on cue. */
+  readonly openFile?: (path: string, flags: string) => Promise<FileHandle>;
 }
 
 export interface WriterStats {
@@ -82,11 +44,18 @@ export interface WriterStats {
 
 const CHUNK_SIZE = 256 * 1024;
 const POOLED_CHUNKS = 64;
+const RETRY_MS = 1000;
+/** What a new file costs beyond its bytes: its last, partly used block. */
+const NEW_FILE_BYTES = 4096;
 
 /**
  * Group commit. Appends only reserve space in the in-memory batch (`begin`) and are encoded in place by
  * the caller; a timer or a full buffer starts a flush, and while one batch is being written and
  * fsynced the next accumulates, so many publishers share each fsync.
+ *
+ * A failed write or fsync is undone: the segments are truncated back to what is on disk, the hook
+ * refuses the messages of every unwritten batch and re-appends the records that must still be written
+ * (settlements and the like), and those are tried again after `retryMs` or on `retryNow`.
  */
 export class SegmentWriter {
   /** Where the record reserved by the last `begin` goes: in this buffer at the returned index, and in the file. */
@@ -94,13 +63,22 @@ export class SegmentWriter {
   segment: Segment;
   offset = 0;
   writes = 0;
-  failure: unknown;
+  /** Failed writes so far; the last one's error. */
+  failures = 0;
+  lastError: unknown;
   private pending: Batch;
   private inFlight: Batch | undefined;
   private running = false;
   private loop: Promise<void> = Promise.resolve();
   private timer: NodeJS.Timeout | NodeJS.Immediate | undefined;
+  /** Set while waiting to try again after a failed write: no flush starts before it fires. */
+  private retryTimer: NodeJS.Timeout | undefined;
+  /** A segment file was created and the directory not yet fsynced since. */
+  private directoryDirty = false;
+  private closed = false;
   private readonly pool: Buffer[] = [];
+  private readonly space: SpaceLedger;
+  private readonly openFile: (path: string, flags: string) => Promise<FileHandle>;
 
   constructor(
     public active: Segment,
@@ -110,23 +88,27 @@ export class SegmentWriter {
   ) {
     this.segment = active;
     this.pending = new Batch();
+    this.space = options.space ?? unguarded;
+    this.openFile = options.openFile ?? open;
   }
 
   get batch(): Batch {
     return this.pending;
   }
 
+  /** Waiting to try a failed write again. */
+  get retrying(): boolean {
+    return this.retryTimer !== undefined;
+  }
+
   /** Reserves `length` bytes for one record; returns where in `buf` to encode it. Call `commit` after. */
   begin(length: number): number {
     const batch = this.pending;
-    // After a failed write nothing more reaches the disk; keep the buffer from growing without bound.
-    if (this.failure !== undefined) {
-      batch.used = batch.chunkUsed = 0;
-      batch.chunks.length = batch.parts.length = batch.added.length = batch.moved.length = 0;
-    }
     if (this.active.size > 0 && this.active.size + length > this.options.segmentSize) {
       this.active = this.hooks.nextSegment(this.active);
+      this.space.reserve(NEW_FILE_BYTES);
     }
+    this.space.reserve(length);
     const segment = this.active;
     let chunk = batch.chunks[batch.chunks.length - 1];
     if (!chunk || batch.chunkUsed + length > chunk.length) {
@@ -155,7 +137,7 @@ export class SegmentWriter {
   }
 
   commit(): void {
-    if (this.running || this.failure !== undefined) return;
+    if (this.running || this.retryTimer || this.closed) return;
     if (this.pending.used >= this.options.flushBytes) {
       this.start();
     } else if (!this.timer) {
@@ -169,8 +151,11 @@ export class SegmentWriter {
     }
   }
 
+  /**
+   * Resolves once everything appended so far is on disk — after however many tries that takes, since
+   * a failed write keeps the records that must reach the disk. Rejects only if the writer closes first.
+   */
   synced(): Promise<void> {
-    if (this.failure !== undefined) return Promise.reject(this.failure);
     if (this.pending.used > 0) {
       this.commit();
       return this.pending.whenSynced();
@@ -178,44 +163,78 @@ export class SegmentWriter {
     return this.inFlight ? this.inFlight.whenSynced() : Promise.resolve();
   }
 
-  /** Writes and fsyncs everything appended so far, including what maintenance appends meanwhile. */
-  async drain(): Promise<void> {
-    for (;;) {
-      if (this.running) await this.loop;
-      else if (this.pending.used > 0 && this.failure === undefined) this.start();
-      else break;
+  /** Resolves once the messages added so far are on disk; rejects if their write failed (they were refused). */
+  stored(): Promise<void> {
+    if (this.pending.used > 0) {
+      this.commit();
+      return this.pending.whenStored();
     }
-    if (this.failure !== undefined) throw this.failure;
+    return this.inFlight ? this.inFlight.whenStored() : Promise.resolve();
   }
 
-  private start(): void {
+  /** Space may be back: try a failed write again now rather than at the next retry. */
+  retryNow(): void {
+    if (!this.retryTimer) return;
+    clearTimeout(this.retryTimer);
+    this.retryTimer = undefined;
+    if (this.pending.used > 0) this.start();
+  }
+
+  /**
+   * Writes and fsyncs everything appended so far, including what maintenance appends meanwhile.
+   * Throws if a write fails on the way (what it kept stays pending).
+   */
+  async drain(): Promise<void> {
+    const failuresBefore = this.failures;
+    for (;;) {
+      if (this.running) await this.loop;
+      else if (this.failures > failuresBefore) throw this.lastError;
+      else if (this.pending.used > 0) {
+        if (this.retryTimer) clearTimeout(this.retryTimer);
+        this.retryTimer = undefined;
+        this.start();
+      } else break;
+    }
+  }
+
+  /** No more flushes; whoever still waits for what is pending hears `error`. */
+  close(error: unknown): void {
+    this.closed = true;
+    if (this.retryTimer) clearTimeout(this.retryTimer);
+    this.retryTimer = undefined;
+    this.clearFlushTimer();
+    this.pending.abandon(error);
+  }
+
+  private clearFlushTimer(): void {
     if (this.timer) {
       clearTimeout(this.timer as NodeJS.Timeout);
       clearImmediate(this.timer as NodeJS.Immediate);
     }
     this.timer = undefined;
-    if (this.running) return;
+  }
+
+  private start(): void {
+    this.clearFlushTimer();
+    if (this.running || this.closed) return;
     this.running = true;
     this.loop = this.run();
   }
 
   private async run(): Promise<void> {
     try {
-      while (this.pending.used > 0 && this.failure === undefined) {
+      while (this.pending.used > 0 && !this.retryTimer) {
         const batch = this.pending;
         this.pending = new Batch();
         this.inFlight = batch;
         try {
           await this.writeOut(batch);
         } catch (error) {
-          this.failure = error;
-          batch.finish(error);
-          this.pending.finish(error);
-          this.hooks.failed(error);
-          break;
-        } finally {
           this.inFlight = undefined;
+          await this.undo(batch, error);
+          break;
         }
+        this.inFlight = undefined;
         batch.finish();
         for (const chunk of batch.chunks) if (chunk.length === CHUNK_SIZE && this.pool.length < POOLED_CHUNKS) this.pool.push(chunk);
         // idle() reports its own errors; this only keeps a bug there from stopping all writes.
@@ -224,28 +243,74 @@ export class SegmentWriter {
     } finally {
       // Synchronous with the loop's last check, so an append can never find `running` set but unserved.
       this.running = false;
+      // A `retryNow` while a failed write was being undone found the loop still running.
+      if (this.pending.used > 0 && !this.retryTimer) this.commit();
     }
+  }
+
+  /**
+   * After a failed write: nothing of the unwritten batches may reach the disk except what the hook
+   * appends again. Sizes go back first, synchronously, so appends made while the files are truncated
+   * are placed where the next write puts them.
+   */
+  private async undo(failed: Batch, error: unknown): Promise<void> {
+    const unwritten = [failed, this.pending];
+    this.pending = new Batch();
+    this.failures++;
+    this.lastError = error;
+    const touched = new Set<Segment>();
+    let bytes = 0;
+    for (const batch of unwritten) {
+      for (const part of batch.parts) touched.add(part.segment);
+      // Bytes already told as written stay counted until the next statfs: too little free, never too much.
+      if (!batch.wrote) this.space.dropped(batch.used);
+      bytes += batch.used;
+    }
+    for (const segment of touched) segment.size = segment.durableSize;
+    this.space.failed(bytes, error);
+    this.hooks.failed(error, unwritten);
+    const retry = this.pending.used > 0 ? this.pending : undefined;
+    for (const batch of unwritten) batch.fail(error, retry);
+    for (const segment of touched) {
+      if (!segment.handle) continue;
+      try {
+        await segment.handle.truncate(segment.durableSize);
+      } catch (truncateError) {
+        this.hooks.truncateFailed(segment, truncateError);
+      }
+    }
+    if (!this.closed) {
+      this.retryTimer = setTimeout(() => {
+        this.retryTimer = undefined;
+        if (this.pending.used > 0) this.start();
+      }, this.options.retryMs ?? RETRY_MS);
+      this.retryTimer.unref();
+    }
+    // Segments whose messages are all settled can go even now: that may be what frees the space.
+    await this.hooks.idle().catch(() => undefined);
   }
 
   private async writeOut(batch: Batch): Promise<void> {
     const touched = new Set<Segment>();
-    let created = false;
     for (const part of batch.parts) {
       const segment = part.segment;
       if (!segment.handle) {
-        segment.handle = await open(segment.path, 'wx+');
-        created = true;
+        segment.handle = await this.openFile(segment.path, 'wx+');
+        this.directoryDirty = true;
       }
       await writeFully(segment.handle, part.slices.map((slice) => slice.buf.subarray(slice.start, slice.end)), part.position);
       touched.add(segment);
     }
+    this.space.wrote(batch.used);
+    batch.wrote = true;
     this.stats.flushes++;
     this.stats.bytesWritten += batch.used;
     this.hooks.written(batch);
     await Promise.all([...touched].map((segment) => (segment.handle as NonNullable<Segment['handle']>).datasync()));
     this.stats.fsyncs += touched.size;
-    if (created) {
+    if (this.directoryDirty) {
       await syncDirectory(this.options.dir);
+      this.directoryDirty = false;
       this.stats.fsyncs++;
     }
     for (const part of batch.parts) part.segment.durableSize = Math.max(part.segment.durableSize, part.position + part.length);

@@ -2,11 +2,11 @@
 export interface StoreLog {
   warn(obj: object, msg?: string): void;
   info(obj: object, msg?: string): void;
-  /** Data lost on disk; a logger without it gets a warning instead. */
-  error?(obj: object, msg?: string): void;
+  error(obj: object, msg?: string): void;
 }
 
 export const silentLog: StoreLog = {
   warn: () => undefined,
   info: () => undefined,
+  error: () => undefined,
 };

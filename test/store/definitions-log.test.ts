@@ -267,6 +267,31 @@ describe('the definitions log file', () => {
     expect(keys(await reread(dir))).toEqual(keys(foldOf([queue('kept'), queue('retried'), queue('later')])));
   });
 
+  it('written() waits through a failed write instead of failing, and resolves once a retry puts the records on disk', async () => {
+    const dir = await tempDir();
+    const control = { fail: false };
+    const definitions = new DefinitionsLog(join(dir, 'definitions.log'), undefined, new RecordingLog(), failingOpen(control), undefined, 60_000);
+    logs.push(definitions);
+    definitions.collect();
+    await definitions.create();
+
+    control.fail = true;
+    definitions.record(queue('waits'));
+    let done = false;
+    const written = definitions.written().then(() => (done = true));
+    await expect(definitions.synced()).rejects.toThrow('simulated');
+    // Backing off: a new change does not hammer the failing disk, and nobody was told "failed".
+    definitions.record(queue('meanwhile'));
+    for (let i = 0; i < 5; i++) await new Promise((resolve) => setImmediate(resolve));
+    expect(done).toBe(false);
+
+    control.fail = false;
+    definitions.retryNow();
+    await written;
+    await definitions.written();
+    expect(keys(await reread(dir))).toEqual(keys(foldOf([queue('waits'), queue('meanwhile')])));
+  });
+
   it('writes the records that arrived during a failed flush, and the failed ones with them, without another change', async () => {
     const dir = await tempDir();
     let failHeldSync: ((error: Error) => void) | undefined;

@@ -244,10 +244,11 @@ describe('disk use', () => {
 });
 
 describe('disk guard', () => {
-  it('refuses persistent publishes with 506 while free space is below the limit; transient ones pass', async () => {
+  it('refuses persistent publishes and new durable queues with 506 while free space is below the limit; transient ones pass', async () => {
     const warren = await start(tempDir(), { diskFreeLimit: Number.MAX_SAFE_INTEGER });
     const conn = await warren.connect();
-    await conn.queueDeclare({ queue: 'q', durable: true });
+    await expect(conn.queueDeclare({ queue: 'q', durable: true })).rejects.toMatchObject({ code: 506, reason: 'RESOURCE_ERROR' });
+    await conn.queueDeclare({ queue: 'q' });
     await expect(conn.publish({ routingKey: 'q', body: 'x', properties: { persistent: true } })).rejects.toMatchObject({
       code: 506,
       reason: 'RESOURCE_ERROR',

@@ -43,6 +43,9 @@ class RecordingLog implements StoreLog {
     this.warnings.push(msg ?? '');
   }
   info(): void {}
+  error(_obj: object, msg?: string): void {
+    this.warnings.push(msg ?? '');
+  }
 }
 
 /** A store holding `count` persistent messages of about 1 KiB in one durable queue, all released from memory. */

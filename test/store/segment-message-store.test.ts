@@ -27,10 +27,14 @@ async function tempDir(): Promise<string> {
 
 class RecordingLog implements StoreLog {
   readonly warnings: string[] = [];
+  readonly errors: string[] = [];
   warn(_obj: object, msg?: string): void {
     this.warnings.push(msg ?? '');
   }
   info(): void {}
+  error(_obj: object, msg?: string): void {
+    this.errors.push(msg ?? '');
+  }
 }
 
 async function openStore(dir: string, options: SegmentStoreOptions = {}): Promise<Awaited<ReturnType<typeof SegmentMessageStore.open>>> {

@@ -1,0 +1,91 @@
+import type { Message } from '../broker/message.js';
+import type { Move, Segment } from './segment.js';
+
+/** A run of a chunk's bytes: whole records, one after another. */
+export interface Slice {
+  readonly buf: Buffer;
+  readonly start: number;
+  end: number;
+}
+
+/** A run of a batch's bytes that goes to one segment, contiguous there, possibly over several chunks. */
+export interface Part {
+  readonly segment: Segment;
+  /** Offset in the segment file. */
+  readonly position: number;
+  length: number;
+  readonly slices: Slice[];
+}
+
+interface Deferred {
+  readonly promise: Promise<void>;
+  resolve(): void;
+  reject(error: unknown): void;
+}
+
+function deferred(): Deferred {
+  let resolve!: () => void;
+  let reject!: (error: unknown) => void;
+  const promise = new Promise<void>((yes, no) => {
+    resolve = yes;
+    reject = no;
+  });
+  return { promise, resolve, reject };
+}
+
+/**
+ * Everything appended between two flushes: written with one writev per segment and one fdatasync.
+ * The bytes live in fixed-size pooled chunks rather than one growing buffer, so a burst does not leave
+ * ever larger freed buffers behind (which the allocator keeps, as RSS).
+ */
+export class Batch {
+  used = 0;
+  readonly chunks: Buffer[] = [];
+  /** Fill of the last chunk. */
+  chunkUsed = 0;
+  readonly parts: Part[] = [];
+  /** Messages added in this batch: those their queue made evictable are released once it is written. */
+  readonly added: Message[] = [];
+  /** Records copied forward in this batch; the store switches to them once they are durable. */
+  readonly moved: Move[] = [];
+  /** Whether `used` bytes were told to the ledger as written. */
+  wrote = false;
+  /** Waiters for every record in the batch: carried over to the retry if the write fails. */
+  private synced: Deferred | undefined;
+  /** Waiters for the messages added: a failed write refuses them. */
+  private stored: Deferred | undefined;
+  /** Waiters of failed batches whose kept records this one writes again. */
+  private readonly carried: Deferred[] = [];
+
+  whenSynced(): Promise<void> {
+    this.synced ??= deferred();
+    return this.synced.promise;
+  }
+
+  whenStored(): Promise<void> {
+    this.stored ??= deferred();
+    return this.stored.promise;
+  }
+
+  /** Written and fsynced. */
+  finish(): void {
+    this.synced?.resolve();
+    this.stored?.resolve();
+    for (const waiting of this.carried) waiting.resolve();
+  }
+
+  /** The write failed: the messages are refused; who waits for the rest waits for `retry`, if it has any of it. */
+  fail(error: unknown, retry: Batch | undefined): void {
+    this.stored?.reject(error);
+    const waiting = this.synced ? [this.synced, ...this.carried] : this.carried;
+    if (retry) retry.carried.push(...waiting);
+    else for (const w of waiting) w.resolve();
+  }
+
+  /** The writer is closing with this batch unwritten. */
+  abandon(error: unknown): void {
+    this.synced?.reject(error);
+    this.stored?.reject(error);
+    for (const waiting of this.carried) waiting.reject(error);
+  }
+}
