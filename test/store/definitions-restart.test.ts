@@ -1,5 +1,4 @@
-import { appendFileSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { appendFileSync, existsSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { HashingAlgorithms } from '../../src/auth/password-hash.js';
@@ -10,32 +9,13 @@ import { destinationName } from '../../src/broker/binding.js';
 import { isDurableBinding } from '../../src/broker/vhost.js';
 import type { WarrenServer } from '../../src/http/server.js';
 import { DefinitionsLogError, encodeDefinitionRecord } from '../../src/store/definitions-codec.js';
-import { startWarren, type RunningWarren } from '../helpers/warren.js';
+import { useDataDirs } from '../helpers/data-dirs.js';
+import { startWarren } from '../helpers/warren.js';
 
-const dirs: string[] = [];
-const running: RunningWarren[] = [];
+const { tempDir, start, stop } = useDataDirs('warren-defs-restart-');
 
 afterEach(async () => {
-  for (const warren of running.splice(0)) await warren.stop();
-  for (const dir of dirs.splice(0)) rmSync(dir, { recursive: true, force: true });
 });
-
-function tempDir(): string {
-  const dir = mkdtempSync(join(tmpdir(), 'warren-defs-restart-'));
-  dirs.push(dir);
-  return dir;
-}
-
-async function start(dataDir: string): Promise<RunningWarren> {
-  const warren = await startWarren({ dataDir });
-  running.push(warren);
-  return warren;
-}
-
-async function stop(warren: RunningWarren): Promise<void> {
-  running.splice(running.indexOf(warren), 1);
-  await warren.stop();
-}
 
 /** Everything durable the broker and the user store hold, in a comparable form. */
 function durableState(server: WarrenServer): Record<string, unknown> {

@@ -1,36 +1,16 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import { appendFileSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { appendFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { connect, type ReceivedMessage, type WarrenConnection, type WarrenError } from '../../src/client/index.js';
-import { startWarren, type RunningWarren } from '../helpers/warren.js';
+import { useDataDirs } from '../helpers/data-dirs.js';
 
-const dirs: string[] = [];
-const running: RunningWarren[] = [];
+const { tempDir, start, stop } = useDataDirs('warren-durable-');
+
 const children: ChildProcess[] = [];
-
-function tempDir(): string {
-  const dir = mkdtempSync(join(tmpdir(), 'warren-durable-'));
-  dirs.push(dir);
-  return dir;
-}
-
-async function start(dataDir: string, overrides: Parameters<typeof startWarren>[0] = {}): Promise<RunningWarren> {
-  const warren = await startWarren({ ...overrides, dataDir });
-  running.push(warren);
-  return warren;
-}
-
-async function stop(warren: RunningWarren): Promise<void> {
-  running.splice(running.indexOf(warren), 1);
-  await warren.stop();
-}
 
 afterEach(async () => {
   for (const child of children.splice(0)) child.kill('SIGKILL');
-  for (const warren of running.splice(0)) await warren.stop();
-  for (const dir of dirs.splice(0)) rmSync(dir, { recursive: true, force: true });
 });
 
 async function drain(conn: WarrenConnection, queue: string): Promise<Array<{ text: string; redelivered: boolean }>> {

@@ -1,6 +1,5 @@
 import { spawn } from 'node:child_process';
-import { existsSync, mkdtempSync, readdirSync, readFileSync, renameSync, rmSync, statSync, unlinkSync, writeFileSync, appendFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync, readdirSync, readFileSync, renameSync, statSync, unlinkSync, writeFileSync, appendFileSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -13,11 +12,13 @@ import { SegmentMessageStore } from '../../src/store/message-store.js';
 import { missingSegments } from '../../src/store/segment-inventory.js';
 import { persistent, recoveredIn } from './message-store.contract.js';
 import { exited, spawnBroker, type ChildBroker } from '../helpers/child-broker.js';
-import { startWarren, type RunningWarren } from '../helpers/warren.js';
+import { useDataDirs } from '../helpers/data-dirs.js';
+import { startWarren } from '../helpers/warren.js';
+import type { RunningWarren } from '../helpers/warren.js';
+
+const { tempDir, start, stop } = useDataDirs('warren-lost-');
 
 const mainJs = fileURLToPath(new URL('../../dist/main.js', import.meta.url));
-const dirs: string[] = [];
-const running: RunningWarren[] = [];
 const children: ChildBroker[] = [];
 
 afterEach(async () => {
@@ -25,26 +26,7 @@ afterEach(async () => {
     child.kill('SIGKILL');
     await exited(child);
   }
-  for (const warren of running.splice(0)) await warren.stop();
-  for (const dir of dirs.splice(0)) rmSync(dir, { recursive: true, force: true });
 });
-
-function tempDir(): string {
-  const dir = mkdtempSync(join(tmpdir(), 'warren-lost-'));
-  dirs.push(dir);
-  return dir;
-}
-
-async function start(dataDir: string, overrides: Parameters<typeof startWarren>[0] = {}): Promise<RunningWarren> {
-  const warren = await startWarren({ ...overrides, dataDir });
-  running.push(warren);
-  return warren;
-}
-
-async function stop(warren: RunningWarren): Promise<void> {
-  running.splice(running.indexOf(warren), 1);
-  await warren.stop();
-}
 
 async function startChild(dataDir: string, env: Record<string, string> = {}): Promise<ChildBroker> {
   const broker = await spawnBroker(dataDir, env);

@@ -3,9 +3,8 @@
  * of memory, and a consumer draining it gets every message, in order, through asynchronous read-ahead.
  * The store has no synchronous read at all; spies on its batched `load` show the reads are batched.
  */
-import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { readdirSync } from 'node:fs';
 import { open, readFile, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import type { WarrenConnection } from '../../src/client/index.js';
@@ -13,29 +12,22 @@ import type { Message } from '../../src/broker/message.js';
 import { IN_MEMORY_WINDOW } from '../../src/broker/persistence.js';
 import type { Queue } from '../../src/broker/queue.js';
 import { SegmentMessageStore, type StoreLog } from '../../src/store/message-store.js';
-import { startWarren, type RunningWarren } from '../helpers/warren.js';
+import { useDataDirs } from '../helpers/data-dirs.js';
+import type { RunningWarren } from '../helpers/warren.js';
 import { apiClient } from '../http/support.js';
 import { Queues, persistent } from './message-store.contract.js';
+
+const { tempDir, start, stop } = useDataDirs('warren-read-ahead-');
 
 const TOTAL = IN_MEMORY_WINDOW + 3000;
 const body = (i: number): string => `message ${i} `.padEnd(200, 'x');
 
-const dirs: string[] = [];
-const running: RunningWarren[] = [];
 const stores: SegmentMessageStore[] = [];
 
 afterEach(async () => {
   vi.restoreAllMocks();
-  for (const warren of running.splice(0)) await warren.stop();
   for (const store of stores.splice(0)) await store.close();
-  for (const dir of dirs.splice(0)) rmSync(dir, { recursive: true, force: true });
 });
-
-function tempDir(): string {
-  const dir = mkdtempSync(join(tmpdir(), 'warren-read-ahead-'));
-  dirs.push(dir);
-  return dir;
-}
 
 class RecordingLog implements StoreLog {
   readonly warnings: string[] = [];
@@ -115,17 +107,6 @@ describe('SegmentMessageStore.load', () => {
     expect(log.warnings).toEqual([]);
   });
 });
-
-async function start(dataDir: string): Promise<RunningWarren> {
-  const warren = await startWarren({ dataDir });
-  running.push(warren);
-  return warren;
-}
-
-async function stop(warren: RunningWarren): Promise<void> {
-  running.splice(running.indexOf(warren), 1);
-  await warren.stop();
-}
 
 function queueOf(warren: RunningWarren, name: string): Queue {
   const queue = warren.server.broker.vhost('/').queues.get(name);
