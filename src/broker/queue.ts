@@ -7,24 +7,10 @@ import { MessageStats, type HandOut } from './message-stats.js';
 import type { QueueLimits } from './queue-arguments.js';
 import { IN_MEMORY_WINDOW } from './persistence.js';
 import { ReadAhead } from './read-ahead.js';
+import { asEntry, asMessage, QueueEntry } from './queue-entry.js';
 import { ReadyList } from './ready-list.js';
 
-/** One message's place in one queue. A message routed to several queues has one entry in each. */
-export class QueueEntry {
-  constructor(
-    readonly message: Message,
-    public redelivered: boolean,
-  ) {}
-
-  /**
-   * Order of arrival in this queue; a requeued entry goes back to this position. Message ids increase
-   * in publish order and a message enters its queues as it is published, so the id is that order and
-   * no entry needs a field of its own for it.
-   */
-  get seq(): number {
-    return this.message.id;
-  }
-}
+export { QueueEntry } from './queue-entry.js';
 
 export type QueueState = 'live' | 'deleted';
 
@@ -411,12 +397,3 @@ export class Queue implements QueueProperties {
     return best;
   }
 }
-
-function asMessage(item: Message | QueueEntry): Message {
-  return item instanceof QueueEntry ? item.message : item;
-}
-
-function asEntry(item: Message | QueueEntry): QueueEntry {
-  return item instanceof QueueEntry ? item : new QueueEntry(item, false);
-}
-

@@ -1,9 +1,10 @@
-import { argumentsEqual, bindingId, type Binding, type BindingArguments, type BindingDestination } from './binding.js';
+import { argumentsEqual, bindingId, type Binding, type BindingDestination } from './binding.js';
+import type { BindingRequest, ExchangeDeclaration, PublishRequest, PublishResult, QueueDeclaration, QueueDeclareResult } from './declarations.js';
 import type { Channel } from './channel.js';
 import { accessRefused, BrokerError, diskAlarmRefusal, notFound, preconditionFailed, resourceLocked } from './errors.js';
 import { Exchange } from './exchange.js';
 import { findExchangeType } from './exchange-types/registry.js';
-import { contentSize, isPersistent, Message, type MessageContent } from './message.js';
+import { contentSize, isPersistent, Message } from './message.js';
 import { nameProblem, serverName } from './names.js';
 import { parseQueueLimits, validateQueueArguments } from './queue-arguments.js';
 import { Queue, type QueueObserver } from './queue.js';
@@ -11,55 +12,14 @@ import { routeMessage } from './router.js';
 import type { DefinitionChange, MessageStore } from './persistence.js';
 import type { MessageStats } from './message-stats.js';
 
-export interface ExchangeDeclaration {
-  readonly exchange: string;
-  readonly type?: string | undefined;
-  readonly durable?: boolean | undefined;
-  readonly autoDelete?: boolean | undefined;
-  readonly internal?: boolean | undefined;
-  readonly passive?: boolean | undefined;
-  readonly arguments?: BindingArguments | undefined;
-  /** Who declared it, shown as `user_who_performed_action`. */
-  readonly declaredBy?: string | undefined;
-}
-
-export interface QueueDeclaration {
-  readonly queue?: string | undefined;
-  readonly durable?: boolean | undefined;
-  readonly exclusive?: boolean | undefined;
-  readonly autoDelete?: boolean | undefined;
-  readonly passive?: boolean | undefined;
-  readonly arguments?: BindingArguments | undefined;
-  /** Who declared it, shown as `user_who_performed_action`. */
-  readonly declaredBy?: string | undefined;
-}
-
-export interface BindingRequest {
-  readonly source: string;
-  readonly destination: string;
-  readonly destinationKind: 'queue' | 'exchange';
-  readonly routingKey?: string | undefined;
-  readonly arguments?: BindingArguments | undefined;
-}
-
-/** What is published is the message's content, as it will be delivered. */
-export type PublishRequest = MessageContent;
-
-export interface PublishResult {
-  readonly message: Message;
-  /** Queues that took the message. */
-  readonly queues: Queue[];
-  /** Queues that refused it (full, with `x-overflow: reject-publish`): a publisher confirm becomes a nack. */
-  readonly rejectedBy: Queue[];
-  /** Given to the message store: if its write fails, it is taken back out of its queues and the publisher told. */
-  readonly stored: boolean;
-}
-
-export interface QueueDeclareResult {
-  readonly queue: string;
-  readonly messageCount: number;
-  readonly consumerCount: number;
-}
+export type {
+  BindingRequest,
+  ExchangeDeclaration,
+  PublishRequest,
+  PublishResult,
+  QueueDeclaration,
+  QueueDeclareResult,
+} from './declarations.js';
 
 /** What a vhost needs from the broker around it. */
 export interface VHostContext {
