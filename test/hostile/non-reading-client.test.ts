@@ -101,6 +101,15 @@ describe('a client that never reads', () => {
     await good.close();
     // Bounded: far below the hundreds of MiB the client tried to make the broker hold.
     expect(during - baseline).toBeLessThan(120);
+    // When it goes, the broker lets go of its connection, and with it whatever was buffered for it.
     deaf.destroy();
+    const auth = { authorization: `Basic ${Buffer.from('guest:guest').toString('base64')}` };
+    let connections = -1;
+    for (let i = 0; i < 100 && connections !== 0; i++) {
+      const overview = (await (await fetch(`${broker.url}/api/overview`, { headers: auth })).json()) as { object_totals: { connections: number } };
+      connections = overview.object_totals.connections;
+      if (connections !== 0) await new Promise((resolve) => setTimeout(resolve, 50));
+    }
+    expect(connections).toBe(0);
   }, 60_000);
 });
