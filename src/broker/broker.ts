@@ -1,3 +1,4 @@
+import { systemClock, type Clock } from './clock.js';
 import { diskAlarmRefusal, notFound, preconditionFailed } from './errors.js';
 import { nameProblem } from './names.js';
 import { MessageStats } from './message-stats.js';
@@ -13,6 +14,8 @@ export interface BrokerOptions {
   readonly messageStore?: MessageStore | undefined;
   /** Told of every durable definition change (the definitions log). */
   readonly definitions?: DefinitionsObserver | undefined;
+  /** Time for the lifecycle rules (expiry, timeouts); the system clock unless a test brings its own. */
+  readonly clock?: Clock | undefined;
 }
 
 export const DEFAULT_MAX_BODY_SIZE = 16 * 1024 * 1024;
@@ -27,6 +30,7 @@ export class Broker implements QueueObserver, StoreWatcher {
   /** Broker-wide counters; they outlive the queues, exchanges and connections that feed them. */
   readonly stats = new MessageStats();
   readonly messageStore: MessageStore | undefined;
+  readonly clock: Clock;
   /** Set while free disk space is below its limit: persistent publishes and new durable definitions are refused. */
   diskAlarm = false;
   /** See QueueObserver.durableThrough; the message store moves it. */
@@ -42,6 +46,7 @@ export class Broker implements QueueObserver, StoreWatcher {
   constructor(options: BrokerOptions = {}) {
     this.maxBodySize = options.maxBodySize ?? DEFAULT_MAX_BODY_SIZE;
     this.messageStore = options.messageStore;
+    this.clock = options.clock ?? systemClock;
     this.definitions = options.definitions;
     this.addVhost('/');
     this.messageStore?.watch(this);
