@@ -1,12 +1,11 @@
 /** `/api/aliveness-test/{vhost}` and `/api/health/checks/*`: 200 `{"status":"ok"}` or 503 with a reason. */
 import type { FastifyReply } from 'fastify';
-import { Channel, type DeliverySink } from '../../../broker/channel.js';
 import { isBrokerError } from '../../../broker/errors.js';
+import { trustedActor } from '../../../operations/caller.js';
 import { apiUser } from '../auth.js';
 import { bareVhostParams, checkVhostAccess, plainParam, vhostOr404, type ApiContext, type ApiInstance } from '../context.js';
 
 const ok = { status: 'ok' } as const;
-const ignoreDeliveries: DeliverySink = { deliver: () => undefined, consumerCancelled: () => undefined };
 
 function failed(reply: FastifyReply, reason: string, extra: Record<string, unknown> = {}): FastifyReply {
   return reply.code(503).send({ status: 'failed', reason, ...extra });
@@ -22,20 +21,20 @@ export function registerHealthRoutes(app: ApiInstance, ctx: ApiContext): void {
     { schema: { tags, summary: 'Declares queue aliveness-test, publishes to it and gets the message back', params: bareVhostParams } },
     async (request, reply) => {
       const vhost = vhostOr404(ctx, request.params.vhost);
-      checkVhostAccess(ctx, apiUser(request), vhost.name);
-      let channel: Channel | undefined;
+      const user = apiUser(request);
+      checkVhostAccess(ctx, user, vhost.name);
+      // As RabbitMQ's: the broker checks itself, whatever the caller's permission regexes allow.
+      const caller = { ...trustedActor(user.name), vhost, channel: null };
       try {
-        vhost.declareQueue({ queue: 'aliveness-test', durable: false }, null);
-        vhost.publish({ exchange: '', routingKey: 'aliveness-test', properties: {}, body: Buffer.from('test_message') });
-        channel = new Channel('aliveness-test', vhost, ignoreDeliveries);
-        const got = channel.get(vhost.useQueue('aliveness-test', null), true);
-        if (!got) return failed(reply, 'message did not come back');
+        await ctx.ops.topology.declareQueue(caller, { queue: 'aliveness-test', durable: false }).durable;
+        const body = Buffer.from('test_message');
+        await ctx.ops.messages.publish(caller, { exchange: '', routingKey: 'aliveness-test', properties: {}, body }, { mandatory: false, confirm: false }).durable;
+        const { value: taken } = await ctx.ops.messages.take(caller, 'aliveness-test', 1, 'ack');
+        if (taken.length === 0) return failed(reply, 'message did not come back');
         return ok;
       } catch (error) {
         if (!isBrokerError(error)) throw error;
         return failed(reply, error.message);
-      } finally {
-        channel?.close();
       }
     },
   );
