@@ -3,4 +3,4 @@
  * its broker). `npm start` runs `main.ts`, which does the same from flags and environment variables.
  */
 export { defaultConfig, loadConfig, type WarrenConfig } from './config.js';
-export { createWarrenServer, type WarrenServer } from './http/server.js';
+export { createWarrenServer, type WarrenServer, type WarrenServerOptions } from './http/server.js';

@@ -8,6 +8,8 @@ export interface QueueLimits {
   readonly maxLengthBytes: number | undefined;
   readonly overflow: OverflowMode;
   readonly singleActiveConsumer: boolean;
+  /** `x-expires`: the queue is deleted once unused for this long. */
+  readonly expiresMs: number | undefined;
 }
 
 const TEN_YEARS_MS = 315_360_000_000;
@@ -79,5 +81,6 @@ export function parseQueueLimits(args: Readonly<Record<string, unknown>>): Queue
     maxLengthBytes: num('x-max-length-bytes'),
     overflow: overflow === 'reject-publish' || overflow === 'reject-publish-dlx' ? overflow : 'drop-head',
     singleActiveConsumer: args['x-single-active-consumer'] === true,
+    expiresMs: num('x-expires'),
   };
 }

@@ -5,6 +5,7 @@ import { accessRefused } from './errors.js';
 import { Message } from './message.js';
 import { MessageStats, type HandOut } from './message-stats.js';
 import type { QueueLimits } from './queue-arguments.js';
+import type { QueueExpiry } from './queue-expiry.js';
 import { IN_MEMORY_WINDOW } from './persistence.js';
 import { ReadAhead } from './read-ahead.js';
 import { asEntry, asMessage, QueueEntry } from './queue-entry.js';
@@ -58,6 +59,8 @@ export class Queue implements QueueProperties {
   state: QueueState = 'live';
   readonly stats = new MessageStats();
   unackedCount = 0;
+  /** Set by the vhost for an `x-expires` queue: told of each get and of each consumer leaving. */
+  expiry: QueueExpiry | undefined;
   /** Body bytes of the handed-out, not yet settled messages. */
   unackedBytes = 0;
   readyBytes = 0;
@@ -153,6 +156,7 @@ export class Queue implements QueueProperties {
    * The caller has waited for `loadHead()` first: nothing here reads from the disk.
    */
   take(noAck: boolean): QueueEntry | undefined {
+    this.expiry?.used();
     const head = this.readyHead();
     // Not yet on disk: the store may still refuse it, and a refused message is never handed out.
     if (!head || this.headHeld()) return undefined;
@@ -252,6 +256,7 @@ export class Queue implements QueueProperties {
     const at = this.consumers.indexOf(consumer);
     if (at < 0) return;
     this.consumers.splice(at, 1);
+    this.expiry?.used();
     if (at < this.roundRobin) this.roundRobin--;
     this.mixedPriorities = this.consumers.some((c) => c.priority !== this.consumers[0]?.priority);
     // No one left to deliver to: what was read ahead for them goes.

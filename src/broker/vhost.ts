@@ -8,6 +8,8 @@ import { contentSize, isPersistent, Message } from './message.js';
 import { nameProblem, serverName } from './names.js';
 import { parseQueueLimits, validateQueueArguments } from './queue-arguments.js';
 import { Queue, type QueueObserver } from './queue.js';
+import { startExpiry } from './queue-expiry.js';
+import type { Clock } from './clock.js';
 import { routeMessage } from './router.js';
 import type { DefinitionChange, MessageStore } from './persistence.js';
 import type { MessageStats } from './message-stats.js';
@@ -29,6 +31,7 @@ export interface VHostContext {
   readonly messageStore: MessageStore | undefined;
   readonly stats: MessageStats;
   readonly diskAlarm: boolean;
+  readonly clock: Clock;
   definitionChanged(change: DefinitionChange): void;
 }
 
@@ -174,6 +177,7 @@ export class VHost {
     if (declaration.passive) {
       if (!existing) throw notFound(`no queue '${requested}' in vhost '${this.name}'`);
       this.checkExclusiveAccess(existing, channel);
+      existing.expiry?.used();
       return this.declareResult(existing);
     }
     const wanted = {
@@ -192,6 +196,7 @@ export class VHost {
           throw this.inequivalent(key, 'queue', requested, wanted.arguments[key], existing.arguments[key]);
         }
       }
+      existing.expiry?.used();
       return this.declareResult(existing);
     }
     if (requested.startsWith('amq.')) throw accessRefused(`queue name '${requested}' contains reserved prefix 'amq.*'`);
@@ -205,6 +210,8 @@ export class VHost {
     const properties = { ...wanted, declaredBy: declaration.declaredBy ?? '' };
     const queue = new Queue(this.name, name, properties, parseQueueLimits(wanted.arguments), owner, this.context.queueObserver);
     this.queues.set(name, queue);
+    // Not dead-lettered, as in RabbitMQ: its messages go with it, through the one delete path.
+    queue.expiry = startExpiry(queue, this.context.clock, () => this.deleteQueue(name, {}, owner));
     if (isDurableQueue(queue)) this.context.definitionChanged({ kind: 'queue', queue, deleted: false });
     if (owner) {
       const owned = this.exclusiveQueues.get(owner) ?? new Set<Queue>();
@@ -222,6 +229,7 @@ export class VHost {
     if (options.ifUnused && queue.consumerCount > 0) throw preconditionFailed(`queue '${name}' in vhost '${this.name}' in use`);
     if (options.ifEmpty && queue.messageCount > 0) throw preconditionFailed(`queue '${name}' in vhost '${this.name}' is not empty`);
     this.queues.delete(name);
+    queue.expiry?.stop();
     if (queue.owner) this.exclusiveQueues.get(queue.owner)?.delete(queue);
     for (const binding of [...queue.inbound]) this.removeBinding(binding);
     const { consumers, messageCount } = queue.markDeleted();

@@ -2,6 +2,8 @@ import fastifyWebsocket from '@fastify/websocket';
 import Fastify, { LogController, type FastifyInstance } from 'fastify';
 import { UserStore } from '../auth/user-store.js';
 import { Broker } from '../broker/broker.js';
+import { systemClock, type Clock } from '../broker/clock.js';
+import { StartupClock } from '../broker/startup-clock.js';
 import type { WarrenConfig } from '../config.js';
 import { FrameParser } from '../protocol/frame-parser.js';
 import { protocolSchemaDocument } from '../protocol/schemas.js';
@@ -31,7 +33,13 @@ export interface WarrenServer {
   close(): Promise<void>;
 }
 
-export async function createWarrenServer(config: WarrenConfig): Promise<WarrenServer> {
+/** What an embedding process or a test brings beyond the configuration. */
+export interface WarrenServerOptions {
+  /** Time for the lifecycle rules (queue expiry); a test brings a fake one so that nothing sleeps. */
+  readonly clock?: Clock | undefined;
+}
+
+export async function createWarrenServer(config: WarrenConfig, options: WarrenServerOptions = {}): Promise<WarrenServer> {
   const app = Fastify({
     logger: { level: config.logLevel },
     // A console polling the API would flood the log; request lines are for debugging.
@@ -51,7 +59,8 @@ export async function createWarrenServer(config: WarrenConfig): Promise<WarrenSe
     diskFreeLimit: config.diskFreeLimit,
     log: app.log,
   });
-  const broker = new Broker({ maxBodySize: config.maxBodySize, messageStore: durable.messages, definitions: durable.definitions });
+  const clock = new StartupClock(options.clock ?? systemClock);
+  const broker = new Broker({ maxBodySize: config.maxBodySize, messageStore: durable.messages, definitions: durable.definitions, clock });
   const users = new UserStore();
   const sessions = new SessionRegistry();
   const ops = new Operations({ broker, users, durability: durable, connections: sessions, log: app.log });
@@ -59,6 +68,7 @@ export async function createWarrenServer(config: WarrenConfig): Promise<WarrenSe
     firstStart: () => createDefaultUser(ops, config),
     importDocument: (document) => importDefinitions(ops, broker, users, document),
   });
+  clock.started();
 
   await app.register(fastifyWebsocket, {
     // A broken frame (invalid UTF-8, too large) is the client's fault: `ws` closes that socket with the

@@ -162,6 +162,7 @@ describe('parseQueueLimits', () => {
       maxLengthBytes: undefined,
       overflow: 'drop-head',
       singleActiveConsumer: false,
+      expiresMs: undefined,
     });
   });
 
@@ -172,8 +173,9 @@ describe('parseQueueLimits', () => {
         'x-max-length-bytes': 100,
         'x-overflow': 'reject-publish',
         'x-single-active-consumer': true,
+        'x-expires': 60_000,
       }),
-    ).toEqual({ maxLength: 5, maxLengthBytes: 100, overflow: 'reject-publish', singleActiveConsumer: true });
+    ).toEqual({ maxLength: 5, maxLengthBytes: 100, overflow: 'reject-publish', singleActiveConsumer: true, expiresMs: 60_000 });
     expect(parseQueueLimits({ 'x-overflow': 'reject-publish-dlx' }).overflow).toBe('reject-publish-dlx');
     expect(parseQueueLimits({ 'x-overflow': 'drop-head' }).overflow).toBe('drop-head');
     expect(parseQueueLimits({ 'x-max-length': 0 }).maxLength).toBe(0);

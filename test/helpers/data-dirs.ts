@@ -8,7 +8,7 @@ export interface DataDirs {
   /** A fresh temp dir, removed after the test. */
   tempDir(): string;
   /** A broker on `dataDir`, stopped after the test unless `stop`ped before. */
-  start(dataDir: string, overrides?: Parameters<typeof startWarren>[0]): Promise<RunningWarren>;
+  start(dataDir: string, overrides?: Parameters<typeof startWarren>[0], options?: Parameters<typeof startWarren>[1]): Promise<RunningWarren>;
   stop(warren: RunningWarren): Promise<void>;
 }
 
@@ -29,8 +29,8 @@ export function useDataDirs(prefix: string): DataDirs {
       dirs.push(dir);
       return dir;
     },
-    async start(dataDir, overrides = {}) {
-      const warren = await startWarren({ ...overrides, dataDir });
+    async start(dataDir, overrides = {}, options = {}) {
+      const warren = await startWarren({ ...overrides, dataDir }, options);
       running.push(warren);
       return warren;
     },

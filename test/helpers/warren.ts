@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { connect, type WarrenConnection } from '../../src/client/index.js';
 import type { ConnectOptions } from '../../src/client/options.js';
 import { defaultConfig, type WarrenConfig } from '../../src/config.js';
-import { createWarrenServer, type WarrenServer } from '../../src/http/server.js';
+import { createWarrenServer, type WarrenServer, type WarrenServerOptions } from '../../src/http/server.js';
 
 export interface RunningWarren {
   readonly server: WarrenServer;
@@ -19,9 +19,9 @@ export interface RunningWarren {
 }
 
 /** A real Warren on an ephemeral port with a fresh temp data dir. */
-export async function startWarren(overrides: Partial<WarrenConfig> = {}): Promise<RunningWarren> {
+export async function startWarren(overrides: Partial<WarrenConfig> = {}, options: WarrenServerOptions = {}): Promise<RunningWarren> {
   const dataDir = overrides.dataDir ?? mkdtempSync(join(tmpdir(), 'warren-test-'));
-  const server = await createWarrenServer({ ...defaultConfig, port: 0, logLevel: 'silent', ...overrides, dataDir });
+  const server = await createWarrenServer({ ...defaultConfig, port: 0, logLevel: 'silent', ...overrides, dataDir }, options);
   const { port } = await server.listen();
   const url = `http://127.0.0.1:${port}`;
   const wsUrl = `ws://127.0.0.1:${port}/ws`;
