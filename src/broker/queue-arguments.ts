@@ -8,6 +8,8 @@ export interface QueueLimits {
   readonly maxLengthBytes: number | undefined;
   readonly overflow: OverflowMode;
   readonly singleActiveConsumer: boolean;
+  /** `x-consumer-timeout`: overrides the broker's for this queue's consumers (a consume's own wins). */
+  readonly consumerTimeout: number | undefined;
 }
 
 const TEN_YEARS_MS = 315_360_000_000;
@@ -46,6 +48,7 @@ const checks: Readonly<Record<string, Check>> = {
   'x-queue-type': oneOf('classic'),
   'x-queue-mode': oneOf('default', 'lazy'),
   'x-queue-version': integerIn(1, 2),
+  'x-consumer-timeout': integerIn(0, TEN_YEARS_MS),
 };
 
 export function validateQueueArguments(
@@ -79,5 +82,6 @@ export function parseQueueLimits(args: Readonly<Record<string, unknown>>): Queue
     maxLengthBytes: num('x-max-length-bytes'),
     overflow: overflow === 'reject-publish' || overflow === 'reject-publish-dlx' ? overflow : 'drop-head',
     singleActiveConsumer: args['x-single-active-consumer'] === true,
+    consumerTimeout: num('x-consumer-timeout'),
   };
 }

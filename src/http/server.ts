@@ -51,7 +51,12 @@ export async function createWarrenServer(config: WarrenConfig): Promise<WarrenSe
     diskFreeLimit: config.diskFreeLimit,
     log: app.log,
   });
-  const broker = new Broker({ maxBodySize: config.maxBodySize, messageStore: durable.messages, definitions: durable.definitions });
+  const broker = new Broker({
+    maxBodySize: config.maxBodySize,
+    messageStore: durable.messages,
+    definitions: durable.definitions,
+    consumerTimeout: config.consumerTimeout,
+  });
   const users = new UserStore();
   const sessions = new SessionRegistry();
   const ops = new Operations({ broker, users, durability: durable, connections: sessions, log: app.log });
