@@ -1,5 +1,6 @@
 import { parseArgs } from 'node:util';
 import { DEFAULT_MAX_BODY_SIZE } from './broker/broker.js';
+import { DEFAULT_CONSUMER_TIMEOUT_MS, MAX_CONSUMER_TIMEOUT_MS } from './broker/consumer-timeout.js';
 
 export type LogLevel = 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
 
@@ -22,6 +23,8 @@ export interface WarrenConfig {
   readonly segmentSize: number;
   /** Memory high watermark: a fraction of RAM (at most 1) or bytes (above 1). */
   readonly memoryHighWatermark: number;
+  /** Milliseconds a delivery may stay unacked before its consumer is cancelled; 0 = no limit. */
+  readonly consumerTimeout: number;
 }
 
 export const defaultConfig: WarrenConfig = {
@@ -37,6 +40,7 @@ export const defaultConfig: WarrenConfig = {
   diskFreeLimit: 50 * 1024 * 1024,
   segmentSize: 32 * 1024 * 1024,
   memoryHighWatermark: 0.4,
+  consumerTimeout: DEFAULT_CONSUMER_TIMEOUT_MS,
 };
 
 /** Each setting: its flag, its environment variable, and how to read it. */
@@ -53,6 +57,7 @@ const settings = {
   diskFreeLimit: { flag: 'disk-free-limit', env: 'WARREN_DISK_FREE_LIMIT', parse: integer(0, Number.MAX_SAFE_INTEGER) },
   segmentSize: { flag: 'segment-size', env: 'WARREN_SEGMENT_SIZE', parse: integer(4096, 1024 * 1024 * 1024) },
   memoryHighWatermark: { flag: 'memory-high-watermark', env: 'WARREN_MEMORY_HIGH_WATERMARK', parse: positiveNumber },
+  consumerTimeout: { flag: 'consumer-timeout', env: 'WARREN_CONSUMER_TIMEOUT', parse: integer(0, MAX_CONSUMER_TIMEOUT_MS) },
 } as const satisfies { [K in keyof WarrenConfig]: { flag: string; env: string; parse: (raw: string) => WarrenConfig[K] } };
 
 export class ConfigError extends Error {}

@@ -48,6 +48,14 @@ describe('loadConfig', () => {
     expect(() => loadConfig(argv, env)).toThrow(message);
   });
 
+  it('reads the consumer timeout from --consumer-timeout or WARREN_CONSUMER_TIMEOUT (ms, 0 = off)', () => {
+    expect(defaultConfig.consumerTimeout).toBe(1_800_000);
+    expect(loadConfig([], { WARREN_CONSUMER_TIMEOUT: '60000' }).consumerTimeout).toBe(60_000);
+    expect(loadConfig(['--consumer-timeout', '0'], { WARREN_CONSUMER_TIMEOUT: '60000' }).consumerTimeout).toBe(0);
+    expect(() => loadConfig(['--consumer-timeout=-5'], {})).toThrow(/--consumer-timeout: expected an integer/);
+    expect(() => loadConfig([], { WARREN_CONSUMER_TIMEOUT: '1.5' })).toThrow(/WARREN_CONSUMER_TIMEOUT/);
+  });
+
   it('refuses unknown flags', () => {
     expect(() => loadConfig(['--prot', '1'], {})).toThrow(/Unknown option/);
   });

@@ -1,4 +1,5 @@
 import { systemClock, type Clock } from './clock.js';
+import { DEFAULT_CONSUMER_TIMEOUT_MS } from './consumer-timeout.js';
 import { diskAlarmRefusal, notFound, preconditionFailed } from './errors.js';
 import { nameProblem } from './names.js';
 import { MessageStats } from './message-stats.js';
@@ -16,6 +17,8 @@ export interface BrokerOptions {
   readonly definitions?: DefinitionsObserver | undefined;
   /** Time for the lifecycle rules (expiry, timeouts); the system clock unless a test brings its own. */
   readonly clock?: Clock | undefined;
+  /** Milliseconds an unacked delivery may wait before its consumer is cancelled (default 30 minutes); 0 = no limit. */
+  readonly consumerTimeout?: number | undefined;
 }
 
 export const DEFAULT_MAX_BODY_SIZE = 16 * 1024 * 1024;
@@ -31,6 +34,8 @@ export class Broker implements QueueObserver, StoreWatcher {
   readonly stats = new MessageStats();
   readonly messageStore: MessageStore | undefined;
   readonly clock: Clock;
+  /** See BrokerOptions.consumerTimeout; a queue's or a consume's `x-consumer-timeout` overrides it. */
+  readonly consumerTimeout: number;
   /** Set while free disk space is below its limit: persistent publishes and new durable definitions are refused. */
   diskAlarm = false;
   /** See QueueObserver.durableThrough; the message store moves it. */
@@ -47,6 +52,7 @@ export class Broker implements QueueObserver, StoreWatcher {
     this.maxBodySize = options.maxBodySize ?? DEFAULT_MAX_BODY_SIZE;
     this.messageStore = options.messageStore;
     this.clock = options.clock ?? systemClock;
+    this.consumerTimeout = options.consumerTimeout ?? DEFAULT_CONSUMER_TIMEOUT_MS;
     this.definitions = options.definitions;
     this.addVhost('/');
     this.messageStore?.watch(this);

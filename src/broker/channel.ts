@@ -7,8 +7,14 @@ import type { VHost } from './vhost.js';
 /** Where a channel's pushes go: the protocol session implements this at its edge. */
 export interface DeliverySink {
   deliver(consumer: Consumer, deliveryTag: number, entry: QueueEntry): void;
-  /** The broker cancelled the consumer (its queue was deleted). */
-  consumerCancelled(consumerTag: string): void;
+  /** The broker cancelled the consumer: its queue was deleted (no reason given), or it timed out. */
+  consumerCancelled(consumerTag: string, reason?: CancelReason): void;
+}
+
+/** Why the broker cancelled a consumer, for the client; `reason` is a stable code, `message` for people. */
+export interface CancelReason {
+  readonly reason: 'consumer_timeout';
+  readonly message: string;
 }
 
 /** One handed-out message awaiting settlement. `consumer` is null for basic.get. */
@@ -88,6 +94,8 @@ export class Channel {
     if (!consumer) return;
     this.consumers.delete(tag);
     consumer.state = 'cancelled';
+    // Its unacked deliveries stay with the client, which cancelled knowingly: they are no longer timed.
+    consumer.timeout?.stop();
     consumer.queue.removeConsumer(consumer);
     if (consumer.queue.shouldAutoDelete) this.vhost.deleteQueue(consumer.queue.name, {}, this);
   }
@@ -97,7 +105,36 @@ export class Channel {
     if (this.consumers.get(consumer.tag) !== consumer) return;
     this.consumers.delete(consumer.tag);
     consumer.state = 'cancelled';
+    consumer.timeout?.stop();
     this.sink.consumerCancelled(consumer.tag);
+  }
+
+  isUnacked(deliveryTag: number): boolean {
+    return this.unacked.has(deliveryTag);
+  }
+
+  /**
+   * The consumer held `deliveryTag` unacked for `ms`: cancel it, tell the client why, and requeue all its
+   * unacked deliveries for the queue's other consumers. Unlike RabbitMQ, which closes the whole channel,
+   * only this consumer goes: the connection and its other consumers carry on.
+   */
+  consumerTimedOut(consumer: Consumer, deliveryTag: number, ms: number): void {
+    if (this.consumers.get(consumer.tag) !== consumer) return;
+    this.consumers.delete(consumer.tag);
+    consumer.state = 'cancelled';
+    consumer.timeout?.stop();
+    const held: Delivery[] = [];
+    for (const delivery of this.unacked.values()) if (delivery.consumer === consumer) held.push(delivery);
+    for (const delivery of held) this.unacked.delete(delivery.tag);
+    // Requeued before the consumer leaves its queue (leaving dispatches), so they go out first, in order.
+    const touched = this.settleEach(held, 'requeue');
+    this.sink.consumerCancelled(consumer.tag, {
+      reason: 'consumer_timeout',
+      message: `delivery ${deliveryTag} not acknowledged within ${ms} ms`,
+    });
+    consumer.queue.removeConsumer(consumer);
+    if (consumer.queue.shouldAutoDelete) this.vhost.deleteQueue(consumer.queue.name, {}, this);
+    for (const queue of touched) queue.dispatch();
   }
 
   /** Called by a queue handing `entry` to `consumer`. */
@@ -108,6 +145,7 @@ export class Channel {
       this.stats.deliver++;
       consumer.unacked++;
       this.unacked.set(tag, { tag, queue: consumer.queue, entry, consumer });
+      consumer.timeout?.delivered(tag);
     }
     if (entry.redelivered) this.stats.redeliver++;
     this.sink.deliver(consumer, tag, entry);
@@ -158,7 +196,10 @@ export class Channel {
     this.consumers.clear();
     // Requeue before any consumer leaves its queue: leaving dispatches, and the requeued messages must
     // go out ahead of the ones behind them, to other consumers, never back to this channel.
-    for (const consumer of consumers) consumer.state = 'cancelled';
+    for (const consumer of consumers) {
+      consumer.state = 'cancelled';
+      consumer.timeout?.stop();
+    }
     const touched = this.settleEach(this.takeAll(), 'requeue');
     for (const consumer of consumers) {
       consumer.queue.removeConsumer(consumer);
@@ -219,7 +260,10 @@ export class Channel {
   }
 
   private settleOne({ queue, entry, consumer }: Delivery, how: Settlement): void {
-    if (consumer) consumer.unacked--;
+    if (consumer) {
+      consumer.unacked--;
+      consumer.timeout?.settled(consumer.unacked);
+    }
     if (how === 'requeue') queue.requeue(entry);
     else {
       const outcome = how === 'ack' ? 'ack' : 'reject';

@@ -1,4 +1,5 @@
 import type { Channel } from './channel.js';
+import { consumeTimeoutArgument, ConsumerTimeout } from './consumer-timeout.js';
 import type { Queue } from './queue.js';
 
 /** A consumer is active until it is cancelled, by its client or by the broker; it never comes back. */
@@ -24,6 +25,13 @@ export class Consumer {
   readonly arguments: Readonly<Record<string, unknown>>;
   /** From `x-priority`: higher-priority consumers are served first while they have capacity. */
   readonly priority: number;
+  /**
+   * Milliseconds an unacked delivery may wait: the consume's `x-consumer-timeout`, else the queue's,
+   * else the broker's; 0 = none, always 0 for noAck (nothing to wait for).
+   */
+  readonly timeoutMs: number;
+  /** Undefined when `timeoutMs` is 0. */
+  readonly timeout: ConsumerTimeout | undefined;
 
   constructor(
     readonly channel: Channel,
@@ -37,6 +45,15 @@ export class Consumer {
     this.arguments = options.arguments;
     const priority = options.arguments['x-priority'];
     this.priority = typeof priority === 'number' && Number.isInteger(priority) ? priority : 0;
+    const ownTimeout = consumeTimeoutArgument(options.arguments);
+    this.timeoutMs = this.noAck ? 0 : (ownTimeout ?? queue.limits.consumerTimeout ?? channel.vhost.consumerTimeout);
+    this.timeout =
+      this.timeoutMs > 0
+        ? new ConsumerTimeout(this.timeoutMs, channel.vhost.clock, {
+            isUnacked: (deliveryTag) => channel.isUnacked(deliveryTag),
+            timedOut: (deliveryTag, ms) => channel.consumerTimedOut(this, deliveryTag, ms),
+          })
+        : undefined;
   }
 
   /** Whether the queue may hand this consumer one more message now. */

@@ -10,6 +10,8 @@ export interface QueueLimits {
   readonly singleActiveConsumer: boolean;
   /** `x-expires`: the queue is deleted once unused for this long. */
   readonly expiresMs: number | undefined;
+  /** `x-consumer-timeout`: overrides the broker's for this queue's consumers (a consume's own wins). */
+  readonly consumerTimeout: number | undefined;
 }
 
 const TEN_YEARS_MS = 315_360_000_000;
@@ -48,6 +50,7 @@ const checks: Readonly<Record<string, Check>> = {
   'x-queue-type': oneOf('classic'),
   'x-queue-mode': oneOf('default', 'lazy'),
   'x-queue-version': integerIn(1, 2),
+  'x-consumer-timeout': integerIn(0, TEN_YEARS_MS),
 };
 
 export function validateQueueArguments(
@@ -82,5 +85,6 @@ export function parseQueueLimits(args: Readonly<Record<string, unknown>>): Queue
     overflow: overflow === 'reject-publish' || overflow === 'reject-publish-dlx' ? overflow : 'drop-head',
     singleActiveConsumer: args['x-single-active-consumer'] === true,
     expiresMs: num('x-expires'),
+    consumerTimeout: num('x-consumer-timeout'),
   };
 }

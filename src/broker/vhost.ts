@@ -1,6 +1,7 @@
 import { argumentsEqual, bindingId, type Binding, type BindingDestination } from './binding.js';
 import type { BindingRequest, ExchangeDeclaration, PublishRequest, PublishResult, QueueDeclaration, QueueDeclareResult } from './declarations.js';
 import type { Channel } from './channel.js';
+import type { Clock } from './clock.js';
 import { accessRefused, BrokerError, diskAlarmRefusal, notFound, preconditionFailed, resourceLocked } from './errors.js';
 import { Exchange } from './exchange.js';
 import { findExchangeType } from './exchange-types/registry.js';
@@ -9,7 +10,6 @@ import { nameProblem, serverName } from './names.js';
 import { parseQueueLimits, validateQueueArguments } from './queue-arguments.js';
 import { Queue, type QueueObserver } from './queue.js';
 import { startExpiry } from './queue-expiry.js';
-import type { Clock } from './clock.js';
 import { routeMessage } from './router.js';
 import type { DefinitionChange, MessageStore } from './persistence.js';
 import type { MessageStats } from './message-stats.js';
@@ -32,6 +32,8 @@ export interface VHostContext {
   readonly stats: MessageStats;
   readonly diskAlarm: boolean;
   readonly clock: Clock;
+  /** Milliseconds an unacked delivery may wait when neither consume nor queue says; 0 = no limit. */
+  readonly consumerTimeout: number;
   definitionChanged(change: DefinitionChange): void;
 }
 
@@ -80,6 +82,15 @@ export class VHost {
     for (const [exchange, type, internal] of PREDECLARED) {
       this.createExchange({ exchange, type, durable: true, autoDelete: false, internal, arguments: {}, declaredBy: 'rmq-internal' });
     }
+  }
+
+  /** The broker's, for the channels and consumers working in this vhost. */
+  get clock(): Clock {
+    return this.context.clock;
+  }
+
+  get consumerTimeout(): number {
+    return this.context.consumerTimeout;
   }
 
   get metadata(): VHostMetadata {

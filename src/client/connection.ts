@@ -21,7 +21,10 @@ export interface ConnectionEvents {
   error: WarrenError;
   /** The connection closed: the server's `close` push, or undefined when there was none. */
   close: CloseInfo | undefined;
-  /** The broker cancelled this consumer (its queue was deleted). */
+  /**
+   * The broker cancelled this consumer tag: its queue was deleted, or a delivery was not acked within the
+   * consumer timeout (then the Consumer's `cancelReason` says so, set before this fires).
+   */
   cancelled: string;
 }
 
@@ -275,7 +278,9 @@ export class WarrenConnection implements Settler {
         this.#events.emit('return', new ReturnedMessage(frame));
         return;
       case 'cancelled':
-        this.#consumers.get(frame.consumerTag)?._end(false);
+        this.#consumers
+          .get(frame.consumerTag)
+          ?._end(false, frame.reason === undefined ? undefined : { reason: frame.reason, message: frame.message ?? '' });
         this.#consumers.delete(frame.consumerTag);
         this.#events.emit('cancelled', frame.consumerTag);
         return;

@@ -2,6 +2,7 @@
  * A consumer: deliveries for one consumer tag, handed to a callback or buffered for async iteration.
  */
 import { invokeSafely } from './emitter.js';
+import type { CancelReason } from './frames.js';
 import type { ReceivedMessage } from './message.js';
 
 /** What a Consumer calls back into (the connection). */
@@ -27,6 +28,7 @@ export class Consumer implements AsyncIterable<ReceivedMessage> {
   #head = 0;
   #waiters: Array<(result: IteratorResult<ReceivedMessage, undefined>) => void> = [];
   #ended = false;
+  #cancelReason: CancelReason | undefined;
 
   constructor(
     host: ConsumerHost,
@@ -45,6 +47,15 @@ export class Consumer implements AsyncIterable<ReceivedMessage> {
   /** False once cancelled (by either side) or the connection closed. */
   get active(): boolean {
     return !this.#ended;
+  }
+
+  /**
+   * Why the broker cancelled this consumer, when it said: e.g. `consumer_timeout` (a delivery was not
+   * acked in time; its unacked messages went back to the queue). Set before the connection's `cancelled`
+   * event fires; undefined while active, after a queue deletion, or after the client's own cancel.
+   */
+  get cancelReason(): CancelReason | undefined {
+    return this.#cancelReason;
   }
 
   /** Deliveries received but not yet pulled by an iterator. */
@@ -69,8 +80,9 @@ export class Consumer implements AsyncIterable<ReceivedMessage> {
   }
 
   /** @internal Called by the connection when the consumer is cancelled (`discard` false) or the connection closed. */
-  _end(discard: boolean): void {
+  _end(discard: boolean, reason?: CancelReason): void {
     this.#ended = true;
+    this.#cancelReason = reason;
     if (discard) {
       this.#buffer = [];
       this.#head = 0;

@@ -128,6 +128,16 @@ export interface DeliverPush {
 export interface CancelledPush {
   op: 'cancelled';
   consumerTag: string;
+  /** Absent when the consumer's queue was deleted; `consumer_timeout` when a delivery went unacked too long. */
+  reason?: 'consumer_timeout' | (string & {});
+  /** Says why, for people (which delivery, which timeout). */
+  message?: string;
+}
+
+/** Why the broker cancelled a consumer, when it said. */
+export interface CancelReason {
+  reason: 'consumer_timeout' | (string & {});
+  message: string;
 }
 
 export interface ReturnPush {

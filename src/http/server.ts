@@ -60,7 +60,13 @@ export async function createWarrenServer(config: WarrenConfig, options: WarrenSe
     log: app.log,
   });
   const clock = new StartupClock(options.clock ?? systemClock);
-  const broker = new Broker({ maxBodySize: config.maxBodySize, messageStore: durable.messages, definitions: durable.definitions, clock });
+  const broker = new Broker({
+    maxBodySize: config.maxBodySize,
+    messageStore: durable.messages,
+    definitions: durable.definitions,
+    clock,
+    consumerTimeout: config.consumerTimeout,
+  });
   const users = new UserStore();
   const sessions = new SessionRegistry();
   const ops = new Operations({ broker, users, durability: durable, connections: sessions, log: app.log });

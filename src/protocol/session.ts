@@ -1,6 +1,6 @@
 import type { AuthenticatedUser, Authenticator } from '../auth/authenticator.js';
 import type { Broker } from '../broker/broker.js';
-import { Channel, type DeliverySink } from '../broker/channel.js';
+import { Channel, type CancelReason, type DeliverySink } from '../broker/channel.js';
 import type { Consumer } from '../broker/consumer.js';
 import { BrokerError, isBrokerError, type ErrorName } from '../broker/errors.js';
 import type { Message } from '../broker/message.js';
@@ -249,8 +249,8 @@ export class Session implements DeliverySink {
     );
   }
 
-  consumerCancelled(consumerTag: string): void {
-    this.transport.send(JSON.stringify({ op: 'cancelled', consumerTag }));
+  consumerCancelled(consumerTag: string, reason?: CancelReason): void {
+    this.transport.send(JSON.stringify({ op: 'cancelled', consumerTag, ...reason }));
   }
 
   /** A mandatory message that no queue took goes back to its publisher. */

@@ -4,7 +4,7 @@
  */
 import { expect } from 'vitest';
 import { Broker, type BrokerOptions } from '../../src/broker/broker.js';
-import { Channel, type DeliverySink } from '../../src/broker/channel.js';
+import { Channel, type CancelReason, type DeliverySink } from '../../src/broker/channel.js';
 import type { Consumer } from '../../src/broker/consumer.js';
 import { BrokerError, ReplyCodes, type ErrorName } from '../../src/broker/errors.js';
 import type { MessageProperties } from '../../src/broker/message.js';
@@ -30,6 +30,8 @@ export interface RecordedDelivery {
 export class RecordingSink implements DeliverySink {
   readonly deliveries: RecordedDelivery[] = [];
   readonly cancelled: string[] = [];
+  /** The reason given with each cancellation, in the same order as `cancelled`. */
+  readonly cancelReasons: Array<CancelReason | undefined> = [];
   /** Called after each delivery is recorded; lets a test act from inside a delivery. */
   onDeliver: ((delivery: RecordedDelivery) => void) | undefined;
 
@@ -46,8 +48,9 @@ export class RecordingSink implements DeliverySink {
     this.onDeliver?.(delivery);
   }
 
-  consumerCancelled(consumerTag: string): void {
+  consumerCancelled(consumerTag: string, reason?: CancelReason): void {
     this.cancelled.push(consumerTag);
+    this.cancelReasons.push(reason);
   }
 
   /** Bodies delivered so far (optionally for one consumer tag). */

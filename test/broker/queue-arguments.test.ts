@@ -37,6 +37,10 @@ const cases: Record<string, ArgumentCases> = {
     valid: [0, 1, 60_000, TEN_YEARS_MS],
     invalid: [-1, 1.5, TEN_YEARS_MS + 1, '1000', true, {}, [], Number.NaN, Number.POSITIVE_INFINITY],
   },
+  'x-consumer-timeout': {
+    valid: [0, 1, 1_800_000, TEN_YEARS_MS],
+    invalid: [-1, 1.5, TEN_YEARS_MS + 1, '1000', true],
+  },
   'x-expires': {
     valid: [1, 1000, TEN_YEARS_MS],
     invalid: [0, -1, 2.5, TEN_YEARS_MS + 1, '1000', false],
@@ -179,6 +183,8 @@ describe('parseQueueLimits', () => {
     expect(parseQueueLimits({ 'x-overflow': 'reject-publish-dlx' }).overflow).toBe('reject-publish-dlx');
     expect(parseQueueLimits({ 'x-overflow': 'drop-head' }).overflow).toBe('drop-head');
     expect(parseQueueLimits({ 'x-max-length': 0 }).maxLength).toBe(0);
+    expect(parseQueueLimits({ 'x-consumer-timeout': 0 }).consumerTimeout).toBe(0);
+    expect(parseQueueLimits({ 'x-consumer-timeout': 5000 }).consumerTimeout).toBe(5000);
   });
 });
 
