@@ -10,12 +10,21 @@ export interface Clock {
   schedule(ms: number, task: () => void): () => void;
 }
 
-/** The real clock: `Date.now` and unref'd timers. */
+/** Node fires a timer longer than this at once; a longer wait is reached in steps. */
+const LONGEST_TIMER_MS = 2 ** 31 - 1;
+
+/** The real clock: `Date.now` and unref'd timers, of any length (an `x-expires` may be ten years). */
 export const systemClock: Clock = {
   now: () => Date.now(),
   schedule(ms, task) {
-    const timer = setTimeout(task, Math.max(0, ms));
-    timer.unref();
+    const due = Date.now() + Math.max(0, ms);
+    let timer: ReturnType<typeof setTimeout>;
+    const arm = (): void => {
+      const left = due - Date.now();
+      timer = setTimeout(left > LONGEST_TIMER_MS ? arm : task, Math.min(Math.max(0, left), LONGEST_TIMER_MS));
+      timer.unref();
+    };
+    arm();
     return () => clearTimeout(timer);
   },
 };

@@ -30,3 +30,18 @@ describe('Broker clock', () => {
     expect(new Broker({ clock: fake }).clock).toBe(fake);
   });
 });
+
+describe('systemClock', () => {
+  it('waits out a delay longer than a Node timer can hold instead of firing at once', async () => {
+    let ran = false;
+    const cancel = systemClock.schedule(10 * 365 * 24 * 3600 * 1000, () => void (ran = true));
+    // A timer past 2^31-1 ms would have fired on the next turn of the event loop.
+    await new Promise((resolve) => setTimeout(resolve, 20));
+    expect(ran).toBe(false);
+    cancel();
+  });
+
+  it('runs a short task', async () => {
+    await new Promise<void>((resolve) => systemClock.schedule(1, resolve));
+  });
+});
