@@ -1,3 +1,5 @@
+import type { DeathReason } from './dead-letter.js';
+
 /**
  * Monotonic message counters, named as RabbitMQ's `message_stats` fields. Rates are derived from them
  * by sampling (the management API's job); the domain only counts.
@@ -22,6 +24,13 @@ export class MessageStats {
   ack = 0;
   /** Rejected or nacked without requeue. */
   reject = 0;
+  /**
+   * Messages that died in a queue with a dead-letter exchange, by reason (RabbitMQ's
+   * `messages_dead_lettered_<reason>_total`), whether or not a copy reached a queue.
+   */
+  readonly deadLettered: Record<DeathReason, number> = { rejected: 0, expired: 0, maxlen: 0, delivery_limit: 0 };
+  /** Dead letters dropped: their dead-letter exchange did not exist, or every target closed a cycle. */
+  deadLetterDropped = 0;
 
   /** deliver + deliverNoAck + get + getNoAck, as RabbitMQ's `deliver_get`. */
   get deliverGet(): number {

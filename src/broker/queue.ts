@@ -1,6 +1,7 @@
 import type { Binding } from './binding.js';
 import type { Channel } from './channel.js';
 import type { Consumer } from './consumer.js';
+import type { DeadLetterSink, DeathReason } from './dead-letter.js';
 import { accessRefused } from './errors.js';
 import { Message } from './message.js';
 import { MessageStats, type HandOut } from './message-stats.js';
@@ -61,6 +62,8 @@ export class Queue implements QueueProperties {
   unackedCount = 0;
   /** Set by the vhost for an `x-expires` queue: told of each get and of each consumer leaving. */
   expiry: QueueExpiry | undefined;
+  /** Set by the vhost for a queue with `x-dead-letter-exchange`: takes the messages that die here. */
+  deadLetters: DeadLetterSink | undefined;
   /** Body bytes of the handed-out, not yet settled messages. */
   unackedBytes = 0;
   readyBytes = 0;
@@ -129,10 +132,10 @@ export class Queue implements QueueProperties {
     const size = message.size;
     if (this.wouldOverflow(size)) {
       if (this.limits.overflow !== 'drop-head') return 'rejected';
-      while (this.ready.length > 0 && this.wouldOverflow(size)) this.discard(this.takeReady() as QueueEntry);
+      while (this.ready.length > 0 && this.wouldOverflow(size)) this.bury(this.takeReady() as QueueEntry, 'maxlen');
       if (this.wouldOverflow(size)) {
         this.stats.publish++;
-        this.observer.settled(this, new QueueEntry(message, false));
+        this.bury(new QueueEntry(message, false), 'maxlen');
         return 'dropped';
       }
     }
@@ -179,13 +182,23 @@ export class Queue implements QueueProperties {
 
   /** An unacked entry was acked, or rejected without requeue. */
   settle(entry: QueueEntry, how: 'ack' | 'reject'): void {
-    // A basic.get keeps a content read back for it until settled; a delivery let it go when sent.
-    entry.message.dropReadBack();
     this.unackedCount--;
     this.unackedBytes -= entry.message.size;
     this.stats[how]++;
     this.observer.stats[how]++;
-    this.observer.settled(this, entry);
+    if (how === 'reject') this.bury(entry, 'rejected');
+    else this.discard(entry);
+  }
+
+  /**
+   * The entry leaves for good because it died (`reason`): dead-lettered when the queue has a dead-letter
+   * exchange, else dropped. Either way the source settles it (the dead-letterer does, after the copy).
+   */
+  bury(entry: QueueEntry, reason: DeathReason): void {
+    if (!this.deadLetters || this.state !== 'live') return this.discard(entry);
+    // The dead-letterer takes the content while it is in memory, so it is let go only afterwards.
+    this.deadLetters.deadLetter(this, entry, reason);
+    entry.message.dropReadBack();
   }
 
   /** An unacked entry goes back to its original position, flagged redelivered. */
@@ -370,6 +383,7 @@ export class Queue implements QueueProperties {
   }
 
   private discard(entry: QueueEntry): void {
+    // A basic.get keeps a content read back for it until settled; a delivery let it go when sent.
     entry.message.dropReadBack();
     this.observer.settled(this, entry);
   }

@@ -5,10 +5,12 @@ import type { Clock } from './clock.js';
 import { accessRefused, BrokerError, diskAlarmRefusal, notFound, preconditionFailed, resourceLocked } from './errors.js';
 import { Exchange } from './exchange.js';
 import { findExchangeType } from './exchange-types/registry.js';
+import { deadLetterTarget } from './dead-letter.js';
+import { DeadLetterer } from './dead-letterer.js';
 import { contentSize, isPersistent, Message } from './message.js';
 import { nameProblem, serverName } from './names.js';
 import { parseQueueLimits, validateQueueArguments } from './queue-arguments.js';
-import { Queue, type QueueObserver } from './queue.js';
+import { Queue, QueueEntry, type QueueObserver } from './queue.js';
 import { startExpiry } from './queue-expiry.js';
 import { routeMessage } from './router.js';
 import type { DefinitionChange, MessageStore } from './persistence.js';
@@ -67,12 +69,14 @@ export class VHost {
   readonly exchanges = new Map<string, Exchange>();
   readonly queues = new Map<string, Queue>();
   private readonly exclusiveQueues = new Map<Channel, Set<Queue>>();
+  private readonly deadLetterer: DeadLetterer;
   private meta: VHostMetadata;
 
   constructor(
     readonly name: string,
     private readonly context: VHostContext,
   ) {
+    this.deadLetterer = new DeadLetterer(this, context);
     this.meta = {
       description: name === '/' ? 'Default virtual host' : '',
       tags: [],
@@ -221,6 +225,7 @@ export class VHost {
     const properties = { ...wanted, declaredBy: declaration.declaredBy ?? '' };
     const queue = new Queue(this.name, name, properties, parseQueueLimits(wanted.arguments), owner, this.context.queueObserver);
     this.queues.set(name, queue);
+    if (deadLetterTarget(wanted.arguments)) queue.deadLetters = this.deadLetterer;
     // Not dead-lettered, as in RabbitMQ: its messages go with it, through the one delete path.
     queue.expiry = startExpiry(queue, this.context.clock, () => this.deleteQueue(name, {}, owner));
     if (isDurableQueue(queue)) this.context.definitionChanged({ kind: 'queue', queue, deleted: false });
@@ -287,9 +292,17 @@ export class VHost {
     exchange.stats.publish++;
     this.context.stats.publish++;
     if (routed.length > 0) exchange.stats.publishOut++;
+    return { message, ...this.enqueueRouted(message, routed) };
+  }
+
+  /**
+   * Hands a routed message to its queues — a publish, or a dead-lettered copy. A persistent one is given
+   * to the store once for all its durable queues first, before any of them can hand it out and settle it.
+   * A full `reject-publish-dlx` queue refuses it and dead-letters it (`maxlen`).
+   */
+  enqueueRouted(message: Message, routed: readonly Queue[]): Omit<PublishResult, 'message'> {
     const store = this.context.messageStore;
     let stored = false;
-    // Written once for all its durable queues, before any of them can hand it out and settle it.
     if (store && message.persistent) {
       const durable = routed.filter((queue) => queue.storesMessages);
       if (durable.length > 0) {
@@ -303,10 +316,11 @@ export class VHost {
       if (queue.enqueue(message) !== 'rejected') queues.push(queue);
       else {
         rejectedBy.push(queue);
-        if (store && message.persistent && queue.storesMessages) store.remove(message, queue);
+        if (queue.limits.overflow === 'reject-publish-dlx' && queue.deadLetters) queue.deadLetters.deadLetter(queue, new QueueEntry(message, false), 'maxlen');
+        else if (store && message.persistent && queue.storesMessages) store.remove(message, queue);
       }
     }
-    return { message, queues, rejectedBy, stored };
+    return { queues, rejectedBy, stored };
   }
 
   /** Every binding in the vhost, as a list (the default exchange's implicit ones are not included). */
