@@ -3,6 +3,8 @@
  * Connections, channels and consumers are in format-sessions.ts.
  */
 import type { Binding } from '../../broker/binding.js';
+import { DeathReasons } from '../../broker/dead-letter.js';
+import type { MessageStats } from '../../broker/message-stats.js';
 import type { Exchange } from '../../broker/exchange.js';
 import type { Queue } from '../../broker/queue.js';
 import type { VHost } from '../../broker/vhost.js';
@@ -52,11 +54,24 @@ export function formatQueue(ctx: ApiContext, queue: Queue, ranges: Ranges, detai
     type: 'classic',
     vhost: queue.vhost,
   };
+  Object.assign(out, deadLetterCounters(queue.stats));
   if (series?.idle && consumers.length === 0) out.idle_since = rabbitTime(series.changedAt);
   const stats = ctx.sampler.messageStats(queueCounters(queue), series, QueueMetrics, ranges);
   if (stats) out.message_stats = stats;
   if (queue.exclusive && owner) out.owner_pid_details = { name: owner.id, peer_host: owner.peer.address, peer_port: owner.peer.port };
   if (detailed) out.consumer_details = consumers.map((consumer) => formatConsumer(ctx, consumer));
+  return out;
+}
+
+/**
+ * Messages that died in a queue with a dead-letter exchange, by reason, under RabbitMQ's global counter
+ * names (its management queue objects have none); `messages_dead_letter_dropped_total` is Warren's: dead
+ * letters whose exchange did not exist or whose every target closed a cycle.
+ */
+export function deadLetterCounters(stats: MessageStats): Record<string, number> {
+  const out: Record<string, number> = {};
+  for (const reason of DeathReasons) out[`messages_dead_lettered_${reason}_total`] = stats.deadLettered[reason];
+  out.messages_dead_letter_dropped_total = stats.deadLetterDropped;
   return out;
 }
 

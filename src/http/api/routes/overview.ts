@@ -5,6 +5,8 @@ import { RABBITMQ_VERSION } from '../definitions-format.js';
 import { adminOnly, apiActor, apiUser, monitorOnly, type ApiUser } from '../auth.js';
 import { parseRanges, plainParam, rangeQueryProperties, visibleSessions, visibleVhosts, type ApiContext, type ApiInstance } from '../context.js';
 import { objectNotFound } from '../errors.js';
+import { deadLetterCounters } from '../format.js';
+import { MessageStats } from '../../../broker/message-stats.js';
 import { channelCounters, GlobalMetrics, LengthMetrics, VhostMetrics, type Details, type Ranges } from '../rates.js';
 
 const TYPE_DESCRIPTIONS: Readonly<Record<string, string>> = {
@@ -118,6 +120,7 @@ function overview(ctx: ApiContext, user: ApiUser, ranges: Ranges): Record<string
     }
     messageStats = active ? stats : undefined;
   }
+  Object.assign(totals, deadLetterCounters(user.isMonitor ? ctx.broker.stats : deadLettersOf(vhosts)));
   const memory = process.memoryUsage();
   const listener = ctx.listener();
   const out: Record<string, unknown> = {
@@ -161,6 +164,18 @@ function overview(ctx: ApiContext, user: ApiUser, ranges: Ranges): Record<string
     out.contexts = listener ? [{ node: ctx.node, description: 'Warren management', path: '/', port: String(listener.port) }] : [];
   }
   return out;
+}
+
+/** Dead-letter counts of the live queues of some vhosts (broker-wide ones also keep deleted queues'). */
+function deadLettersOf(vhosts: Iterable<{ queues: ReadonlyMap<string, { stats: MessageStats }> }>): MessageStats {
+  const sum = new MessageStats();
+  for (const vhost of vhosts) {
+    for (const { stats } of vhost.queues.values()) {
+      for (const reason of Object.keys(sum.deadLettered) as Array<keyof MessageStats['deadLettered']>) sum.deadLettered[reason] += stats.deadLettered[reason];
+      sum.deadLetterDropped += stats.deadLetterDropped;
+    }
+  }
+  return sum;
 }
 
 /** Details of several series added up; the samples line up because timestamps are aligned to `incr`. */
