@@ -239,6 +239,26 @@ describe('dead-lettering', () => {
     expect(queueOf(vhost, 'dead').messageCount).toBe(0);
   });
 
+  it('a message whose content was released is read back first; the source settles only after the copy', async () => {
+    const w = setup();
+    deadLetterExchange(w.vhost, 'dead');
+    declare(w.vhost, 'work', { 'x-dead-letter-exchange': 'dlx' });
+    publish(w.vhost, '', 'work', 'paged');
+    const settledIn: string[] = [];
+    w.broker.settled = (queue) => void settledIn.push(queue.name);
+    const { channel } = w.channel();
+    const delivered = channel.get(queueOf(w.vhost, 'work'), false);
+    if (!delivered) throw new Error('nothing to get');
+    const content = delivered.entry.message.content;
+    delivered.entry.message.release({ load: async () => [content] });
+    channel.nack(delivered.deliveryTag, false, false);
+    expect(queueOf(w.vhost, 'dead').messageCount).toBe(0);
+    expect(settledIn).toEqual([]);
+    await new Promise((resolve) => setTimeout(resolve, 0));
+    expect(text(w.take('dead'))).toBe('paged');
+    expect(settledIn).toEqual(['work', 'dead']);
+  });
+
   it('the cycle rule reads the history newest first', () => {
     const deaths = (...d: Array<[string, string]>): Headers => ({ 'x-death': d.map(([queue, reason]) => ({ queue, reason, count: 1 })) });
     expect(isDeathCycle('a', deaths(['b', 'maxlen'], ['a', 'expired']))).toBe(true);
