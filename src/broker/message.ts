@@ -86,6 +86,8 @@ const IN_MEMORY = 4;
 const READ_BACK = 8;
 /** The content could not be read back (`source` is the loader): a queue drops the message when it reaches the head. */
 const UNREADABLE = 16;
+/** The AMQP priority (0–255) sits in bits 8–15: a priority queue needs it even while the content is released. */
+const PRIORITY_SHIFT = 8;
 
 /**
  * A message inside the broker. Its content may be released from memory once the store holds it, so a
@@ -118,9 +120,11 @@ export class Message {
     publishedAt: number,
     content: MessageContent | undefined,
     loader?: ContentLoader,
+    /** A recovered stub has no content to read it from: the store passes what it recorded. */
+    priority: number = content?.properties.priority ?? 0,
   ) {
     this.publishedDelta = publishedAt - TIME_BASE;
-    this.flags = (persistent ? PERSISTENT : 0) | (content ? IN_MEMORY : 0);
+    this.flags = (persistent ? PERSISTENT : 0) | (content ? IN_MEMORY : 0) | ((priority & 0xff) << PRIORITY_SHIFT);
     this.source = content ?? loader;
   }
 
@@ -184,6 +188,11 @@ export class Message {
     this.flags = evictable ? this.flags | EVICTABLE : this.flags & ~EVICTABLE;
   }
 
+  /** The `priority` property (0 when it had none), known even when the content is not in memory. */
+  get priority(): number {
+    return (this.flags >>> PRIORITY_SHIFT) & 0xff;
+  }
+
   get publishedAt(): number {
     return TIME_BASE + this.publishedDelta;
   }
@@ -227,7 +236,7 @@ export class Message {
 
   /** A detached copy with `content` in memory, to show this message without reading it back into it. */
   holding(content: MessageContent): Message {
-    return new Message(this.id, this.persistent, this.size, this.publishedAt, content);
+    return new Message(this.id, this.persistent, this.size, this.publishedAt, content, undefined, this.priority);
   }
 
   /** The edge's encoding for deliveries within the current task, if an edge has made one (see `shareEncoding`). */

@@ -12,6 +12,11 @@ export interface QueueLimits {
   readonly expiresMs: number | undefined;
   /** `x-consumer-timeout`: overrides the broker's for this queue's consumers (a consume's own wins). */
   readonly consumerTimeout: number | undefined;
+  /**
+   * `x-max-priority` from 1 to 255: a priority queue. Undefined without it, and for 0, which RabbitMQ
+   * treats as a single level, i.e. plain FIFO.
+   */
+  readonly maxPriority: number | undefined;
 }
 
 const TEN_YEARS_MS = 315_360_000_000;
@@ -86,5 +91,6 @@ export function parseQueueLimits(args: Readonly<Record<string, unknown>>): Queue
     singleActiveConsumer: args['x-single-active-consumer'] === true,
     expiresMs: num('x-expires'),
     consumerTimeout: num('x-consumer-timeout'),
+    maxPriority: (num('x-max-priority') ?? 0) > 0 ? num('x-max-priority') : undefined,
   };
 }

@@ -10,7 +10,8 @@ import type { QueueExpiry } from './queue-expiry.js';
 import { IN_MEMORY_WINDOW } from './persistence.js';
 import { ReadAhead } from './read-ahead.js';
 import { asEntry, asMessage, QueueEntry } from './queue-entry.js';
-import { ReadyList } from './ready-list.js';
+import { PriorityReadyList } from './priority-ready-list.js';
+import { ReadyList, type ReadyOrder } from './ready-list.js';
 
 export { QueueEntry } from './queue-entry.js';
 
@@ -70,9 +71,10 @@ export class Queue implements QueueProperties {
   /**
    * Ready messages in queue order. A message that was never handed out is held bare (it is not
    * redelivered, and its id is its position), so a long backlog costs no wrapper object per message;
-   * only restored-redelivered and requeued ones carry a `QueueEntry`.
+   * only restored-redelivered and requeued ones carry a `QueueEntry`. A priority queue orders them by
+   * level first; any other queue keeps the plain list, so the common path pays nothing for priorities.
    */
-  private readonly ready = new ReadyList<Message | QueueEntry>();
+  private readonly ready: ReadyOrder<Message | QueueEntry>;
   /** Reads released contents back ahead of the head, so dispatch never waits for the disk on the event loop. */
   private readonly ahead = new ReadAhead(
     (index) => {
@@ -101,6 +103,10 @@ export class Queue implements QueueProperties {
     this.autoDelete = properties.autoDelete;
     this.arguments = properties.arguments;
     this.declaredBy = properties.declaredBy;
+    this.ready =
+      limits.maxPriority === undefined
+        ? new ReadyList<Message | QueueEntry>()
+        : new PriorityReadyList<Message | QueueEntry>(limits.maxPriority, (item) => asMessage(item).priority);
   }
 
   /**
@@ -132,7 +138,12 @@ export class Queue implements QueueProperties {
     const size = message.size;
     if (this.wouldOverflow(size)) {
       if (this.limits.overflow !== 'drop-head') return 'rejected';
-      while (this.ready.length > 0 && this.wouldOverflow(size)) this.bury(this.takeReady() as QueueEntry, 'maxlen');
+      while (this.ready.length > 0 && this.wouldOverflow(size)) {
+        // RabbitMQ enqueues, then drops heads: in a priority queue, a message that would go in ahead of
+        // everything left is itself the head it drops (rabbit_amqqueue_process, maybe_drop_head).
+        if (this.ready.countAhead(message) === 0) break;
+        this.bury(this.takeReady() as QueueEntry, 'maxlen');
+      }
       if (this.wouldOverflow(size)) {
         this.stats.publish++;
         this.bury(new QueueEntry(message, false), 'maxlen');
@@ -140,7 +151,9 @@ export class Queue implements QueueProperties {
       }
     }
     // Deep in a durable queue, a persistent message need not keep its content in memory once stored.
-    if (message.persistent && this.storesMessages && this.ready.length >= IN_MEMORY_WINDOW) message.evictable = true;
+    // Depth is what it has ahead of it: in a priority queue a message may go in near the head of a long queue.
+    const deep = this.ready.length >= IN_MEMORY_WINDOW && this.ready.countAhead(message) >= IN_MEMORY_WINDOW;
+    if (message.persistent && this.storesMessages && deep) message.evictable = true;
     this.ready.push(message);
     this.readyBytes += size;
     this.stats.publish++;

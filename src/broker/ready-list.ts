@@ -5,13 +5,31 @@ export interface Sequenced {
   readonly seq: number;
 }
 
+/** What a queue needs of its ready messages: `ReadyList`, or `PriorityReadyList` for a priority queue. */
+export interface ReadyOrder<T extends Sequenced> extends Iterable<T> {
+  readonly length: number;
+  push(item: T): void;
+  /** How many items a pushed `item` would have ahead of it: how deep in the queue it would sit. */
+  countAhead(item: T): number;
+  /** Puts a previously handed-out item back at its original position. */
+  requeue(item: T): void;
+  shift(): T | undefined;
+  peek(): T | undefined;
+  /** The item `index` places from the head, without removing it (browsing, read-ahead). */
+  at(index: number): T | undefined;
+  /** Removes the never-handed-out items from `seq` on that `drop` picks, and returns them in seq order. */
+  removeNewest(seq: number, drop: (item: T) => boolean): T[];
+  /** Empties the list and returns what it held, head first. */
+  drain(): T[];
+}
+
 /**
  * A queue's ready messages in queue order. A requeued message goes back to its original position,
  * as RabbitMQ does. Messages leave only from the head, so every message that has ever been handed out
  * precedes every message still in `fresh`; requeued ones therefore form a sorted run before `fresh`,
  * kept in their own small sorted array instead of splicing into the big deque.
  */
-export class ReadyList<T extends Sequenced> {
+export class ReadyList<T extends Sequenced> implements ReadyOrder<T> {
   private readonly fresh = new Deque<T>();
   /** Sorted by seq ascending; `requeuedHead` is the first live index, so shifting is O(1). */
   private requeued: T[] = [];
@@ -23,6 +41,10 @@ export class ReadyList<T extends Sequenced> {
 
   push(item: T): void {
     this.fresh.push(item);
+  }
+
+  countAhead(): number {
+    return this.length;
   }
 
   /** Puts a previously handed-out item back at its original position. */

@@ -125,7 +125,7 @@ export interface MessageRecordPlan {
 }
 
 export function planMessageRecord(content: MessageContent, queueCount: number, section: Buffer): MessageRecordPlan {
-  const properties = JSON.stringify(content.properties);
+  const properties = propertiesJson(content.properties);
   const payload =
     M_FLAGS +
     queueCount +
@@ -167,6 +167,51 @@ export function writeMessageRecord(
   if (content instanceof TextContent) buf.write(content.text, q, size, 'utf8');
   else buf.set(content.body, q);
   sealRecord(buf, at);
+}
+
+/**
+ * The properties as JSON with `priority` as the first key when there is one, so that recovery can read
+ * it from a fixed prefix (`readPriority`) without parsing the JSON. A Warren that does not know this
+ * still reads the same JSON, so the record format is unchanged.
+ */
+function propertiesJson(properties: MessageProperties): string {
+  if (properties.priority === undefined) return JSON.stringify(properties);
+  return JSON.stringify({ priority: properties.priority, ...properties });
+}
+
+const PRIORITY_PREFIX = Buffer.from('{"priority":', 'utf8');
+const DIGIT_0 = 0x30;
+const DIGIT_9 = 0x39;
+const COMMA = 0x2c;
+const CLOSING_BRACE = 0x7d;
+
+/**
+ * A message record's priority, read from the start of its properties JSON (see `propertiesJson`)
+ * without decoding it: what recovery needs to rebuild a priority queue's order. 0 when the properties
+ * do not start with it: no priority, or a record written before priorities were acted on, whose
+ * properties may hold it further in (such a message counts as priority 0 after the restart).
+ */
+export function readPriority(buf: Buffer, header: MessageHeader, payloadEnd: number): number {
+  let p = header.sectionAt + header.sectionLength;
+  // Past the exchange and the routing key, each a u32 length and its bytes.
+  for (let skip = 0; skip < 2; skip++) {
+    if (p + 4 > payloadEnd) return 0;
+    p += 4 + buf.readUInt32LE(p);
+  }
+  if (p + 4 > payloadEnd) return 0;
+  const end = Math.min(p + 4 + buf.readUInt32LE(p), payloadEnd);
+  p += 4;
+  if (end - p <= PRIORITY_PREFIX.length) return 0;
+  for (let i = 0; i < PRIORITY_PREFIX.length; i++) if (buf[p + i] !== PRIORITY_PREFIX[i]) return 0;
+  let priority = 0;
+  let digits = 0;
+  for (p += PRIORITY_PREFIX.length; p < end; p++, digits++) {
+    const c = buf[p] as number;
+    if (c < DIGIT_0 || c > DIGIT_9) break;
+    priority = priority * 10 + (c - DIGIT_0);
+  }
+  const after = buf[p];
+  return digits > 0 && digits <= 3 && (after === COMMA || after === CLOSING_BRACE) ? Math.min(priority, 255) : 0;
 }
 
 function writeLongString(buf: Buffer, at: number, text: string): number {

@@ -32,7 +32,7 @@ export function adoptRecovered(index: RecoveryIndex, state: StoreState, loader: 
         : (MULTI | registry.listFor(record.queues.map((key) => qids[key] as number))) >>> 0;
     const slot = slots.allocate(record.segment, record.offset, record.length, ref, count);
     state.place(slot, state.segment(record.segment));
-    const message = new Message(record.id, true, record.size, record.publishedAt, undefined, loader);
+    const message = new Message(record.id, true, record.size, record.publishedAt, undefined, loader, record.priority);
     message.storeRef = slot;
     for (let q = 0; q < count; q++) {
       const flags = record.flags[q] as number;

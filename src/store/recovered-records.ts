@@ -10,7 +10,9 @@ export const OFF = 2;
 export const LEN = 3;
 export const LIST = 4;
 export const BITS = 5;
-const U32_FIELDS = 6;
+/** The message's priority, for a priority queue's order (0 when it has none). */
+export const PRIORITY = 6;
+const U32_FIELDS = 7;
 const ID = 0;
 const PUBLISHED = 1;
 const F64_FIELDS = 2;

@@ -6,12 +6,13 @@ import {
   decodeQueueSection,
   emptyMessageHeader,
   readMessageHeader,
+  readPriority,
   type MessageHeader,
   type QueueName,
 } from './record-codec.js';
 import type { LostSegments } from './lost-segments.js';
 import { nameKey } from './queue-registry.js';
-import { BITS, LEN, LIST, OFF, RecoveredRecords, SEG, SIZE } from './recovered-records.js';
+import { BITS, LEN, LIST, OFF, PRIORITY, RecoveredRecords, SEG, SIZE } from './recovered-records.js';
 import { PACKED_REFS } from './slot-table.js';
 
 /** A message some queue still holds after recovery, as handed to the store (reused between calls). */
@@ -26,6 +27,8 @@ export interface LiveRecord {
   queues: readonly number[];
   /** Flags per queue; REF_SETTLED also marks a queue deleted after the record was written. */
   flags: number[];
+  /** The message's priority (0 when it has none), so a priority queue is rebuilt in the same order. */
+  priority: number;
 }
 
 interface Position {
@@ -83,7 +86,17 @@ export class RecoveryIndex {
   /** Visits the messages still held by a queue, in id order (= publish order = order in each queue). */
   finish(visit: (record: LiveRecord) => void): void {
     const records = this.records;
-    const record: LiveRecord = { id: 0, publishedAt: 0, size: 0, segment: 0, offset: 0, length: 0, queues: [], flags: [] };
+    const record: LiveRecord = {
+      id: 0,
+      publishedAt: 0,
+      size: 0,
+      segment: 0,
+      offset: 0,
+      length: 0,
+      queues: [],
+      flags: [],
+      priority: 0,
+    };
     records.forEachInIdOrder((r) => {
       const queues = this.lists[records.get(r, LIST)] as number[];
       const segment = records.get(r, SEG);
@@ -105,6 +118,7 @@ export class RecoveryIndex {
       record.offset = offset;
       record.length = records.get(r, LEN);
       record.queues = queues;
+      record.priority = records.get(r, PRIORITY);
       visit(record);
     });
   }
@@ -125,6 +139,7 @@ export class RecoveryIndex {
     records.set(r, OFF, offset);
     records.set(r, LEN, length);
     records.set(r, LIST, list);
+    records.set(r, PRIORITY, readPriority(buf, h, at + payloadLength));
     if (h.queueCount > PACKED_REFS) {
       this.wide.set(r, Uint8Array.from(buf.subarray(h.flagsAt, h.flagsAt + h.queueCount)));
     } else {

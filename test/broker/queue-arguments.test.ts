@@ -185,6 +185,9 @@ describe('parseQueueLimits', () => {
     expect(parseQueueLimits({ 'x-max-length': 0 }).maxLength).toBe(0);
     expect(parseQueueLimits({ 'x-consumer-timeout': 0 }).consumerTimeout).toBe(0);
     expect(parseQueueLimits({ 'x-consumer-timeout': 5000 }).consumerTimeout).toBe(5000);
+    expect(parseQueueLimits({ 'x-max-priority': 10 }).maxPriority).toBe(10);
+    // 0 is a single level: plain FIFO, so no priority list at all.
+    expect(parseQueueLimits({ 'x-max-priority': 0 }).maxPriority).toBeUndefined();
   });
 });
 
