@@ -1,8 +1,8 @@
 import type { Binding } from './binding.js';
 import type { Channel } from './channel.js';
 import type { Consumer } from './consumer.js';
+import { ConsumerRoster } from './consumer-roster.js';
 import type { DeadLetterSink, DeathReason } from './dead-letter.js';
-import { accessRefused } from './errors.js';
 import { Message } from './message.js';
 import { MessageStats, type HandOut } from './message-stats.js';
 import type { QueueLimits } from './queue-arguments.js';
@@ -83,11 +83,8 @@ export class Queue implements QueueProperties {
     },
     () => this.dispatch(),
   );
-  private consumers: Consumer[] = [];
-  private roundRobin = 0;
-  private hadConsumer = false;
+  private readonly consumers: ConsumerRoster;
   private dispatching = false;
-  private mixedPriorities = false;
 
   constructor(
     readonly vhost: string,
@@ -107,6 +104,7 @@ export class Queue implements QueueProperties {
       limits.maxPriority === undefined
         ? new ReadyList<Message | QueueEntry>()
         : new PriorityReadyList<Message | QueueEntry>(limits.maxPriority, (item) => asMessage(item).priority);
+    this.consumers = new ConsumerRoster(limits.singleActiveConsumer, () => `'${name}' in vhost '${vhost}'`);
   }
 
   /**
@@ -122,16 +120,16 @@ export class Queue implements QueueProperties {
   }
 
   get consumerCount(): number {
-    return this.consumers.length;
+    return this.consumers.size;
   }
 
   get consumerList(): readonly Consumer[] {
-    return this.consumers;
+    return this.consumers.list;
   }
 
   /** An auto-delete queue goes when its last consumer goes, once it has had one. */
   get shouldAutoDelete(): boolean {
-    return this.autoDelete && this.hadConsumer && this.consumers.length === 0;
+    return this.autoDelete && this.consumers.hadConsumer && this.consumers.size === 0;
   }
 
   enqueue(message: Message): EnqueueOutcome {
@@ -157,7 +155,7 @@ export class Queue implements QueueProperties {
     this.ready.push(message);
     this.readyBytes += size;
     this.stats.publish++;
-    if (this.consumers.length > 0) this.dispatch();
+    if (this.consumers.size > 0) this.dispatch();
     return 'queued';
   }
 
@@ -267,26 +265,14 @@ export class Queue implements QueueProperties {
   }
 
   addConsumer(consumer: Consumer): void {
-    const holder = this.consumers.find((c) => c.exclusive);
-    if (holder || (consumer.exclusive && this.consumers.length > 0)) {
-      throw accessRefused(`cannot obtain exclusive access to locked queue '${this.name}' in vhost '${this.vhost}'`);
-    }
-    this.consumers.push(consumer);
-    this.hadConsumer = true;
-    this.mixedPriorities = this.consumers.some((c) => c.priority !== this.consumers[0]?.priority);
-    // A single active consumer keeps its place whatever the priorities; the next in line is the oldest.
-    if (this.mixedPriorities && !this.limits.singleActiveConsumer) this.consumers.sort((a, b) => b.priority - a.priority);
+    this.consumers.add(consumer);
   }
 
   removeConsumer(consumer: Consumer): void {
-    const at = this.consumers.indexOf(consumer);
-    if (at < 0) return;
-    this.consumers.splice(at, 1);
+    if (!this.consumers.remove(consumer)) return;
     this.expiry?.used();
-    if (at < this.roundRobin) this.roundRobin--;
-    this.mixedPriorities = this.consumers.some((c) => c.priority !== this.consumers[0]?.priority);
     // No one left to deliver to: what was read ahead for them goes.
-    if (this.consumers.length === 0) this.ahead.forget();
+    if (this.consumers.size === 0) this.ahead.forget();
     // With a single active consumer, the next one in line takes over what the last one could not.
     this.dispatch();
   }
@@ -294,8 +280,7 @@ export class Queue implements QueueProperties {
   /** Marks the queue deleted and hands back its consumers, whom the caller must cancel. */
   markDeleted(): { consumers: Consumer[]; messageCount: number } {
     this.state = 'deleted';
-    const consumers = this.consumers;
-    this.consumers = [];
+    const consumers = this.consumers.clear();
     const messageCount = this.purge();
     return { consumers, messageCount };
   }
@@ -313,10 +298,10 @@ export class Queue implements QueueProperties {
         // A head not on disk yet waits: the store may still refuse it (see `headHeld`).
         if (!head || this.headHeld()) break;
         if (!head.inMemory) {
-          if (this.consumers.some((c) => c.hasCapacity)) this.ahead.waitFor(head);
+          if (this.consumers.anyWithCapacity()) this.ahead.waitFor(head);
           break;
         }
-        const consumer = this.nextConsumer();
+        const consumer = this.consumers.next();
         if (!consumer) break;
         const entry = this.takeReady() as QueueEntry;
         this.handOut(entry, consumer.noAck ? 'deliverNoAck' : 'deliver');
@@ -324,7 +309,7 @@ export class Queue implements QueueProperties {
         // Sent: a content read back for this delivery is not kept (a requeue reads it again).
         head.dropReadBack();
       }
-      if (this.storesMessages && this.consumers.length > 0) this.ahead.topUp();
+      if (this.storesMessages && this.consumers.size > 0) this.ahead.topUp();
     } finally {
       this.dispatching = false;
     }
@@ -399,33 +384,5 @@ export class Queue implements QueueProperties {
     // A basic.get keeps a content read back for it until settled; a delivery let it go when sent.
     entry.message.dropReadBack();
     this.observer.settled(this, entry);
-  }
-
-  private nextConsumer(): Consumer | undefined {
-    const consumers = this.consumers;
-    const n = consumers.length;
-    if (n === 0) return undefined;
-    if (this.limits.singleActiveConsumer) {
-      const active = consumers[0] as Consumer;
-      return active.hasCapacity ? active : undefined;
-    }
-    let best: Consumer | undefined;
-    let bestIndex = 0;
-    for (let i = 0; i < n; i++) {
-      const index = (this.roundRobin + i) % n;
-      const candidate = consumers[index] as Consumer;
-      if (!candidate.hasCapacity) continue;
-      if (!this.mixedPriorities) {
-        best = candidate;
-        bestIndex = index;
-        break;
-      }
-      if (!best || candidate.priority > best.priority) {
-        best = candidate;
-        bestIndex = index;
-      }
-    }
-    if (best) this.roundRobin = (bestIndex + 1) % n;
-    return best;
   }
 }
