@@ -10,11 +10,10 @@ import { DeadLetterer } from './dead-letterer.js';
 import { contentSize, isPersistent, Message } from './message.js';
 import { nameProblem, serverName } from './names.js';
 import { parseQueueLimits, validateQueueArguments } from './queue-arguments.js';
-import { Queue, QueueEntry, type QueueObserver } from './queue.js';
+import { Queue, QueueEntry } from './queue.js';
 import { startExpiry } from './queue-expiry.js';
 import { routeMessage } from './router.js';
-import type { DefinitionChange, MessageStore } from './persistence.js';
-import type { MessageStats } from './message-stats.js';
+import type { VHostContext, VHostMetadata } from './vhost-context.js';
 
 export type {
   BindingRequest,
@@ -25,27 +24,7 @@ export type {
   QueueDeclareResult,
 } from './declarations.js';
 
-/** What a vhost needs from the broker around it. */
-export interface VHostContext {
-  nextMessageId(): number;
-  readonly maxBodySize: number;
-  readonly queueObserver: QueueObserver;
-  readonly messageStore: MessageStore | undefined;
-  readonly stats: MessageStats;
-  readonly diskAlarm: boolean;
-  readonly clock: Clock;
-  /** Milliseconds an unacked delivery may wait when neither consume nor queue says; 0 = no limit. */
-  readonly consumerTimeout: number;
-  definitionChanged(change: DefinitionChange): void;
-}
-
-/** What an operator says about a vhost; RabbitMQ keeps the same three fields (and tracing) per vhost. */
-export interface VHostMetadata {
-  readonly description: string;
-  readonly tags: readonly string[];
-  readonly defaultQueueType: string;
-  readonly tracing: boolean;
-}
+export type { VHostContext, VHostMetadata } from './vhost-context.js';
 
 const PREDECLARED: ReadonlyArray<readonly [string, string, boolean]> = [
   ['', 'direct', false],

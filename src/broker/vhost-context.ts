@@ -1,0 +1,26 @@
+import type { Clock } from './clock.js';
+import type { MessageStats } from './message-stats.js';
+import type { DefinitionChange, MessageStore } from './persistence.js';
+import type { QueueObserver } from './queue.js';
+
+/** What a vhost needs from the broker around it. */
+export interface VHostContext {
+  nextMessageId(): number;
+  readonly maxBodySize: number;
+  readonly queueObserver: QueueObserver;
+  readonly messageStore: MessageStore | undefined;
+  readonly stats: MessageStats;
+  readonly diskAlarm: boolean;
+  readonly clock: Clock;
+  /** Milliseconds an unacked delivery may wait when neither consume nor queue says; 0 = no limit. */
+  readonly consumerTimeout: number;
+  definitionChanged(change: DefinitionChange): void;
+}
+
+/** What an operator says about a vhost; RabbitMQ keeps the same three fields (and tracing) per vhost. */
+export interface VHostMetadata {
+  readonly description: string;
+  readonly tags: readonly string[];
+  readonly defaultQueueType: string;
+  readonly tracing: boolean;
+}
