@@ -41,7 +41,11 @@ const isString: Check = (value) => (typeof value === 'string' ? undefined : `exp
 const isBoolean: Check = (value) =>
   typeof value === 'boolean' ? undefined : `expected a boolean, got ${JSON.stringify(value)}`;
 
-/** Checks from RabbitMQ's classic-queue argument table; keys not listed are stored verbatim. */
+/**
+ * Every `x-` queue argument Warren knows, with its check. `x-queue-mode` and `x-queue-version` choose
+ * between storage strategies of RabbitMQ's classic queues; Warren has one (long queues always page out
+ * to the message store), which both values get, so they are accepted for compatibility and documented.
+ */
 const checks: Readonly<Record<string, Check>> = {
   'x-message-ttl': integerIn(0, TEN_YEARS_MS),
   'x-expires': integerIn(1, TEN_YEARS_MS),
@@ -65,7 +69,11 @@ export function validateQueueArguments(
 ): BrokerError | undefined {
   for (const [key, value] of Object.entries(args)) {
     if (value === null) return invalidArg(key, queue, vhost, 'null is not a valid argument value');
-    const problem = checks[key]?.(value);
+    const check = checks[key];
+    // An `x-` argument is an instruction to the broker: one Warren does not carry out is refused, never
+    // accepted and ignored. Other keys are the application's own and are kept as they are, as in RabbitMQ.
+    if (!check && key.startsWith('x-')) return invalidArg(key, queue, vhost, 'Warren does not implement this argument');
+    const problem = check?.(value);
     if (problem) return invalidArg(key, queue, vhost, problem);
   }
   if ('x-dead-letter-routing-key' in args && !('x-dead-letter-exchange' in args)) {

@@ -123,12 +123,21 @@ describe('validateQueueArguments', () => {
     });
   });
 
-  it('stores unknown keys verbatim, whatever their value', () => {
-    expectValid({ 'x-custom': { nested: [1, 'two'] }, plain: 'yes', 'x-number': 3.25 });
+  it("stores the application's own keys verbatim, whatever their value", () => {
+    expectValid({ custom: { nested: [1, 'two'] }, plain: 'yes', number: 3.25 });
   });
 
+  it.each(['x-custom', 'x-dead-letter-strategy', 'x-queue-leader-locator', 'x-max-in-memory-length'])(
+    'refuses %s, an x- argument Warren does not implement, naming it',
+    (key) => {
+      const result = validateQueueArguments({ [key]: 'anything' }, 'q', '/');
+      expect(result?.code).toBe(406);
+      expect(result?.message).toBe(`invalid arg '${key}' for queue 'q' in vhost '/': Warren does not implement this argument`);
+    },
+  );
+
   it('refuses null even for unknown keys', () => {
-    expectInvalid({ 'x-custom': null }, 'x-custom');
+    expectInvalid({ custom: null }, 'custom');
   });
 
   it('names the queue and vhost in the message', () => {
@@ -215,7 +224,7 @@ describe('queue.declare applies the validation', () => {
 
   it('stores valid arguments on the queue', () => {
     const { vhost } = world();
-    const args = { 'x-max-length': 3, 'x-overflow': 'reject-publish', 'x-custom': 'kept' };
+    const args = { 'x-max-length': 3, 'x-overflow': 'reject-publish', custom: 'kept' };
     vhost.declareQueue({ queue: 'q', arguments: args }, null);
     const queue = vhost.queues.get('q');
     expect(queue?.arguments).toEqual(args);
