@@ -114,6 +114,12 @@ export class Broker implements QueueObserver, StoreWatcher {
     if (this.messageStore && queue.storesMessages && entry.message.persistent) this.messageStore.delivered(entry.message, queue);
   }
 
+  returned(queue: Queue, entry: QueueEntry): void {
+    if (this.messageStore && queue.storesMessages && entry.message.persistent) {
+      this.messageStore.returned(entry.message, queue, entry.deliveryCount);
+    }
+  }
+
   addVhost(name: string): VHost {
     const existing = this.vhosts.get(name);
     if (existing) return existing;

@@ -17,6 +17,8 @@ export interface MessageStore extends ContentLoader {
   remove(message: Message, queue: Queue): void;
   /** First hand-out from `queue`: after a crash the message comes back flagged redelivered. */
   delivered(message: Message, queue: Queue): void;
+  /** `queue` got the message back unsettled, `count` times so far: after a restart it still has that count. */
+  returned(message: Message, queue: Queue, count: number): void;
   /** The durable queue was deleted: whatever it still referenced is gone. */
   queueDeleted(queue: Queue): void;
   /** From now on, tells `watcher` when the messages it was given are on disk, or were refused. */

@@ -17,6 +17,11 @@ export interface QueueLimits {
    * treats as a single level, i.e. plain FIFO.
    */
   readonly maxPriority: number | undefined;
+  /**
+   * `x-delivery-limit`: a message returned more times than this dies (reason `delivery_limit`); 0 means
+   * its first return. Undefined without the argument: no limit (RabbitMQ 4's default of 20 is not copied).
+   */
+  readonly deliveryLimit: number | undefined;
 }
 
 const TEN_YEARS_MS = 315_360_000_000;
@@ -60,6 +65,7 @@ const checks: Readonly<Record<string, Check>> = {
   'x-queue-mode': oneOf('default', 'lazy'),
   'x-queue-version': integerIn(1, 2),
   'x-consumer-timeout': integerIn(0, TEN_YEARS_MS),
+  'x-delivery-limit': integerIn(0, Number.MAX_SAFE_INTEGER),
 };
 
 export function validateQueueArguments(
@@ -100,5 +106,6 @@ export function parseQueueLimits(args: Readonly<Record<string, unknown>>): Queue
     expiresMs: num('x-expires'),
     consumerTimeout: num('x-consumer-timeout'),
     maxPriority: (num('x-max-priority') ?? 0) > 0 ? num('x-max-priority') : undefined,
+    deliveryLimit: num('x-delivery-limit'),
   };
 }

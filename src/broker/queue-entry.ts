@@ -5,6 +5,12 @@ export class QueueEntry {
   constructor(
     readonly message: Message,
     public redelivered: boolean,
+    /**
+     * How often this queue got the message back unsettled (nack/reject with requeue, recover, a closed
+     * channel, a consumer timeout): `x-delivery-count`, checked against `x-delivery-limit`. Per queue,
+     * not per message, because a fan-out's copies fail independently.
+     */
+    public deliveryCount = 0,
   ) {}
 
   /**
@@ -22,7 +28,7 @@ export function asMessage(item: Message | QueueEntry): Message {
   return item instanceof QueueEntry ? item.message : item;
 }
 
-/** A ready-list item as an entry (a bare message was never delivered). */
+/** A ready-list item as an entry (a bare message was never delivered, so never returned: count 0). */
 export function asEntry(item: Message | QueueEntry): QueueEntry {
   return item instanceof QueueEntry ? item : new QueueEntry(item, false);
 }

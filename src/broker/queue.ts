@@ -38,6 +38,8 @@ export interface QueueObserver {
   settled(queue: Queue, entry: QueueEntry): void;
   /** The entry was handed out for the first time and must now be acked. */
   delivered(queue: Queue, entry: QueueEntry): void;
+  /** The entry came back unsettled and is ready again; `entry.deliveryCount` says how often so far. */
+  returned(queue: Queue, entry: QueueEntry): void;
   /** Broker-wide counters, which outlive any one queue. */
   readonly stats: MessageStats;
   /**
@@ -160,8 +162,8 @@ export class Queue implements QueueProperties {
   }
 
   /** Puts back a message recovered from the store, in order, without dispatching. */
-  restore(message: Message, redelivered: boolean): void {
-    this.ready.push(redelivered ? new QueueEntry(message, true) : message);
+  restore(message: Message, redelivered: boolean, deliveryCount = 0): void {
+    this.ready.push(redelivered || deliveryCount > 0 ? new QueueEntry(message, true, deliveryCount) : message);
     this.readyBytes += message.size;
   }
 
@@ -212,15 +214,22 @@ export class Queue implements QueueProperties {
     entry.message.dropReadBack();
   }
 
-  /** An unacked entry goes back to its original position, flagged redelivered. */
+  /**
+   * An unacked entry comes back: one return more on its count, then back to its original position,
+   * flagged redelivered — or, once returned more times than `x-delivery-limit`, it dies (RabbitMQ's rule).
+   */
   requeue(entry: QueueEntry): void {
-    entry.message.dropReadBack();
     this.unackedCount--;
     this.unackedBytes -= entry.message.size;
     if (this.state === 'deleted') {
-      this.observer.settled(this, entry);
+      this.discard(entry);
       return;
     }
+    const limit = this.limits.deliveryLimit;
+    if (limit !== undefined && entry.deliveryCount + 1 > limit) return this.bury(entry, 'delivery_limit');
+    entry.message.dropReadBack();
+    entry.deliveryCount++;
+    this.observer.returned(this, entry);
     entry.redelivered = true;
     this.ready.requeue(entry);
     this.readyBytes += entry.message.size;
@@ -247,7 +256,7 @@ export class Queue implements QueueProperties {
     for (const [i, entry] of entries.entries()) {
       const content = contents[i];
       if (!content) break;
-      out.push(new QueueEntry(entry.message.holding(content), entry.redelivered));
+      out.push(new QueueEntry(entry.message.holding(content), entry.redelivered, entry.deliveryCount));
     }
     return out;
   }

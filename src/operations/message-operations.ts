@@ -39,6 +39,8 @@ export interface Got {
   readonly entry: QueueEntry;
   /** As handed out: a requeue after the get flags the entry itself redelivered. */
   readonly redelivered: boolean;
+  /** As handed out, for the same reason: `x-delivery-count`. */
+  readonly deliveryCount: number;
   /** Ready messages left in the queue after this one. */
   readonly messageCount: number;
 }
@@ -129,7 +131,7 @@ export class MessageOperations {
     for (let read = queue.loadHead(); read; read = queue.loadHead()) await read;
     const mark = this.watch.mark;
     const got = channel.get(queue, noAck);
-    return this.watch.done(got && { ...got, redelivered: got.entry.redelivered, messageCount: queue.messageCount }, mark);
+    return this.watch.done(got && { ...got, redelivered: got.entry.redelivered, deliveryCount: got.entry.deliveryCount, messageCount: queue.messageCount }, mark);
   }
 
   /**
@@ -147,7 +149,7 @@ export class MessageOperations {
       for (let i = 0; i < count; i++) {
         const got = await channel.getLoaded(queue, false);
         if (!got) break;
-        taken.push({ ...got, content: got.entry.message.content, redelivered: got.entry.redelivered, messageCount: queue.messageCount });
+        taken.push({ ...got, content: got.entry.message.content, redelivered: got.entry.redelivered, deliveryCount: got.entry.deliveryCount, messageCount: queue.messageCount });
       }
       mark = this.watch.mark;
       if (settlement === 'ack') channel.ack(0, true);

@@ -245,7 +245,7 @@ export class Session implements DeliverySink {
   deliver(consumer: Consumer, deliveryTag: number, entry: QueueEntry): void {
     this.transport.send(
       `{"op":"deliver","consumerTag":${JSON.stringify(consumer.tag)},"deliveryTag":${deliveryTag},` +
-        `"redelivered":${entry.redelivered},${messageContentJson(entry.message)}}`,
+        `"redelivered":${entry.redelivered},${messageContentJson(entry.message, entry.deliveryCount)}}`,
     );
   }
 

@@ -58,7 +58,32 @@ export function toWireProperties(properties: MessageProperties): WireProperties 
 
 /** This protocol's encoding of a content, as it rides on the message; the class tells it from another edge's. */
 class ContentJson {
-  constructor(readonly json: string) {}
+  /** `json` cut before its headers, for deliveries that add `x-delivery-count`; made on the first such. */
+  private cut: { head: string; headers: string } | undefined;
+
+  constructor(
+    readonly json: string,
+    private readonly content: MessageContent,
+  ) {}
+
+  /**
+   * The same fields with `x-delivery-count` added to the headers, last, replacing a publisher's own (as a
+   * quorum queue does). Only the properties are encoded again; the body's encoding is shared.
+   */
+  withDeliveryCount(count: number): string {
+    if (!this.cut) {
+      const { headers, ...rest } = toWireProperties(this.content.properties);
+      const { 'x-delivery-count': _publishers, ...kept } = headers ?? {};
+      const others = JSON.stringify(rest).slice(0, -1);
+      const keptJson = JSON.stringify(kept).slice(1, -1);
+      const head = this.json.slice(0, this.json.lastIndexOf(',"properties":'));
+      this.cut = {
+        head: `${head},"properties":${others}${others.length > 1 ? ',' : ''}"headers":{`,
+        headers: keptJson.length > 0 ? `${keptJson},` : '',
+      };
+    }
+    return `${this.cut.head}${this.cut.headers}"x-delivery-count":${count}}}`;
+  }
 }
 
 /**
@@ -68,14 +93,28 @@ class ContentJson {
  * encoding rides on the message itself, which lets it go when the task ends, so a message left in a
  * backlog or awaiting its ack keeps no JSON.
  */
-export function messageContentJson(message: Message): string {
+export function messageContentJson(message: Message, deliveryCount = 0): string {
+  const encoded = contentJsonOf(message);
+  // As RabbitMQ's quorum queues: no header on a first delivery, the count of earlier returns after.
+  return deliveryCount > 0 ? encoded.withDeliveryCount(deliveryCount) : encoded.json;
+}
+
+function contentJsonOf(message: Message): ContentJson {
   const shared = message.sharedEncoding;
-  if (shared instanceof ContentJson) return shared.json;
+  if (shared instanceof ContentJson) return shared;
   const content = message.content;
   const { body, encoding } = wireBody(content);
   const json =
     `"exchange":${JSON.stringify(content.exchange)},"routingKey":${JSON.stringify(content.routingKey)},` +
     `"body":${JSON.stringify(body)},"encoding":"${encoding}","properties":${JSON.stringify(toWireProperties(content.properties))}`;
-  message.shareEncoding(new ContentJson(json));
-  return json;
+  const encoded = new ContentJson(json, content);
+  message.shareEncoding(encoded);
+  return encoded;
+}
+
+/** Properties as a get reply sends them: with `x-delivery-count` once the message has come back (see above). */
+export function propertiesWithDeliveryCount(properties: MessageProperties, deliveryCount: number): MessageProperties {
+  if (deliveryCount === 0) return properties;
+  const { 'x-delivery-count': _publishers, ...headers } = properties.headers ?? {};
+  return { ...properties, headers: { ...headers, 'x-delivery-count': deliveryCount } };
 }

@@ -1,5 +1,14 @@
 import { unlink } from 'node:fs/promises';
-import { REF_SETTLED, isValidRecord, refFlagOffset, sealRecord } from './record-codec.js';
+import {
+  HEADER_SIZE,
+  REF_SETTLED,
+  RETURNED_PAYLOAD,
+  isValidRecord,
+  recordLength,
+  refFlagOffset,
+  sealRecord,
+  writeReturnedRecord,
+} from './record-codec.js';
 import { syncDirectory, type Move, type Segment } from './segment.js';
 import { writeSegmentInventory } from './segment-inventory.js';
 import type { SegmentWriter } from './segment-writer.js';
@@ -122,6 +131,22 @@ function copyRecord(state: StoreState, writer: SegmentWriter, source: Segment, s
   const move: Move = { slot, segment: target.number, offset: writer.offset };
   state.moves.set(slot, move);
   writer.batch.moved.push(move);
+  copyReturns(state, writer, slot, buf.readDoubleLE(at + HEADER_SIZE), target.number);
+}
+
+/**
+ * The copy's flags carry no delivery counts, and the return records that did may go with the old
+ * segments once the copy is durable: write the counts again, after the copy.
+ */
+function copyReturns(state: StoreState, writer: SegmentWriter, slot: number, id: number, copiedTo: number): void {
+  const counts = state.returns.get(slot);
+  if (!counts) return;
+  counts.forEach((count, q) => {
+    if (!count || state.slots.flags(slot, q) & REF_SETTLED || state.registry.isDeleted(state.qidAt(slot, q))) return;
+    const at = writer.begin(recordLength(RETURNED_PAYLOAD));
+    writeReturnedRecord(writer.buf, at, id, q, count);
+    writer.segment.dependOn(copiedTo);
+  });
 }
 
 function stillThere(state: StoreState, slot: number, segment: number): boolean {

@@ -12,6 +12,7 @@ import { readSegments } from './read-segments.js';
 import {
   REF_DELIVERED,
   REF_PAYLOAD,
+  RETURNED_PAYLOAD,
   REF_SETTLED,
   RecordType,
   recordLength,
@@ -19,6 +20,7 @@ import {
   writeMessageRecord,
   writeQueueDeletedRecord,
   writeRefRecord,
+  writeReturnedRecord,
 } from './record-codec.js';
 import { adoptRecovered, type RecoveredQueues } from './recovered-queues.js';
 import { Segment, segmentPath } from './segment.js';
@@ -181,6 +183,20 @@ export class SegmentMessageStore implements MessageStore, DurabilityBarrier {
     if (!this.state.registry.isDeleted(qid)) this.appendRef(RecordType.Delivered, message.id, slot, index);
   }
 
+  returned(message: Message, queue: Queue, count: number): void {
+    if (this.closed) return;
+    const slot = this.slotOf(message);
+    if (slot === undefined) return;
+    const qid = this.state.registry.qidOf(queue);
+    const index = this.state.refIndex(slot, qid);
+    if (index < 0 || this.state.slots.flags(slot, index) & REF_SETTLED) return;
+    const { returns } = this.state;
+    let counts = returns.get(slot);
+    if (!counts) returns.set(slot, (counts = []));
+    counts[index] = count;
+    if (!this.state.registry.isDeleted(qid)) this.appendRef(RecordType.Delivered, message.id, slot, index, count);
+  }
+
   queueDeleted(queue: Queue): void {
     if (this.closed) return;
     // A queue the store never saw has nothing on disk to cancel.
@@ -305,9 +321,11 @@ export class SegmentMessageStore implements MessageStore, DurabilityBarrier {
     }
   }
 
-  private appendRef(type: number, id: number, slot: number, index: number): void {
-    const at = this.writer.begin(recordLength(REF_PAYLOAD));
-    writeRefRecord(this.writer.buf, at, type, id, index);
+  /** A Settle or first Delivered record, or with `returns` a return (see RETURNED_PAYLOAD). */
+  private appendRef(type: number, id: number, slot: number, index: number, returns?: number): void {
+    const at = this.writer.begin(recordLength(returns === undefined ? REF_PAYLOAD : RETURNED_PAYLOAD));
+    if (returns === undefined) writeRefRecord(this.writer.buf, at, type, id, index);
+    else writeReturnedRecord(this.writer.buf, at, id, index, returns);
     const segment = this.writer.segment;
     segment.dependOn(this.state.slots.seg(slot));
     const move = this.state.moves.get(slot);

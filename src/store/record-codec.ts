@@ -38,6 +38,12 @@ const M_FLAGS = 26;
 
 /** Settle and Delivered payloads: the message id, then which of the message's queues (index into its list). */
 export const REF_PAYLOAD = 10;
+/**
+ * A Delivered record with a u32 after the index is a *return*: that queue has had the message back that
+ * many times in all. A longer Delivered rather than a new type: a Warren from before delivery counts
+ * ignores a Delivered payload of another length (one warning) instead of taking an unknown type for damage.
+ */
+export const RETURNED_PAYLOAD = 14;
 
 function isRecordType(type: number | undefined): boolean {
   return type !== undefined && type >= RecordType.Message && type <= RecordType.QueueDeleted;
@@ -297,6 +303,14 @@ export function writeRefRecord(buf: Buffer, at: number, type: number, id: number
   sealRecord(buf, at);
 }
 
+/** A return (see RETURNED_PAYLOAD): `count` is the total so far, so recovery keeps the highest it reads. */
+export function writeReturnedRecord(buf: Buffer, at: number, id: number, index: number, count: number): void {
+  writeHeader(buf, at, RecordType.Delivered, RETURNED_PAYLOAD);
+  buf.writeDoubleLE(id, at + HEADER_SIZE);
+  buf.writeUInt16LE(index, at + HEADER_SIZE + 8);
+  buf.writeUInt32LE(Math.min(count, 0xffffffff), at + HEADER_SIZE + 10);
+  sealRecord(buf, at);
+}
 
 /** QueueDeleted payload: the queue's name as one entry of a queue section. */
 export function writeQueueDeletedRecord(buf: Buffer, at: number, section: Buffer): void {

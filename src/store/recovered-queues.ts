@@ -7,6 +7,8 @@ import type { StoreState } from './store-state.js';
 export interface RecoveredMessage {
   readonly message: Message;
   readonly redelivered: boolean;
+  /** How often its queue had it back before the restart (0 from a data dir older than delivery counts). */
+  readonly deliveryCount: number;
 }
 
 export interface RecoveredQueues {
@@ -34,13 +36,18 @@ export function adoptRecovered(index: RecoveryIndex, state: StoreState, loader: 
     state.place(slot, state.segment(record.segment));
     const message = new Message(record.id, true, record.size, record.publishedAt, undefined, loader, record.priority);
     message.storeRef = slot;
+    if (record.returns) state.returns.set(slot, [...record.returns]);
     for (let q = 0; q < count; q++) {
       const flags = record.flags[q] as number;
       if (flags !== 0) slots.setFlag(slot, q, flags);
       if (flags & REF_SETTLED) continue;
       const key = record.queues[q] as number;
       registry.noteSegment(qids[key] as number, record.segment);
-      (targets[key] as RecoveredMessage[]).push({ message, redelivered: (flags & REF_DELIVERED) !== 0 });
+      (targets[key] as RecoveredMessage[]).push({
+        message,
+        redelivered: (flags & REF_DELIVERED) !== 0,
+        deliveryCount: record.returns?.[q] ?? 0,
+      });
     }
   });
   const queues = new Map<string, Map<string, RecoveredMessage[]>>();

@@ -1,5 +1,6 @@
 import {
   REF_DELIVERED,
+  RETURNED_PAYLOAD,
   REF_PAYLOAD,
   REF_SETTLED,
   RecordType,
@@ -29,6 +30,8 @@ export interface LiveRecord {
   flags: number[];
   /** The message's priority (0 when it has none), so a priority queue is rebuilt in the same order. */
   priority: number;
+  /** Per queue index, how often that queue had it back; undefined for the many never returned. */
+  returns: readonly number[] | undefined;
 }
 
 interface Position {
@@ -61,6 +64,8 @@ export class RecoveryIndex {
   private lastList = -1;
   private readonly records = new RecoveredRecords();
   private readonly wide = new Map<number, Uint8Array>();
+  /** Delivery counts by record, sparse (see RETURNED_PAYLOAD). */
+  private readonly returns = new Map<number, number[]>();
   private segment = 0;
   private readonly header: MessageHeader = emptyMessageHeader();
 
@@ -96,6 +101,7 @@ export class RecoveryIndex {
       queues: [],
       flags: [],
       priority: 0,
+      returns: undefined,
     };
     records.forEachInIdOrder((r) => {
       const queues = this.lists[records.get(r, LIST)] as number[];
@@ -119,6 +125,7 @@ export class RecoveryIndex {
       record.length = records.get(r, LEN);
       record.queues = queues;
       record.priority = records.get(r, PRIORITY);
+      record.returns = this.returns.get(r);
       visit(record);
     });
   }
@@ -159,7 +166,8 @@ export class RecoveryIndex {
   }
 
   private applyRef(type: number, buf: Buffer, at: number, payloadLength: number): boolean {
-    if (payloadLength !== REF_PAYLOAD) return false;
+    const isReturn = type === RecordType.Delivered && payloadLength === RETURNED_PAYLOAD;
+    if (payloadLength !== REF_PAYLOAD && !isReturn) return false;
     const id = buf.readDoubleLE(at);
     const q = buf.readUInt16LE(at + 8);
     if (!Number.isSafeInteger(id) || id <= 0) return false;
@@ -177,8 +185,16 @@ export class RecoveryIndex {
     const wide = this.wide.get(r);
     if (wide) wide[q] = (wide[q] ?? 0) | flag;
     else records.set(r, BITS, (records.get(r, BITS) | (flag << (2 * q))) >>> 0);
+    if (isReturn) this.noteReturns(r, q, buf.readUInt32LE(at + 10));
     this.depend(records.get(r, SEG));
     return true;
+  }
+
+  /** Each return record holds the total so far; the highest wins, whatever order copies left them in. */
+  private noteReturns(r: number, q: number, count: number): void {
+    let counts = this.returns.get(r);
+    if (!counts) this.returns.set(r, (counts = []));
+    counts[q] = Math.max(counts[q] ?? 0, count);
   }
 
   private applyQueueDeleted(buf: Buffer, at: number, payloadLength: number, offset: number): boolean {

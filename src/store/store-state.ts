@@ -27,6 +27,11 @@ export class StoreState {
   readonly segments = new Map<number, Segment>();
   /** Pending copies by slot (see Move). */
   readonly moves = new Map<number, Move>();
+  /**
+   * Per slot, per queue index, how often that queue got the message back (see RETURNED_PAYLOAD). Sparse:
+   * only messages ever returned are in it, so a backlog costs nothing; a copy-forward re-appends them.
+   */
+  readonly returns = new Map<number, number[]>();
   liveBytes = 0;
 
   queueCount(slot: number): number {
@@ -76,6 +81,7 @@ export class StoreState {
     segment.liveBytes -= length;
     this.liveBytes -= length;
     this.moves.delete(slot);
+    this.returns.delete(slot);
     const queues = slots.ref(slot);
     if (queues & MULTI) this.registry.releaseList(queues & ~MULTI);
     if (message) message.storeRef = { segment: segment.number, offset: slots.off(slot), length } satisfies SettledRecord;

@@ -20,6 +20,7 @@ class RecordingStore implements MessageStore {
 
   remove(): void {}
   delivered(): void {}
+  returned(): void {}
   queueDeleted(): void {}
 
   load(messages: readonly Message[]): never {

@@ -5,6 +5,7 @@
 import type { Headers, MessageContent, MessageProperties } from '../../broker/message.js';
 import type { QueueEntry } from '../../broker/queue.js';
 import { badRequest } from './errors.js';
+import { propertiesWithDeliveryCount } from '../../protocol/wire-message.js';
 
 /** JSON Schema of `properties` in a publish body; ints must be numbers and the rest strings, as RabbitMQ. */
 export const rabbitPropertiesSchema = {
@@ -104,17 +105,24 @@ export interface FormattedMessage {
   payload_bytes: number;
 }
 
-/** One message of a get or peek response. */
-export function formatContent(content: MessageContent, size: number, encoding: PayloadEncoding, truncate: number | undefined): FormattedMessage {
+/** One message of a get or peek response; `deliveryCount` adds `x-delivery-count` as a delivery would. */
+export function formatContent(
+  content: MessageContent,
+  size: number,
+  encoding: PayloadEncoding,
+  truncate: number | undefined,
+  deliveryCount = 0,
+): FormattedMessage {
   return {
     exchange: content.exchange,
     routing_key: content.routingKey,
-    properties: toRabbitProperties(content.properties),
+    properties: toRabbitProperties(propertiesWithDeliveryCount(content.properties, deliveryCount)),
     ...encodePayload(content.body, encoding, truncate),
     payload_bytes: size,
   };
 }
 
 export function formatEntry(entry: QueueEntry, encoding: PayloadEncoding, truncate: number | undefined): FormattedMessage & { redelivered: boolean } {
-  return { ...formatContent(entry.message.content, entry.message.size, encoding, truncate), redelivered: entry.redelivered };
+  const { message } = entry;
+  return { ...formatContent(message.content, message.size, encoding, truncate, entry.deliveryCount), redelivered: entry.redelivered };
 }

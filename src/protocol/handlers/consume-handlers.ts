@@ -3,7 +3,7 @@ import { immediate, type Done } from '../../operations/done.js';
 import type { Got } from '../../operations/message-operations.js';
 import type { CancelFrame, ConsumeFrame, GetFrame, QosFrame } from '../frames.js';
 import type { Session } from '../session.js';
-import { toWireProperties, wireBody } from '../wire-message.js';
+import { propertiesWithDeliveryCount, toWireProperties, wireBody } from '../wire-message.js';
 import type { HandlerResult, Reply } from './reply.js';
 
 export function qos(session: Session, frame: QosFrame): HandlerResult {
@@ -35,7 +35,7 @@ export function get(session: Session, frame: GetFrame): HandlerResult {
 
 function getReply({ value: got, durable }: Done<Got | undefined>): Done<Reply> {
   if (!got) return { value: { message: null }, durable };
-  const { deliveryTag, entry, redelivered, messageCount } = got;
+  const { deliveryTag, entry, redelivered, deliveryCount, messageCount } = got;
   const message = entry.message.content;
   return {
     value: {
@@ -46,7 +46,7 @@ function getReply({ value: got, durable }: Done<Got | undefined>): Done<Reply> {
         routingKey: message.routingKey,
         messageCount,
         ...wireBody(message),
-        properties: toWireProperties(message.properties),
+        properties: toWireProperties(propertiesWithDeliveryCount(message.properties, deliveryCount)),
       },
     },
     durable,

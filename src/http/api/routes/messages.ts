@@ -90,8 +90,8 @@ export function registerMessageRoutes(app: ApiInstance, ctx: ApiContext): void {
       const vhost = queueVhost(ctx, request.params, user);
       const { value: taken, durable } = await ctx.ops.messages.take(callerIn(vhost, user), request.params.name, count, settlements[body.ackmode]);
       await durable;
-      return taken.map(({ entry, content, redelivered, messageCount }) => {
-        const f = formatContent(content, entry.message.size, encoding, truncate);
+      return taken.map(({ entry, content, redelivered, deliveryCount, messageCount }) => {
+        const f = formatContent(content, entry.message.size, encoding, truncate, deliveryCount);
         return {
           payload_bytes: f.payload_bytes,
           redelivered,
