@@ -17,6 +17,8 @@ export interface QueueLimits {
    * treats as a single level, i.e. plain FIFO.
    */
   readonly maxPriority: number | undefined;
+  /** `x-message-ttl`: a message expires this long after it entered the queue (its own `expiration` may be shorter). */
+  readonly messageTtl: number | undefined;
 }
 
 const TEN_YEARS_MS = 315_360_000_000;
@@ -92,5 +94,6 @@ export function parseQueueLimits(args: Readonly<Record<string, unknown>>): Queue
     expiresMs: num('x-expires'),
     consumerTimeout: num('x-consumer-timeout'),
     maxPriority: (num('x-max-priority') ?? 0) > 0 ? num('x-max-priority') : undefined,
+    messageTtl: num('x-message-ttl'),
   };
 }
