@@ -104,7 +104,7 @@ export class DurableState implements DurabilityBarrier {
       for (const [queueName, messages] of queues) {
         const queue = this.queueForStored(broker, vhostName, queueName, messages.length);
         if (!queue) continue;
-        for (const { message, redelivered } of messages) queue.restore(message, redelivered);
+        for (const { message, redelivered, expiration } of messages) queue.restore(message, redelivered, expiration);
         restored += messages.length;
       }
     }

@@ -7,6 +7,8 @@ import type { StoreState } from './store-state.js';
 export interface RecoveredMessage {
   readonly message: Message;
   readonly redelivered: boolean;
+  /** Its own `expiration` in ms, if it has one: the queue counts its expiry from the publish time. */
+  readonly expiration: number | undefined;
 }
 
 export interface RecoveredQueues {
@@ -40,7 +42,7 @@ export function adoptRecovered(index: RecoveryIndex, state: StoreState, loader: 
       if (flags & REF_SETTLED) continue;
       const key = record.queues[q] as number;
       registry.noteSegment(qids[key] as number, record.segment);
-      (targets[key] as RecoveredMessage[]).push({ message, redelivered: (flags & REF_DELIVERED) !== 0 });
+      (targets[key] as RecoveredMessage[]).push({ message, redelivered: (flags & REF_DELIVERED) !== 0, expiration: record.expiration });
     }
   });
   const queues = new Map<string, Map<string, RecoveredMessage[]>>();

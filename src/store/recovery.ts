@@ -6,6 +6,7 @@ import {
   decodeQueueSection,
   emptyMessageHeader,
   readMessageHeader,
+  readExpiration,
   readPriority,
   type MessageHeader,
   type QueueName,
@@ -29,6 +30,8 @@ export interface LiveRecord {
   flags: number[];
   /** The message's priority (0 when it has none), so a priority queue is rebuilt in the same order. */
   priority: number;
+  /** The message's own `expiration` in ms (its queue's TTL may be shorter), undefined when it has none. */
+  expiration: number | undefined;
 }
 
 interface Position {
@@ -96,6 +99,7 @@ export class RecoveryIndex {
       queues: [],
       flags: [],
       priority: 0,
+      expiration: undefined,
     };
     records.forEachInIdOrder((r) => {
       const queues = this.lists[records.get(r, LIST)] as number[];
@@ -119,6 +123,7 @@ export class RecoveryIndex {
       record.length = records.get(r, LEN);
       record.queues = queues;
       record.priority = records.get(r, PRIORITY);
+      record.expiration = records.expiration(r);
       visit(record);
     });
   }
@@ -140,6 +145,7 @@ export class RecoveryIndex {
     records.set(r, LEN, length);
     records.set(r, LIST, list);
     records.set(r, PRIORITY, readPriority(buf, h, at + payloadLength));
+    records.setExpiration(r, readExpiration(buf, h, at + payloadLength));
     if (h.queueCount > PACKED_REFS) {
       this.wide.set(r, Uint8Array.from(buf.subarray(h.flagsAt, h.flagsAt + h.queueCount)));
     } else {
