@@ -129,7 +129,7 @@ export class ExpiryIndex {
     while (i > 0) {
       const parent = (i - 1) >>> 1;
       const above = heap[parent] as Expiring;
-      if (above.at <= record.at) break;
+      if (!earlier(record, above)) break;
       heap[i] = above;
       i = parent;
     }
@@ -148,13 +148,18 @@ export class ExpiryIndex {
       const left = 2 * i + 1;
       if (left >= heap.length) break;
       const right = left + 1;
-      const child = right < heap.length && (heap[right] as Expiring).at < (heap[left] as Expiring).at ? right : left;
-      if ((heap[child] as Expiring).at >= last.at) break;
+      const child = right < heap.length && earlier(heap[right] as Expiring, heap[left] as Expiring) ? right : left;
+      if (!earlier(heap[child] as Expiring, last)) break;
       heap[i] = heap[child] as Expiring;
       i = child;
     }
     heap[i] = last;
   }
+}
+
+/** Expiry order; messages due at the same time go in queue order, so dead letters keep it. */
+function earlier(a: Expiring, b: Expiring): boolean {
+  return a.at < b.at || (a.at === b.at && asMessage(a.item).seq < asMessage(b.item).seq);
 }
 
 /**

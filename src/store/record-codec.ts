@@ -198,7 +198,7 @@ const CLOSING_BRACE = 0x7d;
 export function readPriority(buf: Buffer, header: MessageHeader, payloadEnd: number): number {
   const json = propertiesAt(buf, header, payloadEnd);
   if (!json) return 0;
-  const priority = readDigits(buf, json.start + 1, json.end, PRIORITY_PREFIX.length - 1, PRIORITY_PREFIX);
+  const priority = readDigits(buf, json.start + 1, json.end, 1, PRIORITY_PREFIX);
   return priority && priority.digits <= 3 && isEndOfValue(buf[priority.end]) ? Math.min(priority.value, 255) : 0;
 }
 
@@ -212,7 +212,7 @@ export function readExpiration(buf: Buffer, header: MessageHeader, payloadEnd: n
   const json = propertiesAt(buf, header, payloadEnd);
   if (!json) return undefined;
   let p = json.start + 1;
-  const priority = readDigits(buf, json.start + 1, json.end, PRIORITY_PREFIX.length - 1, PRIORITY_PREFIX);
+  const priority = readDigits(buf, json.start + 1, json.end, 1, PRIORITY_PREFIX);
   if (priority) {
     if (buf[priority.end] !== COMMA) return undefined;
     p = priority.end + 1;
