@@ -140,7 +140,7 @@ export class Queue implements QueueProperties {
 
   enqueue(message: Message): EnqueueOutcome {
     const size = message.size;
-    const ttl = effectiveTtl(this.limits.messageTtl, parseExpiration(message.properties.expiration));
+    const ttl = effectiveTtl(this.limits.messageTtl, message.hasExpiration ? parseExpiration(message.properties.expiration) : undefined);
     // TTL 0, as in RabbitMQ: delivered at once if a consumer can take it, else it expires on arrival.
     if (ttl === 0 && !this.consumers.anyWithCapacity()) {
       this.stats.publish++;
