@@ -86,6 +86,8 @@ const IN_MEMORY = 4;
 const READ_BACK = 8;
 /** The content could not be read back (`source` is the loader): a queue drops the message when it reaches the head. */
 const UNREADABLE = 16;
+/** It has an `expiration` property: queues read the content for it only then, off the fan-out hot path. */
+const HAS_EXPIRATION = 32;
 /** The AMQP priority (0–255) sits in bits 8–15: a priority queue needs it even while the content is released. */
 const PRIORITY_SHIFT = 8;
 
@@ -124,7 +126,11 @@ export class Message {
     priority: number = content?.properties.priority ?? 0,
   ) {
     this.publishedDelta = publishedAt - TIME_BASE;
-    this.flags = (persistent ? PERSISTENT : 0) | (content ? IN_MEMORY : 0) | ((priority & 0xff) << PRIORITY_SHIFT);
+    this.flags =
+      (persistent ? PERSISTENT : 0) |
+      (content ? IN_MEMORY : 0) |
+      (content?.properties.expiration !== undefined ? HAS_EXPIRATION : 0) |
+      ((priority & 0xff) << PRIORITY_SHIFT);
     this.source = content ?? loader;
   }
 
@@ -191,6 +197,11 @@ export class Message {
   /** The `priority` property (0 when it had none), known even when the content is not in memory. */
   get priority(): number {
     return (this.flags >>> PRIORITY_SHIFT) & 0xff;
+  }
+
+  /** Whether it was published with an `expiration` (known only while its content was: a recovered stub says no). */
+  get hasExpiration(): boolean {
+    return (this.flags & HAS_EXPIRATION) !== 0;
   }
 
   get publishedAt(): number {

@@ -22,6 +22,8 @@ export interface QueueLimits {
    * its first return. Undefined without the argument: no limit (RabbitMQ 4's default of 20 is not copied).
    */
   readonly deliveryLimit: number | undefined;
+  /** `x-message-ttl`: a message expires this long after it entered the queue (its own `expiration` may be shorter). */
+  readonly messageTtl: number | undefined;
 }
 
 const TEN_YEARS_MS = 315_360_000_000;
@@ -107,5 +109,6 @@ export function parseQueueLimits(args: Readonly<Record<string, unknown>>): Queue
     consumerTimeout: num('x-consumer-timeout'),
     maxPriority: (num('x-max-priority') ?? 0) > 0 ? num('x-max-priority') : undefined,
     deliveryLimit: num('x-delivery-limit'),
+    messageTtl: num('x-message-ttl'),
   };
 }

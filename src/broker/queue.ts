@@ -1,8 +1,10 @@
 import type { Binding } from './binding.js';
 import type { Channel } from './channel.js';
+import type { Clock } from './clock.js';
 import type { Consumer } from './consumer.js';
 import { ConsumerRoster } from './consumer-roster.js';
 import type { DeadLetterSink, DeathReason } from './dead-letter.js';
+import { effectiveTtl, ExpiryIndex, parseExpiration } from './expiry-index.js';
 import { Message } from './message.js';
 import { MessageStats, type HandOut } from './message-stats.js';
 import type { QueueLimits } from './queue-arguments.js';
@@ -50,6 +52,8 @@ export interface QueueObserver {
   readonly durableThrough: number;
   /** The queue's head waits for `durableThrough`: dispatch it again once that moves. */
   heldBack(queue: Queue): void;
+  /** Time for message expiry. */
+  readonly clock: Clock;
 }
 
 export class Queue implements QueueProperties {
@@ -87,6 +91,8 @@ export class Queue implements QueueProperties {
   );
   private readonly consumers: ConsumerRoster;
   private dispatching = false;
+  /** Made when the first message with an expiry arrives (`x-message-ttl` or its own `expiration`). */
+  private expiring: ExpiryIndex | undefined;
 
   constructor(
     readonly vhost: string,
@@ -118,7 +124,7 @@ export class Queue implements QueueProperties {
   }
 
   get messageCount(): number {
-    return this.ready.length;
+    return this.ready.length - (this.expiring?.tombstones ?? 0);
   }
 
   get consumerCount(): number {
@@ -136,9 +142,16 @@ export class Queue implements QueueProperties {
 
   enqueue(message: Message): EnqueueOutcome {
     const size = message.size;
+    const ttl = effectiveTtl(this.limits.messageTtl, message.hasExpiration ? parseExpiration(message.properties.expiration) : undefined);
+    // TTL 0, as in RabbitMQ: delivered at once if a consumer can take it, else it expires on arrival.
+    if (ttl === 0 && !this.consumers.anyWithCapacity()) {
+      this.stats.publish++;
+      this.bury(new QueueEntry(message, false), 'expired');
+      return 'dropped';
+    }
     if (this.wouldOverflow(size)) {
       if (this.limits.overflow !== 'drop-head') return 'rejected';
-      while (this.ready.length > 0 && this.wouldOverflow(size)) {
+      while (this.readyHead() !== undefined && this.wouldOverflow(size)) {
         // RabbitMQ enqueues, then drops heads: in a priority queue, a message that would go in ahead of
         // everything left is itself the head it drops (rabbit_amqqueue_process, maybe_drop_head).
         if (this.ready.countAhead(message) === 0) break;
@@ -157,14 +170,23 @@ export class Queue implements QueueProperties {
     this.ready.push(message);
     this.readyBytes += size;
     this.stats.publish++;
+    // The clock starts as it enters this queue: each queue a message was routed to expires it on its own.
+    if (ttl !== undefined && ttl > 0) this.expires(message, this.observer.clock.now() + ttl);
     if (this.consumers.size > 0) this.dispatch();
     return 'queued';
   }
 
-  /** Puts back a message recovered from the store, in order, without dispatching. */
-  restore(message: Message, redelivered: boolean, deliveryCount = 0): void {
-    this.ready.push(redelivered || deliveryCount > 0 ? new QueueEntry(message, true, deliveryCount) : message);
+  /**
+   * Puts back a message recovered from the store, in order, without dispatching, with the number of
+   * times it was returned before. Its expiry counts from its publish time (it entered its queues then),
+   * so one that expired while the broker was down expires as soon as the clock runs.
+   */
+  restore(message: Message, redelivered: boolean, deliveryCount = 0, messageTtl?: number): void {
+    const item = redelivered || deliveryCount > 0 ? new QueueEntry(message, true, deliveryCount) : message;
+    this.ready.push(item);
     this.readyBytes += message.size;
+    const ttl = effectiveTtl(this.limits.messageTtl, messageTtl);
+    if (ttl !== undefined) this.expires(item, message.publishedAt + ttl);
   }
 
   /**
@@ -208,6 +230,7 @@ export class Queue implements QueueProperties {
    * exchange, else dropped. Either way the source settles it (the dead-letterer does, after the copy).
    */
   bury(entry: QueueEntry, reason: DeathReason): void {
+    this.expiring?.forget(entry.message);
     if (!this.deadLetters || this.state !== 'live') return this.discard(entry);
     // The dead-letterer takes the content while it is in memory, so it is let go only afterwards.
     this.deadLetters.deadLetter(this, entry, reason);
@@ -234,13 +257,15 @@ export class Queue implements QueueProperties {
     this.ready.requeue(entry);
     this.readyBytes += entry.message.size;
     this.ahead.recount();
+    this.expiring?.requeued(entry);
   }
 
   purge(): number {
     this.ahead.forget();
-    const purged = this.ready.drain().map(asEntry);
+    const purged = this.ready.drain().map(asEntry).filter((entry) => !this.droppedIfExpired(entry.message));
     this.readyBytes = 0;
     for (const entry of purged) {
+      this.expiring?.forget(entry.message);
       // Another queue may still hold it deep in its backlog, where no read-back content belongs.
       entry.message.dropReadBack();
       this.observer.settled(this, entry);
@@ -261,14 +286,14 @@ export class Queue implements QueueProperties {
     return out;
   }
 
-  /** Ready entries from the head, without taking them. */
+  /** Ready entries from the head, without taking them; expired ones are passed over. */
   peek(offset: number, count: number): QueueEntry[] {
     const out: QueueEntry[] = [];
-    for (let i = offset; i < offset + count; i++) {
+    for (let i = 0, live = 0; out.length < count; i++) {
       const item = this.ready.at(i);
-      const entry = item && asEntry(item);
-      if (!entry) break;
-      out.push(entry);
+      if (!item) break;
+      if (this.expiring?.isTombstone(asMessage(item))) continue;
+      if (live++ >= offset) out.push(asEntry(item));
     }
     return out;
   }
@@ -291,6 +316,7 @@ export class Queue implements QueueProperties {
     this.state = 'deleted';
     const consumers = this.consumers.clear();
     const messageCount = this.purge();
+    this.expiring?.stop();
     return { consumers, messageCount };
   }
 
@@ -329,7 +355,11 @@ export class Queue implements QueueProperties {
    * handed out — they waited for `durableThrough` — so they are among the newest, from `seq` on.
    */
   withdraw(refused: ReadonlySet<Message>, seq: number): void {
-    for (const item of this.ready.removeNewest(seq, (item) => refused.has(asMessage(item)))) this.readyBytes -= asMessage(item).size;
+    for (const item of this.ready.removeNewest(seq, (item) => refused.has(asMessage(item)))) {
+      // An expired one was settled and its bytes taken off already.
+      if (!this.droppedIfExpired(asMessage(item))) this.readyBytes -= asMessage(item).size;
+      this.expiring?.forget(asMessage(item));
+    }
   }
 
   /** The head is a message whose record is not on disk yet (see QueueObserver.durableThrough). */
@@ -347,7 +377,7 @@ export class Queue implements QueueProperties {
   private wouldOverflow(size: number): boolean {
     const { maxLength, maxLengthBytes } = this.limits;
     return (
-      (maxLength !== undefined && this.ready.length + 1 > maxLength) ||
+      (maxLength !== undefined && this.messageCount + 1 > maxLength) ||
       (maxLengthBytes !== undefined && this.readyBytes + size > maxLengthBytes)
     );
   }
@@ -360,8 +390,10 @@ export class Queue implements QueueProperties {
       this.stats.redeliver++;
       global.redeliver++;
     }
-    if (kind === 'deliverNoAck' || kind === 'getNoAck') this.observer.settled(this, entry);
-    else {
+    if (kind === 'deliverNoAck' || kind === 'getNoAck') {
+      this.expiring?.forget(entry.message);
+      this.observer.settled(this, entry);
+    } else {
       this.unackedCount++;
       this.unackedBytes += entry.message.size;
       if (!entry.redelivered) this.observer.delivered(this, entry);
@@ -374,22 +406,57 @@ export class Queue implements QueueProperties {
     if (entry) {
       this.readyBytes -= entry.message.size;
       this.ahead.shifted(entry.message.size);
+      this.expiring?.leftReady(entry.message);
     }
     return entry;
   }
 
-  /** The head message, after dropping any whose content could not be read back (the store logged why). */
+  /**
+   * The head message, after dropping expired ones (settled already) and any whose content could not be
+   * read back (the store logged why).
+   */
   private readyHead(): Message | undefined {
     for (;;) {
       const item = this.ready.peek();
       if (!item) return undefined;
       const message = asMessage(item);
+      if (this.expiring?.isTombstone(message)) {
+        this.ready.shift();
+        this.ahead.shifted(message.size);
+        this.droppedIfExpired(message);
+        continue;
+      }
       if (!message.unreadable) return message;
       this.discard(this.takeReady() as QueueEntry);
     }
   }
 
+  /** The message expires at `at` in this queue (ms since the epoch). */
+  private expires(item: Message | QueueEntry, at: number): void {
+    this.expiring ??= new ExpiryIndex(this.observer.clock, (expired) => this.expire(asEntry(expired)));
+    this.expiring.add(item, at);
+  }
+
+  /**
+   * A ready message's time came. It stays in the ready list, which can only remove at its head, as a
+   * tombstone the list drops when it gets there; the queue's counts and the store forget it now.
+   */
+  private expire(entry: QueueEntry): void {
+    this.readyBytes -= entry.message.size;
+    this.bury(entry, 'expired');
+  }
+
+  /** Lets go of `message` if it is an expired one left in the ready list; whether it was. */
+  private droppedIfExpired(message: Message): boolean {
+    if (!this.expiring?.isTombstone(message)) return false;
+    this.expiring.droppedTombstone(message);
+    // Read-ahead may have read it back after it expired.
+    message.dropReadBack();
+    return true;
+  }
+
   private discard(entry: QueueEntry): void {
+    this.expiring?.forget(entry.message);
     // A basic.get keeps a content read back for it until settled; a delivery let it go when sent.
     entry.message.dropReadBack();
     this.observer.settled(this, entry);

@@ -104,7 +104,7 @@ export class DurableState implements DurabilityBarrier {
       for (const [queueName, messages] of queues) {
         const queue = this.queueForStored(broker, vhostName, queueName, messages.length);
         if (!queue) continue;
-        for (const { message, redelivered, deliveryCount } of messages) queue.restore(message, redelivered, deliveryCount);
+        for (const { message, redelivered, deliveryCount, expiration } of messages) queue.restore(message, redelivered, deliveryCount, expiration);
         restored += messages.length;
       }
     }

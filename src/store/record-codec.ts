@@ -176,16 +176,20 @@ export function writeMessageRecord(
 }
 
 /**
- * The properties as JSON with `priority` as the first key when there is one, so that recovery can read
- * it from a fixed prefix (`readPriority`) without parsing the JSON. A Warren that does not know this
- * still reads the same JSON, so the record format is unchanged.
+ * The properties as JSON with `priority` as the first key and `expiration` next when they are there,
+ * so that recovery can read them from a fixed prefix (`readPriority`, `readExpiration`) without parsing
+ * the JSON. A Warren that does not know this still reads the same JSON, so the record format is unchanged.
  */
 function propertiesJson(properties: MessageProperties): string {
-  if (properties.priority === undefined) return JSON.stringify(properties);
-  return JSON.stringify({ priority: properties.priority, ...properties });
+  if (properties.priority === undefined && properties.expiration === undefined) return JSON.stringify(properties);
+  return JSON.stringify({ priority: properties.priority, expiration: properties.expiration, ...properties });
 }
 
 const PRIORITY_PREFIX = Buffer.from('{"priority":', 'utf8');
+const EXPIRATION_KEY = Buffer.from('"expiration":"', 'utf8');
+const QUOTE = 0x22;
+/** `expiration` is milliseconds; more digits than this is no TTL an edge accepts (ten years is 12). */
+const MAX_EXPIRATION_DIGITS = 15;
 const DIGIT_0 = 0x30;
 const DIGIT_9 = 0x39;
 const COMMA = 0x2c;
@@ -198,26 +202,68 @@ const CLOSING_BRACE = 0x7d;
  * properties may hold it further in (such a message counts as priority 0 after the restart).
  */
 export function readPriority(buf: Buffer, header: MessageHeader, payloadEnd: number): number {
+  const json = propertiesAt(buf, header, payloadEnd);
+  if (!json) return 0;
+  const priority = readDigits(buf, json.start + 1, json.end, 1, PRIORITY_PREFIX);
+  return priority && priority.digits <= 3 && isEndOfValue(buf[priority.end]) ? Math.min(priority.value, 255) : 0;
+}
+
+/**
+ * A message record's `expiration` in milliseconds, read from just after `priority` (if any) at the
+ * start of its properties JSON (see `propertiesJson`) without decoding it: what recovery needs to
+ * expire it on time. Undefined when it has none, or for a record written before expiry was acted on,
+ * whose properties may hold it further in (such a message keeps only its queue's TTL after a restart).
+ */
+export function readExpiration(buf: Buffer, header: MessageHeader, payloadEnd: number): number | undefined {
+  const json = propertiesAt(buf, header, payloadEnd);
+  if (!json) return undefined;
+  let p = json.start + 1;
+  const priority = readDigits(buf, json.start + 1, json.end, 1, PRIORITY_PREFIX);
+  if (priority) {
+    if (buf[priority.end] !== COMMA) return undefined;
+    p = priority.end + 1;
+  }
+  const expiration = readDigits(buf, p, json.end, 0, EXPIRATION_KEY);
+  return expiration && expiration.digits <= MAX_EXPIRATION_DIGITS && buf[expiration.end] === QUOTE ? expiration.value : undefined;
+}
+
+/** Where the properties JSON of a message record lies, past the exchange and the routing key. */
+function propertiesAt(buf: Buffer, header: MessageHeader, payloadEnd: number): { start: number; end: number } | undefined {
   let p = header.sectionAt + header.sectionLength;
   // Past the exchange and the routing key, each a u32 length and its bytes.
   for (let skip = 0; skip < 2; skip++) {
-    if (p + 4 > payloadEnd) return 0;
+    if (p + 4 > payloadEnd) return undefined;
     p += 4 + buf.readUInt32LE(p);
   }
-  if (p + 4 > payloadEnd) return 0;
+  if (p + 4 > payloadEnd) return undefined;
   const end = Math.min(p + 4 + buf.readUInt32LE(p), payloadEnd);
-  p += 4;
-  if (end - p <= PRIORITY_PREFIX.length) return 0;
-  for (let i = 0; i < PRIORITY_PREFIX.length; i++) if (buf[p + i] !== PRIORITY_PREFIX[i]) return 0;
-  let priority = 0;
-  let digits = 0;
-  for (p += PRIORITY_PREFIX.length; p < end; p++, digits++) {
+  return buf[p + 4] === 0x7b ? { start: p + 4, end } : undefined;
+}
+
+/** `key` (from its byte `from` on) at `at`, then decimal digits: their value and where they end. */
+function readDigits(
+  buf: Buffer,
+  at: number,
+  end: number,
+  from: number,
+  key: Buffer,
+): { value: number; digits: number; end: number } | undefined {
+  const keyLength = key.length - from;
+  if (end - at <= keyLength) return undefined;
+  for (let i = 0; i < keyLength; i++) if (buf[at + i] !== key[from + i]) return undefined;
+  let value = 0;
+  let p = at + keyLength;
+  for (; p < end && p - at - keyLength <= MAX_EXPIRATION_DIGITS; p++) {
     const c = buf[p] as number;
     if (c < DIGIT_0 || c > DIGIT_9) break;
-    priority = priority * 10 + (c - DIGIT_0);
+    value = value * 10 + (c - DIGIT_0);
   }
-  const after = buf[p];
-  return digits > 0 && digits <= 3 && (after === COMMA || after === CLOSING_BRACE) ? Math.min(priority, 255) : 0;
+  const digits = p - at - keyLength;
+  return digits > 0 ? { value, digits, end: p } : undefined;
+}
+
+function isEndOfValue(c: number | undefined): boolean {
+  return c === COMMA || c === CLOSING_BRACE;
 }
 
 function writeLongString(buf: Buffer, at: number, text: string): number {

@@ -9,6 +9,8 @@ export interface RecoveredMessage {
   readonly redelivered: boolean;
   /** How often its queue had it back before the restart (0 from a data dir older than delivery counts). */
   readonly deliveryCount: number;
+  /** Its own `expiration` in ms, if it has one: the queue counts its expiry from the publish time. */
+  readonly expiration: number | undefined;
 }
 
 export interface RecoveredQueues {
@@ -47,6 +49,7 @@ export function adoptRecovered(index: RecoveryIndex, state: StoreState, loader: 
         message,
         redelivered: (flags & REF_DELIVERED) !== 0,
         deliveryCount: record.returns?.[q] ?? 0,
+        expiration: record.expiration,
       });
     }
   });

@@ -15,7 +15,9 @@ export const PRIORITY = 6;
 const U32_FIELDS = 7;
 const ID = 0;
 const PUBLISHED = 1;
-const F64_FIELDS = 2;
+/** The message's own `expiration` in ms, -1 when it has none (a f64: ten years of ms pass a u32). */
+const EXPIRATION = 2;
+const F64_FIELDS = 3;
 
 /** Paged columns: no copying as they grow and no slack, which matters at millions of records. */
 class Columns {
@@ -104,6 +106,17 @@ export class RecoveredRecords {
   setPublishedAt(r: number, value: number): void {
     if (r >= EXTRA) this.extra.setF(r - EXTRA, PUBLISHED, value);
     else this.main.setF(r, PUBLISHED, value);
+  }
+
+  /** The message's own `expiration` in ms, undefined when it has none. */
+  expiration(r: number): number | undefined {
+    const ms = r >= EXTRA ? this.extra.f(r - EXTRA, EXPIRATION) : this.main.f(r, EXPIRATION);
+    return ms < 0 ? undefined : ms;
+  }
+
+  setExpiration(r: number, ms: number | undefined): void {
+    if (r >= EXTRA) this.extra.setF(r - EXTRA, EXPIRATION, ms ?? -1);
+    else this.main.setF(r, EXPIRATION, ms ?? -1);
   }
 
   get(r: number, field: number): number {

@@ -7,6 +7,7 @@ import {
   decodeQueueSection,
   emptyMessageHeader,
   readMessageHeader,
+  readExpiration,
   readPriority,
   type MessageHeader,
   type QueueName,
@@ -32,6 +33,8 @@ export interface LiveRecord {
   priority: number;
   /** Per queue index, how often that queue had it back; undefined for the many never returned. */
   returns: readonly number[] | undefined;
+  /** The message's own `expiration` in ms (its queue's TTL may be shorter), undefined when it has none. */
+  expiration: number | undefined;
 }
 
 interface Position {
@@ -102,6 +105,7 @@ export class RecoveryIndex {
       flags: [],
       priority: 0,
       returns: undefined,
+      expiration: undefined,
     };
     records.forEachInIdOrder((r) => {
       const queues = this.lists[records.get(r, LIST)] as number[];
@@ -126,6 +130,7 @@ export class RecoveryIndex {
       record.queues = queues;
       record.priority = records.get(r, PRIORITY);
       record.returns = this.returns.get(r);
+      record.expiration = records.expiration(r);
       visit(record);
     });
   }
@@ -147,6 +152,7 @@ export class RecoveryIndex {
     records.set(r, LEN, length);
     records.set(r, LIST, list);
     records.set(r, PRIORITY, readPriority(buf, h, at + payloadLength));
+    records.setExpiration(r, readExpiration(buf, h, at + payloadLength));
     if (h.queueCount > PACKED_REFS) {
       this.wide.set(r, Uint8Array.from(buf.subarray(h.flagsAt, h.flagsAt + h.queueCount)));
     } else {

@@ -7,6 +7,7 @@ import {
   encodeQueueSection,
   planMessageRecord,
   readMessageHeader,
+  readExpiration,
   readPriority,
   writeMessageRecord,
 } from '../../src/store/record-codec.js';
@@ -14,7 +15,7 @@ import {
 const section = encodeQueueSection([{ vhost: '/', name: 'q' }]);
 
 /** A message record as this Warren writes it, and the priority recovery reads from it. */
-function roundTrip(properties: MessageProperties): { priority: number; decoded: MessageProperties } {
+function roundTrip(properties: MessageProperties): { priority: number; expiration: number | undefined; decoded: MessageProperties } {
   const content = { exchange: 'ex', routingKey: 'rk', properties, body: new Uint8Array([1, 2, 3]) };
   const plan = planMessageRecord(content, 1, section);
   const buf = Buffer.alloc(plan.length);
@@ -22,7 +23,11 @@ function roundTrip(properties: MessageProperties): { priority: number; decoded: 
   const header = emptyMessageHeader();
   const payloadLength = buf.readUInt32LE(4);
   expect(readMessageHeader(buf, HEADER_SIZE, payloadLength, header)).toBe(true);
-  return { priority: readPriority(buf, header, HEADER_SIZE + payloadLength), decoded: decodeMessageContent(buf).content.properties };
+  return {
+    priority: readPriority(buf, header, HEADER_SIZE + payloadLength),
+    expiration: readExpiration(buf, header, HEADER_SIZE + payloadLength),
+    decoded: decodeMessageContent(buf).content.properties,
+  };
 }
 
 describe('the priority in a message record', () => {
@@ -38,5 +43,19 @@ describe('the priority in a message record', () => {
   it('is 0 for a message without one', () => {
     expect(roundTrip({ deliveryMode: 2, headers: { priority: 4 } }).priority).toBe(0);
     expect(roundTrip({}).priority).toBe(0);
+  });
+});
+
+describe('the expiration in a message record', () => {
+  it('is written after the priority (or first), so recovery reads it without decoding the properties', () => {
+    const withPriority: MessageProperties = { deliveryMode: 2, priority: 7, expiration: '60000', headers: { expiration: '1' } };
+    expect(roundTrip(withPriority)).toMatchObject({ priority: 7, expiration: 60_000, decoded: withPriority });
+    const alone: MessageProperties = { contentType: 'x', expiration: '0' };
+    expect(roundTrip(alone)).toMatchObject({ priority: 0, expiration: 0, decoded: alone });
+  });
+
+  it('is undefined for a message without one', () => {
+    expect(roundTrip({ deliveryMode: 2, priority: 1 }).expiration).toBeUndefined();
+    expect(roundTrip({ headers: { expiration: '5' } }).expiration).toBeUndefined();
   });
 });
