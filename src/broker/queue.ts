@@ -1,6 +1,5 @@
 import type { Binding } from './binding.js';
 import type { Channel } from './channel.js';
-import type { Clock } from './clock.js';
 import type { Consumer } from './consumer.js';
 import { ConsumerRoster } from './consumer-roster.js';
 import type { DeadLetterSink, DeathReason } from './dead-letter.js';
@@ -14,47 +13,11 @@ import { ReadAhead } from './read-ahead.js';
 import { asEntry, asMessage, QueueEntry } from './queue-entry.js';
 import { PriorityReadyList } from './priority-ready-list.js';
 import { ReadyList, type ReadyOrder } from './ready-list.js';
+import type { EnqueueOutcome, QueueObserver, QueueProperties, QueueState } from './queue-observer.js';
 
 export { QueueEntry } from './queue-entry.js';
 
-export type QueueState = 'live' | 'deleted';
-
-export interface QueueProperties {
-  readonly durable: boolean;
-  readonly exclusive: boolean;
-  readonly autoDelete: boolean;
-  readonly arguments: Readonly<Record<string, unknown>>;
-  /** Who declared it (`user_who_performed_action`). */
-  readonly declaredBy: string;
-}
-
-/**
- * What `enqueue` did: a full `reject-publish` queue refuses the message (the publisher hears of it);
- * a `drop-head` queue too small for even this one message accepts and drops it at once, as RabbitMQ does.
- */
-export type EnqueueOutcome = 'queued' | 'rejected' | 'dropped';
-
-/** What happened to a queue's message, for whoever keeps the books (the store, the counters). */
-export interface QueueObserver {
-  /** The entry left the queue for good: acked, delivered with noAck, purged, dropped or rejected. */
-  settled(queue: Queue, entry: QueueEntry): void;
-  /** The entry was handed out for the first time and must now be acked. */
-  delivered(queue: Queue, entry: QueueEntry): void;
-  /** The entry came back unsettled and is ready again; `entry.deliveryCount` says how often so far. */
-  returned(queue: Queue, entry: QueueEntry): void;
-  /** Broker-wide counters, which outlive any one queue. */
-  readonly stats: MessageStats;
-  /**
-   * Every message the message store took with an id up to this is on disk (or was refused and taken
-   * out of its queues). A stored message past it is not handed out yet: a publish whose write fails is
-   * answered with an error, and must not have been delivered.
-   */
-  readonly durableThrough: number;
-  /** The queue's head waits for `durableThrough`: dispatch it again once that moves. */
-  heldBack(queue: Queue): void;
-  /** Time for message expiry. */
-  readonly clock: Clock;
-}
+export type { EnqueueOutcome, QueueObserver, QueueProperties, QueueState } from './queue-observer.js';
 
 export class Queue implements QueueProperties {
   readonly durable: boolean;
