@@ -5,6 +5,7 @@ import type { Headers, MessageContent } from '../../src/broker/message.js';
 import type { QueueEntry } from '../../src/broker/queue.js';
 import type { VHost } from '../../src/broker/vhost.js';
 import { FakeClock } from '../helpers/fake-clock.js';
+import { comparable } from '../helpers/x-death.js';
 import { bytes, publish, queueOf, readyBodies, text, world } from './fixtures.js';
 
 interface Captured {
@@ -17,16 +18,6 @@ const fixture = JSON.parse(readFileSync(new URL('../fixtures/rabbitmq-3.10.8-x-d
 >;
 
 const NOW = 1_796_056_944_500;
-
-/** Headers without what 3.10 did not send (`x-last-death-*`) and without the death times (checked apart). */
-function comparable(headers: Record<string, unknown> | undefined): Record<string, unknown> {
-  const out: Record<string, unknown> = {};
-  for (const [key, value] of Object.entries(headers ?? {})) {
-    if (key.startsWith('x-last-death-')) continue;
-    out[key] = key === 'x-death' ? (value as Array<Record<string, unknown>>).map(({ time: _time, ...rest }) => rest) : value;
-  }
-  return out;
-}
 
 function expectLikeFixture(name: string, entry: QueueEntry): void {
   const reference = fixture[name] as Captured;
