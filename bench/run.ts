@@ -33,7 +33,9 @@ const HELP = `Usage: npm run bench -- [options]
   --broker-node-args="--max-semi-space-size=32"   extra node flags for the broker (A/B tests)
   sizes: --count --size --prefetch --ack-every --window --confirm-window --queues --bindings --batch
          --rates=1000,10000 --duration=SECONDS --backlog --fill-window --connections --concurrency
-         --timeout=SECONDS (scenario 9: per line, no declare is sent after it)`;
+         --timeout=SECONDS (scenario 9: per line, no declare is sent after it)
+  ttl (scenario 10): --count --size --persistent --ttl-min=SECONDS (1) --ttl-max=SECONDS (60)
+         --confirm-window (1000) --sample-ms (100: REST polling interval)`;
 
 function parseOptions(argv: string[]): { options: BenchOptions; selected: string[]; repeat: number; out?: string; help: boolean } {
   const { values } = parseArgs({ args: argv, strict: false, allowPositionals: true });

@@ -6,6 +6,7 @@ import { fanoutJob } from '../scenarios/fanout.js';
 import { fixedRateJob } from '../scenarios/latency.js';
 import { pubSubJob } from '../scenarios/throughput.js';
 import { topicJob } from '../scenarios/topic.js';
+import { ttlJobs } from '../scenarios/ttl.js';
 import type { Job } from './job.js';
 
 export const jobs: Record<string, Job<never>> = {
@@ -16,4 +17,5 @@ export const jobs: Record<string, Job<never>> = {
   connections: connectionsJob,
   ...backlogJobs,
   ...declaresJobs,
+  ...ttlJobs,
 };

@@ -7,5 +7,6 @@ import { fanout } from './fanout.js';
 import { latency } from './latency.js';
 import { persistentThroughput, transientThroughput } from './throughput.js';
 import { topic } from './topic.js';
+import { ttl } from './ttl.js';
 
-export const scenarios: readonly Scenario[] = [transientThroughput, persistentThroughput, fanout, topic, latency, backlog, connections, declares];
+export const scenarios: readonly Scenario[] = [transientThroughput, persistentThroughput, fanout, topic, latency, backlog, connections, declares, ttl];
