@@ -81,12 +81,22 @@ export async function copyForward(state: StoreState, writer: SegmentWriter, opti
   let buf = Buffer.allocUnsafe(READ_SPAN);
   let copied = 0;
   for (let i = 0; i < picks.length && copied < options.budget && !source.uncopyable; ) {
+    // Each read yields: messages settled meanwhile free their slots, which new messages may reuse with an
+    // offset in another segment. Only picks still in the source may shape the next read.
+    if (!stillThere(state, picks[i] as number, source.number)) {
+      i++;
+      continue;
+    }
     // One read for a run of records close together.
     const start = slots.off(picks[i] as number);
     let j = i;
     let end = start + slots.len(picks[i] as number);
     while (j + 1 < picks.length) {
       const next = picks[j + 1] as number;
+      if (!stillThere(state, next, source.number)) {
+        j++;
+        continue;
+      }
       const nextEnd = slots.off(next) + slots.len(next);
       if (nextEnd - start > READ_SPAN) break;
       end = nextEnd;
