@@ -36,8 +36,6 @@ export class Broker implements QueueObserver, StoreWatcher {
   readonly clock: Clock;
   /** See BrokerOptions.consumerTimeout; a queue's or a consume's `x-consumer-timeout` overrides it. */
   readonly consumerTimeout: number;
-  /** Set while free disk space is below its limit: persistent publishes and new durable definitions are refused. */
-  diskAlarm = false;
   /** See QueueObserver.durableThrough; the message store moves it. */
   durableThrough = 0;
   /** Set while memory is above its high watermark: publishing connections are not read. */
@@ -47,6 +45,7 @@ export class Broker implements QueueObserver, StoreWatcher {
   private currentClusterName: string | undefined;
   /** Queues whose head waits for its record to be on disk. */
   private held = new Set<Queue>();
+  private alarm = false;
 
   constructor(options: BrokerOptions = {}) {
     this.maxBodySize = options.maxBodySize ?? DEFAULT_MAX_BODY_SIZE;
@@ -87,12 +86,26 @@ export class Broker implements QueueObserver, StoreWatcher {
     this.definitionChanged({ kind: 'cluster-name', name });
   }
 
+  /** Set while free disk space is below its limit: persistent publishes and new durable definitions are refused. */
+  get diskAlarm(): boolean {
+    return this.alarm;
+  }
+
+  set diskAlarm(on: boolean) {
+    const cleared = this.alarm && !on;
+    this.alarm = on;
+    // Dead letters whose copies had to wait for the alarm go now (see DeadLetterer).
+    if (cleared) for (const vhost of this.vhosts.values()) vhost.deadLetterer.diskSpaceBack();
+  }
+
   heldBack(queue: Queue): void {
     this.held.add(queue);
   }
 
   storedThrough(id: number): void {
     this.durableThrough = id;
+    // Sources of dead letters are settled only once their copies are on disk.
+    for (const vhost of this.vhosts.values()) vhost.deadLetterer.copiesStored(id);
     if (this.held.size === 0) return;
     const held = this.held;
     this.held = new Set();
@@ -104,6 +117,8 @@ export class Broker implements QueueObserver, StoreWatcher {
     let oldest = Number.POSITIVE_INFINITY;
     for (const message of messages) if (message.id < oldest) oldest = message.id;
     for (const vhost of this.vhosts.values()) for (const queue of vhost.queues.values()) queue.withdraw(messages, oldest);
+    // A refused dead-letter copy left its targets above; its source, not settled yet, dies again.
+    for (const vhost of this.vhosts.values()) vhost.deadLetterer.copiesRefused(messages);
   }
 
   settled(queue: Queue, entry: QueueEntry): void {

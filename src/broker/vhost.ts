@@ -48,7 +48,8 @@ export class VHost {
   readonly exchanges = new Map<string, Exchange>();
   readonly queues = new Map<string, Queue>();
   private readonly exclusiveQueues = new Map<Channel, Set<Queue>>();
-  private readonly deadLetterer: DeadLetterer;
+  /** The broker tells it when the copies it handed to the store are on disk or refused, and when the disk alarm clears. */
+  readonly deadLetterer: DeadLetterer;
   private meta: VHostMetadata;
 
   constructor(
