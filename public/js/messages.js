@@ -39,6 +39,43 @@ function kvTable(caption, entries) {
   );
 }
 
+/**
+ * RabbitMQ's `x-death` header as a table: one row per queue and reason the message died in, newest
+ * first, as the broker keeps it.
+ * @param {unknown} deaths
+ */
+function deathsTable(deaths) {
+  if (!Array.isArray(deaths) || deaths.length === 0) return null;
+  /** @param {unknown} value */
+  const text = (value) => (typeof value === 'string' || typeof value === 'number' ? String(value) : show(value));
+  /** @param {unknown} seconds */
+  const when = (seconds) => (typeof seconds === 'number' ? new Date(seconds * 1000).toISOString().replace('T', ' ').replace(/\.\d+Z$/, ' UTC') : text(seconds));
+  return h(
+    'table',
+    { class: 'deaths' },
+    h('caption', { text: 'Dead-lettered (x-death, newest first)' }),
+    h('thead', null, h('tr', null, ...['Queue', 'Reason', 'Count', 'Time', 'Exchange', 'Routing keys'].map((label) => h('th', { scope: 'col', text: label })))),
+    h(
+      'tbody',
+      null,
+      ...deaths.map((death) => {
+        const d = death && typeof death === 'object' ? /** @type {Record<string, unknown>} */ (death) : {};
+        const keys = Array.isArray(d['routing-keys']) ? d['routing-keys'].map(text).join(', ') : text(d['routing-keys']);
+        return h(
+          'tr',
+          null,
+          h('td', { text: text(d.queue) }),
+          h('td', { text: text(d.reason) }),
+          h('td', { text: text(d.count) }),
+          h('td', { text: when(d.time) }),
+          h('td', { text: exchangeLabel(typeof d.exchange === 'string' ? d.exchange : '') }),
+          h('td', { text: keys }),
+        );
+      }),
+    ),
+  );
+}
+
 /** @param {ApiMessage} m */
 function propertiesOf(m) {
   // RabbitMQ sends `[]` when a message has no properties.
@@ -79,6 +116,7 @@ function messageBody(m) {
     ),
     Object.keys(properties).length ? kvTable('Properties', properties) : h('p', { class: 'hint', text: 'No properties.' }),
     headers && Object.keys(headers).length ? kvTable('Headers', headers) : h('p', { class: 'hint', text: 'No headers.' }),
+    headers ? deathsTable(headers['x-death']) : null,
     payloadBlock(m),
   );
 }

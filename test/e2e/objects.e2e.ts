@@ -164,6 +164,23 @@ describe('queues, exchanges and connections', () => {
     expect(head).toMatchObject({ redelivered: false, payload: 'message 1' });
   });
 
+  it('shows where a dead-lettered message died, from its x-death header', async () => {
+    await api('PUT', `/queues/${vh('/')}/e2e-dlq`, { durable: false });
+    await api('PUT', `/queues/${vh('/')}/e2e-work`, { durable: false, arguments: { 'x-dead-letter-exchange': '', 'x-dead-letter-routing-key': 'e2e-dlq' } });
+    const conn = await suite.warren().connect();
+    await conn.publish({ exchange: '', routingKey: 'e2e-work', body: 'rejected once' });
+    const got = await conn.get({ queue: 'e2e-work' });
+    if (!got) throw new Error('no message to reject');
+    got.reject(false);
+    const page = await open(`#/queues/${vh('/')}/e2e-dlq`);
+    const first = page.locator('.browse-results li.message').first();
+    await first.locator('summary').click();
+    const deaths = first.getByRole('table', { name: 'Dead-lettered (x-death, newest first)' });
+    await hasText(deaths, 'e2e-work');
+    await hasText(deaths, 'rejected');
+    await screenshot(page, 'queue-dead-lettered');
+  });
+
   it('purges a queue only after confirmation', async () => {
     await api('PUT', `/queues/${vh('/')}/e2e-purge`, { durable: false });
     const conn = await suite.warren().connect();
