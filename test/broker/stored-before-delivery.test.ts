@@ -5,46 +5,8 @@
  */
 import { describe, expect, it } from 'vitest';
 import type { Message } from '../../src/broker/message.js';
-import type { MessageStore, StoreWatcher } from '../../src/broker/persistence.js';
-import type { Queue } from '../../src/broker/queue.js';
 import { publish, queueOf, world, type World } from './fixtures.js';
-
-class RecordingStore implements MessageStore {
-  readonly added: Message[] = [];
-  watcher: StoreWatcher | undefined;
-
-  add(message: Message, _queues: readonly Queue[]): void {
-    message.storeRef = this.added.length;
-    this.added.push(message);
-  }
-
-  remove(): void {}
-  delivered(): void {}
-  returned(): void {}
-  queueDeleted(): void {}
-
-  load(messages: readonly Message[]): never {
-    throw new Error(`messages ${messages.map((m) => m.id).join(', ')} have no content on disk here`);
-  }
-
-  watch(watcher: StoreWatcher): void {
-    this.watcher = watcher;
-    watcher.storedThrough(0);
-  }
-
-  /** Everything added so far is on disk. */
-  sync(): void {
-    const last = this.added[this.added.length - 1];
-    if (last) this.watcher?.storedThrough(last.id);
-  }
-
-  /** The write of everything added so far failed. */
-  fail(): void {
-    const refused = new Set(this.added);
-    this.watcher?.refused(refused);
-    this.sync();
-  }
-}
+import { RecordingStore } from './recording-store.js';
 
 const PERSISTENT = { deliveryMode: 2 } as const;
 
