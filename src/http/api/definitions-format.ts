@@ -141,6 +141,10 @@ const documentSchema = {
       properties: { user: str, vhost: str, configure: str, write: str, read: str },
     }),
     global_parameters: list({ type: 'object', required: ['name'], properties: { name: str } }),
+    policies: { type: 'array' },
+    operator_policies: { type: 'array' },
+    parameters: { type: 'array' },
+    topic_permissions: { type: 'array' },
     queues: list({
       type: 'object',
       required: ['name'],
@@ -169,8 +173,8 @@ const documentSchema = {
 type Boolish = boolean | 'true' | 'false';
 type Tags = string | string[];
 // The shapes `documentSchema` guarantees once it has validated a document.
-interface UserDef { name: string; password_hash?: string; password?: string; hashing_algorithm?: string; tags?: Tags }
-interface VhostDef { name: string; description?: string; tags?: Tags; default_queue_type?: string; metadata?: Record<string, unknown> }
+interface UserDef { name: string; password_hash?: string; password?: string; hashing_algorithm?: string; tags?: Tags; limits?: unknown }
+interface VhostDef { name: string; description?: string; tags?: Tags; default_queue_type?: string; metadata?: Record<string, unknown>; limits?: unknown }
 interface PermissionDef { user: string; vhost: string; configure: string; write: string; read: string }
 interface QueueDef { name: string; vhost?: string; durable?: Boolish; auto_delete?: Boolish; arguments?: Record<string, unknown> }
 interface ExchangeDef {
@@ -197,6 +201,10 @@ interface DefinitionsDocument {
   vhosts?: VhostDef[];
   permissions?: PermissionDef[];
   global_parameters?: Array<{ name: string; value?: unknown }>;
+  policies?: unknown[];
+  operator_policies?: unknown[];
+  parameters?: unknown[];
+  topic_permissions?: unknown[];
   queues?: QueueDef[];
   exchanges?: ExchangeDef[];
   bindings?: BindingDef[];
@@ -214,7 +222,9 @@ const bool = (value: Boolish | undefined, fallback: boolean): boolean => (value 
  * exchanges, global parameters, queues, bindings. Existing queues and exchanges are left as they are;
  * users and permissions are overwritten; `amq.*` and the default exchange are skipped. Everything that can
  * be checked up front is, so a bad file usually changes nothing; a failure later leaves a partial import,
- * as in RabbitMQ. Policies, parameters and topic permissions are accepted and ignored.
+ * as in RabbitMQ. What Warren cannot carry out yet (policies, runtime parameters, topic permissions,
+ * limits) is refused with a 400 naming it, before anything changes: an import never drops part of a file
+ * silently.
  */
 export async function importDefinitions(
   ops: Operations,
@@ -237,6 +247,10 @@ export async function importDefinitions(
     return name;
   };
   // Up-front checks, so a bad file is refused before anything changes.
+  const unsupported = unsupportedParts(doc);
+  if (unsupported.length > 0) {
+    throw invalid(`${unsupported.join('; ')}: Warren does not implement these yet; remove them from the file to import the rest`);
+  }
   const userPlans = full ? (doc.users ?? []).map((u) => planUser(u, doc)) : [];
   const docUsers = new Set(userPlans.map((u) => u.name));
   if (full) {
@@ -317,6 +331,37 @@ export async function importDefinitions(
     });
   }
   await ops.flushed();
+}
+
+/**
+ * `internal_cluster_id` is RabbitMQ's own identity for its cluster (every export has one); Warren keeps
+ * its own, so that parameter is known and deliberately not carried over. `cluster_name` is imported.
+ */
+const KNOWN_GLOBAL_PARAMETERS: ReadonlySet<string> = new Set(['cluster_name', 'internal_cluster_id']);
+
+/** The parts of a document Warren would otherwise have to drop, described for the refusal. */
+function unsupportedParts(doc: DefinitionsDocument): string[] {
+  const parts: string[] = [];
+  const count = (list: readonly unknown[] | undefined, what: string): void => {
+    if (list && list.length > 0) parts.push(`${list.length} ${what}`);
+  };
+  count(doc.policies, 'policies');
+  count(doc.operator_policies, 'operator policies');
+  count(doc.parameters, 'runtime parameters');
+  count(doc.topic_permissions, 'topic permissions');
+  const globals = (doc.global_parameters ?? []).filter((p) => !KNOWN_GLOBAL_PARAMETERS.has(p.name)).map((p) => `'${p.name}'`);
+  if (globals.length > 0) parts.push(`global parameters ${globals.join(', ')}`);
+  const limited = (items: ReadonlyArray<{ name: string; limits?: unknown }> | undefined, what: string): void => {
+    const names = (items ?? []).filter((i) => isNonEmptyObject(i.limits)).map((i) => `'${i.name}'`);
+    if (names.length > 0) parts.push(`limits of ${what} ${names.join(', ')}`);
+  };
+  limited(doc.users, 'users');
+  limited(doc.vhosts, 'vhosts');
+  return parts;
+}
+
+function isNonEmptyObject(value: unknown): boolean {
+  return typeof value === 'object' && value !== null && Object.keys(value).length > 0;
 }
 
 interface UserPlan {
