@@ -7,9 +7,6 @@ export const DEFAULT_CONSUMER_TIMEOUT_MS = 1_800_000;
 /** The largest timeout accepted anywhere (the same ten years as the queue arguments' TTLs). */
 export const MAX_CONSUMER_TIMEOUT_MS = 315_360_000_000;
 
-/** Node fires a longer timer at once; a longer deadline is reached by re-arming (see `check`). */
-const MAX_TIMER_MS = 2_147_483_647;
-
 /** What a consumer's timeout needs from the channel that holds its deliveries. */
 export interface TimeoutHost {
   /** Whether the delivery is still unsettled: deliveries are settled on the channel, not here. */
@@ -63,7 +60,7 @@ export class ConsumerTimeout {
     this.ring[at] = deliveryTag;
     this.ring[at + 1] = this.clock.now();
     this.count++;
-    this.disarm ??= this.clock.schedule(Math.min(this.ms, MAX_TIMER_MS), this.check);
+    this.disarm ??= this.clock.schedule(this.ms, this.check);
   }
 
   /**
@@ -91,7 +88,7 @@ export class ConsumerTimeout {
     const deadline = (this.ring[this.head + 1] as number) + this.ms;
     const now = this.clock.now();
     if (now >= deadline) this.host.timedOut(this.ring[this.head] as number, this.ms);
-    else this.disarm = this.clock.schedule(Math.min(deadline - now, MAX_TIMER_MS), this.check);
+    else this.disarm = this.clock.schedule(deadline - now, this.check);
   }
 
   private dropSettledHeads(): void {
