@@ -18,6 +18,7 @@ import { mountUsers } from './pages/admin-users.js';
 import { mountPermissions } from './pages/admin-permissions.js';
 import { mountVhosts } from './pages/admin-vhosts.js';
 import { mountDefinitions } from './pages/admin-definitions.js';
+import { mountOperatorPolicies, mountPolicies } from './pages/admin-policies.js';
 
 /** @typedef {import('./api.js').Whoami} Whoami */
 /** @typedef {import('./router.js').Location} Location */
@@ -61,6 +62,8 @@ const ROUTES = [
   { pattern: ['admin', 'users'], mount: mountUsers, nav: 'admin', requires: 'administrator' },
   { pattern: ['admin', 'permissions'], mount: mountPermissions, nav: 'admin', requires: 'administrator' },
   { pattern: ['admin', 'vhosts'], mount: mountVhosts, nav: 'admin', requires: 'administrator' },
+  { pattern: ['admin', 'policies'], mount: mountPolicies, nav: 'admin', requires: 'administrator' },
+  { pattern: ['admin', 'operator-policies'], mount: mountOperatorPolicies, nav: 'admin', requires: 'administrator' },
   { pattern: ['admin', 'definitions'], mount: mountDefinitions, nav: 'admin', requires: 'administrator' },
 ];
 

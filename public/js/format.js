@@ -57,19 +57,60 @@ export function exchangeLabel(name) {
   return name === '' ? '(AMQP default)' : name;
 }
 
-/** Short feature flags for a queue or exchange: D (durable), AD (auto-delete), I, Excl, Args. */
-/** @param {{durable?: boolean, auto_delete?: boolean, internal?: boolean, exclusive?: boolean, arguments?: Record<string, unknown>}} item */
+/**
+ * @typedef {Object} Featured
+ * @property {boolean} [durable]
+ * @property {boolean} [auto_delete]
+ * @property {boolean} [internal]
+ * @property {boolean} [exclusive]
+ * @property {Record<string, unknown>} [arguments]
+ * @property {string | null} [policy]
+ * @property {string | null} [operator_policy]
+ * @property {Record<string, unknown>} [effective_policy_definition]
+ */
+
+/** @typedef {{short: string, title: string, kind?: 'policy'}} Feature */
+
+/**
+ * Short feature flags for a queue or exchange, like RabbitMQ's Features column: D (durable), AD
+ * (auto-delete), I, Excl, one per argument (TTL, DLX, Lim…), and the policies that apply with what their
+ * effective definition adds. A key set both ways is one flag whose tooltip names both sources.
+ * @param {Featured} item
+ * @returns {Feature[]}
+ */
 export function features(item) {
-  /** @type {Array<{short: string, title: string}>} */
+  /** @type {Feature[]} */
   const out = [];
   if (item.durable) out.push({ short: 'D', title: 'durable' });
   if (item.auto_delete) out.push({ short: 'AD', title: 'auto-delete' });
   if (item.internal) out.push({ short: 'I', title: 'internal' });
   if (item.exclusive) out.push({ short: 'Excl', title: 'exclusive' });
+  /** @type {Map<string, Feature>} */
+  const byShort = new Map();
   for (const [key, value] of Object.entries(item.arguments ?? {})) {
-    out.push({ short: shortArgument(key), title: `${key}: ${typeof value === 'string' ? value : JSON.stringify(value)}` });
+    const feature = { short: shortArgument(key), title: `${key}: ${shown(value)}` };
+    byShort.set(feature.short, feature);
+    out.push(feature);
   }
+  for (const [key, value] of Object.entries(item.effective_policy_definition ?? {})) {
+    const short = shortArgument(key === 'alternate-exchange' ? key : `x-${key}`);
+    const title = `${key}: ${shown(value)} (effective policy)`;
+    const existing = byShort.get(short);
+    if (existing) existing.title += `; ${title}`;
+    else {
+      const feature = { short: short.startsWith('x-') ? key : short, title, kind: /** @type {const} */ ('policy') };
+      byShort.set(short, feature);
+      out.push(feature);
+    }
+  }
+  if (item.policy) out.push({ short: `Pol ${item.policy}`, title: `policy: ${item.policy}`, kind: 'policy' });
+  if (item.operator_policy) out.push({ short: `Op ${item.operator_policy}`, title: `operator policy: ${item.operator_policy}`, kind: 'policy' });
   return out;
+}
+
+/** @param {unknown} value */
+function shown(value) {
+  return typeof value === 'string' ? value : JSON.stringify(value);
 }
 
 /** @type {Record<string, string>} */
@@ -86,6 +127,8 @@ const ARGUMENT_SHORT = {
   'x-queue-mode': 'Mode',
   'x-queue-version': 'Ver',
   'x-queue-type': 'Type',
+  'x-delivery-limit': 'DL',
+  'x-consumer-timeout': 'CT',
   'alternate-exchange': 'AE',
 };
 

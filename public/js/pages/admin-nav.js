@@ -1,11 +1,13 @@
 // @ts-check
-/** The Admin section's heading and tabs (users, permissions, virtual hosts, definitions). */
+/** The Admin section's heading and tabs (users, permissions, virtual hosts, policies, definitions). */
 import { h } from '../dom.js';
 
 const TABS = [
   { id: 'users', label: 'Users' },
   { id: 'permissions', label: 'Permissions' },
   { id: 'vhosts', label: 'Virtual hosts' },
+  { id: 'policies', label: 'Policies' },
+  { id: 'operator-policies', label: 'Operator policies' },
   { id: 'definitions', label: 'Definitions' },
 ];
 

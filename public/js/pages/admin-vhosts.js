@@ -1,5 +1,5 @@
 // @ts-check
-/** Admin › Virtual hosts: list with message counts, add, delete (typing the name to confirm). */
+/** Admin › Virtual hosts: list with message counts and limits, add, set or clear limits, delete (typing the name to confirm). */
 import { api, path } from '../api.js';
 import { h, replaceChildren } from '../dom.js';
 import { num } from '../format.js';
@@ -8,8 +8,9 @@ import { PagedList } from '../list.js';
 import { rowKey } from '../table.js';
 import * as router from '../router.js';
 import { adminHead } from './admin-nav.js';
+import { limitText, limitsForm, loadLimits } from './vhost-limits.js';
 
-/** @typedef {{name: string, description?: string, tags?: string[], messages?: number, messages_ready?: number, messages_unacknowledged?: number}} Vhost */
+/** @typedef {{name: string, description?: string, tags?: string[], messages?: number, messages_ready?: number, messages_unacknowledged?: number, limits?: import('./vhost-limits.js').Limits}} Vhost */
 
 /** @type {import('../app.js').PageFn} */
 export function mountVhosts(root, _params, location, ctx) {
@@ -35,6 +36,7 @@ export function mountVhosts(root, _params, location, ctx) {
     }
   }
 
+  const limits = limitsForm(ctx, () => list.poller?.now());
   /** @type {PagedList<Vhost>} */
   const list = new PagedList(ctx, location, {
     route: ['admin', 'vhosts'],
@@ -43,6 +45,16 @@ export function mountVhosts(root, _params, location, ctx) {
     columns: 'name,description,tags,messages,messages_ready,messages_unacknowledged',
     defaultSort: 'name',
     intervalMs: 5000,
+    // Limits come from their own endpoint; a failure there is shown, the list still is.
+    enrich: async (items) => {
+      try {
+        const limits = await loadLimits(ctx.signal);
+        return items.map((v) => ({ ...v, limits: limits.get(v.name) }));
+      } catch (error) {
+        if (!ctx.signal.aborted) status.error(error);
+        return items;
+      }
+    },
     table: {
       caption: 'Virtual hosts',
       key: (v) => rowKey(v.name),
@@ -54,14 +66,22 @@ export function mountVhosts(root, _params, location, ctx) {
         { id: 'ready', label: 'Ready', numeric: true, sort: 'messages_ready', text: (v) => num(v.messages_ready ?? 0) },
         { id: 'unacked', label: 'Unacked', numeric: true, sort: 'messages_unacknowledged', text: (v) => num(v.messages_unacknowledged ?? 0) },
         { id: 'total', label: 'Total', numeric: true, sort: 'messages', text: (v) => num(v.messages ?? 0) },
+        { id: 'max-connections', label: 'Max connections', text: (v) => limitText(v.limits, 'max-connections') },
+        { id: 'max-queues', label: 'Max queues', text: (v) => limitText(v.limits, 'max-queues') },
         {
           id: 'actions',
           label: 'Actions',
-          create: () => h('button', { type: 'button', class: 'small danger', text: 'Delete' }),
+          create: () => h('span', { class: 'row-actions' }, h('button', { type: 'button', class: 'small', text: 'Limits' }), h('button', { type: 'button', class: 'small danger', text: 'Delete' })),
           update: (el, v) => {
-            const button = /** @type {HTMLButtonElement} */ (el);
-            button.onclick = () => void remove(v);
-            button.setAttribute('aria-label', `Delete virtual host ${v.name}`);
+            const [limitsButton, deleteButton] = /** @type {HTMLButtonElement[]} */ ([...el.children]);
+            if (limitsButton) {
+              limitsButton.onclick = () => limits.edit(v.name, v.limits);
+              limitsButton.setAttribute('aria-label', `Edit limits of virtual host ${v.name}`);
+            }
+            if (deleteButton) {
+              deleteButton.onclick = () => void remove(v);
+              deleteButton.setAttribute('aria-label', `Delete virtual host ${v.name}`);
+            }
           },
         },
       ],
@@ -91,6 +111,6 @@ export function mountVhosts(root, _params, location, ctx) {
     return `Virtual host ${added} saved; you were given full permissions on it.`;
   });
 
-  replaceChildren(root, ...adminHead('vhosts', 'Virtual hosts'), status.element, list.element, form);
+  replaceChildren(root, ...adminHead('vhosts', 'Virtual hosts'), status.element, list.element, form, limits.element);
   return { update: (next) => list.update(next) };
 }

@@ -6,6 +6,7 @@ import { LiveCharts, rangePicker } from '../chart.js';
 import { h, replaceChildren, setText } from '../dom.js';
 import { exchangeLabel, features, rate } from '../format.js';
 import { Status, confirmAction, panel } from '../forms.js';
+import { policyFacts } from '../policy-facts.js';
 import { publishForm } from '../publish.js';
 import * as router from '../router.js';
 
@@ -24,6 +25,7 @@ export function mountExchange(root, params, location, ctx) {
 
   const status = new Status();
   const info = h('dl', { class: 'facts' });
+  const policies = policyFacts(ctx, vhost, { effective: false });
   const typeEl = h('span', { class: 'badge' });
   const charts = new LiveCharts({
     rangeId: location.query.get('range') ?? '600',
@@ -56,6 +58,7 @@ export function mountExchange(root, params, location, ctx) {
     h('div', { class: 'page-head' }, h('h1', { tabIndex: -1 }, `Exchange ${label} `, typeEl), picker.element),
     status.element,
     info,
+    policies.element,
     h('section', { class: 'charts single', 'aria-label': 'Charts' }, ...charts.elements),
     exchangeBindings(ctx, vhost, name),
     panel('Publish message', publishForm({ vhost, exchange: name, title: `Publish to ${label}` })),
@@ -75,6 +78,7 @@ export function mountExchange(root, params, location, ctx) {
       const x = await charts.poll((query) => api.get(path`/exchanges/${vhost}/${seg}`, query, ctx.signal));
       setText(typeEl, x.type);
       showInfo(x);
+      policies.update(x);
     } catch (error) {
       if (ctx.signal.aborted) return;
       if (error instanceof ApiError && error.status === 404) status.error(`The exchange "${name}" does not exist in virtual host "${vhost}" (any more).`);
@@ -88,7 +92,7 @@ export function mountExchange(root, params, location, ctx) {
     const rows = [
       ['Virtual host', vhost],
       ['Type', x.type],
-      ['Features', features(x).map((f) => f.title).join(', ') || 'none'],
+      ['Features', features({ ...x, policy: null }).map((f) => f.title).join(', ') || 'none'],
       ['Rate in', rate(x.message_stats?.publish_in_details?.rate ?? 0)],
       ['Rate out', rate(x.message_stats?.publish_out_details?.rate ?? 0)],
     ];

@@ -33,10 +33,10 @@ export const featuresCell = {
   /** @param {HTMLElement} el @param {Parameters<typeof features>[0]} item */
   update(el, item) {
     const list = features(item);
-    const key = list.map((f) => f.title).join('|');
+    const key = list.map((f) => `${f.short}=${f.title}`).join('|');
     if (el.dataset.key === key) return;
     el.dataset.key = key;
-    el.replaceChildren(...list.map((f) => h('abbr', { class: 'tag', title: f.title, text: f.short })));
+    el.replaceChildren(...list.map((f) => h('abbr', { class: f.kind === 'policy' ? 'tag policy' : 'tag', title: f.title, text: f.short })));
   },
 };
 

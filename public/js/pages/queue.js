@@ -9,6 +9,7 @@ import { LiveCharts, rangePicker } from '../chart.js';
 import { h, replaceChildren, setText } from '../dom.js';
 import { bytes, features, num, pickNumber, rate } from '../format.js';
 import { Status, checkField, confirmAction, onClick, panel } from '../forms.js';
+import { policyFacts } from '../policy-facts.js';
 import { publishForm } from '../publish.js';
 import * as router from '../router.js';
 import { DataTable, rowKey } from '../table.js';
@@ -45,6 +46,7 @@ export function mountQueue(root, params, location, ctx) {
   const stateEl = h('span', { class: 'badge' });
   const stats = h('dl', { class: 'stats' });
   const info = h('dl', { class: 'facts' });
+  const policies = policyFacts(ctx, vhost, { effective: true });
   const charts = new LiveCharts({
     rangeId: location.query.get('range') ?? '600',
     lengths: { title: 'Queued messages', id: 'queue-lengths', series: LENGTH_KEYS, from: (q) => q },
@@ -108,6 +110,7 @@ export function mountQueue(root, params, location, ctx) {
     status.element,
     stats,
     info,
+    policies.element,
     h('section', { class: 'charts', 'aria-label': 'Charts' }, ...charts.elements),
     h('section', { 'aria-labelledby': 'consumers-title' }, h('h2', { id: 'consumers-title', text: 'Consumers' }), consumers.element),
     queueBindings(ctx, vhost, name),
@@ -149,7 +152,8 @@ export function mountQueue(root, params, location, ctx) {
       put(stats, 'Consumers', num(q.consumers ?? 0));
       put(info, 'Virtual host', vhost);
       put(info, 'Type', q.type ?? 'classic');
-      put(info, 'Features', features(q).map((f) => f.title).join(', ') || 'none');
+      put(info, 'Features', features({ ...q, policy: null, operator_policy: null }).map((f) => f.title).join(', ') || 'none');
+      policies.update(q);
       put(info, 'Message bytes', bytes(q.message_bytes ?? 0));
       put(info, 'Incoming', rate(pickNumber(q, 'message_stats.publish_details.rate') ?? 0));
       put(info, 'Deliver / get', rate(pickNumber(q, 'message_stats.deliver_get_details.rate') ?? 0));

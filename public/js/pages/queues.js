@@ -27,6 +27,9 @@ import { featuresCell } from './exchanges.js';
  * @property {number} [messages]
  * @property {number} [messages_ready]
  * @property {number} [messages_unacknowledged]
+ * @property {string | null} [policy]
+ * @property {string | null} [operator_policy]
+ * @property {Record<string, unknown>} [effective_policy_definition]
  */
 
 const COLUMNS = [
@@ -38,6 +41,9 @@ const COLUMNS = [
   'auto_delete',
   'exclusive',
   'arguments',
+  'policy',
+  'operator_policy',
+  'effective_policy_definition',
   'consumers',
   'messages',
   'messages_ready',

@@ -1,0 +1,189 @@
+/**
+ * Policies, operator policies and virtual host limits in a real browser against a real Warren: a policy
+ * added in the console changes what a queue shows, deleting it takes that away, bad values are refused
+ * where they were typed, and a vhost limit set in the console is listed.
+ */
+import type { Page } from 'playwright-core';
+import { describe, expect, it } from 'vitest';
+import { hasText, row, screenshot, until, useConsole, vh } from './support.js';
+
+const suite = useConsole();
+const { open, api } = suite;
+
+interface Policy {
+  vhost: string;
+  name: string;
+  pattern: string;
+  'apply-to': string;
+  priority: number;
+  definition: Record<string, unknown>;
+  inert_keys?: string[];
+}
+
+interface QueueInfo {
+  policy: string | null;
+  operator_policy: string | null;
+  effective_policy_definition: Record<string, unknown>;
+}
+
+/** Whether the REST call answers 404. */
+async function missing(path: string): Promise<boolean> {
+  try {
+    await api('GET', path);
+    return false;
+  } catch (error) {
+    return /HTTP 404/.test(String(error));
+  }
+}
+
+const policyForm = (page: Page) => page.getByRole('form', { name: 'Add or update a policy' });
+
+describe('policies and limits', () => {
+  it('adds a TTL policy in the console, shows it on the queue it matches, and takes it away on delete', async () => {
+    await api('PUT', `/queues/${vh('/')}/e2e-pol-orders`, { durable: true });
+    const page = await open('#/admin/policies');
+    const form = policyForm(page);
+    await form.getByLabel('Virtual host').selectOption('/');
+    await form.getByLabel('Name').fill('e2e-ttl');
+    await form.getByLabel('Pattern').fill('^e2e-pol-');
+    await form.getByLabel('Apply to').selectOption('queues');
+    await form.getByLabel('Priority').fill('3');
+    await form.getByRole('button', { name: 'message-ttl' }).click();
+    await form.getByLabel('Definition: value 1').fill('60000');
+    await form.getByRole('button', { name: 'Save policy' }).click();
+    await hasText(form.getByRole('status'), 'Policy e2e-ttl in / added.', { exact: true });
+
+    // Sent typed: the TTL is a JSON number.
+    const stored = await api<Policy>('GET', `/policies/${vh('/')}/e2e-ttl`);
+    expect(stored).toMatchObject({ pattern: '^e2e-pol-', 'apply-to': 'queues', priority: 3, definition: { 'message-ttl': 60000 } });
+    await hasText(row(page, '/', 'e2e-ttl').locator('td[data-col="definition"]'), 'message-ttl=60000', { exact: true });
+    await screenshot(page, 'admin-policies');
+
+    // The queue list's features and the queue view follow the effective policy.
+    await until(() => api<QueueInfo>('GET', `/queues/${vh('/')}/e2e-pol-orders`), (q) => q.policy === 'e2e-ttl', 'the policy to apply');
+    await page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Queues' }).click();
+    const features = row(page, '/', 'e2e-pol-orders').locator('td[data-col="features"]');
+    await hasText(features, 'TTL');
+    await hasText(features, 'Pol e2e-ttl');
+    expect(await features.getByText('TTL', { exact: true }).getAttribute('title')).toBe('message-ttl: 60000 (effective policy)');
+
+    await page.getByRole('link', { name: 'e2e-pol-orders' }).click();
+    await hasText(page.locator('dd[data-fact="Policy"]'), 'e2e-ttl', { exact: true });
+    await hasText(page.locator('dd[data-fact="Operator policy"]'), 'none', { exact: true });
+    await hasText(page.locator('dd[data-fact="Effective policy definition"]'), 'message-ttl=60000', { exact: true });
+    await screenshot(page, 'queue-policy');
+
+    // Edit it: the form is filled from the row, and saving says "updated".
+    await page.goto(`${suite.warren().url}/#/admin/policies`);
+    await row(page, '/', 'e2e-ttl').getByRole('button', { name: 'Edit policy e2e-ttl in /' }).click();
+    expect(await form.getByLabel('Pattern').inputValue()).toBe('^e2e-pol-');
+    expect(await form.getByLabel('Definition: value 1').inputValue()).toBe('60000');
+    await form.getByLabel('Definition: value 1').fill('30000');
+    await form.getByRole('button', { name: 'Save policy' }).click();
+    await hasText(form.getByRole('status'), 'Policy e2e-ttl in / updated.', { exact: true });
+    expect((await api<Policy>('GET', `/policies/${vh('/')}/e2e-ttl`)).definition).toEqual({ 'message-ttl': 30000 });
+
+    // Delete, after confirming.
+    await row(page, '/', 'e2e-ttl').getByRole('button', { name: 'Delete policy e2e-ttl in /' }).click();
+    await page.getByRole('dialog').getByRole('button', { name: 'Delete policy' }).click();
+    await row(page, '/', 'e2e-ttl').waitFor({ state: 'detached' });
+    expect(await missing(`/policies/${vh('/')}/e2e-ttl`)).toBe(true);
+
+    await page.goto(`${suite.warren().url}/#/queues/${vh('/')}/e2e-pol-orders`);
+    await hasText(page.locator('dd[data-fact="Policy"]'), 'none', { exact: true });
+    await hasText(page.locator('dd[data-fact="Effective policy definition"]'), 'none', { exact: true });
+    await page.goto(`${suite.warren().url}/#/queues`);
+    await until(
+      () => row(page, '/', 'e2e-pol-orders').locator('td[data-col="features"]').textContent(),
+      (text) => text !== null && text.startsWith('D') && !text.includes('TTL') && !text.includes('Pol'),
+      'the TTL and policy flags to go',
+    );
+  });
+
+  it('refuses bad values where they were typed, and shows the server refusing what it cannot do', async () => {
+    const page = await open('#/admin/policies');
+    const form = policyForm(page);
+    await form.getByLabel('Name').fill('e2e-bad');
+    await form.getByLabel('Pattern').fill('.*');
+    await form.getByRole('button', { name: 'message-ttl' }).click();
+    await form.getByLabel('Definition: value 1').fill('soon');
+    await form.getByRole('button', { name: 'Save policy' }).click();
+    await hasText(form.getByRole('alert'), '"message-ttl" must be a whole number ≥ 0, not "soon".', { exact: true });
+    expect(await form.getByLabel('Definition: value 1').getAttribute('aria-invalid')).toBe('true');
+
+    await form.getByLabel('Definition: value 1').fill('1000');
+    await form.getByRole('button', { name: 'overflow' }).click();
+    await form.getByLabel('Definition: value 2').fill('drop-tail');
+    await form.getByRole('button', { name: 'Save policy' }).click();
+    await hasText(form.getByRole('alert'), '"overflow" must be one of drop-head, reject-publish, reject-publish-dlx, not "drop-tail".', { exact: true });
+    expect(await form.getByLabel('Definition: value 1').getAttribute('aria-invalid')).toBeNull();
+    expect(await missing(`/policies/${vh('/')}/e2e-bad`)).toBe(true);
+    await screenshot(page, 'admin-policies-invalid');
+
+    // A key Warren does not know passes the console and is refused by the server, shown in the form.
+    await form.getByLabel('Definition: value 2').fill('reject-publish');
+    await form.getByLabel('Definition: key 3').fill('no-such-setting');
+    await form.getByLabel('Definition: value 3').fill('1');
+    await form.getByRole('button', { name: 'Save policy' }).click();
+    const refusal = await hasText(form.getByRole('alert'), /no-such-setting/);
+    expect(refusal.length).toBeGreaterThan('no-such-setting'.length);
+    expect(await missing(`/policies/${vh('/')}/e2e-bad`)).toBe(true);
+
+    // Operator policies take only their own keys.
+    await page.getByRole('link', { name: 'Operator policies' }).click();
+    const op = page.getByRole('form', { name: 'Add or update an operator policy' });
+    expect(await op.getByLabel('Apply to').locator('option').allTextContents()).toEqual(['queues', 'classic_queues', 'quorum_queues', 'streams']);
+    await op.getByLabel('Name').fill('e2e-op');
+    await op.getByLabel('Pattern').fill('^e2e-pol-');
+    await op.getByLabel('Definition: key 1').fill('dead-letter-exchange');
+    await op.getByLabel('Definition: value 1').fill('dlx');
+    await op.getByRole('button', { name: 'Save operator policy' }).click();
+    await hasText(op.getByRole('alert'), /"dead-letter-exchange" cannot be set by an operator policy/);
+    await op.getByLabel('Definition: key 1').fill('max-length');
+    await op.getByLabel('Definition: value 1').fill('100');
+    await op.getByRole('button', { name: 'Save operator policy' }).click();
+    await hasText(op.getByRole('status'), 'Operator policy e2e-op in / added.', { exact: true });
+    expect((await api<Policy>('GET', `/operator-policies/${vh('/')}/e2e-op`)).definition).toEqual({ 'max-length': 100 });
+    await hasText(row(page, '/', 'e2e-op').locator('td[data-col="definition"]'), 'max-length=100', { exact: true });
+    await api('DELETE', `/operator-policies/${vh('/')}/e2e-op`);
+  });
+
+  it('greys keys the server lists as inert, with a tooltip saying they have no effect', async () => {
+    // RabbitMQ keys Warren accepts for compatibility; whichever of them the server marks inert are greyed.
+    await api('PUT', `/policies/${vh('/')}/e2e-compat`, { pattern: '^compat$', definition: { 'queue-mode': 'lazy', 'max-length': 5 }, 'apply-to': 'queues' });
+    const stored = await api<Policy>('GET', `/policies/${vh('/')}/e2e-compat`);
+    const page = await open('#/admin/policies');
+    const cell = row(page, '/', 'e2e-compat').locator('td[data-col="definition"]');
+    await hasText(cell, 'max-length=5');
+    for (const key of Object.keys(stored.definition)) {
+      const chip = cell.locator(`code[data-key="${key}"]`);
+      const inert = (stored.inert_keys ?? []).includes(key);
+      expect(await chip.getAttribute('class')).toBe(inert ? 'chip inert' : 'chip');
+      expect(await chip.getAttribute('title')).toBe(inert ? 'accepted for compatibility, no effect in Warren' : null);
+    }
+    expect(stored.inert_keys ?? []).not.toContain('max-length');
+    await api('DELETE', `/policies/${vh('/')}/e2e-compat`);
+  });
+
+  it('sets a max-queues limit on a virtual host in the console and clears it', async () => {
+    const page = await open('#/admin/vhosts');
+    const form = page.getByRole('form', { name: 'Virtual host limits' });
+    await form.getByLabel('Virtual host').selectOption('/');
+    await form.getByLabel('Limit').selectOption('max-queues');
+    await form.getByLabel('Value').fill('many');
+    await form.getByRole('button', { name: 'Set limit' }).click();
+    await hasText(form.getByRole('alert'), 'max-queues must be a whole number ≥ 0, not "many".', { exact: true });
+
+    await form.getByLabel('Value').fill('500');
+    await form.getByRole('button', { name: 'Set limit' }).click();
+    await hasText(form.getByRole('status'), 'max-queues of / set to 500.', { exact: true });
+    expect(await api('GET', `/vhost-limits/${vh('/')}`)).toEqual([{ vhost: '/', value: { 'max-queues': 500 } }]);
+    await hasText(row(page, '/').locator('td[data-col="max-queues"]'), '500', { exact: true });
+    await hasText(row(page, '/').locator('td[data-col="max-connections"]'), 'no limit', { exact: true });
+    await screenshot(page, 'admin-vhost-limits');
+
+    await form.getByRole('button', { name: 'Clear limit' }).click();
+    await hasText(form.getByRole('status'), 'max-queues of / cleared.', { exact: true });
+    await hasText(row(page, '/').locator('td[data-col="max-queues"]'), 'no limit', { exact: true });
+  });
+});
