@@ -1,5 +1,5 @@
 import type { Clock } from './clock.js';
-import { deadLetterContent, deadLetterTarget, deathTime, isDeathCycle, type DeadLetterSink, type DeathReason } from './dead-letter.js';
+import { deadLetterContent, deathTime, isDeathCycle, type DeadLetterSink, type DeathReason } from './dead-letter.js';
 import type { Exchange } from './exchange.js';
 import { isPersistent, Message, type MessageContent } from './message.js';
 import type { MessageStore } from './persistence.js';
@@ -142,7 +142,7 @@ export class DeadLetterer implements DeadLetterSink {
       });
       return;
     }
-    const target = deadLetterTarget(queue.arguments);
+    const target = queue.limits.deadLetter;
     const exchange = target && this.host.exchanges.get(target.exchange);
     // A held death whose queue was deleted meanwhile goes with it, as its other messages did.
     if (queue.state !== 'live') {

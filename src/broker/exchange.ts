@@ -1,6 +1,8 @@
 import type { Binding, BindingArguments, RoutingInput } from './binding.js';
 import type { BindingIndex, ExchangeType } from './exchange-types/exchange-type.js';
+import { effectiveAlternateExchange } from './effective-policy.js';
 import { MessageStats } from './message-stats.js';
+import type { Policy } from './policy.js';
 
 export interface ExchangeProperties {
   readonly type: string;
@@ -25,6 +27,9 @@ export class Exchange implements ExchangeProperties {
   readonly inbound = new Set<Binding>();
   /** `publish` = messages published to it (publish_in); `publishOut` = those it routed somewhere. */
   readonly stats = new MessageStats();
+  /** The policy that applies to it (the vhost sets it as policies change); operator policies have no exchange keys. */
+  policy: Policy | undefined;
+  operatorPolicy: Policy | undefined;
   private readonly index: BindingIndex;
   private hadBinding = false;
 
@@ -48,9 +53,9 @@ export class Exchange implements ExchangeProperties {
     return this.name === '';
   }
 
+  /** Its `alternate-exchange` argument, else its policy's. */
   get alternateExchange(): string | undefined {
-    const ae = this.arguments['alternate-exchange'];
-    return typeof ae === 'string' ? ae : undefined;
+    return effectiveAlternateExchange(this.arguments, this.policy);
   }
 
   /** Returns false when an identical binding already exists. */

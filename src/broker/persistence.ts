@@ -1,5 +1,6 @@
 import type { Binding } from './binding.js';
 import type { Exchange } from './exchange.js';
+import type { Policy } from './policy.js';
 import type { ContentLoader, Message } from './message.js';
 import type { Queue } from './queue.js';
 import type { VHost } from './vhost.js';
@@ -61,6 +62,7 @@ export type DefinitionChange =
   | { readonly kind: 'exchange'; readonly exchange: Exchange; readonly deleted: boolean }
   | { readonly kind: 'queue'; readonly queue: Queue; readonly deleted: boolean }
   | { readonly kind: 'binding'; readonly binding: Binding; readonly deleted: boolean }
+  | { readonly kind: 'policy'; readonly policy: Policy; readonly deleted: boolean }
   | { readonly kind: 'cluster-name'; readonly name: string };
 
 /** Told of every durable definition change, in the order they happen. */

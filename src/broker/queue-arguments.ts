@@ -1,3 +1,4 @@
+import { deadLetterTarget, type DeadLetterTarget } from './dead-letter.js';
 import { BrokerError, preconditionFailed } from './errors.js';
 
 export type OverflowMode = 'drop-head' | 'reject-publish' | 'reject-publish-dlx';
@@ -24,6 +25,8 @@ export interface QueueLimits {
   readonly deliveryLimit: number | undefined;
   /** `x-message-ttl`: a message expires this long after it entered the queue (its own `expiration` may be shorter). */
   readonly messageTtl: number | undefined;
+  /** `x-dead-letter-exchange` (and routing key): where the messages that die here go; undefined drops them. */
+  readonly deadLetter: DeadLetterTarget | undefined;
 }
 
 const TEN_YEARS_MS = 315_360_000_000;
@@ -96,7 +99,10 @@ function invalidArg(key: string, queue: string, vhost: string, detail: string): 
   return preconditionFailed(`invalid arg '${key}' for queue '${queue}' in vhost '${vhost}': ${detail}`);
 }
 
-/** Assumes `validateQueueArguments` passed. */
+/**
+ * Assumes `validateQueueArguments` passed. Policy values come in as `x-` arguments too (see
+ * effective-policy.ts), already checked by the policy's own validation.
+ */
 export function parseQueueLimits(args: Readonly<Record<string, unknown>>): QueueLimits {
   const num = (key: string): number | undefined => (typeof args[key] === 'number' ? (args[key] as number) : undefined);
   const overflow = args['x-overflow'];
@@ -110,5 +116,6 @@ export function parseQueueLimits(args: Readonly<Record<string, unknown>>): Queue
     maxPriority: (num('x-max-priority') ?? 0) > 0 ? num('x-max-priority') : undefined,
     deliveryLimit: num('x-delivery-limit'),
     messageTtl: num('x-message-ttl'),
+    deadLetter: deadLetterTarget(args),
   };
 }

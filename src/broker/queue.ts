@@ -6,6 +6,7 @@ import type { DeadLetterSink, DeathReason } from './dead-letter.js';
 import { effectiveTtl, ExpiryIndex, parseExpiration } from './expiry-index.js';
 import { Message } from './message.js';
 import { MessageStats, type HandOut } from './message-stats.js';
+import type { Policy } from './policy.js';
 import type { QueueLimits } from './queue-arguments.js';
 import type { QueueExpiry } from './queue-expiry.js';
 import { IN_MEMORY_WINDOW } from './persistence.js';
@@ -30,6 +31,9 @@ export class Queue implements QueueProperties {
   state: QueueState = 'live';
   readonly stats = new MessageStats();
   unackedCount = 0;
+  /** The policy and operator policy that apply to it (the vhost sets them as policies change). */
+  policy: Policy | undefined;
+  operatorPolicy: Policy | undefined;
   /** Set by the vhost for an `x-expires` queue: told of each get and of each consumer leaving. */
   expiry: QueueExpiry | undefined;
   /** Set by the vhost for a queue with `x-dead-letter-exchange`: takes the messages that die here. */
@@ -61,7 +65,8 @@ export class Queue implements QueueProperties {
     readonly vhost: string,
     readonly name: string,
     properties: QueueProperties,
-    readonly limits: QueueLimits,
+    /** What its arguments and policies make it do; see effective-policy.ts. */
+    private current: QueueLimits,
     /** The connection an exclusive queue belongs to. */
     readonly owner: Channel | null,
     private readonly observer: QueueObserver,
@@ -71,11 +76,28 @@ export class Queue implements QueueProperties {
     this.autoDelete = properties.autoDelete;
     this.arguments = properties.arguments;
     this.declaredBy = properties.declaredBy;
+    const limits = current;
     this.ready =
       limits.maxPriority === undefined
         ? new ReadyList<Message | QueueEntry>()
         : new PriorityReadyList<Message | QueueEntry>(limits.maxPriority, (item) => asMessage(item).priority);
     this.consumers = new ConsumerRoster(limits.singleActiveConsumer, () => `'${name}' in vhost '${vhost}'`);
+  }
+
+  get limits(): QueueLimits {
+    return this.current;
+  }
+
+  /**
+   * A policy change gave it new limits. As in RabbitMQ: a lower length limit drops heads at once under
+   * `drop-head` (other overflow modes refuse the next publishes instead); a new message TTL applies to
+   * messages that arrive from now on, as each message's expiry is fixed when it enters the queue.
+   * Priorities and single active consumer come from arguments only and do not change.
+   */
+  changeLimits(limits: QueueLimits): void {
+    this.current = { ...limits, maxPriority: this.current.maxPriority, singleActiveConsumer: this.current.singleActiveConsumer };
+    if (this.current.overflow !== 'drop-head') return;
+    while (this.readyHead() !== undefined && this.overLimit(0)) this.bury(this.takeReady() as QueueEntry, 'maxlen');
   }
 
   /**
@@ -338,10 +360,19 @@ export class Queue implements QueueProperties {
 
   /** Whether one more message of `size` bytes would pass `x-max-length` or `x-max-length-bytes`. */
   private wouldOverflow(size: number): boolean {
-    const { maxLength, maxLengthBytes } = this.limits;
+    const { maxLength, maxLengthBytes } = this.current;
     return (
       (maxLength !== undefined && this.messageCount + 1 > maxLength) ||
       (maxLengthBytes !== undefined && this.readyBytes + size > maxLengthBytes)
+    );
+  }
+
+  /** Whether the queue holds more than its limits allow, with `extra` bytes more (an incoming message). */
+  private overLimit(extra: number): boolean {
+    const { maxLength, maxLengthBytes } = this.current;
+    return (
+      (maxLength !== undefined && this.messageCount > maxLength) ||
+      (maxLengthBytes !== undefined && this.readyBytes + extra > maxLengthBytes)
     );
   }
 

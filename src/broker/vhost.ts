@@ -5,11 +5,13 @@ import type { Clock } from './clock.js';
 import { accessRefused, BrokerError, diskAlarmRefusal, notFound, preconditionFailed, resourceLocked } from './errors.js';
 import { Exchange } from './exchange.js';
 import { findExchangeType } from './exchange-types/registry.js';
-import { deadLetterTarget } from './dead-letter.js';
 import { DeadLetterer } from './dead-letterer.js';
+import { effectiveQueueLimits } from './effective-policy.js';
 import { contentSize, isPersistent, Message } from './message.js';
 import { nameProblem, serverName } from './names.js';
-import { parseQueueLimits, validateQueueArguments } from './queue-arguments.js';
+import { Policy, type PolicyKind, type PolicySpec } from './policy.js';
+import { PolicyBook } from './policy-book.js';
+import { validateQueueArguments } from './queue-arguments.js';
 import { Queue, QueueEntry } from './queue.js';
 import { startExpiry } from './queue-expiry.js';
 import { routeMessage } from './router.js';
@@ -50,6 +52,8 @@ export class VHost {
   private readonly exclusiveQueues = new Map<Channel, Set<Queue>>();
   /** The broker tells it when the copies it handed to the store are on disk or refused, and when the disk alarm clears. */
   readonly deadLetterer: DeadLetterer;
+  /** Its policies and operator policies; each queue and exchange knows which apply to it. */
+  readonly policies = new PolicyBook();
   private meta: VHostMetadata;
 
   constructor(
@@ -94,6 +98,32 @@ export class VHost {
     if (this.context.diskAlarm) throw diskAlarmRefusal('vhost changes');
     this.meta = { ...next, tags: [...next.tags] };
     this.context.definitionChanged({ kind: 'vhost', vhost: this, deleted: false });
+    return true;
+  }
+
+  /**
+   * Sets a policy or operator policy, and applies it at once to every queue and exchange it now decides
+   * for. Returns whether it is new; setting one to what it already is changes nothing.
+   */
+  putPolicy(kind: PolicyKind, name: string, spec: PolicySpec): { created: boolean } {
+    const badName = nameProblem('policy', name);
+    if (badName) throw preconditionFailed(badName);
+    const existing = this.policies.get(kind, name);
+    if (existing?.sameAs(spec)) return { created: false };
+    if (this.context.diskAlarm) throw diskAlarmRefusal('policy changes');
+    const policy = new Policy(kind, this.name, name, spec);
+    this.policies.put(policy);
+    this.context.definitionChanged({ kind: 'policy', policy, deleted: false });
+    this.reapplyPolicies();
+    return { created: existing === undefined };
+  }
+
+  /** False when there was no such policy. What it decided for falls to the next matching one, or none. */
+  deletePolicy(kind: PolicyKind, name: string): boolean {
+    const policy = this.policies.delete(kind, name);
+    if (!policy) return false;
+    this.context.definitionChanged({ kind: 'policy', policy, deleted: true });
+    this.reapplyPolicies();
     return true;
   }
 
@@ -203,11 +233,15 @@ export class VHost {
     if (wanted.durable && !wanted.exclusive && this.context.diskAlarm) throw diskAlarmRefusal('new durable queues');
     const owner = wanted.exclusive ? channel : null;
     const properties = { ...wanted, declaredBy: declaration.declaredBy ?? '' };
-    const queue = new Queue(this.name, name, properties, parseQueueLimits(wanted.arguments), owner, this.context.queueObserver);
+    const policy = this.policies.match('policy', 'queue', name);
+    const operator = this.policies.match('operator-policy', 'queue', name);
+    const limits = effectiveQueueLimits(wanted.arguments, policy, operator);
+    const queue = new Queue(this.name, name, properties, limits, owner, this.context.queueObserver);
+    queue.policy = policy;
+    queue.operatorPolicy = operator;
     this.queues.set(name, queue);
-    if (deadLetterTarget(wanted.arguments)) queue.deadLetters = this.deadLetterer;
-    // Not dead-lettered, as in RabbitMQ: its messages go with it, through the one delete path.
-    queue.expiry = startExpiry(queue, this.context.clock, () => this.deleteQueue(name, {}, owner));
+    if (limits.deadLetter) queue.deadLetters = this.deadLetterer;
+    this.startQueueExpiry(queue);
     if (isDurableQueue(queue)) this.context.definitionChanged({ kind: 'queue', queue, deleted: false });
     if (owner) {
       const owned = this.exclusiveQueues.get(owner) ?? new Set<Queue>();
@@ -314,8 +348,42 @@ export class VHost {
     const type = findExchangeType(declaration.type);
     if (!type) throw new BrokerError('COMMAND_INVALID', `unknown exchange type '${declaration.type}'`);
     const exchange = new Exchange(this.name, declaration.exchange, type, declaration);
+    this.applyExchangePolicies(exchange);
     this.exchanges.set(exchange.name, exchange);
     return exchange;
+  }
+
+  /** After a policy change: each queue and exchange takes whatever policies now decide for it. */
+  private reapplyPolicies(): void {
+    for (const exchange of this.exchanges.values()) this.applyExchangePolicies(exchange);
+    for (const queue of this.queues.values()) {
+      const policy = this.policies.match('policy', 'queue', queue.name);
+      const operator = this.policies.match('operator-policy', 'queue', queue.name);
+      // A replaced policy is a new object, so an edit of the one that applies counts as a change.
+      if (policy === queue.policy && operator === queue.operatorPolicy) continue;
+      queue.policy = policy;
+      queue.operatorPolicy = operator;
+      const before = queue.limits;
+      const limits = effectiveQueueLimits(queue.arguments, policy, operator);
+      // The dead-letter exchange first: messages a lower length limit drops go to the new one.
+      queue.deadLetters = limits.deadLetter ? this.deadLetterer : undefined;
+      queue.changeLimits(limits);
+      // RabbitMQ restarts the countdown when the period changes.
+      if (before.expiresMs !== limits.expiresMs) {
+        queue.expiry?.stop();
+        this.startQueueExpiry(queue);
+      }
+    }
+  }
+
+  private applyExchangePolicies(exchange: Exchange): void {
+    exchange.policy = this.policies.match('policy', 'exchange', exchange.name);
+    exchange.operatorPolicy = this.policies.match('operator-policy', 'exchange', exchange.name);
+  }
+
+  /** Not dead-lettered when it expires, as in RabbitMQ: its messages go with it, through the one delete path. */
+  private startQueueExpiry(queue: Queue): void {
+    queue.expiry = startExpiry(queue, this.context.clock, () => this.deleteQueue(queue.name, {}, queue.owner));
   }
 
   private removeExchange(exchange: Exchange): void {

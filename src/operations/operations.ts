@@ -5,6 +5,7 @@ import { AdminOperations, type ConnectionDirectory } from './admin-operations.js
 import { DurabilityWatch, type OperationsLog } from './done.js';
 import { MessageOperations } from './message-operations.js';
 import { Permissions } from './permissions.js';
+import { PolicyOperations } from './policy-operations.js';
 import { TopologyOperations } from './topology-operations.js';
 
 export interface OperationsOptions {
@@ -26,6 +27,7 @@ export class Operations {
   readonly topology: TopologyOperations;
   readonly messages: MessageOperations;
   readonly admin: AdminOperations;
+  readonly policies: PolicyOperations;
   private readonly watch: DurabilityWatch;
 
   constructor(options: OperationsOptions) {
@@ -34,6 +36,7 @@ export class Operations {
     this.topology = new TopologyOperations(permissions, this.watch);
     this.messages = new MessageOperations(options.broker, permissions, this.watch);
     this.admin = new AdminOperations(options.broker, options.users, options.connections, permissions, this.watch);
+    this.policies = new PolicyOperations(options.broker, permissions, this.watch);
   }
 
   /** Resolves once everything written so far is on disk (a definitions import waits for its last change). */

@@ -39,6 +39,12 @@ export class Permissions {
     this.check(caller, 'read', 'exchange', source);
   }
 
+  /** The tag, or `administrator`, which includes every other. */
+  checkTag(actor: Actor, tag: string): void {
+    if (actor.trusted || actor.user.tags.includes('administrator') || actor.user.tags.includes(tag)) return;
+    throw new BrokerError('ACCESS_REFUSED', `user '${actor.user.name}' is not a ${tag}`);
+  }
+
   checkAdministrator(actor: Actor): void {
     if (actor.trusted || actor.user.tags.includes('administrator')) return;
     throw new BrokerError('ACCESS_REFUSED', `user '${actor.user.name}' is not an administrator`);

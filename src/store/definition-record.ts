@@ -3,6 +3,7 @@ import type { UserChange } from '../auth/user-store.js';
 import { destinationName, stableStringify, type BindingArguments } from '../broker/binding.js';
 import type { DefinitionChange } from '../broker/persistence.js';
 import type { ExchangeProperties } from '../broker/exchange.js';
+import { parsePolicySpec, type PolicyKind, type PolicySpec } from '../broker/policy.js';
 
 /**
  * One entry of the definitions log: the whole state of one durable object (an upsert), or its deletion.
@@ -17,6 +18,7 @@ export type DefinitionRecord =
   | Entry<{ readonly k: 'permission'; readonly v: string; readonly u: string }, PermissionData>
   | Entry<{ readonly k: 'exchange'; readonly v: string; readonly n: string }, ExchangeData>
   | Entry<{ readonly k: 'queue'; readonly v: string; readonly n: string }, QueueData>
+  | Entry<{ readonly k: PolicyKind; readonly v: string; readonly n: string }, PolicySpec>
   // A binding is nothing but its key: an upsert is the key alone.
   | (BindingKey & { readonly del?: true })
   | { readonly k: 'cluster-name'; readonly d: { readonly name: string }; readonly del?: undefined };
@@ -83,6 +85,8 @@ export function recordKey(record: DefinitionRecord): string {
       return JSON.stringify([record.k, record.v, record.u]);
     case 'exchange':
     case 'queue':
+    case 'policy':
+    case 'operator-policy':
       return JSON.stringify([record.k, record.v, record.n]);
     case 'binding':
       return JSON.stringify([record.k, record.v, record.s, record.t, record.n, record.r, stableStringify(record.a)]);
@@ -133,6 +137,11 @@ export function recordOfChange(change: DefinitionChange): DefinitionRecord {
       };
       return del ? { ...key, ...del } : key;
     }
+    case 'policy': {
+      const p = change.policy;
+      if (del) return { k: p.kind, v: p.vhost, n: p.name, ...del };
+      return { k: p.kind, v: p.vhost, n: p.name, d: { pattern: p.pattern, applyTo: p.applyTo, priority: p.priority, definition: p.definition } };
+    }
     case 'cluster-name':
       return { k: 'cluster-name', d: { name: change.name } };
   }
@@ -170,6 +179,9 @@ export function checkRecord(value: unknown): DefinitionRecord | string {
       return need(value, ['v', 'n']) ?? (deleted ? ok(value) : checkExchangeData(data) ?? ok(value));
     case 'queue':
       return need(value, ['v', 'n']) ?? (deleted ? ok(value) : checkQueueData(data) ?? ok(value));
+    case 'policy':
+    case 'operator-policy':
+      return need(value, ['v', 'n']) ?? (deleted ? ok(value) : checkPolicyData(value['k'], data) ?? ok(value));
     case 'binding':
       if (data !== undefined) return 'a binding with data';
       if (value['t'] !== 'queue' && value['t'] !== 'exchange') return "binding 't' is neither 'queue' nor 'exchange'";
@@ -235,4 +247,11 @@ function checkQueueData(data: unknown): string | undefined {
   const problem = checkStrings(data, ['declaredBy']);
   if (problem || !isObject(data)) return problem ?? "'d' is not an object";
   return checkBooleans(data, ['durable', 'autoDelete']) ?? (isObject(data['arguments']) ? undefined : "'d.arguments' is not an object");
+}
+
+/** The same checks as a policy set over the API, so a record replays exactly as it was accepted. */
+function checkPolicyData(kind: PolicyKind, data: unknown): string | undefined {
+  if (!isObject(data)) return "'d' is not an object";
+  const spec = parsePolicySpec(kind, data);
+  return 'pattern' in spec ? undefined : spec.message.replace(/\s+/g, ' ').trim();
 }

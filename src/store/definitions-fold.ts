@@ -3,7 +3,7 @@ import { bindingEnds, endKey, recordKey, type DefinitionRecord } from './definit
 /**
  * The live definitions: the last upsert of every key that has not been deleted since. It is what the
  * log would replay to, kept in memory so that compaction writes it out without walking the broker.
- * Deletions cascade as they do in the broker — a vhost takes everything in it, an exchange or a queue
+ * Deletions cascade as they do in the broker — a vhost takes everything in it (policies too), an exchange or a queue
  * the bindings touching it, a user its permissions — so the fold stays consistent even when the
  * broker does not tell each dependent deletion.
  */
@@ -69,6 +69,8 @@ export class DefinitionsFold {
         break;
       case 'exchange':
       case 'queue':
+      case 'policy':
+      case 'operator-policy':
         unlink(this.inVhost, record.v, key);
         break;
       case 'binding':
@@ -87,6 +89,8 @@ export class DefinitionsFold {
         break;
       case 'exchange':
       case 'queue':
+      case 'policy':
+      case 'operator-policy':
         link(this.inVhost, record.v, key);
         break;
       case 'binding':

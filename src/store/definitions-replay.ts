@@ -5,7 +5,18 @@ import { DefinitionsLogError } from './definitions-codec.js';
 import type { DefinitionsFold } from './definitions-fold.js';
 
 /** Each kind after those it refers to: permissions name vhosts and users, bindings name exchanges and queues. */
-const ORDER = ['vhost', 'user', 'permission', 'exchange', 'cluster-name', 'queue', 'binding'] as const satisfies readonly RecordKind[];
+const ORDER = [
+  'vhost',
+  'user',
+  'permission',
+  // Before the objects they apply to, so each is created under its policies, as it was running.
+  'policy',
+  'operator-policy',
+  'exchange',
+  'cluster-name',
+  'queue',
+  'binding',
+] as const satisfies readonly RecordKind[];
 
 /**
  * Rebuilds the broker and the users from the live definitions, through the same methods the wire and
@@ -50,6 +61,10 @@ function apply(record: DefinitionRecord, broker: Broker, users: UserStore): void
     case 'cluster-name':
       broker.setClusterName(record.d.name);
       break;
+    case 'policy':
+    case 'operator-policy':
+      broker.vhost(record.v).putPolicy(record.k, record.n, record.d);
+      break;
     case 'queue':
       broker.vhost(record.v).declareQueue({ queue: record.n, exclusive: false, ...record.d }, null);
       break;
@@ -68,6 +83,8 @@ function describe(record: DefinitionRecord): string {
       return `the permissions of user '${record.u}' in vhost '${record.v}'`;
     case 'exchange':
     case 'queue':
+    case 'policy':
+    case 'operator-policy':
       return `${record.k} '${record.n}' in vhost '${record.v}'`;
     case 'binding':
       return `the binding of ${record.t} '${record.n}' to exchange '${record.s}' in vhost '${record.v}'`;

@@ -4,6 +4,7 @@
  */
 import type { Binding } from '../../broker/binding.js';
 import { DeathReasons } from '../../broker/dead-letter.js';
+import { effectiveDefinition } from '../../broker/effective-policy.js';
 import type { MessageStats } from '../../broker/message-stats.js';
 import type { Exchange } from '../../broker/exchange.js';
 import type { Queue } from '../../broker/queue.js';
@@ -31,7 +32,7 @@ export function formatQueue(ctx: ApiContext, queue: Queue, ranges: Ranges, detai
     consumer_utilisation: capacity,
     consumers: consumers.length,
     durable: queue.durable,
-    effective_policy_definition: {},
+    effective_policy_definition: effectiveDefinition(queue.policy, queue.operatorPolicy),
     exclusive: queue.exclusive,
     exclusive_consumer_tag: exclusiveConsumer ? exclusiveConsumer.tag : null,
     head_message_timestamp: null,
@@ -47,8 +48,8 @@ export function formatQueue(ctx: ApiContext, queue: Queue, ranges: Ranges, detai
     messages_unacknowledged_details: ctx.sampler.details(series, QueueMetrics, 'messages_unacknowledged', ranges),
     name: queue.name,
     node: ctx.node,
-    operator_policy: null,
-    policy: null,
+    operator_policy: queue.operatorPolicy?.name ?? null,
+    policy: queue.policy?.name ?? null,
     single_active_consumer_tag: queue.limits.singleActiveConsumer ? (consumers[0]?.tag ?? null) : null,
     state: 'running',
     type: 'classic',
@@ -87,6 +88,7 @@ export function formatExchange(ctx: ApiContext, exchange: Exchange, ranges: Rang
     durable: exchange.durable,
     internal: exchange.internal,
     name: exchange.name,
+    policy: exchange.policy?.name ?? null,
     type: exchange.type,
     user_who_performed_action: exchange.declaredBy,
     vhost: exchange.vhost,

@@ -29,6 +29,7 @@ import { registerExchangeRoutes } from './routes/exchanges.js';
 import { registerHealthRoutes } from './routes/health.js';
 import { registerOverviewRoutes } from './routes/overview.js';
 import { registerMessageRoutes } from './routes/messages.js';
+import { registerPolicyRoutes } from './routes/policies.js';
 import { registerQueueRoutes } from './routes/queues.js';
 import { registerStubRoutes } from './routes/stubs.js';
 import { registerUserRoutes } from './routes/users.js';
@@ -163,6 +164,7 @@ async function managementPlugin(scope: FastifyInstance, ctx: ApiContext, auth: B
   registerVhostRoutes(app, ctx);
   registerExchangeRoutes(app, ctx);
   registerQueueRoutes(app, ctx);
+  registerPolicyRoutes(app, ctx);
   registerMessageRoutes(app, ctx);
   registerBindingRoutes(app, ctx);
   registerConnectionRoutes(app, ctx);

@@ -30,14 +30,6 @@ export function registerStubRoutes(app: ApiInstance, ctx: ApiContext): void {
     return [];
   };
 
-  for (const kind of ['policies', 'operator-policies'] as const) {
-    app.get(`/${kind}`, { schema: { tags } }, async () => []);
-    app.get(`/${kind}/:vhost`, { schema: { tags, params: bareVhostParams } }, async (request) => emptyIn(request.params.vhost, apiUser(request)));
-    app.get(`/${kind}/:vhost/:name`, { preValidation: policymaker, schema: { tags } }, missing);
-    app.put(`/${kind}/:vhost/:name`, { preValidation: policymaker, schema: { tags } }, unsupported('policies'));
-    app.delete(`/${kind}/:vhost/:name`, { preValidation: policymaker, schema: { tags } }, missing);
-  }
-
   app.get('/parameters', { preValidation: policymaker, schema: { tags } }, async () => []);
   app.get('/parameters/:component', { preValidation: policymaker, schema: { tags } }, async () => []);
   app.get('/parameters/:component/:vhost', { preValidation: policymaker, schema: { tags, params: componentVhostParams } }, async (request) =>
