@@ -211,6 +211,9 @@ export function describe(status, error, reason) {
     if (missing) return `The field "${missing[1]}" is required.`;
     if (error === 'Object Not Found' || (status === 404 && reason === 'Not Found')) return 'Not found: it does not exist (any more).';
     if (status >= 500) return `The server failed: ${reason}`;
+    // RabbitMQ words policy and parameter refusals "Validation failed\n\n<detail>\n".
+    const validation = /^Validation failed\s*\n+([\s\S]+)$/.exec(reason);
+    if (validation?.[1]) return sentence(`Validation failed: ${validation[1].trim().replace(/\s*\n+\s*/g, '; ')}`);
     return sentence(reason);
   }
   if (Array.isArray(reason)) {

@@ -34,11 +34,8 @@ export class DefinitionEditor {
     /** Numbers rows for their labels; never reused, so a removed row's number is not given twice. */
     this.count = 0;
     this.keyListId = uid('policy-keys');
-    const keyList = h(
-      'datalist',
-      { id: this.keyListId },
-      ...options.known.map((k) => h('option', { value: k.key, label: k.hint })),
-    );
+    const offered = options.known.filter((k) => !k.inert);
+    const keyList = h('datalist', { id: this.keyListId }, ...offered.map((k) => h('option', { value: k.key, label: k.hint })));
     /** Value suggestions per enum key, one datalist each. @type {Map<string, string>} */
     this.valueLists = new Map();
     const valueLists = options.known
@@ -53,9 +50,9 @@ export class DefinitionEditor {
       'div',
       { class: 'arg-shortcuts' },
       h('span', { class: 'hint', text: 'Add:' }),
-      ...options.known.map((k) => h('button', { type: 'button', class: 'link', text: k.key, title: k.hint, onclick: () => this.addKnown(k.key) })),
+      ...offered.map((k) => h('button', { type: 'button', class: 'link', text: k.key, title: k.hint, onclick: () => this.addKnown(k.key) })),
     );
-    const note = this.freeForm ? null : h('p', { class: 'hint', text: `Operator policies accept only ${options.known.map((k) => k.key).join(', ')}.` });
+    const note = this.freeForm ? null : h('p', { class: 'hint', text: `Operator policies accept only ${offered.map((k) => k.key).join(', ')}.` });
     this.element = h('fieldset', { class: 'args definition' }, h('legend', { text: legend }), keyList, ...valueLists, this.rowsEl, shortcuts, note);
     this.addRow();
   }
@@ -175,7 +172,10 @@ export class DefinitionEditor {
     const key = row.key.value.trim();
     if (key === '') throw new Error(`${this.legend}: the value "${row.value.value}" has no key.`);
     const known = this.known.get(key);
-    if (!known && !this.freeForm) throw new Error(`"${key}" cannot be set by an operator policy; use one of ${[...this.known.keys()].join(', ')}.`);
+    if (!known && !this.freeForm) {
+      const offered = [...this.known.values()].filter((k) => !k.inert).map((k) => k.key);
+      throw new Error(`"${key}" cannot be set by an operator policy; use one of ${offered.join(', ')}.`);
+    }
     return parseValue(known, key, row.value.value, /** @type {FreeType} */ (row.type.value));
   }
 

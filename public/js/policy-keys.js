@@ -11,28 +11,41 @@ import { h } from './dom.js';
  * @property {string} key
  * @property {'integer' | 'string' | 'enum'} kind
  * @property {number} [min] smallest integer allowed
+ * @property {number} [max] largest integer allowed
+ * @property {boolean} [inert] accepted for compatibility, not acted on (not offered, only accepted)
  * @property {string[]} [values] the allowed strings of an enum
  * @property {string} hint what the value means, shown beside the value
  */
 
+/** Warren caps durations at ten years, as it does for the matching queue arguments. */
+const TEN_YEARS_MS = 315_360_000_000;
+
 /** @type {KnownKey[]} */
 export const POLICY_KEYS = [
-  { key: 'message-ttl', kind: 'integer', min: 0, hint: 'ms a message may stay (integer ≥ 0)' },
-  { key: 'expires', kind: 'integer', min: 1, hint: 'ms unused before the queue is deleted (integer ≥ 1)' },
+  { key: 'message-ttl', kind: 'integer', min: 0, max: TEN_YEARS_MS, hint: 'ms a message may stay (integer ≥ 0)' },
+  { key: 'expires', kind: 'integer', min: 1, max: TEN_YEARS_MS, hint: 'ms unused before the queue is deleted (integer ≥ 1)' },
   { key: 'max-length', kind: 'integer', min: 0, hint: 'most ready messages (integer ≥ 0)' },
   { key: 'max-length-bytes', kind: 'integer', min: 0, hint: 'most ready bytes (integer ≥ 0)' },
   { key: 'overflow', kind: 'enum', values: ['drop-head', 'reject-publish', 'reject-publish-dlx'], hint: 'drop-head, reject-publish or reject-publish-dlx' },
   { key: 'dead-letter-exchange', kind: 'string', hint: 'exchange dead-lettered messages go to' },
   { key: 'dead-letter-routing-key', kind: 'string', hint: 'routing key they are dead-lettered with' },
   { key: 'delivery-limit', kind: 'integer', min: 0, hint: 'returns before a message is dead-lettered (integer ≥ 0)' },
-  { key: 'consumer-timeout', kind: 'integer', min: 0, hint: 'ms a delivery may stay unacked (integer ≥ 0)' },
+  { key: 'consumer-timeout', kind: 'integer', min: 0, max: TEN_YEARS_MS, hint: 'ms a delivery may stay unacked (integer ≥ 0)' },
   { key: 'alternate-exchange', kind: 'string', hint: 'exchange for messages that route nowhere (exchanges)' },
 ];
 
-/** The keys an operator policy may set (RabbitMQ's list, delivery-limit included). */
-export const OPERATOR_POLICY_KEYS = POLICY_KEYS.filter((k) =>
-  ['expires', 'message-ttl', 'max-length', 'max-length-bytes', 'delivery-limit', 'overflow'].includes(k.key),
-);
+export const INERT_TITLE = 'accepted for compatibility, no effect in Warren';
+
+/**
+ * The keys an operator policy may set (RabbitMQ's list, delivery-limit included). The two in-memory caps
+ * are not offered but still accepted, so an operator policy imported from RabbitMQ can be edited.
+ * @type {KnownKey[]}
+ */
+export const OPERATOR_POLICY_KEYS = [
+  ...POLICY_KEYS.filter((k) => ['expires', 'message-ttl', 'max-length', 'max-length-bytes', 'delivery-limit', 'overflow'].includes(k.key)),
+  { key: 'max-in-memory-length', kind: 'integer', min: 0, inert: true, hint: `integer ≥ 0; ${INERT_TITLE}` },
+  { key: 'max-in-memory-bytes', kind: 'integer', min: 0, inert: true, hint: `integer ≥ 0; ${INERT_TITLE}` },
+];
 
 export const APPLY_TO = ['all', 'queues', 'exchanges', 'classic_queues', 'quorum_queues', 'streams'];
 export const OPERATOR_APPLY_TO = ['queues', 'classic_queues', 'quorum_queues', 'streams'];
@@ -52,9 +65,9 @@ export function parseValue(known, key, raw, freeType) {
   if (known) {
     if (known.kind === 'integer') {
       const min = known.min ?? 0;
-      if (!/^-?\d+$/.test(text)) throw new Error(`"${key}" must be a whole number ≥ ${min}, not "${raw}".`);
       const n = Number(text);
-      if (!Number.isSafeInteger(n) || n < min) throw new Error(`"${key}" must be a whole number ≥ ${min}, not "${raw}".`);
+      if (!/^-?\d+$/.test(text) || !Number.isSafeInteger(n) || n < min) throw new Error(`"${key}" must be a whole number ≥ ${min}, not "${raw}".`);
+      if (known.max !== undefined && n > known.max) throw new Error(`"${key}" must be at most ${known.max}, not "${raw}".`);
       return n;
     }
     if (known.kind === 'enum') {
@@ -98,8 +111,6 @@ export function freeTypeOf(value) {
   if (typeof value === 'string') return 'string';
   return 'json';
 }
-
-export const INERT_TITLE = 'accepted for compatibility, no effect in Warren';
 
 /**
  * A definition as key=value chips; keys Warren does not act on are greyed with a tooltip saying so.
