@@ -128,7 +128,7 @@ describe('how settings combine (RabbitMQ: lower wins for limits, operator wins f
     expect(effectiveDefinition(undefined, undefined)).toEqual({});
   });
 
-  const table: Array<[string, Record<string, unknown>, Record<string, unknown>, Record<string, unknown>]> = [
+  const table: Array<[string, Record<string, unknown>, Record<string, number | string>, Record<string, unknown>]> = [
     ['the lower TTL, argument lower', { 'x-message-ttl': 500 }, { 'message-ttl': 1000 }, { 'x-message-ttl': 500 }],
     ['the lower TTL, policy lower', { 'x-message-ttl': 5000 }, { 'message-ttl': 1000 }, { 'x-message-ttl': 1000 }],
     ['the lower max-length', { 'x-max-length': 5 }, { 'max-length': 3 }, { 'x-max-length': 3 }],
