@@ -72,7 +72,10 @@ export async function createWarrenServer(config: WarrenConfig, options: WarrenSe
   const ops = new Operations({ broker, users, durability: durable, connections: sessions, log: app.log });
   await durable.restore(broker, users, {
     firstStart: () => createDefaultUser(ops, config),
-    importDocument: (document) => importDefinitions(ops, broker, users, document),
+    importDocument: async (document) => {
+      const report = await importDefinitions(ops, broker, users, document);
+      for (const item of report.notImportedItems) app.log.warn(`definitions import: not imported: ${item}`);
+    },
   });
   clock.started();
 

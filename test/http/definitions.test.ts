@@ -124,17 +124,10 @@ describe('import', () => {
     const fresh = await startWarren();
     const freshApi = apiClient(fresh.server.app);
     try {
-      // Its policy and topic permission are refused by name, before anything is imported…
-      const refused = await freshApi('POST', '/api/definitions', { raw: JSON.stringify(fixture) });
-      expect(refused.status).toBe(400);
-      expect(refused.body).toEqual({
-        error: 'bad_request',
-        reason: 'definitions: 1 policies; 1 topic permissions: Warren does not implement these yet; remove them from the file to import the rest',
-      });
-      expect((await freshApi('GET', '/api/vhosts/orders')).status).toBe(404);
-      // …and the rest of the file imports once they are taken out.
-      const res = await freshApi('POST', '/api/definitions', { raw: JSON.stringify({ ...fixture, policies: [], topic_permissions: [] }) });
-      expect(res.status).toBe(204);
+      // Everything imports; what Warren has nothing behind is listed, not dropped silently.
+      const res = await freshApi('POST', '/api/definitions', { raw: JSON.stringify(fixture) });
+      expect(res.status).toBe(200);
+      expect(res.body).toEqual({ not_imported: [expect.stringMatching(/^topic permission /)] });
       const ops = ['ops', 'ops-password'] as const;
       expect(record((await freshApi('GET', '/api/whoami', { as: ops, remoteAddress: '192.0.2.10' })).body)).toMatchObject({ name: 'ops', tags: ['administrator'] });
       expect(record((await freshApi('GET', '/api/whoami', { as: ['orders-app', 'app-password'] })).body).tags).toEqual(['management', 'monitoring']);
@@ -150,6 +143,12 @@ describe('import', () => {
         'x-dead-letter-exchange': 'orders.dlx',
         'x-message-ttl': 3600000,
       });
+      // The policy applies; its TTL is longer than the queue's own argument, which therefore wins.
+      expect(record((await freshApi('GET', '/api/queues/orders/orders.created', { as: ops })).body)).toMatchObject({
+        policy: 'ttl',
+        effective_policy_definition: { 'message-ttl': 86400000 },
+      });
+      expect(fresh.server.broker.vhost('orders').queues.get('orders.created')?.limits.messageTtl).toBe(3600000);
       expect(array((await freshApi('GET', '/api/bindings/orders/e/amq.topic/e/orders', { as: ops })).body)).toHaveLength(1);
       expect(record((await freshApi('GET', '/api/vhosts/orders', { as: ops })).body)).toMatchObject({ description: 'Order processing', tags: ['production'] });
       expect(record((await freshApi('GET', '/api/overview', { as: ops })).body).cluster_name).toBe('rabbit@prod-1');

@@ -49,6 +49,8 @@ describe('REST writes under kill -9', () => {
       ['PUT', '/api/queues/shop/paid', { durable: true, arguments: { 'x-max-length': 10 } }, 201],
       ['POST', '/api/bindings/shop/e/orders/q/paid', { routing_key: 'order.paid' }, 201],
       ['PUT', '/api/cluster-name', { name: 'warren-east' }, 204],
+      ['PUT', '/api/policies/shop/short', { pattern: '^paid$', definition: { 'max-length': 3 }, 'apply-to': 'queues' }, 201],
+      ['PUT', '/api/operator-policies/shop/cap', { pattern: '.*', definition: { 'max-length': 2 }, priority: 1 }, 201],
     ];
     for (const [method, path, body, status] of writes) expect((await request(first.url, method, path, body)).status, `${method} ${path}`).toBe(status);
     const published = await request(first.url, 'POST', '/api/exchanges/shop/orders/publish', {
@@ -71,6 +73,12 @@ describe('REST writes under kill -9', () => {
     expect((await request(second.url, 'GET', '/api/queues/shop/paid')).body).toMatchObject({ durable: true, arguments: { 'x-max-length': 10 } });
     expect((await request(second.url, 'GET', '/api/bindings/shop/e/orders/q/paid')).body).toMatchObject([{ routing_key: 'order.paid' }]);
     expect((await request(second.url, 'GET', '/api/cluster-name')).body).toEqual({ name: 'warren-east' });
+    expect((await request(second.url, 'GET', '/api/policies/shop/short')).body).toMatchObject({ pattern: '^paid$', definition: { 'max-length': 3 } });
+    expect((await request(second.url, 'GET', '/api/queues/shop/paid')).body).toMatchObject({
+      policy: 'short',
+      operator_policy: 'cap',
+      effective_policy_definition: { 'max-length': 2 },
+    });
     const got = await request(second.url, 'POST', '/api/queues/shop/paid/get', { count: 5, ackmode: 'ack_requeue_false', encoding: 'auto' });
     expect(got.body).toMatchObject([{ payload: 'order 1' }]);
   });

@@ -11,6 +11,8 @@ import { validateQueueArguments } from '../../broker/queue-arguments.js';
 import { isDurableBinding } from '../../broker/vhost.js';
 import { trustedActor, type Caller } from '../../operations/caller.js';
 import type { Operations } from '../../operations/operations.js';
+import { exportPolicies, OPERATOR_POLICY_COMPONENT, planPolicy, type PolicyPlan } from './definitions-policies.js';
+import { ImportReport } from './definitions-report.js';
 
 /** The RabbitMQ release whose definitions format (and management API) Warren follows. */
 export const RABBITMQ_VERSION = '3.13.7';
@@ -82,7 +84,8 @@ export function exportDefinitions(broker: Broker, users: UserStore, options: Exp
       });
     }
   }
-  if (perVhost) return { rabbit_version: RABBITMQ_VERSION, parameters: [], policies: [], queues, exchanges, bindings };
+  const { policies, parameters } = exportPolicies(vhosts, perVhost);
+  if (perVhost) return { rabbit_version: RABBITMQ_VERSION, parameters, policies, queues, exchanges, bindings };
   const clusterName = broker.clusterName;
   return {
     rabbit_version: RABBITMQ_VERSION,
@@ -103,9 +106,9 @@ export function exportDefinitions(broker: Broker, users: UserStore, options: Exp
     }),
     permissions: users.listPermissions().map((p) => ({ user: p.user, vhost: p.vhost, configure: p.configure, write: p.write, read: p.read })),
     topic_permissions: [],
-    parameters: [],
+    parameters,
     global_parameters: clusterName === undefined ? [] : [{ name: 'cluster_name', value: clusterName }],
-    policies: [],
+    policies,
     queues,
     exchanges,
     bindings,
@@ -141,9 +144,9 @@ const documentSchema = {
       properties: { user: str, vhost: str, configure: str, write: str, read: str },
     }),
     global_parameters: list({ type: 'object', required: ['name'], properties: { name: str } }),
-    policies: { type: 'array' },
-    operator_policies: { type: 'array' },
-    parameters: { type: 'array' },
+    policies: list({ type: 'object', required: ['name'], properties: { name: str, vhost: str } }),
+    operator_policies: list({ type: 'object', required: ['name'], properties: { name: str, vhost: str } }),
+    parameters: list({ type: 'object', required: ['component', 'name'], properties: { component: str, name: str, vhost: str, value: {} } }),
     topic_permissions: { type: 'array' },
     queues: list({
       type: 'object',
@@ -194,6 +197,8 @@ interface BindingDef {
   routing_key?: string;
   arguments?: Record<string, unknown>;
 }
+interface PolicyDef { name: string; vhost?: string; pattern?: unknown; definition?: unknown; priority?: unknown; 'apply-to'?: unknown }
+interface ParameterDef { component: string; name: string; vhost?: string; value?: unknown }
 interface DefinitionsDocument {
   rabbit_version?: string;
   rabbitmq_version?: string;
@@ -201,9 +206,9 @@ interface DefinitionsDocument {
   vhosts?: VhostDef[];
   permissions?: PermissionDef[];
   global_parameters?: Array<{ name: string; value?: unknown }>;
-  policies?: unknown[];
-  operator_policies?: unknown[];
-  parameters?: unknown[];
+  policies?: PolicyDef[];
+  operator_policies?: PolicyDef[];
+  parameters?: ParameterDef[];
   topic_permissions?: unknown[];
   queues?: QueueDef[];
   exchanges?: ExchangeDef[];
@@ -219,12 +224,11 @@ const bool = (value: Boolish | undefined, fallback: boolean): boolean => (value 
 
 /**
  * Merges a definitions document into the broker, in RabbitMQ's order: users, vhosts, permissions,
- * exchanges, global parameters, queues, bindings. Existing queues and exchanges are left as they are;
- * users and permissions are overwritten; `amq.*` and the default exchange are skipped. Everything that can
- * be checked up front is, so a bad file usually changes nothing; a failure later leaves a partial import,
- * as in RabbitMQ. What Warren cannot carry out yet (policies, runtime parameters, topic permissions,
- * limits) is refused with a 400 naming it, before anything changes: an import never drops part of a file
- * silently.
+ * policies, exchanges, global parameters, queues, bindings. Existing queues and exchanges are left as
+ * they are; users, permissions and policies are overwritten; `amq.*` and the default exchange are
+ * skipped. Everything that can be checked up front is, so a bad file usually changes nothing; a failure
+ * later leaves a partial import, as in RabbitMQ. Sections, keys and parameters Warren has nothing
+ * behind are not imported and are listed in the returned report, never dropped without a word.
  */
 export async function importDefinitions(
   ops: Operations,
@@ -232,7 +236,7 @@ export async function importDefinitions(
   users: UserStore,
   json: unknown,
   options: ImportOptions = {},
-): Promise<void> {
+): Promise<ImportReport> {
   if (!validateDocument(json)) {
     const error = validateDocument.errors?.[0];
     throw invalid(`${error?.instancePath || '/'} ${error?.message ?? 'is invalid'}`);
@@ -247,10 +251,15 @@ export async function importDefinitions(
     return name;
   };
   // Up-front checks, so a bad file is refused before anything changes.
-  const unsupported = unsupportedParts(doc);
-  if (unsupported.length > 0) {
-    throw invalid(`${unsupported.join('; ')}: Warren does not implement these yet; remove them from the file to import the rest`);
-  }
+  const report = new ImportReport();
+  reportUnknownParts(doc, full, report);
+  const policyPlans: PolicyPlan[] = [
+    ...(doc.policies ?? []).map((p) => planPolicy('policy', vhostOf(p, `policy '${p.name}'`), p, report)),
+    ...(doc.operator_policies ?? []).map((p) => planPolicy('operator-policy', vhostOf(p, `operator policy '${p.name}'`), p, report)),
+    ...(doc.parameters ?? [])
+      .filter((p) => p.component === OPERATOR_POLICY_COMPONENT)
+      .map((p) => planPolicy('operator-policy', vhostOf(p, `operator policy '${p.name}'`), { name: p.name, ...asObject(p.value) }, report)),
+  ];
   const userPlans = full ? (doc.users ?? []).map((u) => planUser(u, doc)) : [];
   const docUsers = new Set(userPlans.map((u) => u.name));
   if (full) {
@@ -293,6 +302,10 @@ export async function importDefinitions(
       await ops.admin.setPermission(actor, { user: p.user, vhost: p.vhost, configure: p.configure, write: p.write, read: p.read });
     }
   }
+  // Before the objects, so each is created under the policies it will run with.
+  for (const plan of policyPlans) {
+    await ops.policies.putPolicy(actor, plan.kind, plan.vhost, plan.name, { ...plan.spec });
+  }
   for (const x of doc.exchanges ?? []) {
     const caller = callerIn(vhostOf(x, `exchange '${x.name}'`));
     if (x.name === '' || x.name.startsWith('amq.') || caller.vhost.exchanges.has(x.name)) continue;
@@ -331,6 +344,7 @@ export async function importDefinitions(
     });
   }
   await ops.flushed();
+  return report;
 }
 
 /**
@@ -339,25 +353,67 @@ export async function importDefinitions(
  */
 const KNOWN_GLOBAL_PARAMETERS: ReadonlySet<string> = new Set(['cluster_name', 'internal_cluster_id']);
 
-/** The parts of a document Warren would otherwise have to drop, described for the refusal. */
-function unsupportedParts(doc: DefinitionsDocument): string[] {
-  const parts: string[] = [];
-  const count = (list: readonly unknown[] | undefined, what: string): void => {
-    if (list && list.length > 0) parts.push(`${list.length} ${what}`);
-  };
-  count(doc.policies, 'policies');
-  count(doc.operator_policies, 'operator policies');
-  count(doc.parameters, 'runtime parameters');
-  count(doc.topic_permissions, 'topic permissions');
-  const globals = (doc.global_parameters ?? []).filter((p) => !KNOWN_GLOBAL_PARAMETERS.has(p.name)).map((p) => `'${p.name}'`);
-  if (globals.length > 0) parts.push(`global parameters ${globals.join(', ')}`);
-  const limited = (items: ReadonlyArray<{ name: string; limits?: unknown }> | undefined, what: string): void => {
-    const names = (items ?? []).filter((i) => isNonEmptyObject(i.limits)).map((i) => `'${i.name}'`);
-    if (names.length > 0) parts.push(`limits of ${what} ${names.join(', ')}`);
-  };
-  limited(doc.users, 'users');
-  limited(doc.vhosts, 'vhosts');
-  return parts;
+const KNOWN_SECTIONS: ReadonlySet<string> = new Set([
+  'rabbit_version',
+  'rabbitmq_version',
+  'product_name',
+  'product_version',
+  'users',
+  'vhosts',
+  'permissions',
+  'topic_permissions',
+  'parameters',
+  'global_parameters',
+  'policies',
+  'operator_policies',
+  'queues',
+  'exchanges',
+  'bindings',
+]);
+
+const KNOWN_KEYS = {
+  user: new Set(['name', 'password_hash', 'password', 'hashing_algorithm', 'tags', 'limits']),
+  vhost: new Set(['name', 'description', 'tags', 'default_queue_type', 'metadata', 'limits', 'tracing']),
+  permission: new Set(['user', 'vhost', 'configure', 'write', 'read']),
+  policy: new Set(['vhost', 'name', 'pattern', 'apply-to', 'definition', 'priority']),
+  queue: new Set(['name', 'vhost', 'durable', 'auto_delete', 'arguments', 'type']),
+  exchange: new Set(['name', 'vhost', 'type', 'durable', 'auto_delete', 'internal', 'arguments']),
+  binding: new Set(['source', 'vhost', 'destination', 'destination_type', 'routing_key', 'arguments']),
+} as const;
+
+/** Every part of the document the import will not carry out, into the report. */
+function reportUnknownParts(doc: DefinitionsDocument, full: boolean, report: ImportReport): void {
+  for (const key of Object.keys(doc)) if (!KNOWN_SECTIONS.has(key)) report.notImported(`section '${key}'`);
+  if (full) {
+    for (const u of doc.users ?? []) report.unknownKeys(u, KNOWN_KEYS.user, `user '${u.name}'`);
+    for (const v of doc.vhosts ?? []) report.unknownKeys(v, KNOWN_KEYS.vhost, `vhost '${v.name}'`);
+    for (const p of doc.permissions ?? []) report.unknownKeys(p, KNOWN_KEYS.permission, `permission of '${p.user}' in '${p.vhost}'`);
+  } else {
+    // A vhost import takes only what lives in a vhost, as RabbitMQ's.
+    for (const section of ['users', 'vhosts', 'permissions', 'topic_permissions', 'global_parameters'] as const) {
+      if ((doc[section] ?? []).length > 0) report.notImported(`section '${section}' (a vhost import takes only what is in the vhost)`);
+    }
+  }
+  for (const p of [...(doc.policies ?? []), ...(doc.operator_policies ?? [])]) report.unknownKeys(p, KNOWN_KEYS.policy, `policy '${p.name}'`);
+  for (const q of doc.queues ?? []) report.unknownKeys(q, KNOWN_KEYS.queue, `queue '${q.name}'`);
+  for (const x of doc.exchanges ?? []) report.unknownKeys(x, KNOWN_KEYS.exchange, `exchange '${x.name}'`);
+  for (const b of doc.bindings ?? []) report.unknownKeys(b, KNOWN_KEYS.binding, `binding '${b.source}' -> '${b.destination}'`);
+  for (const p of doc.parameters ?? []) {
+    if (p.component !== OPERATOR_POLICY_COMPONENT) report.notImported(`parameter '${p.name}' of component '${p.component}' in vhost '${p.vhost ?? ''}'`);
+  }
+  if (full) {
+    for (const p of doc.topic_permissions ?? []) report.notImported(`topic permission ${JSON.stringify(p)}`);
+    for (const p of doc.global_parameters ?? []) if (!KNOWN_GLOBAL_PARAMETERS.has(p.name)) report.notImported(`global parameter '${p.name}'`);
+    const limited = (items: ReadonlyArray<{ name: string; limits?: unknown }> | undefined, what: string): void => {
+      for (const item of items ?? []) if (isNonEmptyObject(item.limits)) report.notImported(`limits of ${what} '${item.name}'`);
+    };
+    limited(doc.users, 'user');
+    limited(doc.vhosts, 'vhost');
+  }
+}
+
+function asObject(value: unknown): Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value) ? (value as Record<string, unknown>) : {};
 }
 
 function isNonEmptyObject(value: unknown): boolean {

@@ -40,15 +40,20 @@ export function registerDefinitionRoutes(app: ApiInstance, ctx: ApiContext): voi
   );
 
   // The route's schema asks only for an object: importDefinitions checks the document against its own.
+  // A clean import answers 204 as RabbitMQ; one that left parts out answers 200 listing them (and logs them).
   const importInto = async (vhost: string | undefined, document: unknown, user: ApiUser, reply: FastifyReply): Promise<FastifyReply> => {
+    let report;
     try {
-      await importDefinitions(ctx.ops, ctx.broker, ctx.users, document, { vhost, actingUser: user.name });
+      report = await importDefinitions(ctx.ops, ctx.broker, ctx.users, document, { vhost, actingUser: user.name });
     } catch (error) {
       // Whatever went wrong inside an import is a 400, as RabbitMQ; the import may be partial.
       if (isBrokerError(error)) throw badRequest(error.message);
       throw error;
     }
-    return reply.code(204).send();
+    const notImported = report.notImportedItems;
+    if (notImported.length === 0) return reply.code(204).send();
+    for (const item of notImported) reply.log.warn(`definitions import by '${user.name}': not imported: ${item}`);
+    return reply.code(200).send({ not_imported: notImported });
   };
   app.post(
     '/definitions',
