@@ -177,6 +177,24 @@ describe('policies and limits', () => {
     await api('DELETE', `/policies/${vh('/')}/e2e-ae`);
   });
 
+  it('imports policies from a definitions file and says which parts it left out', async () => {
+    const page = await open('#/admin/definitions');
+    const doc = {
+      policies: [{ vhost: '/', name: 'e2e-imported', pattern: '^e2e-imp', 'apply-to': 'queues', definition: { 'max-length': 7 }, priority: 0 }],
+      some_plugin_section: [{ name: 'x' }],
+    };
+    await page.getByLabel('Definitions file').setInputFiles({ name: 'rabbit.json', mimeType: 'application/json', buffer: Buffer.from(JSON.stringify(doc)) });
+    await page.getByRole('button', { name: 'Upload and import' }).click();
+    await hasText(
+      page.getByRole('form', { name: 'Import definitions' }).getByRole('status'),
+      "Imported rabbit.json: 1 policy. Not imported (1): section 'some_plugin_section'.",
+      { exact: true },
+    );
+    await page.getByRole('link', { name: 'Policies', exact: true }).click();
+    await hasText(row(page, '/', 'e2e-imported').locator('td[data-col="definition"]'), 'max-length=7', { exact: true });
+    await api('DELETE', `/policies/${vh('/')}/e2e-imported`);
+  });
+
   it('sets a max-queues limit on a virtual host in the console and clears it', async () => {
     const page = await open('#/admin/vhosts');
     const form = page.getByRole('form', { name: 'Virtual host limits' });

@@ -15,6 +15,7 @@ const KINDS = [
   ['exchanges', 'exchange'],
   ['bindings', 'binding'],
   ['policies', 'policy'],
+  ['operator_policies', 'operator policy'],
   ['parameters', 'parameter'],
 ];
 
@@ -24,7 +25,7 @@ function summarize(doc) {
   for (const [plural = '', singular = ''] of KINDS) {
     const items = doc[plural];
     if (!Array.isArray(items) || items.length === 0) continue;
-    parts.push(`${items.length} ${items.length === 1 ? singular : plural === 'vhosts' ? 'virtual hosts' : plural}`);
+    parts.push(`${items.length} ${items.length === 1 ? singular : plural === 'vhosts' ? 'virtual hosts' : plural.replace('_', ' ')}`);
   }
   return parts.length ? parts.join(', ') : 'nothing';
 }
@@ -40,7 +41,7 @@ export function mountDefinitions(root, _params, _location, ctx) {
     'form',
     { class: 'grid-form', 'aria-labelledby': 'export-title' },
     h('h2', { id: 'export-title', text: 'Export definitions' }),
-    h('p', { class: 'hint', text: 'Users (with password hashes), virtual hosts, permissions, queues, exchanges and bindings, as JSON. Messages are not included.' }),
+    h('p', { class: 'hint', text: 'Users (with password hashes), virtual hosts, permissions, queues, exchanges, bindings and policies, as JSON. Messages are not included.' }),
     field('From', exportVhost),
     h('div', { class: 'actions' }, submit('Download JSON')),
     exportStatus.element,
@@ -87,8 +88,11 @@ export function mountDefinitions(root, _params, _location, ctx) {
     }
     if (typeof doc !== 'object' || doc === null || Array.isArray(doc)) throw new Error(`${chosen.name} is not a definitions file (expected a JSON object).`);
     const vhost = importVhost.value;
-    await api.post(vhost ? path`/definitions/${vhost}` : '/definitions', text);
+    // 204 when everything was carried out; 200 with what was left out (keys and sections Warren has nothing behind).
+    const answer = /** @type {{not_imported?: string[]} | undefined} */ (await api.post(vhost ? path`/definitions/${vhost}` : '/definitions', text));
     file.value = '';
+    const left = answer?.not_imported ?? [];
+    if (left.length > 0) return { text: `Imported ${chosen.name}: ${summarize(doc)}. Not imported (${left.length}): ${left.join('; ')}.`, kind: 'warn' };
     return `Imported ${chosen.name}: ${summarize(doc)}.`;
   });
 
