@@ -104,6 +104,10 @@ export class DefinitionEditor {
       this.describe(entry);
       this.ensureBlank();
     });
+    // A finished key that is refused (operator policies) is said at once, not only on saving.
+    key.addEventListener('change', () => {
+      if (entry.value.value !== '') this.check(entry);
+    });
     value.addEventListener('input', () => {
       if (value.getAttribute('aria-invalid')) this.check(entry);
       this.ensureBlank();
@@ -135,7 +139,7 @@ export class DefinitionEditor {
     row.value.inputMode = known?.kind === 'integer' ? 'numeric' : 'text';
     row.value.removeAttribute('aria-invalid');
     row.note.classList.remove('error');
-    setText(row.note, known ? known.hint : row.key.value.trim() && !this.freeForm ? 'not a key operator policies accept' : '');
+    setText(row.note, known ? known.hint : '');
   }
 
   /**
