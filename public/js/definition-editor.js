@@ -104,15 +104,12 @@ export class DefinitionEditor {
       this.describe(entry);
       this.ensureBlank();
     });
-    // A finished key that is refused (operator policies) is said at once, not only on saving.
-    key.addEventListener('change', () => {
-      if (entry.value.value !== '') this.check(entry);
-    });
     value.addEventListener('input', () => {
       if (value.getAttribute('aria-invalid')) this.check(entry);
       this.ensureBlank();
     });
-    value.addEventListener('change', () => this.check(entry));
+    // Checked on saving, not on leaving the field: a note appearing on blur would move the Save button
+    // away from under the pointer between press and release. Once marked, a row is rechecked as it is fixed.
     remove.addEventListener('click', () => {
       this.rows = this.rows.filter((r) => r !== entry);
       row.remove();
