@@ -1,5 +1,6 @@
+import safeRegex from 'safe-regex2';
 import type { Broker } from '../broker/broker.js';
-import { BrokerError } from '../broker/errors.js';
+import { BrokerError, preconditionFailed } from '../broker/errors.js';
 import { parsePolicySpec, type PolicyInput, type PolicyKind } from '../broker/policy.js';
 import type { Actor } from './caller.js';
 import type { DurabilityWatch } from './done.js';
@@ -22,6 +23,8 @@ export class PolicyOperations {
     const vhost = this.broker.vhost(vhostName);
     const spec = parsePolicySpec(kind, input);
     if (spec instanceof BrokerError) throw spec;
+    const unsafe = unsafePattern(spec.pattern);
+    if (unsafe) throw unsafe;
     const result = vhost.putPolicy(kind, name, spec);
     await this.watch.flushed();
     return result;
@@ -39,4 +42,17 @@ export class PolicyOperations {
     if (kind === 'operator-policy') this.permissions.checkAdministrator(actor);
     else this.permissions.checkTag(actor, 'policymaker');
   }
+}
+
+/**
+ * Every queue and exchange name is matched against a policy's pattern on the event loop: a pattern that
+ * can backtrack exponentially (nested quantifiers such as `(a+)+`) would let one policymaker stall the
+ * whole broker. RabbitMQ's regex engine caps its work per match; JavaScript's does not, so such patterns
+ * are refused.
+ */
+export function unsafePattern(pattern: string): BrokerError | undefined {
+  if (safeRegex(pattern)) return undefined;
+  return preconditionFailed(
+    `Validation failed\n\n${JSON.stringify(pattern)} may take exponential time to match (nested quantifiers); Warren refuses such patterns\n`,
+  );
 }

@@ -27,6 +27,8 @@ beforeAll(async () => {
   await api('POST', '/api/bindings/shop/e/shop.headers/q/orders', { body: { arguments: { 'x-match': 'all', region: 'eu' } } });
   await api('POST', '/api/bindings/shop/e/shop.events/e/shop.headers', { body: { routing_key: 'audit.*' } });
   await api('PUT', '/api/cluster-name', { body: { name: 'warren-test-cluster' } });
+  await api('PUT', '/api/policies/shop/orders-ttl', { body: { pattern: '^orders$', definition: { 'message-ttl': 60000, 'ha-mode': 'all' }, priority: 3, 'apply-to': 'queues' } });
+  await api('PUT', '/api/operator-policies/shop/cap', { body: { pattern: '.*', definition: { 'max-length': 500 }, 'apply-to': 'queues' } });
 });
 afterAll(() => warren.stop());
 
@@ -161,6 +163,37 @@ describe('import', () => {
     } finally {
       await fresh.stop();
     }
+  });
+
+  it('imports what it can and lists the rest: unknown sections, keys, parameters and policy keys', async () => {
+    const doc = {
+      rabbit_version: '4.0.5',
+      explicit_section: [],
+      parameters: [
+        { value: { uri: 'amqp://elsewhere' }, vhost: '/', component: 'federation-upstream', name: 'up' },
+        { value: { pattern: '^listed', definition: { 'max-length': 4 }, priority: 0, 'apply-to': 'queues' }, vhost: '/', component: 'operator_policy', name: 'cap' },
+      ],
+      global_parameters: [{ name: 'some_plugin_setting', value: 1 }],
+      policies: [{ vhost: '/', name: 'listed', pattern: '^listed', 'apply-to': 'queues', definition: { 'max-length': 9, 'x-future-key': 1 }, priority: 0 }],
+      queues: [{ name: 'listed.q', vhost: '/', durable: true, auto_delete: false, arguments: {}, leader: 'rabbit@a' }],
+    };
+    const res = await api('POST', '/api/definitions', { body: doc });
+    expect(res.status).toBe(200);
+    expect(record(res.body).not_imported).toEqual([
+      "section 'explicit_section'",
+      "queue 'listed.q': key 'leader'",
+      "parameter 'up' of component 'federation-upstream' in vhost '/'",
+      "global parameter 'some_plugin_setting'",
+      "policy 'listed' in vhost '/': definition key 'x-future-key' (Warren does not know it)",
+    ]);
+    expect(record((await api('GET', '/api/queues/%2F/listed.q')).body)).toMatchObject({
+      policy: 'listed',
+      operator_policy: 'cap',
+      effective_policy_definition: { 'max-length': 4 },
+    });
+    await api('DELETE', '/api/queues/%2F/listed.q');
+    await api('DELETE', '/api/policies/%2F/listed');
+    await api('DELETE', '/api/operator-policies/%2F/cap');
   });
 
   it('imports into one vhost from a per-vhost export', async () => {

@@ -47,6 +47,8 @@ describe('policies over REST', () => {
       [{ pattern: '.*', definition: { 'message-ttl': 'soon' } }, /"soon" is not a valid message TTL/],
       [{ pattern: '.*', definition: { 'max-priority': 5 } }, /\["max-priority"\] are not recognised policy settings/],
       [{ pattern: '.*', definition: { bogus: true } }, /\["bogus"\] are not recognised policy settings/],
+      // It would be matched against every queue name on the event loop: one bad pattern could stall the broker.
+      [{ pattern: '^(a+)+$', definition: { 'max-length': 1 } }, /may take exponential time to match/],
     ];
     for (const [body, reason] of cases) {
       const res = await put('/api/policies/%2F/bad', body);
@@ -64,7 +66,7 @@ describe('policies over REST', () => {
     await api('DELETE', '/api/policies/%2F/ha');
   });
 
-  it('lets policymakers set policies but only administrators set operator policies', async () => {
+  it('lets policymakers set policies, only administrators set operator policies, and management users read them', async () => {
     const none = { configure: '', write: '', read: '' };
     const maker = await createUser(api, 'maker', 'policymaker', none);
     const outsider = await createUser(api, 'outsider', 'policymaker');
@@ -76,6 +78,10 @@ describe('policies over REST', () => {
     expect((await api('PUT', '/api/policies/%2F/by-outsider', { body, as: outsider })).status).toBe(401);
     expect((await api('PUT', '/api/operator-policies/%2F/by-maker', { body, as: maker })).status).toBe(401);
     expect((await api('PUT', '/api/operator-policies/%2F/by-admin', { body })).status).toBe(201);
+    // Reading is for any management user with access to the vhost, as in RabbitMQ.
+    expect(array((await api('GET', '/api/policies/%2F', { as: plain })).body).map((p) => p.name)).toEqual(['by-maker']);
+    expect(array((await api('GET', '/api/operator-policies', { as: plain })).body).map((p) => p.name)).toEqual(['by-admin']);
+    expect((await api('GET', '/api/policies/%2F', { as: outsider })).status).toBe(401);
     await api('DELETE', '/api/policies/%2F/by-maker');
     await api('DELETE', '/api/operator-policies/%2F/by-admin');
   });

@@ -1,3 +1,4 @@
+import { writeFile } from 'node:fs/promises';
 import { execFile } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { promisify } from 'node:util';
@@ -57,6 +58,35 @@ describe.skipIf(rabbitmqadmin === undefined)('the real rabbitmqadmin against War
     expect(await admin('delete', 'queue', 'name=eu')).toMatch(/queue deleted/);
     expect(await admin('delete', 'exchange', 'name=orders')).toMatch(/exchange deleted/);
     expect(await admin('list', 'queues', 'name')).not.toMatch(/\beu\b/);
+  });
+
+  it('declares, lists and deletes policies and operator policies', async () => {
+    await admin('declare', 'queue', 'name=capped', 'durable=true');
+    expect(await admin('declare', 'policy', 'name=cap', 'pattern=^capped$', 'definition={"max-length":3}', 'priority=4', 'apply-to=queues')).toMatch(/policy declared/);
+    expect(await admin('declare', 'operator_policy', 'name=ops', 'pattern=.*', 'definition={"message-ttl":60000}', 'apply-to=queues')).toMatch(/operator_policy declared/);
+    const policies = JSON.parse(await admin('-f', 'raw_json', 'list', 'policies')) as Array<Record<string, unknown>>;
+    expect(policies).toEqual([expect.objectContaining({ name: 'cap', pattern: '^capped$', priority: 4, definition: { 'max-length': 3 } })]);
+    const queue = (JSON.parse(await admin('-f', 'raw_json', 'list', 'queues')) as Array<Record<string, unknown>>).find((q) => q.name === 'capped');
+    expect(queue).toMatchObject({ policy: 'cap', operator_policy: 'ops', effective_policy_definition: { 'max-length': 3, 'message-ttl': 60000 } });
+    // A bad value is refused with RabbitMQ's reason, which rabbitmqadmin prints.
+    await expect(admin('declare', 'policy', 'name=bad', 'pattern=.*', 'definition={"max-length":"ten"}')).rejects.toThrow(/not a valid maximum length/);
+    expect(await admin('delete', 'policy', 'name=cap')).toMatch(/policy deleted/);
+    expect(await admin('delete', 'operator_policy', 'name=ops')).toMatch(/operator_policy deleted/);
+    expect(JSON.parse(await admin('-f', 'raw_json', 'list', 'policies'))).toEqual([]);
+  });
+
+  it('imports a file with parts Warren has nothing behind', async () => {
+    const file = `${warren.dataDir}/foreign.json`;
+    const foreign = {
+      rabbit_version: '3.10.8',
+      parameters: [{ value: { uri: 'amqp://elsewhere' }, vhost: '/', component: 'federation-upstream', name: 'up' }],
+      policies: [{ vhost: '/', name: 'fed', pattern: '^fed', 'apply-to': 'queues', definition: { 'federation-upstream-set': 'all' }, priority: 0 }],
+      queues: [{ name: 'fed.q', vhost: '/', durable: true, auto_delete: false, arguments: {} }],
+    };
+    await writeFile(file, JSON.stringify(foreign));
+    expect(await admin('import', file)).toMatch(/Uploaded definitions/);
+    expect(await admin('list', 'queues', 'name')).toMatch(/\bfed\.q\b/);
+    expect(await admin('list', 'policies', 'name')).toMatch(/\bfed\b/);
   });
 
   it('exports and re-imports definitions', async () => {

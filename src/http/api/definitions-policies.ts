@@ -5,6 +5,7 @@
 import { BrokerError } from '../../broker/errors.js';
 import { parsePolicySpec, policyKeys, type PolicyKind, type PolicySpec } from '../../broker/policy.js';
 import type { VHost } from '../../broker/vhost.js';
+import { unsafePattern } from '../../operations/policy-operations.js';
 import type { ImportReport } from './definitions-report.js';
 
 export const OPERATOR_POLICY_COMPONENT = 'operator_policy';
@@ -62,6 +63,8 @@ export function planPolicy(kind: PolicyKind, vhost: string, item: PolicyItem, re
     definition = Object.fromEntries(kept);
   }
   const spec = parsePolicySpec(kind, { pattern: item.pattern, definition, priority: item.priority, applyTo: item['apply-to'] });
-  if (spec instanceof BrokerError) throw new BrokerError('PRECONDITION_FAILED', `definitions: ${what}: ${spec.message.replace(/\s+/g, ' ').trim()}`);
+  const problem = spec instanceof BrokerError ? spec : unsafePattern(spec.pattern);
+  if (problem) throw new BrokerError('PRECONDITION_FAILED', `definitions: ${what}: ${problem.message.replace(/\s+/g, ' ').trim()}`);
+  if (spec instanceof BrokerError) throw spec;
   return { kind, vhost, name: item.name, spec };
 }

@@ -1,13 +1,14 @@
 /**
- * `/api/policies` and `/api/operator-policies`, as RabbitMQ's: policymakers manage policies in the vhosts
- * they can reach; operator policies are for administrators. Lists come highest priority first.
+ * `/api/policies` and `/api/operator-policies`, as RabbitMQ's: any management user reads those of the
+ * vhosts it can reach; policymakers write policies there; operator policies are written by administrators.
+ * Lists come highest priority first.
  */
 import type { FastifyRequest } from 'fastify';
 import type { Policy, PolicyKind } from '../../../broker/policy.js';
 import type { VHost } from '../../../broker/vhost.js';
 import { apiActor, apiUser, requireTag } from '../auth.js';
 import { checkVhostAccess, vhostForWrite, vhostNameParams, vhostOr404, vhostParams, visibleVhosts, type ApiContext, type ApiInstance } from '../context.js';
-import { objectNotFound } from '../errors.js';
+import { notAuthorised, objectNotFound } from '../errors.js';
 
 const policyBody = {
   type: 'object',
@@ -44,20 +45,24 @@ export function registerPolicyRoutes(app: ApiInstance, ctx: ApiContext): void {
 
 function registerKind(app: ApiInstance, ctx: ApiContext, path: string, kind: PolicyKind): void {
   const tags = ['policies'];
-  const allowed = async (request: FastifyRequest): Promise<void> =>
-    requireTag(apiUser(request), kind === 'policy' ? 'policymaker' : 'administrator');
+  // RabbitMQ's refusals: "Not administrator user" for operator policies, a generic one for policies.
+  const allowed = async (request: FastifyRequest): Promise<void> => {
+    const user = apiUser(request);
+    if (kind === 'operator-policy') requireTag(user, 'administrator');
+    else if (!user.isPolicymaker) throw notAuthorised('User not authorised to access object');
+  };
   const listIn = (vhosts: readonly VHost[]): Record<string, unknown>[] =>
     vhosts.flatMap((vhost) => vhost.policies.list(kind).map(formatPolicy));
 
-  app.get(`/${path}`, { preValidation: allowed, schema: { tags } }, async (request) => listIn(visibleVhosts(ctx, apiUser(request))));
+  app.get(`/${path}`, { schema: { tags } }, async (request) => listIn(visibleVhosts(ctx, apiUser(request))));
 
-  app.get(`/${path}/:vhost`, { preValidation: allowed, schema: { tags, params: vhostParams } }, async (request) => {
+  app.get(`/${path}/:vhost`, { schema: { tags, params: vhostParams } }, async (request) => {
     const vhost = vhostOr404(ctx, request.params.vhost);
     checkVhostAccess(ctx, apiUser(request), vhost.name);
     return listIn([vhost]);
   });
 
-  app.get(`/${path}/:vhost/:name`, { preValidation: allowed, schema: { tags, params: vhostNameParams } }, async (request) => {
+  app.get(`/${path}/:vhost/:name`, { schema: { tags, params: vhostNameParams } }, async (request) => {
     const vhost = vhostOr404(ctx, request.params.vhost);
     checkVhostAccess(ctx, apiUser(request), vhost.name);
     const policy = vhost.policies.get(kind, request.params.name);
