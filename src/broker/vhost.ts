@@ -14,6 +14,7 @@ import { Queue, QueueEntry } from './queue.js';
 import { startExpiry } from './queue-expiry.js';
 import { routeMessage } from './router.js';
 import type { VHostContext, VHostMetadata } from './vhost-context.js';
+import { checkQueueLimit, type VHostLimits } from './vhost-limits.js';
 
 export type {
   BindingRequest,
@@ -51,6 +52,7 @@ export class VHost {
   /** The broker tells it when the copies it handed to the store are on disk or refused, and when the disk alarm clears. */
   readonly deadLetterer: DeadLetterer;
   private meta: VHostMetadata;
+  private currentLimits: VHostLimits = {};
 
   constructor(
     readonly name: string,
@@ -95,6 +97,18 @@ export class VHost {
     this.meta = { ...next, tags: [...next.tags] };
     this.context.definitionChanged({ kind: 'vhost', vhost: this, deleted: false });
     return true;
+  }
+
+  /** `max-connections` and `max-queues`; see vhost-limits.ts. */
+  get limits(): VHostLimits {
+    return this.currentLimits;
+  }
+
+  /** Replaces the limits (already validated); a change is durable. Lowering one removes nothing. */
+  updateLimits(limits: VHostLimits): void {
+    if (this.context.diskAlarm) throw diskAlarmRefusal('vhost changes');
+    this.currentLimits = { ...limits };
+    this.context.definitionChanged({ kind: 'vhost', vhost: this, deleted: false });
   }
 
   declareExchange(declaration: ExchangeDeclaration): Exchange {
@@ -200,6 +214,7 @@ export class VHost {
     const name = requested === '' ? this.freshQueueName() : requested;
     const invalid = validateQueueArguments(wanted.arguments, name, this.name);
     if (invalid) throw invalid;
+    checkQueueLimit(this.currentLimits, this.name, name, this.queues.size);
     if (wanted.durable && !wanted.exclusive && this.context.diskAlarm) throw diskAlarmRefusal('new durable queues');
     const owner = wanted.exclusive ? channel : null;
     const properties = { ...wanted, declaredBy: declaration.declaredBy ?? '' };

@@ -93,14 +93,13 @@ describe('health checks', () => {
 
 describe('stubs for what Warren does not have', () => {
   it('lists nothing and refuses writes with a reason', async () => {
-    for (const url of ['/api/policies', '/api/policies/%2F', '/api/operator-policies', '/api/parameters', '/api/parameters/federation-upstream/%2F', '/api/vhost-limits', '/api/vhost-limits/%2F', '/api/user-limits', '/api/feature-flags', '/api/deprecated-features/used', '/api/auth/attempts/x']) {
+    for (const url of ['/api/policies', '/api/policies/%2F', '/api/operator-policies', '/api/parameters', '/api/parameters/federation-upstream/%2F', '/api/feature-flags', '/api/deprecated-features/used', '/api/auth/attempts/x']) {
       expect((await api('GET', url)).body, url).toEqual([]);
     }
     expect((await api('GET', '/api/policies/nope')).status).toBe(404);
     expect((await api('GET', '/api/policies/%2F/p')).status).toBe(404);
     const policy = await api('PUT', '/api/policies/%2F/ha', { body: { pattern: '.*', definition: { 'ha-mode': 'all' } } });
     expect(policy.body).toEqual({ error: 'bad_request', reason: 'policies are not supported by Warren' });
-    expect((await api('PUT', '/api/vhost-limits/%2F/max-queues', { body: { value: 10 } })).status).toBe(400);
     expect(record((await api('GET', '/api/auth')).body).oauth_enabled).toBe(false);
     expect((await api('POST', '/api/rebalance/queues')).status).toBe(204);
   });

@@ -11,6 +11,7 @@ import { validateQueueArguments } from '../../broker/queue-arguments.js';
 import { isDurableBinding } from '../../broker/vhost.js';
 import { trustedActor, type Caller } from '../../operations/caller.js';
 import type { Operations } from '../../operations/operations.js';
+import { exportUserLimits, exportVhostLimits, importLimits, isVhostLimitsParameter, planLimits } from './definitions-limits.js';
 
 /** The RabbitMQ release whose definitions format (and management API) Warren follows. */
 export const RABBITMQ_VERSION = '3.13.7';
@@ -82,7 +83,7 @@ export function exportDefinitions(broker: Broker, users: UserStore, options: Exp
       });
     }
   }
-  if (perVhost) return { rabbit_version: RABBITMQ_VERSION, parameters: [], policies: [], queues, exchanges, bindings };
+  if (perVhost) return { rabbit_version: RABBITMQ_VERSION, parameters: exportVhostLimits(vhosts, true), policies: [], queues, exchanges, bindings };
   const clusterName = broker.clusterName;
   return {
     rabbit_version: RABBITMQ_VERSION,
@@ -94,7 +95,7 @@ export function exportDefinitions(broker: Broker, users: UserStore, options: Exp
       password_hash: u.passwordHash,
       hashing_algorithm: u.hashingAlgorithm,
       tags: [...u.tags],
-      limits: {},
+      limits: exportUserLimits(u),
     })),
     vhosts: vhosts.map((vhost) => {
       const m = vhost.metadata;
@@ -103,7 +104,7 @@ export function exportDefinitions(broker: Broker, users: UserStore, options: Exp
     }),
     permissions: users.listPermissions().map((p) => ({ user: p.user, vhost: p.vhost, configure: p.configure, write: p.write, read: p.read })),
     topic_permissions: [],
-    parameters: [],
+    parameters: exportVhostLimits(vhosts, false),
     global_parameters: clusterName === undefined ? [] : [{ name: 'cluster_name', value: clusterName }],
     policies: [],
     queues,
@@ -222,9 +223,9 @@ const bool = (value: Boolish | undefined, fallback: boolean): boolean => (value 
  * exchanges, global parameters, queues, bindings. Existing queues and exchanges are left as they are;
  * users and permissions are overwritten; `amq.*` and the default exchange are skipped. Everything that can
  * be checked up front is, so a bad file usually changes nothing; a failure later leaves a partial import,
- * as in RabbitMQ. What Warren cannot carry out yet (policies, runtime parameters, topic permissions,
- * limits) is refused with a 400 naming it, before anything changes: an import never drops part of a file
- * silently.
+ * as in RabbitMQ. Vhost and user limits are set last (definitions-limits.ts). What Warren cannot carry
+ * out yet (policies, runtime parameters other than vhost limits, topic permissions) is refused with a
+ * 400 naming it, before anything changes: an import never drops part of a file silently.
  */
 export async function importDefinitions(
   ops: Operations,
@@ -266,6 +267,7 @@ export async function importDefinitions(
   }
   for (const x of doc.exchanges ?? []) vhostOf(x, `exchange '${x.name}'`);
   for (const b of doc.bindings ?? []) vhostOf(b, `binding '${b.source}' -> '${b.destination}'`);
+  const limits = planLimits(doc, broker, full, vhostOf);
 
   // As RabbitMQ's import: an administrator acting for the broker, not checked against resource permissions.
   const actor = trustedActor(options.actingUser ?? 'rmq-internal');
@@ -330,6 +332,7 @@ export async function importDefinitions(
       arguments: b.arguments ?? {},
     });
   }
+  await importLimits(ops, users, actor, limits);
   await ops.flushed();
 }
 
@@ -347,21 +350,11 @@ function unsupportedParts(doc: DefinitionsDocument): string[] {
   };
   count(doc.policies, 'policies');
   count(doc.operator_policies, 'operator policies');
-  count(doc.parameters, 'runtime parameters');
+  count(doc.parameters?.filter((p) => !isVhostLimitsParameter(p)), 'runtime parameters');
   count(doc.topic_permissions, 'topic permissions');
   const globals = (doc.global_parameters ?? []).filter((p) => !KNOWN_GLOBAL_PARAMETERS.has(p.name)).map((p) => `'${p.name}'`);
   if (globals.length > 0) parts.push(`global parameters ${globals.join(', ')}`);
-  const limited = (items: ReadonlyArray<{ name: string; limits?: unknown }> | undefined, what: string): void => {
-    const names = (items ?? []).filter((i) => isNonEmptyObject(i.limits)).map((i) => `'${i.name}'`);
-    if (names.length > 0) parts.push(`limits of ${what} ${names.join(', ')}`);
-  };
-  limited(doc.users, 'users');
-  limited(doc.vhosts, 'vhosts');
   return parts;
-}
-
-function isNonEmptyObject(value: unknown): boolean {
-  return typeof value === 'object' && value !== null && Object.keys(value).length > 0;
 }
 
 interface UserPlan {

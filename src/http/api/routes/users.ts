@@ -30,7 +30,7 @@ const permissionBody = {
 } as const;
 
 function formatUser(user: User): Record<string, unknown> {
-  return { name: user.name, password_hash: user.passwordHash, hashing_algorithm: user.hashingAlgorithm, tags: [...user.tags], limits: {} };
+  return { name: user.name, password_hash: user.passwordHash, hashing_algorithm: user.hashingAlgorithm, tags: [...user.tags], limits: { ...user.limits } };
 }
 
 const userSpec = { defaultSort: ['name'], pageable: true, name: (u: User) => u.name, format: formatUser };
