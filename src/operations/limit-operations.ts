@@ -67,6 +67,19 @@ export class LimitOperations {
     await this.storeUserLimits(user, name === 'all' ? {} : withoutLimit(USER_LIMITS, current, name));
   }
 
+  /** User limits given with the user (`PUT /api/users`): checked before the user is touched. */
+  checkUserLimits(limits: unknown): UserLimits {
+    const parsed = parseLimits(USER_LIMITS, limits);
+    if (typeof parsed === 'string') throw preconditionFailed(parsed);
+    return parsed;
+  }
+
+  /** Merged into the user's own, as RabbitMQ's `put_user` does (`internal_user:update_limits(add, …)`). */
+  async mergeUserLimits(actor: Actor, user: string, limits: UserLimits): Promise<void> {
+    this.permissions.checkAdministrator(actor);
+    await this.storeUserLimits(user, { ...this.userLimits(user), ...limits });
+  }
+
   async replaceUserLimits(actor: Actor, user: string, limits: unknown): Promise<void> {
     this.permissions.checkAdministrator(actor);
     const parsed = parseLimits(USER_LIMITS, limits);

@@ -112,6 +112,16 @@ describe('/api/user-limits', () => {
     expect(record((await api('GET', `/api/users/${user}`)).body).limits).toEqual({});
   });
 
+  it('PUT /api/users merges a limits object into the user’s, and refuses a bad one before changing the user', async () => {
+    const name = unique('withlimits');
+    expect((await api('PUT', `/api/users/${name}`, { body: { password: 'p', tags: '', limits: { 'max-connections': 3 } } })).status).toBe(201);
+    expect((await api('PUT', `/api/users/${name}`, { body: { password: 'p', tags: '', limits: { 'max-channels': 4 } } })).status).toBe(204);
+    expect((await api('GET', `/api/user-limits/${name}`)).body).toEqual([{ user: name, value: { 'max-connections': 3, 'max-channels': 4 } }]);
+    const refused = await api('PUT', `/api/users/${name}`, { body: { password: 'p', tags: 'administrator', limits: { 'max-queues': 1 } } });
+    expect(refused).toMatchObject({ status: 400, body: { reason: 'Unrecognised terms [{<<"max-queues">>,1}] in user-limits' } });
+    expect(record((await api('GET', `/api/users/${name}`)).body).tags).toEqual([]);
+  });
+
   it('refuses bad names and values in RabbitMQ’s words; 404 for a missing user', async () => {
     const [user] = await createUser(api, unique('limited'), 'management');
     expect(await api('PUT', `/api/user-limits/${user}/max-queues`, { body: { value: 1 } })).toMatchObject({
