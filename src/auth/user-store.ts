@@ -1,6 +1,7 @@
 import { createHmac, randomBytes } from 'node:crypto';
 import { BrokerError } from '../broker/errors.js';
 import { nameProblem } from '../broker/names.js';
+import type { LimitKind } from '../broker/vhost-limits.js';
 import type { Access, AuthenticatedUser, Authenticator, AuthResult } from './authenticator.js';
 import { isLoopback } from './authenticator.js';
 import { LoginThrottle, type LoginThrottleOptions } from './login-throttle.js';
@@ -16,7 +17,14 @@ export interface User {
   readonly passwordHash: string;
   readonly hashingAlgorithm: HashingAlgorithm;
   readonly tags: readonly string[];
+  /** `max-connections`, `max-channels`; absent or empty when the user has none. */
+  readonly limits?: UserLimits;
 }
+
+export type UserLimitName = 'max-connections' | 'max-channels';
+export type UserLimits = Readonly<Partial<Record<UserLimitName, number>>>;
+/** As RabbitMQ names them in its refusals (`rabbit_auth_backend_internal:user_limit_validation/0`). */
+export const USER_LIMITS: LimitKind<UserLimitName> = { component: 'user-limits', names: ['max-connections', 'max-channels'] };
 
 export interface Permission {
   readonly user: string;
@@ -109,8 +117,11 @@ export class UserStore implements Authenticator {
       passwordHash = spec.passwordHash;
       hashingAlgorithm = spec.hashingAlgorithm ?? HashingAlgorithms.sha256;
     }
-    const created = !this.users.has(name);
-    const user: User = { name, passwordHash, hashingAlgorithm, tags: [...new Set(spec.tags)] };
+    const existing = this.users.get(name);
+    const created = existing === undefined;
+    // As RabbitMQ's put_user: replacing a user keeps its limits.
+    const limits = existing?.limits;
+    const user: User = { name, passwordHash, hashingAlgorithm, tags: [...new Set(spec.tags)], ...(limits ? { limits } : {}) };
     this.users.set(name, user);
     this.changed({ kind: 'user', user, deleted: false });
     return { created };
@@ -120,6 +131,16 @@ export class UserStore implements Authenticator {
   restoreUser(user: User): void {
     this.users.set(user.name, user);
     this.changed({ kind: 'user', user, deleted: false });
+  }
+
+  /** Replaces the user's limits (already validated). False when there is no such user. */
+  setLimits(name: string, limits: UserLimits): boolean {
+    const existing = this.users.get(name);
+    if (!existing) return false;
+    const user: User = { ...existing, limits: { ...limits } };
+    this.users.set(name, user);
+    this.changed({ kind: 'user', user, deleted: false });
+    return true;
   }
 
   deleteUser(name: string): boolean {

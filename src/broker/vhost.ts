@@ -16,6 +16,7 @@ import { Queue, QueueEntry } from './queue.js';
 import { startExpiry } from './queue-expiry.js';
 import { routeMessage } from './router.js';
 import type { VHostContext, VHostMetadata } from './vhost-context.js';
+import { checkQueueLimit, type VHostLimits } from './vhost-limits.js';
 
 export type {
   BindingRequest,
@@ -55,6 +56,7 @@ export class VHost {
   /** Its policies and operator policies; each queue and exchange knows which apply to it. */
   readonly policies = new PolicyBook();
   private meta: VHostMetadata;
+  private currentLimits: VHostLimits = {};
 
   constructor(
     readonly name: string,
@@ -125,6 +127,18 @@ export class VHost {
     this.context.definitionChanged({ kind: 'policy', policy, deleted: true });
     this.reapplyPolicies();
     return true;
+  }
+
+  /** `max-connections` and `max-queues`; see vhost-limits.ts. */
+  get limits(): VHostLimits {
+    return this.currentLimits;
+  }
+
+  /** Replaces the limits (already validated); a change is durable. Lowering one removes nothing. */
+  updateLimits(limits: VHostLimits): void {
+    if (this.context.diskAlarm) throw diskAlarmRefusal('vhost changes');
+    this.currentLimits = { ...limits };
+    this.context.definitionChanged({ kind: 'vhost', vhost: this, deleted: false });
   }
 
   declareExchange(declaration: ExchangeDeclaration): Exchange {
@@ -230,6 +244,7 @@ export class VHost {
     const name = requested === '' ? this.freshQueueName() : requested;
     const invalid = validateQueueArguments(wanted.arguments, name, this.name);
     if (invalid) throw invalid;
+    checkQueueLimit(this.currentLimits, this.name, name, this.queues.size);
     if (wanted.durable && !wanted.exclusive && this.context.diskAlarm) throw diskAlarmRefusal('new durable queues');
     const owner = wanted.exclusive ? channel : null;
     const properties = { ...wanted, declaredBy: declaration.declaredBy ?? '' };

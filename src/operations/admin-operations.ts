@@ -10,7 +10,16 @@ import type { Permissions } from './permissions.js';
 /** The open connections of every protocol, as far as administration needs them. */
 export interface ConnectionDirectory {
   /** Closes (320 CONNECTION_FORCED, with `reason`) every open connection matching. */
-  closeWhere(match: (connection: { readonly user: string; readonly vhost: string }) => boolean, reason: string): void;
+  closeWhere(match: (connection: ConnectionInfo) => boolean, reason: string): void;
+  /** How many open connections match (connection limits). */
+  countConnections(match: (connection: ConnectionInfo) => boolean): number;
+  /** How many channels the matching open connections hold (channel limits). */
+  countChannels(match: (connection: ConnectionInfo) => boolean): number;
+}
+
+export interface ConnectionInfo {
+  readonly user: string;
+  readonly vhost: string;
 }
 
 export type UserSpec =

@@ -1,4 +1,4 @@
-import type { ConnectionDirectory } from '../operations/admin-operations.js';
+import type { ConnectionDirectory, ConnectionInfo } from '../operations/admin-operations.js';
 import type { Session } from './session.js';
 
 /** The open WebSocket sessions, for listing, for administration, and for closing them all at shutdown. */
@@ -33,7 +33,20 @@ export class SessionRegistry implements ConnectionDirectory {
     }
   }
 
-  closeWhere(match: (connection: { readonly user: string; readonly vhost: string }) => boolean, reason: string): void {
+  countConnections(match: (connection: ConnectionInfo) => boolean): number {
+    let count = 0;
+    for (const session of this.sessions.values()) {
+      if (session.state === 'open' && match({ user: session.user?.name ?? '', vhost: session.vhost.name })) count++;
+    }
+    return count;
+  }
+
+  /** A WebSocket connection is one channel. */
+  countChannels(match: (connection: ConnectionInfo) => boolean): number {
+    return this.countConnections(match);
+  }
+
+  closeWhere(match: (connection: ConnectionInfo) => boolean, reason: string): void {
     for (const session of this.list()) {
       if (session.state !== 'open') continue;
       if (match({ user: session.user?.name ?? '', vhost: session.vhost.name })) session.close('CONNECTION_FORCED', reason);

@@ -277,6 +277,9 @@ export class Session implements DeliverySink {
       if (!this.context.authenticator.canAccessVhost(result.user, frame.vhost)) {
         return this.refuse(new BrokerError('NOT_ALLOWED', `access to vhost '${frame.vhost}' refused for user '${result.user.name}'`), frame.id);
       }
+      // Checked and registered (`onOpen`) in this same turn, so two connects cannot both take the last place.
+      this.context.ops.limits.admitConnection(result.user, vhost);
+      this.context.ops.limits.admitChannel(result.user);
       this.user = result.user;
       this.clientProperties = frame.clientProperties;
       this.heartbeat = negotiateHeartbeat(this.context.heartbeat, frame.heartbeat);

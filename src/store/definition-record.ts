@@ -1,9 +1,10 @@
 import { isHashingAlgorithm, type HashingAlgorithm } from '../auth/password-hash.js';
-import type { UserChange } from '../auth/user-store.js';
+import { USER_LIMITS, type UserChange, type UserLimits } from '../auth/user-store.js';
 import { destinationName, stableStringify, type BindingArguments } from '../broker/binding.js';
 import type { DefinitionChange } from '../broker/persistence.js';
 import type { ExchangeProperties } from '../broker/exchange.js';
 import { parsePolicySpec, type PolicyKind, type PolicySpec } from '../broker/policy.js';
+import { hasLimits, parseLimits, VHOST_LIMITS, type LimitKind, type VHostLimits } from '../broker/vhost-limits.js';
 
 /**
  * One entry of the definitions log: the whole state of one durable object (an upsert), or its deletion.
@@ -44,12 +45,16 @@ export interface VhostData {
   readonly tags: readonly string[];
   readonly defaultQueueType: string;
   readonly tracing: boolean;
+  /** Absent in logs from before limits, and when the vhost has none. */
+  readonly limits?: VHostLimits;
 }
 
 export interface UserData {
   readonly passwordHash: string;
   readonly hashingAlgorithm: HashingAlgorithm;
   readonly tags: readonly string[];
+  /** Absent in logs from before limits, and when the user has none. */
+  readonly limits?: UserLimits;
 }
 
 export interface PermissionData {
@@ -110,7 +115,8 @@ export function recordOfChange(change: DefinitionChange): DefinitionRecord {
     case 'vhost': {
       const { name, metadata } = change.vhost;
       if (del) return { k: 'vhost', n: name, ...del };
-      const d = { description: metadata.description, tags: [...metadata.tags], defaultQueueType: metadata.defaultQueueType, tracing: metadata.tracing };
+      const limits = hasLimits(change.vhost.limits) ? { limits: change.vhost.limits } : {};
+      const d = { description: metadata.description, tags: [...metadata.tags], defaultQueueType: metadata.defaultQueueType, tracing: metadata.tracing, ...limits };
       return { k: 'vhost', n: name, d };
     }
     case 'exchange': {
@@ -149,9 +155,9 @@ export function recordOfChange(change: DefinitionChange): DefinitionRecord {
 
 export function recordOfUserChange(change: UserChange): DefinitionRecord {
   if (change.kind === 'user') {
-    const { name, passwordHash, hashingAlgorithm, tags } = change.user;
+    const { name, passwordHash, hashingAlgorithm, tags, limits } = change.user;
     if (change.deleted) return { k: 'user', n: name, del: true };
-    return { k: 'user', n: name, d: { passwordHash, hashingAlgorithm, tags: [...tags] } };
+    return { k: 'user', n: name, d: { passwordHash, hashingAlgorithm, tags: [...tags], ...(limits && hasLimits(limits) ? { limits } : {}) } };
   }
   const { vhost, user, configure, write, read } = change.permission;
   if (change.deleted) return { k: 'permission', v: vhost, u: user, del: true };
@@ -227,14 +233,20 @@ function checkVhostData(data: unknown): string | undefined {
   const problem = checkStrings(data, ['description', 'defaultQueueType']);
   if (problem || !isObject(data)) return problem ?? "'d' is not an object";
   if (!isStringList(data['tags'])) return "'d.tags' is not a list of strings";
-  return checkBooleans(data, ['tracing']);
+  return checkBooleans(data, ['tracing']) ?? checkLimits(data, VHOST_LIMITS);
 }
 
 function checkUserData(data: unknown): string | undefined {
   const problem = checkStrings(data, ['passwordHash', 'hashingAlgorithm']);
   if (problem || !isObject(data)) return problem ?? "'d' is not an object";
   if (!isHashingAlgorithm(data['hashingAlgorithm'] as string)) return `unknown hashing algorithm '${String(data['hashingAlgorithm'])}'`;
-  return isStringList(data['tags']) ? undefined : "'d.tags' is not a list of strings";
+  return isStringList(data['tags']) ? checkLimits(data, USER_LIMITS) : "'d.tags' is not a list of strings";
+}
+
+function checkLimits<Name extends string>(data: Record<string, unknown>, kind: LimitKind<Name>): string | undefined {
+  if (data['limits'] === undefined) return undefined;
+  const limits = parseLimits(kind, data['limits']);
+  return typeof limits === 'string' ? `'d.limits': ${limits}` : undefined;
 }
 
 function checkExchangeData(data: unknown): string | undefined {

@@ -41,17 +41,25 @@ export function replayDefinitions(fold: DefinitionsFold, broker: Broker, users: 
       }
     }
   }
+  // Last: a limit lowered below what the vhost already held must not refuse the queues it holds.
+  for (const record of byKind.get('vhost') ?? []) {
+    if (record.k === 'vhost' && record.del !== true && record.d.limits) broker.vhost(record.n).updateLimits(record.d.limits);
+  }
 }
 
 function apply(record: DefinitionRecord, broker: Broker, users: UserStore): void {
   if (record.del === true) return;
   switch (record.k) {
-    case 'vhost':
-      broker.addVhost(record.n).updateMetadata(record.d);
+    case 'vhost': {
+      const { limits: _appliedLast, ...metadata } = record.d;
+      broker.addVhost(record.n).updateMetadata(metadata);
       break;
-    case 'user':
-      users.restoreUser({ name: record.n, passwordHash: record.d.passwordHash, hashingAlgorithm: record.d.hashingAlgorithm, tags: record.d.tags });
+    }
+    case 'user': {
+      const { passwordHash, hashingAlgorithm, tags, limits } = record.d;
+      users.restoreUser({ name: record.n, passwordHash, hashingAlgorithm, tags, ...(limits ? { limits } : {}) });
       break;
+    }
     case 'permission':
       users.setPermission({ user: record.u, vhost: record.v, ...record.d });
       break;

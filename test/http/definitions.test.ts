@@ -254,6 +254,6 @@ describe('import', () => {
 function memoryBroker(): { broker: Broker; users: UserStore; ops: Operations } {
   const broker = new Broker();
   const users = new UserStore();
-  const ops = new Operations({ broker, users, connections: { closeWhere: () => undefined }, log: { error: () => undefined } });
+  const ops = new Operations({ broker, users, connections: { closeWhere: () => undefined, countConnections: () => 0, countChannels: () => 0 }, log: { error: () => undefined } });
   return { broker, users, ops };
 }

@@ -93,10 +93,9 @@ describe('health checks', () => {
 
 describe('stubs for what Warren does not have', () => {
   it('lists nothing and refuses writes with a reason', async () => {
-    for (const url of ['/api/policies', '/api/policies/%2F', '/api/operator-policies', '/api/parameters', '/api/parameters/federation-upstream/%2F', '/api/vhost-limits', '/api/vhost-limits/%2F', '/api/user-limits', '/api/feature-flags', '/api/deprecated-features/used', '/api/auth/attempts/x']) {
+    for (const url of ['/api/policies', '/api/policies/%2F', '/api/operator-policies', '/api/parameters', '/api/parameters/federation-upstream/%2F', '/api/feature-flags', '/api/deprecated-features/used', '/api/auth/attempts/x']) {
       expect((await api('GET', url)).body, url).toEqual([]);
     }
-    expect((await api('PUT', '/api/vhost-limits/%2F/max-queues', { body: { value: 10 } })).status).toBe(400);
     expect(record((await api('GET', '/api/auth')).body).oauth_enabled).toBe(false);
     expect((await api('POST', '/api/rebalance/queues')).status).toBe(204);
   });

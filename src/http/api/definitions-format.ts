@@ -13,6 +13,7 @@ import { trustedActor, type Caller } from '../../operations/caller.js';
 import type { Operations } from '../../operations/operations.js';
 import { exportPolicies, OPERATOR_POLICY_COMPONENT, planPolicy, type PolicyPlan } from './definitions-policies.js';
 import { ImportReport } from './definitions-report.js';
+import { exportUserLimits, exportVhostLimits, importLimits, isVhostLimitsParameter, planLimits } from './definitions-limits.js';
 
 /** The RabbitMQ release whose definitions format (and management API) Warren follows. */
 export const RABBITMQ_VERSION = '3.13.7';
@@ -84,7 +85,8 @@ export function exportDefinitions(broker: Broker, users: UserStore, options: Exp
       });
     }
   }
-  const { policies, parameters } = exportPolicies(vhosts, perVhost);
+  const { policies, parameters: operatorPolicies } = exportPolicies(vhosts, perVhost);
+  const parameters = [...exportVhostLimits(vhosts, perVhost), ...operatorPolicies];
   if (perVhost) return { rabbit_version: RABBITMQ_VERSION, parameters, policies, queues, exchanges, bindings };
   const clusterName = broker.clusterName;
   return {
@@ -97,7 +99,7 @@ export function exportDefinitions(broker: Broker, users: UserStore, options: Exp
       password_hash: u.passwordHash,
       hashing_algorithm: u.hashingAlgorithm,
       tags: [...u.tags],
-      limits: {},
+      limits: exportUserLimits(u),
     })),
     vhosts: vhosts.map((vhost) => {
       const m = vhost.metadata;
@@ -229,6 +231,7 @@ const bool = (value: Boolish | undefined, fallback: boolean): boolean => (value 
  * skipped. Everything that can be checked up front is, so a bad file usually changes nothing; a failure
  * later leaves a partial import, as in RabbitMQ. Sections, keys and parameters Warren has nothing
  * behind are not imported and are listed in the returned report, never dropped without a word.
+ * Vhost and user limits are set last (definitions-limits.ts).
  */
 export async function importDefinitions(
   ops: Operations,
@@ -275,6 +278,7 @@ export async function importDefinitions(
   }
   for (const x of doc.exchanges ?? []) vhostOf(x, `exchange '${x.name}'`);
   for (const b of doc.bindings ?? []) vhostOf(b, `binding '${b.source}' -> '${b.destination}'`);
+  const limits = planLimits(doc, broker, full, vhostOf);
 
   // As RabbitMQ's import: an administrator acting for the broker, not checked against resource permissions.
   const actor = trustedActor(options.actingUser ?? 'rmq-internal');
@@ -343,6 +347,7 @@ export async function importDefinitions(
       arguments: b.arguments ?? {},
     });
   }
+  await importLimits(ops, users, actor, limits);
   await ops.flushed();
   return report;
 }
@@ -399,25 +404,16 @@ function reportUnknownParts(doc: DefinitionsDocument, full: boolean, report: Imp
   for (const x of doc.exchanges ?? []) report.unknownKeys(x, KNOWN_KEYS.exchange, `exchange '${x.name}'`);
   for (const b of doc.bindings ?? []) report.unknownKeys(b, KNOWN_KEYS.binding, `binding '${b.source}' -> '${b.destination}'`);
   for (const p of doc.parameters ?? []) {
-    if (p.component !== OPERATOR_POLICY_COMPONENT) report.notImported(`parameter '${p.name}' of component '${p.component}' in vhost '${p.vhost ?? ''}'`);
+    if (p.component !== OPERATOR_POLICY_COMPONENT && !isVhostLimitsParameter(p)) report.notImported(`parameter '${p.name}' of component '${p.component}' in vhost '${p.vhost ?? ''}'`);
   }
   if (full) {
     for (const p of doc.topic_permissions ?? []) report.notImported(`topic permission ${JSON.stringify(p)}`);
     for (const p of doc.global_parameters ?? []) if (!KNOWN_GLOBAL_PARAMETERS.has(p.name)) report.notImported(`global parameter '${p.name}'`);
-    const limited = (items: ReadonlyArray<{ name: string; limits?: unknown }> | undefined, what: string): void => {
-      for (const item of items ?? []) if (isNonEmptyObject(item.limits)) report.notImported(`limits of ${what} '${item.name}'`);
-    };
-    limited(doc.users, 'user');
-    limited(doc.vhosts, 'vhost');
   }
 }
 
 function asObject(value: unknown): Record<string, unknown> {
   return typeof value === 'object' && value !== null && !Array.isArray(value) ? (value as Record<string, unknown>) : {};
-}
-
-function isNonEmptyObject(value: unknown): boolean {
-  return typeof value === 'object' && value !== null && Object.keys(value).length > 0;
 }
 
 interface UserPlan {

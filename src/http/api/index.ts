@@ -27,6 +27,7 @@ import { registerConnectionRoutes } from './routes/connections.js';
 import { registerDefinitionRoutes } from './routes/definitions.js';
 import { registerExchangeRoutes } from './routes/exchanges.js';
 import { registerHealthRoutes } from './routes/health.js';
+import { registerLimitRoutes } from './routes/limits.js';
 import { registerOverviewRoutes } from './routes/overview.js';
 import { registerMessageRoutes } from './routes/messages.js';
 import { registerPolicyRoutes } from './routes/policies.js';
@@ -170,6 +171,7 @@ async function managementPlugin(scope: FastifyInstance, ctx: ApiContext, auth: B
   registerConnectionRoutes(app, ctx);
   registerUserRoutes(app, ctx);
   registerDefinitionRoutes(app, ctx);
+  registerLimitRoutes(app, ctx);
   registerStubRoutes(app, ctx);
 
   scope.get('/openapi.json', { schema: { hide: true } }, async () => scope.swagger());

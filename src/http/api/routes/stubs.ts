@@ -1,12 +1,12 @@
 /**
- * Routes RabbitMQ tools call that Warren has nothing behind (policies, parameters, limits, feature flags…).
+ * Routes RabbitMQ tools call that Warren has nothing behind (policies, parameters, feature flags…).
  * Lists answer `[]` so consoles and `rabbitmqadmin list …` work; writes answer 400 with a reason saying
  * the feature is not supported, so nobody believes a policy took effect.
  */
 import type { FastifyRequest } from 'fastify';
 import { rabbitHash } from '../../../auth/password-hash.js';
 import { apiActor, apiUser, monitorOnly, requireTag, type ApiUser } from '../auth.js';
-import { bareVhostParams, checkVhostAccess, plainParam, vhostOr404, visibleVhosts, type ApiContext, type ApiInstance } from '../context.js';
+import { checkVhostAccess, plainParam, vhostOr404, type ApiContext, type ApiInstance } from '../context.js';
 import { badRequest, objectNotFound } from '../errors.js';
 import { clusterName } from './overview.js';
 
@@ -58,18 +58,6 @@ export function registerStubRoutes(app: ApiInstance, ctx: ApiContext): void {
     },
   );
   app.delete('/global-parameters/:name', { preValidation: policymaker, schema: { tags } }, missing);
-
-  app.get('/vhost-limits', { schema: { tags } }, async (request) => {
-    visibleVhosts(ctx, apiUser(request));
-    return [];
-  });
-  app.get('/vhost-limits/:vhost', { schema: { tags, params: bareVhostParams } }, async (request) => emptyIn(request.params.vhost, apiUser(request)));
-  app.put('/vhost-limits/:vhost/:name', { preValidation: policymaker, schema: { tags } }, unsupported('vhost limits'));
-  app.delete('/vhost-limits/:vhost/:name', { preValidation: policymaker, schema: { tags } }, missing);
-  app.get('/user-limits', { schema: { tags } }, async () => []);
-  app.get('/user-limits/:user', { schema: { tags } }, async () => []);
-  app.put('/user-limits/:user/:name', { schema: { tags } }, unsupported('user limits'));
-  app.delete('/user-limits/:user/:name', { schema: { tags } }, missing);
 
   app.get('/feature-flags', { schema: { tags } }, async () => []);
   app.get('/deprecated-features', { schema: { tags } }, async () => []);

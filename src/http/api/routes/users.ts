@@ -1,6 +1,7 @@
 /** `/api/users`, `/api/permissions`, `/api/topic-permissions`: administrators only. */
 import { isHashingAlgorithm } from '../../../auth/password-hash.js';
 import type { User } from '../../../auth/user-store.js';
+import type { UserSpec } from '../../../operations/admin-operations.js';
 import { parseTags } from '../definitions-format.js';
 import { adminOnly, apiActor } from '../auth.js';
 import { bareVhostParams, bool, boolish, checkName, nameParam, vhostOr404, vhostParam, vhostParams, type ApiContext, type ApiInstance } from '../context.js';
@@ -20,6 +21,7 @@ const userBody = {
     password: { type: 'string' },
     password_hash: { type: 'string', description: 'base64, RabbitMQ format (salted SHA-256 by default)' },
     hashing_algorithm: { type: 'string' },
+    limits: { description: '`max-connections`, `max-channels`: merged into the user’s limits' },
   },
 } as const;
 
@@ -30,7 +32,7 @@ const permissionBody = {
 } as const;
 
 function formatUser(user: User): Record<string, unknown> {
-  return { name: user.name, password_hash: user.passwordHash, hashing_algorithm: user.hashingAlgorithm, tags: [...user.tags], limits: {} };
+  return { name: user.name, password_hash: user.passwordHash, hashing_algorithm: user.hashingAlgorithm, tags: [...user.tags], limits: { ...user.limits } };
 }
 
 const userSpec = { defaultSort: ['name'], pageable: true, name: (u: User) => u.name, format: formatUser };
@@ -84,15 +86,21 @@ export function registerUserRoutes(app: ApiInstance, ctx: ApiContext): void {
       else if (body.administrator !== undefined) tagList = bool(body.administrator, false) ? ['administrator'] : [];
       else throw badRequest('[{key_missing,tags}]');
       if (body.password !== undefined && body.password_hash !== undefined) throw badRequest('password and password_hash are mutually exclusive');
+      const limits = body.limits === undefined ? undefined : ctx.ops.limits.checkUserLimits(body.limits);
+      const putUser = async (spec: UserSpec): Promise<{ created: boolean }> => {
+        const result = await ctx.ops.admin.putUser(apiActor(request), name, spec);
+        if (limits) await ctx.ops.limits.mergeUserLimits(apiActor(request), name, limits);
+        return result;
+      };
       if (body.password_hash !== undefined) {
         if (!BASE64.test(body.password_hash)) throw badRequest('password_hash is not valid base64');
         const algorithm = body.hashing_algorithm ?? 'rabbit_password_hashing_sha256';
         if (!isHashingAlgorithm(algorithm)) throw badRequest(`unknown hashing_algorithm '${algorithm}'`);
         const spec = { passwordHash: body.password_hash, hashingAlgorithm: algorithm, tags: tagList };
-        const { created } = await ctx.ops.admin.putUser(apiActor(request), name, spec);
+        const { created } = await putUser(spec);
         return reply.code(created ? 201 : 204).send();
       }
-      const { created } = await ctx.ops.admin.putUser(apiActor(request), name, { password: body.password, tags: tagList });
+      const { created } = await putUser({ password: body.password, tags: tagList });
       return reply.code(created ? 201 : 204).send();
     },
   );
