@@ -5,7 +5,7 @@
  */
 import type { Page } from 'playwright-core';
 import { describe, expect, it } from 'vitest';
-import { hasText, row, screenshot, until, useConsole, vh } from './support.js';
+import { hasText, openPanel, row, screenshot, until, useConsole, vh } from './support.js';
 
 const suite = useConsole();
 const { open, api } = suite;
@@ -144,7 +144,18 @@ describe('policies and limits', () => {
     await hasText(op.getByRole('status'), 'Operator policy e2e-op in / added.', { exact: true });
     expect((await api<Policy>('GET', `/operator-policies/${vh('/')}/e2e-op`)).definition).toEqual({ 'max-length': 100 });
     await hasText(row(page, '/', 'e2e-op').locator('td[data-col="definition"]'), 'max-length=100', { exact: true });
+
+    // It applies to a queue it matches: named on the queue's page, its cap in the effective definition and features.
+    await api('PUT', `/queues/${vh('/')}/e2e-pol-capped`, { durable: true });
+    await page.goto(`${suite.warren().url}/#/queues/${vh('/')}/e2e-pol-capped`);
+    await hasText(page.locator('dd[data-fact="Operator policy"]'), 'e2e-op', { exact: true });
+    await hasText(page.locator('dd[data-fact="Effective policy definition"]'), 'max-length=100', { exact: true });
+    await page.goto(`${suite.warren().url}/#/queues`);
+    const features = row(page, '/', 'e2e-pol-capped').locator('td[data-col="features"]');
+    await hasText(features, 'Op e2e-op');
+    expect(await features.getByText('Lim', { exact: true }).getAttribute('title')).toBe('max-length: 100 (effective policy)');
     await api('DELETE', `/operator-policies/${vh('/')}/e2e-op`);
+    await api('DELETE', `/queues/${vh('/')}/e2e-pol-capped`);
   });
 
   it('greys keys the server lists as inert, with a tooltip saying they have no effect', async () => {
@@ -212,8 +223,27 @@ describe('policies and limits', () => {
     await hasText(row(page, '/').locator('td[data-col="max-connections"]'), 'no limit', { exact: true });
     await screenshot(page, 'admin-vhost-limits');
 
+    // The Limits button of a row prefills the form with that vhost's value.
+    await form.getByLabel('Value').fill('');
+    await row(page, '/').getByRole('button', { name: 'Edit limits of virtual host /' }).click();
+    expect(await form.getByLabel('Value').inputValue()).toBe('500');
+
+    // 0 allows no new queue: the queue form then shows the server's refusal.
+    await form.getByLabel('Value').fill('0');
+    await form.getByRole('button', { name: 'Set limit' }).click();
+    await hasText(row(page, '/').locator('td[data-col="max-queues"]'), '0', { exact: true });
+    await page.goto(`${suite.warren().url}/#/queues`);
+    await openPanel(page, 'Add a new queue');
+    const addQueue = page.getByRole('form', { name: 'Add queue' });
+    await addQueue.getByLabel('Name').fill('e2e-over-limit');
+    await addQueue.getByRole('button', { name: 'Add queue' }).click();
+    await hasText(addQueue.getByRole('alert'), "queue limit in vhost '/' (0) is reached");
+
+    await page.goto(`${suite.warren().url}/#/admin/vhosts`);
+    await form.getByLabel('Limit').selectOption('max-queues');
     await form.getByRole('button', { name: 'Clear limit' }).click();
     await hasText(form.getByRole('status'), 'max-queues of / cleared.', { exact: true });
     await hasText(row(page, '/').locator('td[data-col="max-queues"]'), 'no limit', { exact: true });
+    expect(await api('GET', `/vhost-limits/${vh('/')}`)).toEqual([]);
   });
 });
