@@ -46,7 +46,7 @@ import { mountOperatorPolicies, mountPolicies } from './pages/admin-policies.js'
  * @property {string[]} pattern literal segments, or `:param`
  * @property {PageFn} mount
  * @property {string} nav which navigation entry is current
- * @property {'administrator'} [requires]
+ * @property {'administrator' | 'policymaker'} [requires] the tag the page needs (administrators have every page)
  */
 
 /** @type {Route[]} */
@@ -62,7 +62,7 @@ const ROUTES = [
   { pattern: ['admin', 'users'], mount: mountUsers, nav: 'admin', requires: 'administrator' },
   { pattern: ['admin', 'permissions'], mount: mountPermissions, nav: 'admin', requires: 'administrator' },
   { pattern: ['admin', 'vhosts'], mount: mountVhosts, nav: 'admin', requires: 'administrator' },
-  { pattern: ['admin', 'policies'], mount: mountPolicies, nav: 'admin', requires: 'administrator' },
+  { pattern: ['admin', 'policies'], mount: mountPolicies, nav: 'admin', requires: 'policymaker' },
   { pattern: ['admin', 'operator-policies'], mount: mountOperatorPolicies, nav: 'admin', requires: 'administrator' },
   { pattern: ['admin', 'definitions'], mount: mountDefinitions, nav: 'admin', requires: 'administrator' },
 ];
@@ -73,6 +73,8 @@ const NAV = [
   { id: 'exchanges', label: 'Exchanges', href: '#/exchanges' },
   { id: 'queues', label: 'Queues', href: '#/queues' },
   { id: 'admin', label: 'Admin', href: '#/admin/users', requires: 'administrator' },
+  // As in RabbitMQ, a policymaker's Admin holds the policies only.
+  { id: 'admin', label: 'Admin', href: '#/admin/policies', requires: 'policymaker', unless: 'administrator' },
 ];
 
 const main = /** @type {HTMLElement} */ (document.getElementById('main'));
@@ -120,7 +122,7 @@ function renderHeader(me) {
     h(
       'ul',
       null,
-      ...NAV.filter((n) => !n.requires || tags.has(n.requires)).map((n) => h('li', null, h('a', { href: n.href, 'data-nav': n.id, text: n.label }))),
+      ...NAV.filter((n) => (!n.requires || tags.has(n.requires)) && !(n.unless && tags.has(n.unless))).map((n) => h('li', null, h('a', { href: n.href, 'data-nav': n.id, text: n.label }))),
     ),
   );
   const signOut = h('button', { type: 'button', class: 'sign-out', text: 'Sign out', onclick: () => endSession('') });
@@ -186,7 +188,7 @@ function route(location) {
   if (!found) {
     ctx.title('Not found');
     root.append(h('h1', { tabIndex: -1, text: 'No such page' }), h('p', null, 'Nothing lives at this address. ', h('a', { href: '#/', text: 'Go to the overview' }), '.'));
-  } else if (found.route.requires && !ctx.has(found.route.requires)) {
+  } else if (found.route.requires && !ctx.has(found.route.requires) && !ctx.has('administrator')) {
     ctx.title('Not allowed');
     root.append(
       h('h1', { tabIndex: -1, text: 'Not allowed' }),

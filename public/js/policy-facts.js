@@ -1,7 +1,7 @@
 // @ts-check
 /**
  * The policy facts of one queue or exchange: which policy and operator policy apply, and (queues) the
- * definition that results, as chips. Names link to the policy lists for administrators.
+ * definition that results, as chips. Names link to the policy lists for those who may open them.
  */
 import { h } from './dom.js';
 import { definitionChips } from './policy-keys.js';
@@ -21,6 +21,7 @@ import * as router from './router.js';
  */
 export function policyFacts(ctx, vhost, options) {
   const admin = ctx.has('administrator');
+  const policymaker = admin || ctx.has('policymaker');
   const policy = h('dd', { 'data-fact': 'Policy' });
   const operator = h('dd', { 'data-fact': 'Operator policy' });
   const effective = h('dd', { 'data-fact': 'Effective policy definition' });
@@ -43,7 +44,8 @@ export function policyFacts(ctx, vhost, options) {
       dd.replaceChildren(h('span', { class: 'hint', text: 'none' }));
       return;
     }
-    dd.replaceChildren(admin ? h('a', { href: router.href(['admin', tab], { vhost }), text: name }) : name);
+    const linked = tab === 'policies' ? policymaker : admin;
+    dd.replaceChildren(linked ? h('a', { href: router.href(['admin', tab], { vhost }), text: name }) : name);
   }
 
   return {

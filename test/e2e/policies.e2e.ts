@@ -206,6 +206,28 @@ describe('policies and limits', () => {
     await api('DELETE', `/policies/${vh('/')}/e2e-imported`);
   });
 
+  it('gives a policymaker Admin › Policies and nothing else of Admin', async () => {
+    await api('PUT', '/users/e2e-pm', { password: 'pm-pw', tags: 'policymaker' });
+    await api('PUT', `/permissions/${vh('/')}/e2e-pm`, { configure: '.*', write: '.*', read: '.*' });
+    const page = await open('#/', ['e2e-pm', 'pm-pw']);
+    await page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Admin' }).click();
+    await page.getByRole('heading', { name: 'Admin: Policies' }).waitFor();
+    expect(await page.getByRole('navigation', { name: 'Admin sections' }).getByRole('link').allTextContents()).toEqual(['Policies']);
+    const form = policyForm(page);
+    await form.getByLabel('Name').fill('e2e-pm-policy');
+    await form.getByLabel('Pattern').fill('^e2e-pm-');
+    await form.getByRole('button', { name: 'max-length', exact: true }).click();
+    await form.getByLabel('Definition: value 1').fill('10');
+    await form.getByRole('button', { name: 'Save policy' }).click();
+    await hasText(form.getByRole('status'), 'Policy e2e-pm-policy in / added.', { exact: true });
+    await row(page, '/', 'e2e-pm-policy').waitFor();
+
+    await page.goto(`${suite.warren().url}/#/admin/operator-policies`);
+    await page.getByRole('heading', { name: 'Not allowed' }).waitFor();
+    await api('DELETE', `/policies/${vh('/')}/e2e-pm-policy`);
+    await api('DELETE', '/users/e2e-pm');
+  });
+
   it('sets a max-queues limit on a virtual host in the console and clears it', async () => {
     const page = await open('#/admin/vhosts');
     const form = page.getByRole('form', { name: 'Virtual host limits' });

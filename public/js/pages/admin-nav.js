@@ -6,19 +6,22 @@ const TABS = [
   { id: 'users', label: 'Users' },
   { id: 'permissions', label: 'Permissions' },
   { id: 'vhosts', label: 'Virtual hosts' },
-  { id: 'policies', label: 'Policies' },
+  { id: 'policies', label: 'Policies', policymaker: true },
   { id: 'operator-policies', label: 'Operator policies' },
   { id: 'definitions', label: 'Definitions' },
 ];
 
-/** @param {string} current @param {string} title */
-export function adminHead(current, title) {
+/**
+ * @param {string} current @param {string} title
+ * @param {boolean} [administrator] false: only the tabs a policymaker may open
+ */
+export function adminHead(current, title, administrator = true) {
   return [
     h('div', { class: 'page-head' }, h('h1', { tabIndex: -1, text: `Admin: ${title}` })),
     h(
       'nav',
       { class: 'tabs', 'aria-label': 'Admin sections' },
-      ...TABS.map((t) => h('a', { href: `#/admin/${t.id}`, text: t.label, 'aria-current': t.id === current ? 'page' : undefined })),
+      ...TABS.filter((t) => administrator || t.policymaker).map((t) => h('a', { href: `#/admin/${t.id}`, text: t.label, 'aria-current': t.id === current ? 'page' : undefined })),
     ),
   ];
 }

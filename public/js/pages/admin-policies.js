@@ -202,7 +202,7 @@ function mountKind(kind, ...args) {
 
   replaceChildren(
     root,
-    ...adminHead(kind.resource, kind.title),
+    ...adminHead(kind.resource, kind.title, ctx.has('administrator')),
     h('div', { class: 'list-controls' }, field('Virtual host', filter)),
     status.element,
     table.element,
