@@ -6,7 +6,7 @@
  */
 import { h, setText, uid } from './dom.js';
 import { input, select } from './forms.js';
-import { freeTypeOf, parseValue, valueText } from './policy-keys.js';
+import { INERT_TITLE, freeTypeOf, parseValue, valueText } from './policy-keys.js';
 
 /** @typedef {import('./policy-keys.js').KnownKey} KnownKey */
 /** @typedef {import('./policy-keys.js').FreeType} FreeType */
@@ -208,8 +208,11 @@ export class DefinitionEditor {
     return out;
   }
 
-  /** Fills the editor with a stored definition. @param {Record<string, unknown>} definition */
-  set(definition) {
+  /**
+   * Fills the editor with a stored definition; keys the server listed as inert say so under their row.
+   * @param {Record<string, unknown>} definition @param {string[]} [inertKeys]
+   */
+  set(definition, inertKeys = []) {
     this.reset(false);
     for (const [key, value] of Object.entries(definition)) {
       const row = this.addRow();
@@ -217,6 +220,7 @@ export class DefinitionEditor {
       row.value.value = valueText(value);
       this.describe(row);
       if (!this.known.has(key)) row.type.value = freeTypeOf(value);
+      if (inertKeys.includes(key)) setText(row.note, INERT_TITLE);
     }
     this.addRow();
   }

@@ -173,6 +173,12 @@ describe('policies and limits', () => {
       expect(await chip.getAttribute('title')).toBe(inert ? 'accepted for compatibility, no effect in Warren' : null);
     }
     await hasText(cell.locator('code.chip.inert'), 'queue-mode=lazy', { exact: true });
+
+    // Editing it says the same under the key's row.
+    await row(page, '/', 'e2e-compat').getByRole('button', { name: 'Edit policy e2e-compat in /' }).click();
+    const form = policyForm(page);
+    expect(await form.getByLabel('Definition: key 1').inputValue()).toBe('queue-mode');
+    await hasText(form.locator('.def-row').first().locator('.def-note'), 'accepted for compatibility, no effect in Warren', { exact: true });
     await api('DELETE', `/policies/${vh('/')}/e2e-compat`);
   });
 

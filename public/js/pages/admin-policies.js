@@ -177,7 +177,7 @@ function mountKind(kind, ...args) {
     pattern.value = p.pattern;
     applyTo.value = p['apply-to'];
     priority.value = String(p.priority);
-    definition.set(p.definition);
+    definition.set(p.definition, p.inert_keys);
     formStatus.clear();
     name.focus();
   }
