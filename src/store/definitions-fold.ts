@@ -4,7 +4,7 @@ import { bindingEnds, endKey, recordKey, type DefinitionRecord } from './definit
  * The live definitions: the last upsert of every key that has not been deleted since. It is what the
  * log would replay to, kept in memory so that compaction writes it out without walking the broker.
  * Deletions cascade as they do in the broker — a vhost takes everything in it, an exchange or a queue
- * the bindings touching it, a user its permissions — so the fold stays consistent even when the
+ * the bindings touching it, a user its permissions and topic permissions — so the fold stays consistent even when the
  * broker does not tell each dependent deletion.
  */
 export class DefinitionsFold {
@@ -64,6 +64,7 @@ export class DefinitionsFold {
     this.live.delete(key);
     switch (record.k) {
       case 'permission':
+      case 'topic-permission':
         unlink(this.inVhost, record.v, key);
         unlink(this.permissionsOf, record.u, key);
         break;
@@ -82,6 +83,7 @@ export class DefinitionsFold {
   private index(key: string, record: DefinitionRecord): void {
     switch (record.k) {
       case 'permission':
+      case 'topic-permission':
         link(this.inVhost, record.v, key);
         link(this.permissionsOf, record.u, key);
         break;

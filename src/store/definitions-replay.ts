@@ -5,7 +5,7 @@ import { DefinitionsLogError } from './definitions-codec.js';
 import type { DefinitionsFold } from './definitions-fold.js';
 
 /** Each kind after those it refers to: permissions name vhosts and users, bindings name exchanges and queues. */
-const ORDER = ['vhost', 'user', 'permission', 'exchange', 'cluster-name', 'queue', 'binding'] as const satisfies readonly RecordKind[];
+const ORDER = ['vhost', 'user', 'permission', 'topic-permission', 'exchange', 'cluster-name', 'queue', 'binding'] as const satisfies readonly RecordKind[];
 
 /**
  * Rebuilds the broker and the users from the live definitions, through the same methods the wire and
@@ -44,6 +44,9 @@ function apply(record: DefinitionRecord, broker: Broker, users: UserStore): void
     case 'permission':
       users.setPermission({ user: record.u, vhost: record.v, ...record.d });
       break;
+    case 'topic-permission':
+      users.topicPermissions.set({ user: record.u, vhost: record.v, exchange: record.x, ...record.d });
+      break;
     case 'exchange':
       broker.vhost(record.v).declareExchange({ exchange: record.n, ...record.d });
       break;
@@ -66,6 +69,8 @@ function describe(record: DefinitionRecord): string {
       return `${record.k} '${record.n}'`;
     case 'permission':
       return `the permissions of user '${record.u}' in vhost '${record.v}'`;
+    case 'topic-permission':
+      return `the topic permission of user '${record.u}' on exchange '${record.x}' in vhost '${record.v}'`;
     case 'exchange':
     case 'queue':
       return `${record.k} '${record.n}' in vhost '${record.v}'`;

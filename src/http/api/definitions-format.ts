@@ -11,6 +11,7 @@ import { validateQueueArguments } from '../../broker/queue-arguments.js';
 import { isDurableBinding } from '../../broker/vhost.js';
 import { trustedActor, type Caller } from '../../operations/caller.js';
 import type { Operations } from '../../operations/operations.js';
+import { exportTopicPermissions, importTopicPermissions, planTopicPermissions } from './definitions-topic-permissions.js';
 
 /** The RabbitMQ release whose definitions format (and management API) Warren follows. */
 export const RABBITMQ_VERSION = '3.13.7';
@@ -102,7 +103,7 @@ export function exportDefinitions(broker: Broker, users: UserStore, options: Exp
       return { name: vhost.name, ...metadata, metadata };
     }),
     permissions: users.listPermissions().map((p) => ({ user: p.user, vhost: p.vhost, configure: p.configure, write: p.write, read: p.read })),
-    topic_permissions: [],
+    topic_permissions: exportTopicPermissions(users),
     parameters: [],
     global_parameters: clusterName === undefined ? [] : [{ name: 'cluster_name', value: clusterName }],
     policies: [],
@@ -222,7 +223,7 @@ const bool = (value: Boolish | undefined, fallback: boolean): boolean => (value 
  * exchanges, global parameters, queues, bindings. Existing queues and exchanges are left as they are;
  * users and permissions are overwritten; `amq.*` and the default exchange are skipped. Everything that can
  * be checked up front is, so a bad file usually changes nothing; a failure later leaves a partial import,
- * as in RabbitMQ. What Warren cannot carry out yet (policies, runtime parameters, topic permissions,
+ * as in RabbitMQ. What Warren cannot carry out yet (policies, runtime parameters,
  * limits) is refused with a 400 naming it, before anything changes: an import never drops part of a file
  * silently.
  */
@@ -259,6 +260,8 @@ export async function importDefinitions(
       if (!users.getUser(p.user) && !docUsers.has(p.user)) throw invalid(`permission for unknown user '${p.user}'`);
     }
   }
+  const known = { user: (n: string) => users.getUser(n) !== undefined || docUsers.has(n), vhost: (n: string) => broker.vhosts.has(n) || docVhosts.has(n) };
+  const topicPlans = full ? planTopicPermissions(doc.topic_permissions, known) : [];
   for (const q of doc.queues ?? []) {
     const vhost = vhostOf(q, `queue '${q.name}'`);
     const problem = validateQueueArguments(q.arguments ?? {}, q.name, vhost);
@@ -292,6 +295,7 @@ export async function importDefinitions(
     for (const p of doc.permissions ?? []) {
       await ops.admin.setPermission(actor, { user: p.user, vhost: p.vhost, configure: p.configure, write: p.write, read: p.read });
     }
+    await importTopicPermissions(ops, actor, topicPlans);
   }
   for (const x of doc.exchanges ?? []) {
     const caller = callerIn(vhostOf(x, `exchange '${x.name}'`));
@@ -348,7 +352,6 @@ function unsupportedParts(doc: DefinitionsDocument): string[] {
   count(doc.policies, 'policies');
   count(doc.operator_policies, 'operator policies');
   count(doc.parameters, 'runtime parameters');
-  count(doc.topic_permissions, 'topic permissions');
   const globals = (doc.global_parameters ?? []).filter((p) => !KNOWN_GLOBAL_PARAMETERS.has(p.name)).map((p) => `'${p.name}'`);
   if (globals.length > 0) parts.push(`global parameters ${globals.join(', ')}`);
   const limited = (items: ReadonlyArray<{ name: string; limits?: unknown }> | undefined, what: string): void => {

@@ -31,6 +31,7 @@ import { registerOverviewRoutes } from './routes/overview.js';
 import { registerMessageRoutes } from './routes/messages.js';
 import { registerQueueRoutes } from './routes/queues.js';
 import { registerStubRoutes } from './routes/stubs.js';
+import { registerTopicPermissionRoutes } from './routes/topic-permissions.js';
 import { registerUserRoutes } from './routes/users.js';
 import { registerVhostRoutes } from './routes/vhosts.js';
 
@@ -167,6 +168,7 @@ async function managementPlugin(scope: FastifyInstance, ctx: ApiContext, auth: B
   registerBindingRoutes(app, ctx);
   registerConnectionRoutes(app, ctx);
   registerUserRoutes(app, ctx);
+  registerTopicPermissionRoutes(app, ctx);
   registerDefinitionRoutes(app, ctx);
   registerStubRoutes(app, ctx);
 
