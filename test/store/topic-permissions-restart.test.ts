@@ -5,6 +5,7 @@
 import { describe, expect, it } from 'vitest';
 import { WarrenError } from '../../src/client/index.js';
 import { checkRecord, recordKey, type DefinitionRecord } from '../../src/store/definition-record.js';
+import { DefinitionsFold } from '../../src/store/definitions-fold.js';
 import { apiClient, createUser } from '../http/support.js';
 import { useDataDirs } from '../helpers/data-dirs.js';
 
@@ -69,5 +70,17 @@ describe('the topic-permission record', () => {
     };
     expect(key('events')).not.toBe(key('other'));
     expect(key('events')).not.toBe(recordKey({ k: 'permission', v: '/', u: 'alice', d: { configure: '', write: '', read: '' } }));
+  });
+});
+
+describe('the definitions fold', () => {
+  it('drops a user’s or a vhost’s topic permissions with it', () => {
+    const fold = new DefinitionsFold();
+    const topic = (v: string, u: string, x: string): DefinitionRecord => ({ k: 'topic-permission', v, u, x, d: { write: '.*', read: '.*' } });
+    for (const record of [topic('/', 'alice', 'a'), topic('/', 'alice', 'b'), topic('shop', 'bob', 'a'), topic('/', 'bob', 'a')]) fold.apply(record);
+    expect(fold.apply({ k: 'user', n: 'alice', del: true })).toBe(true);
+    expect([...fold.records()]).toEqual([topic('shop', 'bob', 'a'), topic('/', 'bob', 'a')]);
+    expect(fold.apply({ k: 'vhost', n: 'shop', del: true })).toBe(true);
+    expect([...fold.records()]).toEqual([topic('/', 'bob', 'a')]);
   });
 });
