@@ -126,10 +126,10 @@ describe('import', () => {
     const fresh = await startWarren();
     const freshApi = apiClient(fresh.server.app);
     try {
-      // Everything imports; what Warren has nothing behind is listed, not dropped silently.
+      // Everything imports, its policy and topic permission included.
       const res = await freshApi('POST', '/api/definitions', { raw: JSON.stringify(fixture) });
-      expect(res.status).toBe(200);
-      expect(res.body).toEqual({ not_imported: [expect.stringMatching(/^topic permission /)] });
+      expect(res.status).toBe(204);
+      expect((await freshApi('GET', '/api/topic-permissions')).body).toEqual(fixture.topic_permissions);
       const ops = ['ops', 'ops-password'] as const;
       expect(record((await freshApi('GET', '/api/whoami', { as: ops, remoteAddress: '192.0.2.10' })).body)).toMatchObject({ name: 'ops', tags: ['administrator'] });
       expect(record((await freshApi('GET', '/api/whoami', { as: ['orders-app', 'app-password'] })).body).tags).toEqual(['management', 'monitoring']);

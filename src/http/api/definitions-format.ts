@@ -14,6 +14,7 @@ import type { Operations } from '../../operations/operations.js';
 import { exportPolicies, OPERATOR_POLICY_COMPONENT, planPolicy, type PolicyPlan } from './definitions-policies.js';
 import { ImportReport } from './definitions-report.js';
 import { exportUserLimits, exportVhostLimits, importLimits, isVhostLimitsParameter, planLimits } from './definitions-limits.js';
+import { exportTopicPermissions, importTopicPermissions, planTopicPermissions } from './definitions-topic-permissions.js';
 
 /** The RabbitMQ release whose definitions format (and management API) Warren follows. */
 export const RABBITMQ_VERSION = '3.13.7';
@@ -107,7 +108,7 @@ export function exportDefinitions(broker: Broker, users: UserStore, options: Exp
       return { name: vhost.name, ...metadata, metadata };
     }),
     permissions: users.listPermissions().map((p) => ({ user: p.user, vhost: p.vhost, configure: p.configure, write: p.write, read: p.read })),
-    topic_permissions: [],
+    topic_permissions: exportTopicPermissions(users),
     parameters,
     global_parameters: clusterName === undefined ? [] : [{ name: 'cluster_name', value: clusterName }],
     policies,
@@ -271,6 +272,8 @@ export async function importDefinitions(
       if (!users.getUser(p.user) && !docUsers.has(p.user)) throw invalid(`permission for unknown user '${p.user}'`);
     }
   }
+  const known = { user: (n: string) => users.getUser(n) !== undefined || docUsers.has(n), vhost: (n: string) => broker.vhosts.has(n) || docVhosts.has(n) };
+  const topicPlans = full ? planTopicPermissions(doc.topic_permissions, known) : [];
   for (const q of doc.queues ?? []) {
     const vhost = vhostOf(q, `queue '${q.name}'`);
     const problem = validateQueueArguments(q.arguments ?? {}, q.name, vhost);
@@ -305,6 +308,7 @@ export async function importDefinitions(
     for (const p of doc.permissions ?? []) {
       await ops.admin.setPermission(actor, { user: p.user, vhost: p.vhost, configure: p.configure, write: p.write, read: p.read });
     }
+    await importTopicPermissions(ops, actor, topicPlans);
   }
   // Before the objects, so each is created under the policies it will run with.
   for (const plan of policyPlans) {
@@ -407,7 +411,6 @@ function reportUnknownParts(doc: DefinitionsDocument, full: boolean, report: Imp
     if (p.component !== OPERATOR_POLICY_COMPONENT && !isVhostLimitsParameter(p)) report.notImported(`parameter '${p.name}' of component '${p.component}' in vhost '${p.vhost ?? ''}'`);
   }
   if (full) {
-    for (const p of doc.topic_permissions ?? []) report.notImported(`topic permission ${JSON.stringify(p)}`);
     for (const p of doc.global_parameters ?? []) if (!KNOWN_GLOBAL_PARAMETERS.has(p.name)) report.notImported(`global parameter '${p.name}'`);
   }
 }
