@@ -5,7 +5,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { exportDefinitions } from '../../src/http/api/definitions-format.js';
+import { exportDefinitions } from '../../src/http/api/definitions-export.js';
 import { startWarren, type RunningWarren } from '../helpers/warren.js';
 import { apiClient, record, type Api } from './support.js';
 
