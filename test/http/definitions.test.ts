@@ -197,6 +197,13 @@ describe('import', () => {
     await api('DELETE', '/api/operator-policies/%2F/cap');
   });
 
+  it('refuses a queue of a type Warren does not have, named beside its arguments', async () => {
+    const res = await api('POST', '/api/definitions', { body: { queues: [{ name: 'qq', vhost: '/', type: 'quorum', durable: true, arguments: {} }] } });
+    expect(res.status).toBe(400);
+    expect(String(record(res.body).reason)).toMatch(/queue 'qq' in vhost '\/' is of type "quorum": Warren has classic queues only/);
+    expect((await api('GET', '/api/queues/%2F/qq')).status).toBe(404);
+  });
+
   it('imports into one vhost from a per-vhost export', async () => {
     const exported = (await api('GET', '/api/definitions/shop')).body;
     await api('PUT', '/api/vhosts/shop-copy');

@@ -63,7 +63,7 @@ type Tags = string | string[];
 export interface UserDef { name: string; password_hash?: string; password?: string; hashing_algorithm?: string; tags?: Tags; limits?: unknown }
 interface VhostDef { name: string; description?: string; tags?: Tags; default_queue_type?: string; metadata?: Record<string, unknown>; limits?: unknown }
 interface PermissionDef { user: string; vhost: string; configure: string; write: string; read: string }
-interface QueueDef { name: string; vhost?: string; durable?: Boolish; auto_delete?: Boolish; arguments?: Record<string, unknown> }
+interface QueueDef { name: string; vhost?: string; type?: unknown; durable?: Boolish; auto_delete?: Boolish; arguments?: Record<string, unknown> }
 interface ExchangeDef {
   name: string;
   vhost?: string;

@@ -71,6 +71,9 @@ export async function importDefinitions(
     const vhost = vhostOf(q, `queue '${q.name}'`);
     const problem = validateQueueArguments(q.arguments ?? {}, q.name, vhost);
     if (problem) throw invalid(problem.message);
+    // Newer exports name the queue type beside the arguments too: a quorum queue or stream cannot be
+    // made a classic queue without a word.
+    if (q.type !== undefined && q.type !== 'classic') throw invalid(`queue '${q.name}' in vhost '${vhost}' is of type ${JSON.stringify(q.type)}: Warren has classic queues only`);
   }
   for (const x of doc.exchanges ?? []) vhostOf(x, `exchange '${x.name}'`);
   for (const b of doc.bindings ?? []) vhostOf(b, `binding '${b.source}' -> '${b.destination}'`);
