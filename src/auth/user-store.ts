@@ -7,6 +7,7 @@ import { isLoopback } from './authenticator.js';
 import { LoginThrottle, type LoginThrottleOptions } from './login-throttle.js';
 import { DUMMY_SCRYPT_HASH, HashingAlgorithms, type HashingAlgorithm } from './password-hash.js';
 import { PasswordHasher, type PasswordHasherOptions } from './password-hasher.js';
+import { TopicPermissions, type TopicPermissionChange } from './topic-permissions.js';
 
 const LOGIN_MEMORY_MS = 5 * 60 * 1000;
 const MAX_REMEMBERED_LOGINS = 10_000;
@@ -39,7 +40,8 @@ export type { Access } from './authenticator.js';
 /** One change to users or permissions, told to subscribers (the definitions log) as it happens. */
 export type UserChange =
   | { readonly kind: 'user'; readonly user: User; readonly deleted: boolean }
-  | { readonly kind: 'permission'; readonly permission: Permission; readonly deleted: boolean };
+  | { readonly kind: 'permission'; readonly permission: Permission; readonly deleted: boolean }
+  | TopicPermissionChange;
 
 export interface UserStoreOptions {
   /** Users allowed to log in from loopback addresses only (RabbitMQ's `loopback_users`). */
@@ -73,6 +75,8 @@ export class UserStore implements Authenticator {
   private readonly loopbackUsers: ReadonlySet<string>;
   private readonly throttle: LoginThrottle;
   readonly hasher: PasswordHasher;
+  /** Routing-key rules on topic exchanges; their changes are told to this store's subscribers. */
+  readonly topicPermissions = new TopicPermissions((change) => this.changed(change));
 
   constructor(options: UserStoreOptions = {}) {
     this.loopbackUsers = new Set(options.loopbackUsers ?? ['guest']);
@@ -146,6 +150,7 @@ export class UserStore implements Authenticator {
   deleteUser(name: string): boolean {
     const user = this.users.get(name);
     if (!user) return false;
+    this.topicPermissions.deleteUser(name);
     for (const perVhost of this.permissions.values()) {
       const permission = perVhost.get(name);
       if (!permission) continue;
@@ -196,6 +201,7 @@ export class UserStore implements Authenticator {
 
   /** A vhost is gone: so are the permissions in it. */
   deleteVhostPermissions(vhost: string): void {
+    this.topicPermissions.deleteVhost(vhost);
     const perVhost = this.permissions.get(vhost);
     if (!perVhost) return;
     this.permissions.delete(vhost);

@@ -15,7 +15,7 @@ import { registerWebSocketRoute } from './ws-route.js';
 import { trustedActor } from '../operations/caller.js';
 import { Operations } from '../operations/operations.js';
 import { DurableState } from '../store/durable-state.js';
-import { importDefinitions } from './api/definitions-format.js';
+import { importDefinitions } from './api/definitions-import.js';
 import { MemoryMonitor, memoryLimitBytes } from './memory-monitor.js';
 import { totalmem } from 'node:os';
 

@@ -1,4 +1,5 @@
 import type { HashingAlgorithm } from '../auth/password-hash.js';
+import type { TopicPermission } from '../auth/topic-permissions.js';
 import type { Permission, UserStore } from '../auth/user-store.js';
 import type { Broker } from '../broker/broker.js';
 import { diskAlarmRefusal, notFound } from '../broker/errors.js';
@@ -101,6 +102,30 @@ export class AdminOperations {
     this.permissions.checkAdministrator(actor);
     this.broker.setClusterName(name);
     await this.watch.flushed();
+  }
+
+  // ---- Topic permissions ----
+
+  /**
+   * Sets the user's write/read routing-key regexes on one topic exchange. The exchange need not exist:
+   * a permission may guard an exchange that clients declare later (as RabbitMQ allowed until 4.x).
+   */
+  async setTopicPermission(actor: Actor, permission: TopicPermission): Promise<{ created: boolean }> {
+    this.permissions.checkAdministrator(actor);
+    this.refuseWhileDiskFull();
+    if (!this.broker.vhosts.has(permission.vhost)) throw notFound(`no vhost '${permission.vhost}'`);
+    if (!this.users.getUser(permission.user)) throw notFound(`no user '${permission.user}'`);
+    const result = this.users.topicPermissions.set(permission);
+    await this.watch.flushed();
+    return result;
+  }
+
+  /** Deletes the user's topic permission on `exchange` in `vhost`, or all of them there; returns how many. */
+  async deleteTopicPermissions(actor: Actor, vhost: string, user: string, exchange?: string): Promise<number> {
+    this.permissions.checkAdministrator(actor);
+    const deleted = this.users.topicPermissions.delete(vhost, user, exchange);
+    await this.watch.flushed();
+    return deleted;
   }
 
   /**

@@ -67,6 +67,7 @@ export class MessageOperations {
 
   publish(caller: Caller, content: MessageContent, options: PublishOptions): Done<Published> {
     this.permissions.check(caller, 'write', 'exchange', content.exchange);
+    this.permissions.checkTopic(caller, 'write', content.exchange, content.routingKey);
     const userId = content.properties.userId;
     if (userId !== undefined && userId !== caller.user.name && !caller.trusted) {
       throw preconditionFailed(`user_id property set to '${userId}' but authenticated user was '${caller.user.name}'`);

@@ -33,7 +33,7 @@ export class Operations {
   private readonly watch: DurabilityWatch;
 
   constructor(options: OperationsOptions) {
-    const permissions = new Permissions(options.users);
+    const permissions = new Permissions(options.users, options.users.topicPermissions);
     this.watch = new DurabilityWatch(options.durability, options.log);
     this.topology = new TopologyOperations(permissions, this.watch);
     this.messages = new MessageOperations(options.broker, permissions, this.watch);

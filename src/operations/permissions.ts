@@ -1,4 +1,5 @@
 import type { Access, Authenticator } from '../auth/authenticator.js';
+import type { TopicAccess, TopicPermissions } from '../auth/topic-permissions.js';
 import { accessRefused, BrokerError } from '../broker/errors.js';
 import type { Actor, Caller } from './caller.js';
 
@@ -10,7 +11,10 @@ type Resource = 'exchange' | 'queue';
  * exemption from the regexes, as in RabbitMQ; only a trusted actor (import, start-up) skips them.
  */
 export class Permissions {
-  constructor(private readonly authenticator: Pick<Authenticator, 'isAllowed'>) {}
+  constructor(
+    private readonly authenticator: Pick<Authenticator, 'isAllowed'>,
+    private readonly topics: Pick<TopicPermissions, 'find'> = { find: () => undefined },
+  ) {}
 
   check(caller: Caller, access: Access, kind: Resource, name: string): void {
     if (caller.trusted) return;
@@ -43,6 +47,24 @@ export class Permissions {
   checkTag(actor: Actor, tag: string): void {
     if (actor.trusted || actor.user.tags.includes('administrator') || actor.user.tags.includes(tag)) return;
     throw new BrokerError('ACCESS_REFUSED', `user '${actor.user.name}' is not a ${tag}`);
+  }
+
+  /**
+   * RabbitMQ's topic authorisation (`rabbit_channel:check_topic_authorisation`): on an exchange of type
+   * `topic` only, a publish's routing key must match the user's `write` regex for that exchange and a
+   * binding's key (from it) its `read` regex. A user with no topic permission there may use any key.
+   * Administrators are checked too; only a trusted actor is not. A missing exchange passes: the
+   * operation itself reports it.
+   */
+  checkTopic(caller: Caller, access: TopicAccess, exchange: string, routingKey: string): void {
+    if (caller.trusted) return;
+    const user = caller.user.name;
+    const vhost = caller.vhost.name;
+    const permission = this.topics.find(user, vhost, exchange);
+    if (permission === undefined || caller.vhost.exchanges.get(exchange)?.type !== 'topic') return;
+    if (!permission.patterns[access].test(routingKey)) {
+      throw accessRefused(`${access} access to topic '${routingKey}' in exchange '${exchange}' in vhost '${vhost}' refused for user '${user}'`);
+    }
   }
 
   checkAdministrator(actor: Actor): void {

@@ -88,6 +88,7 @@ export class TopologyOperations {
 
   private checkBindingEnds(caller: Caller, spec: BindingSpec): void {
     this.permissions.checkBinding(caller, spec.source, spec.destination, spec.destinationKind);
+    this.permissions.checkTopic(caller, 'read', spec.source, spec.routingKey ?? '');
     // Another connection's exclusive queue cannot be bound to (or unbound from).
     if (spec.destinationKind === 'queue' && caller.vhost.queues.has(spec.destination)) caller.vhost.useQueue(spec.destination, caller.channel);
   }

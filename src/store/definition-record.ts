@@ -1,4 +1,5 @@
 import { isHashingAlgorithm, type HashingAlgorithm } from '../auth/password-hash.js';
+import type { TopicPermissionChange } from '../auth/topic-permissions.js';
 import { USER_LIMITS, type UserChange, type UserLimits } from '../auth/user-store.js';
 import { destinationName, stableStringify, type BindingArguments } from '../broker/binding.js';
 import type { DefinitionChange } from '../broker/persistence.js';
@@ -17,6 +18,8 @@ export type DefinitionRecord =
   | Entry<{ readonly k: 'vhost'; readonly n: string }, VhostData>
   | Entry<{ readonly k: 'user'; readonly n: string }, UserData>
   | Entry<{ readonly k: 'permission'; readonly v: string; readonly u: string }, PermissionData>
+  // x: the topic exchange the permission is about.
+  | Entry<{ readonly k: 'topic-permission'; readonly v: string; readonly u: string; readonly x: string }, TopicPermissionData>
   | Entry<{ readonly k: 'exchange'; readonly v: string; readonly n: string }, ExchangeData>
   | Entry<{ readonly k: 'queue'; readonly v: string; readonly n: string }, QueueData>
   | Entry<{ readonly k: PolicyKind; readonly v: string; readonly n: string }, PolicySpec>
@@ -63,6 +66,11 @@ export interface PermissionData {
   readonly read: string;
 }
 
+export interface TopicPermissionData {
+  readonly write: string;
+  readonly read: string;
+}
+
 /** An exchange record holds exactly the exchange's own properties. */
 export type ExchangeData = ExchangeProperties;
 
@@ -88,6 +96,8 @@ export function recordKey(record: DefinitionRecord): string {
       return JSON.stringify([record.k, record.n]);
     case 'permission':
       return JSON.stringify([record.k, record.v, record.u]);
+    case 'topic-permission':
+      return JSON.stringify([record.k, record.v, record.u, record.x]);
     case 'exchange':
     case 'queue':
     case 'policy':
@@ -159,9 +169,16 @@ export function recordOfUserChange(change: UserChange): DefinitionRecord {
     if (change.deleted) return { k: 'user', n: name, del: true };
     return { k: 'user', n: name, d: { passwordHash, hashingAlgorithm, tags: [...tags], ...(limits && hasLimits(limits) ? { limits } : {}) } };
   }
+  if (change.kind === 'topic-permission') return recordOfTopicPermissionChange(change);
   const { vhost, user, configure, write, read } = change.permission;
   if (change.deleted) return { k: 'permission', v: vhost, u: user, del: true };
   return { k: 'permission', v: vhost, u: user, d: { configure, write, read } };
+}
+
+function recordOfTopicPermissionChange(change: TopicPermissionChange): DefinitionRecord {
+  const { vhost, user, exchange, write, read } = change.permission;
+  if (change.deleted) return { k: 'topic-permission', v: vhost, u: user, x: exchange, del: true };
+  return { k: 'topic-permission', v: vhost, u: user, x: exchange, d: { write, read } };
 }
 
 /**
@@ -181,6 +198,8 @@ export function checkRecord(value: unknown): DefinitionRecord | string {
       return need(value, ['n']) ?? (deleted ? ok(value) : checkUserData(data) ?? ok(value));
     case 'permission':
       return need(value, ['v', 'u']) ?? (deleted ? ok(value) : checkStrings(data, ['configure', 'write', 'read']) ?? ok(value));
+    case 'topic-permission':
+      return need(value, ['v', 'u', 'x']) ?? (deleted ? ok(value) : checkStrings(data, ['write', 'read']) ?? ok(value));
     case 'exchange':
       return need(value, ['v', 'n']) ?? (deleted ? ok(value) : checkExchangeData(data) ?? ok(value));
     case 'queue':

@@ -3,9 +3,9 @@ import { bindingEnds, endKey, recordKey, type DefinitionRecord } from './definit
 /**
  * The live definitions: the last upsert of every key that has not been deleted since. It is what the
  * log would replay to, kept in memory so that compaction writes it out without walking the broker.
- * Deletions cascade as they do in the broker — a vhost takes everything in it (policies too), an exchange or a queue
- * the bindings touching it, a user its permissions — so the fold stays consistent even when the
- * broker does not tell each dependent deletion.
+ * Deletions cascade as they do in the broker — a vhost takes everything in it (policies too), an exchange
+ * or a queue the bindings touching it, a user its permissions and topic permissions — so the fold stays
+ * consistent even when the broker does not tell each dependent deletion.
  */
 export class DefinitionsFold {
   private readonly live = new Map<string, DefinitionRecord>();
@@ -13,7 +13,7 @@ export class DefinitionsFold {
   private readonly inVhost = new Map<string, Set<string>>();
   /** exchange or queue (endKey) → keys of the bindings touching it. */
   private readonly bindingsOf = new Map<string, Set<string>>();
-  /** user → keys of its permissions. */
+  /** user → keys of its permissions and topic permissions. */
   private readonly permissionsOf = new Map<string, Set<string>>();
 
   get size(): number {
@@ -64,6 +64,7 @@ export class DefinitionsFold {
     this.live.delete(key);
     switch (record.k) {
       case 'permission':
+      case 'topic-permission':
         unlink(this.inVhost, record.v, key);
         unlink(this.permissionsOf, record.u, key);
         break;
@@ -84,6 +85,7 @@ export class DefinitionsFold {
   private index(key: string, record: DefinitionRecord): void {
     switch (record.k) {
       case 'permission':
+      case 'topic-permission':
         link(this.inVhost, record.v, key);
         link(this.permissionsOf, record.u, key);
         break;

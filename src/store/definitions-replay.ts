@@ -9,6 +9,7 @@ const ORDER = [
   'vhost',
   'user',
   'permission',
+  'topic-permission',
   // Before the objects they apply to, so each is created under its policies, as it was running.
   'policy',
   'operator-policy',
@@ -63,6 +64,9 @@ function apply(record: DefinitionRecord, broker: Broker, users: UserStore): void
     case 'permission':
       users.setPermission({ user: record.u, vhost: record.v, ...record.d });
       break;
+    case 'topic-permission':
+      users.topicPermissions.set({ user: record.u, vhost: record.v, exchange: record.x, ...record.d });
+      break;
     case 'exchange':
       broker.vhost(record.v).declareExchange({ exchange: record.n, ...record.d });
       break;
@@ -89,6 +93,8 @@ function describe(record: DefinitionRecord): string {
       return `${record.k} '${record.n}'`;
     case 'permission':
       return `the permissions of user '${record.u}' in vhost '${record.v}'`;
+    case 'topic-permission':
+      return `the topic permission of user '${record.u}' on exchange '${record.x}' in vhost '${record.v}'`;
     case 'exchange':
     case 'queue':
     case 'policy':

@@ -5,6 +5,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { exportDefinitions } from '../../src/http/api/definitions-export.js';
 import { startWarren, type RunningWarren } from '../helpers/warren.js';
 import { apiClient, record, type Api } from './support.js';
 
@@ -55,7 +56,9 @@ describe('a RabbitMQ 3.10.8 export', () => {
   });
 
   it('exports back equal on every field RabbitMQ defines', async () => {
-    const exported = record((await api('GET', '/api/definitions')).body);
+    // Through the export function, not GET: a login as guest would replace its imported SHA-256 hash with
+    // scrypt (Warren upgrades hashes at login), which is a deliberate difference, not a loss.
+    const exported = exportDefinitions(warren.server.broker, warren.server.users, { version: 'test', includeTransient: true });
     for (const section of Object.keys(identity)) {
       const expected = byIdentity(section, fixture[section]);
       // RabbitMQ's own cluster identity is not Warren's to keep (docs/http-api.md).

@@ -3,7 +3,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { rabbitHash } from '../../src/auth/password-hash.js';
 import { UserStore } from '../../src/auth/user-store.js';
 import { Broker } from '../../src/broker/broker.js';
-import { exportDefinitions, importDefinitions } from '../../src/http/api/definitions-format.js';
+import { exportDefinitions } from '../../src/http/api/definitions-export.js';
+import { importDefinitions } from '../../src/http/api/definitions-import.js';
 import { Operations } from '../../src/operations/operations.js';
 import { startWarren, type RunningWarren } from '../helpers/warren.js';
 import { apiClient, array, createUser, record, type Api } from './support.js';
@@ -126,10 +127,10 @@ describe('import', () => {
     const fresh = await startWarren();
     const freshApi = apiClient(fresh.server.app);
     try {
-      // Everything imports; what Warren has nothing behind is listed, not dropped silently.
+      // Everything imports, its policy and topic permission included.
       const res = await freshApi('POST', '/api/definitions', { raw: JSON.stringify(fixture) });
-      expect(res.status).toBe(200);
-      expect(res.body).toEqual({ not_imported: [expect.stringMatching(/^topic permission /)] });
+      expect(res.status).toBe(204);
+      expect((await freshApi('GET', '/api/topic-permissions')).body).toEqual(fixture.topic_permissions);
       const ops = ['ops', 'ops-password'] as const;
       expect(record((await freshApi('GET', '/api/whoami', { as: ops, remoteAddress: '192.0.2.10' })).body)).toMatchObject({ name: 'ops', tags: ['administrator'] });
       expect(record((await freshApi('GET', '/api/whoami', { as: ['orders-app', 'app-password'] })).body).tags).toEqual(['management', 'monitoring']);
@@ -194,6 +195,13 @@ describe('import', () => {
     await api('DELETE', '/api/queues/%2F/listed.q');
     await api('DELETE', '/api/policies/%2F/listed');
     await api('DELETE', '/api/operator-policies/%2F/cap');
+  });
+
+  it('refuses a queue of a type Warren does not have, named beside its arguments', async () => {
+    const res = await api('POST', '/api/definitions', { body: { queues: [{ name: 'qq', vhost: '/', type: 'quorum', durable: true, arguments: {} }] } });
+    expect(res.status).toBe(400);
+    expect(String(record(res.body).reason)).toMatch(/queue 'qq' in vhost '\/' is of type "quorum": Warren has classic queues only/);
+    expect((await api('GET', '/api/queues/%2F/qq')).status).toBe(404);
   });
 
   it('imports into one vhost from a per-vhost export', async () => {

@@ -96,11 +96,4 @@ describe('permissions', () => {
     });
     expect((await api('PUT', '/api/permissions/%2F/guest', { body: { ...body, read: '[' } })).status).toBe(400);
   });
-
-  it('has no topic permissions: empty lists, writes refused', async () => {
-    expect((await api('GET', '/api/topic-permissions')).body).toEqual([]);
-    expect((await api('GET', '/api/users/guest/topic-permissions')).body).toEqual([]);
-    expect((await api('GET', '/api/topic-permissions/%2F/guest')).status).toBe(404);
-    expect((await api('PUT', '/api/topic-permissions/%2F/guest', { body: { exchange: 'amq.topic', write: '.*', read: '.*' } })).status).toBe(400);
-  });
 });

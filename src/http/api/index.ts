@@ -33,6 +33,7 @@ import { registerMessageRoutes } from './routes/messages.js';
 import { registerPolicyRoutes } from './routes/policies.js';
 import { registerQueueRoutes } from './routes/queues.js';
 import { registerStubRoutes } from './routes/stubs.js';
+import { registerTopicPermissionRoutes } from './routes/topic-permissions.js';
 import { registerUserRoutes } from './routes/users.js';
 import { registerVhostRoutes } from './routes/vhosts.js';
 
@@ -170,6 +171,7 @@ async function managementPlugin(scope: FastifyInstance, ctx: ApiContext, auth: B
   registerBindingRoutes(app, ctx);
   registerConnectionRoutes(app, ctx);
   registerUserRoutes(app, ctx);
+  registerTopicPermissionRoutes(app, ctx);
   registerDefinitionRoutes(app, ctx);
   registerLimitRoutes(app, ctx);
   registerStubRoutes(app, ctx);

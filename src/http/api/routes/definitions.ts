@@ -1,7 +1,8 @@
 /** `/api/definitions`: export and import in RabbitMQ's definitions format (definitions-format.ts). */
 import type { FastifyReply } from 'fastify';
 import { isBrokerError } from '../../../broker/errors.js';
-import { exportDefinitions, importDefinitions } from '../definitions-format.js';
+import { exportDefinitions } from '../definitions-export.js';
+import { importDefinitions } from '../definitions-import.js';
 import { adminOnly, apiUser, type ApiUser } from '../auth.js';
 import { vhostOr404, vhostParams, type ApiContext, type ApiInstance } from '../context.js';
 import { badRequest } from '../errors.js';

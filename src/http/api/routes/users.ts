@@ -1,10 +1,10 @@
-/** `/api/users`, `/api/permissions`, `/api/topic-permissions`: administrators only. */
+/** `/api/users`, `/api/permissions`: administrators only (topic permissions: `topic-permissions.ts`). */
 import { isHashingAlgorithm } from '../../../auth/password-hash.js';
 import type { User } from '../../../auth/user-store.js';
 import type { UserSpec } from '../../../operations/admin-operations.js';
 import { parseTags } from '../definitions-format.js';
 import { adminOnly, apiActor } from '../auth.js';
-import { bareVhostParams, bool, boolish, checkName, nameParam, vhostOr404, vhostParam, vhostParams, type ApiContext, type ApiInstance } from '../context.js';
+import { bool, boolish, checkName, nameParam, vhostOr404, vhostParam, vhostParams, type ApiContext, type ApiInstance } from '../context.js';
 import { badRequest, objectNotFound } from '../errors.js';
 import { list, listQuery } from '../listing.js';
 
@@ -120,14 +120,6 @@ export function registerUserRoutes(app: ApiInstance, ctx: ApiContext): void {
       return list(users.listPermissions({ user: request.params.name }), request.query, permissionSpec);
     },
   );
-  app.get(
-    '/users/:name/topic-permissions',
-    { preValidation: admin, schema: { tags, summary: 'Always empty: Warren has no topic permissions', params: userParams } },
-    async (request) => {
-      if (!users.getUser(request.params.name)) throw objectNotFound();
-      return [];
-    },
-  );
 
   const ptags = ['permissions'];
   app.get('/permissions', { preValidation: admin, schema: { tags: ptags, querystring: listQuery } }, async (request) =>
@@ -166,24 +158,4 @@ export function registerUserRoutes(app: ApiInstance, ctx: ApiContext): void {
       return reply.code(204).send();
     },
   );
-
-  // Topic permissions are not implemented: reads are empty, writes say so.
-  const unsupported = async (): Promise<never> => {
-    throw badRequest('topic permissions are not supported by Warren');
-  };
-  app.get('/topic-permissions', { preValidation: admin, schema: { tags: ptags, summary: 'Always empty' } }, async () => []);
-  app.get('/vhosts/:vhost/topic-permissions', { preValidation: admin, schema: { tags: ptags, params: bareVhostParams } }, async (request) => {
-    vhostOr404(ctx, request.params.vhost);
-    return [];
-  });
-  app.get('/topic-permissions/:vhost/:user', { preValidation: admin, schema: { tags: ptags } }, async () => {
-    throw objectNotFound();
-  });
-  app.put('/topic-permissions/:vhost/:user', { preValidation: admin, schema: { tags: ptags } }, unsupported);
-  app.delete('/topic-permissions/:vhost/:user', { preValidation: admin, schema: { tags: ptags } }, async () => {
-    throw objectNotFound();
-  });
-  app.delete('/topic-permissions/:vhost/:user/:exchange', { preValidation: admin, schema: { tags: ptags } }, async () => {
-    throw objectNotFound();
-  });
 }
