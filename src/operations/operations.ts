@@ -3,6 +3,7 @@ import type { Broker } from '../broker/broker.js';
 import type { DurabilityBarrier } from '../broker/persistence.js';
 import { AdminOperations, type ConnectionDirectory } from './admin-operations.js';
 import { DurabilityWatch, type OperationsLog } from './done.js';
+import { MessageMover } from './message-mover.js';
 import { MessageOperations } from './message-operations.js';
 import { Permissions } from './permissions.js';
 import { PolicyOperations } from './policy-operations.js';
@@ -28,6 +29,8 @@ export class Operations {
   readonly messages: MessageOperations;
   readonly admin: AdminOperations;
   readonly policies: PolicyOperations;
+  /** Moving messages between queues and retrying dead letters (operator tools). */
+  readonly mover: MessageMover;
   private readonly watch: DurabilityWatch;
 
   constructor(options: OperationsOptions) {
@@ -37,6 +40,7 @@ export class Operations {
     this.messages = new MessageOperations(options.broker, permissions, this.watch);
     this.admin = new AdminOperations(options.broker, options.users, options.connections, permissions, this.watch);
     this.policies = new PolicyOperations(options.broker, permissions, this.watch);
+    this.mover = new MessageMover(options.broker, permissions, this.watch);
   }
 
   /** Resolves once everything written so far is on disk (a definitions import waits for its last change). */

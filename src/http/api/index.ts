@@ -29,6 +29,7 @@ import { registerExchangeRoutes } from './routes/exchanges.js';
 import { registerHealthRoutes } from './routes/health.js';
 import { registerOverviewRoutes } from './routes/overview.js';
 import { registerMessageRoutes } from './routes/messages.js';
+import { registerMoveRoutes } from './routes/move.js';
 import { registerPolicyRoutes } from './routes/policies.js';
 import { registerQueueRoutes } from './routes/queues.js';
 import { registerStubRoutes } from './routes/stubs.js';
@@ -166,6 +167,7 @@ async function managementPlugin(scope: FastifyInstance, ctx: ApiContext, auth: B
   registerQueueRoutes(app, ctx);
   registerPolicyRoutes(app, ctx);
   registerMessageRoutes(app, ctx);
+  registerMoveRoutes(app, ctx);
   registerBindingRoutes(app, ctx);
   registerConnectionRoutes(app, ctx);
   registerUserRoutes(app, ctx);
