@@ -11,6 +11,8 @@ import { FakeClock } from '../helpers/fake-clock.js';
 import { consumerOptions, fill, publish, queueOf, readyBodies, text, world, type World } from './fixtures.js';
 import { RecordingStore } from './recording-store.js';
 
+type Item = { seq: number };
+
 const decoder = new TextDecoder();
 const body = (message: Message): string => decoder.decode(message.body);
 
@@ -31,16 +33,17 @@ function plain(bodies: readonly string[], args: Record<string, unknown> = {}, cl
 describe('ready lists find an item by position', () => {
   it('ReadyList: fresh and requeued items, and -1 for one no longer listed', () => {
     const list = new ReadyList<{ seq: number }>();
-    const items = [1, 2, 3, 4, 5].map((seq) => ({ seq }));
-    for (const item of items) list.push(item);
-    const [a, b, c] = [list.shift(), list.shift(), list.shift()] as Array<{ seq: number }>;
+    const [a, b, c, d, e] = [1, 2, 3, 4, 5].map((seq) => ({ seq })) as [Item, Item, Item, Item, Item];
+    for (const item of [a, b, c, d, e]) list.push(item);
+    for (let i = 0; i < 3; i++) list.shift();
     list.requeue(c);
     list.requeue(a);
-    const same = (target: { seq: number }) => (item: { seq: number }) => item === target;
+    const same = (target: Item) => (item: Item) => item === target;
     expect([...list].map((item) => item.seq)).toEqual([1, 3, 4, 5]);
     expect(list.indexOf(a, same(a))).toBe(0);
     expect(list.indexOf(c, same(c))).toBe(1);
-    expect(list.indexOf(items[4] as { seq: number }, same(items[4] as { seq: number }))).toBe(3);
+    expect(list.indexOf(d, same(d))).toBe(2);
+    expect(list.indexOf(e, same(e))).toBe(3);
     expect(list.indexOf(b, same(b))).toBe(-1);
     // Same seq, another object: not it.
     const impostor = { seq: 4 };

@@ -4,7 +4,15 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startWarren, type RunningWarren } from '../helpers/warren.js';
-import { apiClient, array, createUser, record, unique, type Api } from './support.js';
+import type { Queue } from '../../src/broker/queue.js';
+import type { VHost } from '../../src/broker/vhost.js';
+import { apiClient, array, basic, createUser, record, unique, type Api } from './support.js';
+
+function queueOfVhost(vhost: VHost, name: string): Queue {
+  const found = vhost.queues.get(name);
+  if (!found) throw new Error(`no queue ${name}`);
+  return found;
+}
 
 let warren: RunningWarren;
 let api: Api;
@@ -283,5 +291,37 @@ describe('POST /api/queues/{vhost}/{name}/peek with a filter', () => {
     const bad = await api('POST', `/api/queues/%2F/${name}/peek`, { body: { filter: { routing_key: 1 } } });
     expect(bad.status).toBe(400);
     expect(record(bad.body).error).toBe('bad_request');
+  });
+});
+
+describe('browsing a long queue with a filter', () => {
+  it('pages through it: other requests are answered while a filter that matches nothing scans 200k messages', async () => {
+    const name = unique('long');
+    await queue(name);
+    const vhost = warren.server.broker.vhost('/');
+    const body = new TextEncoder().encode('x');
+    for (let i = 0; i < 200_000; i++) vhost.publish({ exchange: '', routingKey: name, properties: {}, body });
+    const order: string[] = [];
+    let overview: Promise<unknown> | undefined;
+    // Once the scan is under way, another request comes in: answered first only if the scan yields as it goes.
+    const q = queueOfVhost(vhost, name);
+    const browse = q.browse.bind(q);
+    q.browse = (after, max) => {
+      // Over a real socket: its bytes are read only when the event loop gets to poll.
+      overview ??= fetch(`${warren.url}/api/overview`, { headers: { authorization: basic('guest', 'guest') } }).then((r) => {
+        order.push('overview');
+        return r.text();
+      });
+      return browse(after, max);
+    };
+    const scan = api('POST', `/api/queues/%2F/${name}/peek`, { body: { filter: { payload_contains: 'nowhere' } } }).then((r) => {
+      order.push('scan');
+      return r;
+    });
+    const scanned = await scan;
+    await overview;
+    expect(scanned.body).toEqual([]);
+    expect(order).toEqual(['overview', 'scan']);
+    await ok('DELETE', `/api/queues/%2F/${name}`);
   });
 });
