@@ -1,5 +1,5 @@
 import type { Broker } from '../broker/broker.js';
-import { accessRefused, diskAlarmRefusal, notFound, preconditionFailed } from '../broker/errors.js';
+import { diskAlarmRefusal, notFound, preconditionFailed } from '../broker/errors.js';
 import type { Exchange } from '../broker/exchange.js';
 import { Message, type MessageContent } from '../broker/message.js';
 import { MessageFilter } from '../broker/message-filter.js';
@@ -89,7 +89,7 @@ export class MessageMover {
     } else {
       const exchange = vhost.exchanges.get(destination.exchange);
       if (!exchange) throw notFound(`no exchange '${destination.exchange}' in vhost '${vhost.name}'`);
-      if (exchange.internal) throw accessRefused(`cannot publish to internal exchange '${exchange.name}' in vhost '${vhost.name}'`);
+      if (exchange.internal) throw preconditionFailed(`cannot move messages through internal exchange '${exchange.name}' in vhost '${vhost.name}'`);
       plan = (content) => {
         const copy = readdressed(content, exchange.name, destination.routingKey ?? content.routingKey);
         const queues = routeMessage(vhost, exchange, { routingKey: copy.routingKey, headers: copy.properties.headers });

@@ -176,6 +176,23 @@ describe('POST /api/queues/{vhost}/{name}/move', () => {
       expect(answer, JSON.stringify(body)).toEqual({ status, body: error });
     }
     expect(await payloads(from)).toEqual(['stays']);
+
+    const internal = unique('internal');
+    await ok('PUT', `/api/exchanges/%2F/${internal}`, { type: 'fanout', internal: true });
+    expect(await move(from, { destination: { exchange: internal } })).toEqual({
+      status: 400,
+      body: { error: 'bad_request', reason: `cannot move messages through internal exchange '${internal}' in vhost '/'` },
+    });
+    const conn = await warren.connect();
+    const mine = unique('exclusive');
+    await conn.queueDeclare({ queue: mine, exclusive: true });
+    await conn.publish({ routingKey: mine, body: 'private' });
+    const locked = await move(mine, { destination: { queue: from } });
+    expect(locked.status).toBe(400);
+    expect(record(locked.body).reason).toMatch(/exclusive access to locked queue/);
+    expect((await move(from, { destination: { queue: mine } })).status).toBe(400);
+    await conn.close();
+    expect(await payloads(from)).toEqual(['stays']);
   });
 
   it('needs read on the source and write on the target, as a shovel does', async () => {
