@@ -323,6 +323,8 @@ export class Queue implements QueueProperties {
     (this.takenOut ??= new Set()).add(message);
     this.readyBytes -= message.size;
     this.expiring?.leftReady(message);
+    // Taken from the head (moving a whole queue), it is dropped at once: no tombstones pile up in a queue nobody reads.
+    if (index === 0) this.readyHead();
     return asEntry(item);
   }
 

@@ -93,6 +93,16 @@ describe('Queue.takeOut', () => {
     expect(w.observer.bodies()).toEqual(['a', 'c', 'd', 'b']);
   });
 
+  it('drops a message taken from the head at once; put back, it is the head again', () => {
+    const { q } = plain(['a', 'b']);
+    const a = q.takeOut(find(q, 'a'));
+    // Browsing from the start looks at one place: the tombstone is not there to look at.
+    expect(q.browse(undefined, 1).entries.map(text)).toEqual(['b']);
+    q.putBack(a as NonNullable<typeof a>);
+    expect(readyBodies(q)).toEqual(['a', 'b']);
+    expect(q.messageCount).toBe(2);
+  });
+
   it('puts a message back in its place while its tombstone is still listed', () => {
     const { w, q } = plain(['a', 'b', 'c']);
     const entry = q.takeOut(find(q, 'b'));
