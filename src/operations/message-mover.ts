@@ -168,34 +168,33 @@ export class MessageMover {
       if (this.broker.diskAlarm) throw diskAlarmRefusal('message moves');
       const mark = this.watch.mark;
       const taken: QueueEntry[] = [];
-      for (const { entry, content } of batch) {
-        if (tried >= limit) break;
-        const target = plan(content);
-        if (typeof target === 'string') {
-          report[target]++;
-          if (target !== 'skipped') tried++;
-          continue;
-        }
-        const held = queue.takeOut(entry.message);
-        // Gone since it was browsed (delivered, expired, moved by someone else), or not on disk yet.
-        if (!held) continue;
-        tried++;
-        const copy = Message.create(this.broker.nextMessageId(), target.content);
-        target.exchange.stats.publish++;
-        this.broker.stats.publish++;
-        if (caller.vhost.enqueueRouted(copy, target.queues).queues.length === 0) {
-          queue.putBack(held);
-          report.rejected++;
-          continue;
-        }
-        target.exchange.stats.publishOut++;
-        taken.push(held);
-      }
-      const { durable } = this.watch.stored(undefined, mark);
       try {
-        await durable;
+        for (const { entry, content } of batch) {
+          if (tried >= limit) break;
+          const target = plan(content);
+          if (typeof target === 'string') {
+            report[target]++;
+            if (target !== 'skipped') tried++;
+            continue;
+          }
+          const held = queue.takeOut(entry.message);
+          // Gone since it was browsed (delivered, expired, moved by someone else), or not on disk yet.
+          if (!held) continue;
+          tried++;
+          const copy = Message.create(this.broker.nextMessageId(), target.content);
+          target.exchange.stats.publish++;
+          this.broker.stats.publish++;
+          if (caller.vhost.enqueueRouted(copy, target.queues).queues.length === 0) {
+            queue.putBack(held);
+            report.rejected++;
+            continue;
+          }
+          target.exchange.stats.publishOut++;
+          taken.push(held);
+        }
+        await this.watch.stored(undefined, mark).durable;
       } catch (error) {
-        // The store refused the copies (and took them out of their targets): the originals stay.
+        // The store refused the copies (and took them out of their targets), or routing failed: the originals stay.
         for (const held of taken) queue.putBack(held);
         throw error;
       }
