@@ -119,7 +119,8 @@ export class MessageMover {
     };
     return this.relocate(caller, queue, spec, (content) => {
       const origin = deathOrigin(content.properties.headers);
-      if (!origin) return 'skipped';
+      const originalKey = origin?.routingKeys[0];
+      if (!origin || originalKey === undefined) return 'skipped';
       if (!mayWrite(origin.exchange)) return 'refused';
       const exchange = vhost.exchanges.get(origin.exchange);
       if (!exchange) return 'unroutable';
@@ -128,7 +129,7 @@ export class MessageMover {
       const queues = new Set<Queue>();
       for (const routingKey of origin.routingKeys) for (const found of routeMessage(vhost, exchange, { routingKey, headers })) queues.add(found);
       if (queues.size === 0) return 'unroutable';
-      return { exchange, content: readdressed(content, exchange.name, origin.routingKeys[0] as string), queues: [...queues] };
+      return { exchange, content: readdressed(content, exchange.name, originalKey), queues: [...queues] };
     });
   }
 
