@@ -130,6 +130,24 @@ describe('Queue.takeOut', () => {
     expect(q.messageCount).toBe(2);
   });
 
+  it('takes a redelivered message with its flags, and puts it back with them', () => {
+    const { w, q } = plain(['a', 'b', 'c']);
+    const { channel } = w.channel();
+    channel.get(q, false);
+    channel.get(q, false);
+    channel.nack(0, true, true);
+    expect(readyBodies(q)).toEqual(['a', 'b', 'c']);
+    const b = q.takeOut(find(q, 'b'));
+    expect(b).toMatchObject({ redelivered: true, deliveryCount: 1 });
+    expect(readyBodies(q)).toEqual(['a', 'c']);
+    q.putBack(b as NonNullable<typeof b>);
+    expect(q.peek(0, 3).map((e) => [text(e), e.redelivered])).toEqual([
+      ['a', true],
+      ['b', true],
+      ['c', false],
+    ]);
+  });
+
   it('works in a priority queue, keeping each level in order', () => {
     const w = world();
     w.vhost.declareQueue({ queue: 'q', arguments: { 'x-max-priority': 5 } }, null);

@@ -271,6 +271,15 @@ describe('POST /api/queues/{vhost}/{name}/retry-dead-letters', () => {
     expect(await payloads(dead)).toEqual(['keep-1', 'retry-3']);
   });
 
+  it('sends a message published straight to its queue (default exchange) back to that queue', async () => {
+    const { work, dead } = await deadLetterSetup();
+    await publish('', work, 'direct', { delivery_mode: 2 });
+    await fail(work);
+    expect(record(record((await peek(dead))[0]?.properties).headers)['x-first-death-exchange']).toBe('');
+    expect((await retry(dead, {})).body).toEqual({ moved: 1, unroutable: 0, rejected: 0, skipped: 0, refused: 0 });
+    expect(await peek(work)).toMatchObject([{ payload: 'direct', exchange: '', routing_key: work }]);
+  });
+
   it('leaves dead letters whose origin the caller may not write to, counted as refused', async () => {
     const { orders, work, dead } = await deadLetterSetup();
     await publish(orders, 'order.paid', 'guarded');
