@@ -73,6 +73,16 @@ export class PriorityReadyList<T extends Sequenced> implements ReadyOrder<T> {
     return removed.sort((a, b) => a.seq - b.seq);
   }
 
+  /** Within its level, after every level above it. */
+  indexOf(target: T, same: (item: T) => boolean): number {
+    const level = Math.min(this.priorityOf(target), this.maxPriority);
+    const at = this.levels[level]?.indexOf(target, same) ?? -1;
+    if (at < 0) return -1;
+    let above = 0;
+    for (let p = this.top; p > level; p--) above += this.levels[p]?.length ?? 0;
+    return above + at;
+  }
+
   drain(): T[] {
     const all = [...this];
     this.levels.fill(undefined);

@@ -60,6 +60,8 @@ export class Queue implements QueueProperties {
   private dispatching = false;
   /** Made when the first message with an expiry arrives (`x-message-ttl` or its own `expiration`). */
   private expiring: ExpiryIndex | undefined;
+  /** Messages `takeOut` took from the middle that the ready list still holds, as tombstones (see `takeOut`). */
+  private takenOut: Set<Message> | undefined;
 
   constructor(
     readonly vhost: string,
@@ -109,7 +111,7 @@ export class Queue implements QueueProperties {
   }
 
   get messageCount(): number {
-    return this.ready.length - (this.expiring?.tombstones ?? 0);
+    return this.ready.length - (this.expiring?.tombstones ?? 0) - (this.takenOut?.size ?? 0);
   }
 
   get consumerCount(): number {
@@ -247,7 +249,9 @@ export class Queue implements QueueProperties {
 
   purge(): number {
     this.ahead.forget();
-    const purged = this.ready.drain().map(asEntry).filter((entry) => !this.droppedIfExpired(entry.message));
+    // Taken-out ones are not purged: whoever took them settles them, or puts them back.
+    const purged = this.ready.drain().map(asEntry).filter((entry) => !this.droppedIfExpired(entry.message) && !this.takenOut?.has(entry.message));
+    this.takenOut = undefined;
     this.readyBytes = 0;
     for (const entry of purged) {
       this.expiring?.forget(entry.message);
@@ -277,10 +281,69 @@ export class Queue implements QueueProperties {
     for (let i = 0, live = 0; out.length < count; i++) {
       const item = this.ready.at(i);
       if (!item) break;
-      if (this.expiring?.isTombstone(asMessage(item))) continue;
+      if (this.isTombstone(asMessage(item))) continue;
       if (live++ >= offset) out.push(asEntry(item));
     }
     return out;
+  }
+
+  /**
+   * Browsing a long queue in batches: the ready entries after `after` (from the head when undefined), in
+   * queue order, looking at `max` list places at most. `last` is where to go on from next time; an
+   * `after` no longer listed left from the head, taking everything before it along, so browsing goes on
+   * from the head. Contents are not read back here.
+   */
+  browse(after: Message | undefined, max: number): { entries: QueueEntry[]; last: Message | undefined; end: boolean } {
+    let index = 0;
+    if (after) index = this.ready.indexOf(after, (item) => asMessage(item) === after) + 1;
+    const entries: QueueEntry[] = [];
+    let last = after;
+    for (const stop = index + max; index < stop; index++) {
+      const item = this.ready.at(index);
+      if (item === undefined) break;
+      last = asMessage(item);
+      if (!this.isTombstone(last)) entries.push(asEntry(item));
+    }
+    return { entries, last, end: this.ready.at(index) === undefined };
+  }
+
+  /**
+   * Takes a ready message out wherever it stands (an operator moving it elsewhere), unsettled: it leaves
+   * the counts now, and stays in the ready list as a tombstone the list drops when it reaches the head
+   * (the lists remove only there, as for expiry). It neither expires nor is delivered meanwhile; the
+   * taker settles it (`settleTakenOut`) once its copy is safe, or puts it back (`putBack`). Undefined when
+   * it is not ready here, or its own record is not on disk yet (the store may still refuse it).
+   */
+  takeOut(message: Message): QueueEntry | undefined {
+    if (this.state !== 'live' || this.isTombstone(message)) return undefined;
+    if (message.id > this.observer.durableThrough && message.storeRef !== undefined) return undefined;
+    const index = this.ready.indexOf(message, (item) => asMessage(item) === message);
+    const item = this.ready.at(index);
+    if (index < 0 || item === undefined) return undefined;
+    (this.takenOut ??= new Set()).add(message);
+    this.readyBytes -= message.size;
+    this.expiring?.leftReady(message);
+    // Taken from the head (moving a whole queue), it is dropped at once: no tombstones pile up in a queue nobody reads.
+    if (index === 0) this.readyHead();
+    return asEntry(item);
+  }
+
+  /** A taken-out message's copy is safe: it leaves for good. */
+  settleTakenOut(entry: QueueEntry): void {
+    this.discard(entry);
+  }
+
+  /** A taken-out message stays after all: in its place, or, if the head passed it meanwhile, at the head. */
+  putBack(entry: QueueEntry): void {
+    if (this.state !== 'live') return this.discard(entry);
+    const message = entry.message;
+    if (!this.takenOut?.delete(message)) {
+      this.ready.requeue(entry);
+      this.ahead.recount();
+    }
+    this.readyBytes += message.size;
+    this.expiring?.requeued(entry);
+    if (this.consumers.size > 0) this.dispatch();
   }
 
   addConsumer(consumer: Consumer): void {
@@ -414,10 +477,10 @@ export class Queue implements QueueProperties {
       const item = this.ready.peek();
       if (!item) return undefined;
       const message = asMessage(item);
-      if (this.expiring?.isTombstone(message)) {
+      if (this.isTombstone(message)) {
         this.ready.shift();
         this.ahead.shifted(message.size);
-        this.droppedIfExpired(message);
+        if (!this.droppedIfExpired(message)) this.takenOut?.delete(message);
         continue;
       }
       if (!message.unreadable) return message;
@@ -438,6 +501,11 @@ export class Queue implements QueueProperties {
   private expire(entry: QueueEntry): void {
     this.readyBytes -= entry.message.size;
     this.bury(entry, 'expired');
+  }
+
+  /** The ready list holds it, but it left: expired, or taken out. */
+  private isTombstone(message: Message): boolean {
+    return this.expiring?.isTombstone(message) === true || this.takenOut?.has(message) === true;
   }
 
   /** Lets go of `message` if it is an expired one left in the ready list; whether it was. */

@@ -19,6 +19,8 @@ export interface ReadyOrder<T extends Sequenced> extends Iterable<T> {
   at(index: number): T | undefined;
   /** Removes the never-handed-out items from `seq` on that `drop` picks, and returns them in seq order. */
   removeNewest(seq: number, drop: (item: T) => boolean): T[];
+  /** Where `target` stands from the head (items compared with `same`), or -1 when it is not listed. */
+  indexOf(target: T, same: (item: T) => boolean): number;
   /** Empties the list and returns what it held, head first. */
   drain(): T[];
 }
@@ -87,6 +89,24 @@ export class ReadyList<T extends Sequenced> implements ReadyOrder<T> {
   }
 
   /**
+   * Found by seq (both parts are in seq order), so a browse resuming after an item pays O(log n). Fresh
+   * items were pushed as their ids were handed out; should a recovered backlog not be in strict id order,
+   * a miss within its range is looked for one by one rather than wrongly reported gone.
+   */
+  indexOf(target: T, same: (item: T) => boolean): number {
+    const requeuedCount = this.requeued.length - this.requeuedHead;
+    const inRequeued = searchBySeq(target.seq, requeuedCount, (i) => this.requeued[this.requeuedHead + i] as T);
+    if (inRequeued >= 0 && same(this.requeued[this.requeuedHead + inRequeued] as T)) return inRequeued;
+    const fresh = this.fresh;
+    const inFresh = searchBySeq(target.seq, fresh.length, (i) => fresh.at(i) as T);
+    if (inFresh >= 0 && same(fresh.at(inFresh) as T)) return requeuedCount + inFresh;
+    const first = fresh.peek();
+    if (first === undefined || first.seq > target.seq) return -1;
+    for (let i = 0; i < fresh.length; i++) if (same(fresh.at(i) as T)) return requeuedCount + i;
+    return -1;
+  }
+
+  /**
    * Removes the items from `seq` on that `drop` picks, and returns them. Only for items never handed
    * out: those are all in `fresh`, and the ones that recent are at its end.
    */
@@ -114,4 +134,18 @@ export class ReadyList<T extends Sequenced> implements ReadyOrder<T> {
     for (let i = this.requeuedHead; i < this.requeued.length; i++) yield this.requeued[i] as T;
     yield* this.fresh;
   }
+}
+
+/** The index of the item with this seq among `length` items in seq order, or -1. */
+function searchBySeq<T extends Sequenced>(seq: number, length: number, at: (index: number) => T): number {
+  let lo = 0;
+  let hi = length - 1;
+  while (lo <= hi) {
+    const mid = (lo + hi) >>> 1;
+    const found = at(mid).seq;
+    if (found === seq) return mid;
+    if (found < seq) lo = mid + 1;
+    else hi = mid - 1;
+  }
+  return -1;
 }

@@ -4,6 +4,7 @@ import type { DurabilityBarrier } from '../broker/persistence.js';
 import { AdminOperations, type ConnectionDirectory } from './admin-operations.js';
 import { DurabilityWatch, type OperationsLog } from './done.js';
 import { LimitOperations } from './limit-operations.js';
+import { MessageMover } from './message-mover.js';
 import { MessageOperations } from './message-operations.js';
 import { Permissions } from './permissions.js';
 import { PolicyOperations } from './policy-operations.js';
@@ -30,6 +31,8 @@ export class Operations {
   readonly admin: AdminOperations;
   readonly policies: PolicyOperations;
   readonly limits: LimitOperations;
+  /** Moving messages between queues and retrying dead letters (operator tools). */
+  readonly mover: MessageMover;
   private readonly watch: DurabilityWatch;
 
   constructor(options: OperationsOptions) {
@@ -40,6 +43,7 @@ export class Operations {
     this.admin = new AdminOperations(options.broker, options.users, options.connections, permissions, this.watch);
     this.policies = new PolicyOperations(options.broker, permissions, this.watch);
     this.limits = new LimitOperations(options.broker, options.users, options.connections, permissions, this.watch);
+    this.mover = new MessageMover(options.broker, permissions, this.watch);
   }
 
   /** Resolves once everything written so far is on disk (a definitions import waits for its last change). */

@@ -30,6 +30,7 @@ import { registerHealthRoutes } from './routes/health.js';
 import { registerLimitRoutes } from './routes/limits.js';
 import { registerOverviewRoutes } from './routes/overview.js';
 import { registerMessageRoutes } from './routes/messages.js';
+import { registerMoveRoutes } from './routes/move.js';
 import { registerPolicyRoutes } from './routes/policies.js';
 import { registerQueueRoutes } from './routes/queues.js';
 import { registerStubRoutes } from './routes/stubs.js';
@@ -168,6 +169,7 @@ async function managementPlugin(scope: FastifyInstance, ctx: ApiContext, auth: B
   registerQueueRoutes(app, ctx);
   registerPolicyRoutes(app, ctx);
   registerMessageRoutes(app, ctx);
+  registerMoveRoutes(app, ctx);
   registerBindingRoutes(app, ctx);
   registerConnectionRoutes(app, ctx);
   registerUserRoutes(app, ctx);

@@ -7,6 +7,7 @@ import type { Settlement } from '../../../operations/message-operations.js';
 import { apiUser, type ApiUser } from '../auth.js';
 import { callerIn, checkVhostAccess, exchangeName, int, intish, vhostForWrite, vhostNameParams, type ApiContext, type ApiInstance, type VhostNameParams } from '../context.js';
 import { badRequest, notFound } from '../errors.js';
+import { filterSchema, parseFilter } from '../filter-format.js';
 import { decodePayload, formatContent, formatEntry, fromRabbitProperties, rabbitPropertiesSchema, type PayloadEncoding } from '../message-format.js';
 
 const params = vhostNameParams;
@@ -38,7 +39,7 @@ const getBody = {
 
 const peekBody = {
   type: 'object',
-  properties: { offset: intish, count: intish, encoding: { type: 'string', description: '"auto" (default) or "base64"' }, truncate: intish },
+  properties: { offset: intish, count: intish, encoding: { type: 'string', description: '"auto" (default) or "base64"' }, truncate: intish, filter: filterSchema },
 } as const;
 
 const MAX_PEEK = 1000;
@@ -126,6 +127,11 @@ export function registerMessageRoutes(app: ApiInstance, ctx: ApiContext): void {
       const encoding = payloadEncoding(body.encoding ?? 'auto');
       const truncate = body.truncate === undefined ? undefined : int(body.truncate, 0);
       const now = Date.now();
+      // With a filter, `offset` skips matches and `position` is each match's place in the queue.
+      if (body.filter !== undefined) {
+        const found = await ctx.ops.mover.peek(callerIn(vhost, user), request.params.name, parseFilter(body.filter), offset, count);
+        return found.map(({ entry, position }) => ({ position, ...formatEntry(entry, encoding, truncate), age: Math.max(0, now - entry.message.publishedAt) }));
+      }
       return (await ctx.ops.messages.peek(callerIn(vhost, user), request.params.name, offset, count)).map((entry, i) => ({
         position: offset + i,
         ...formatEntry(entry, encoding, truncate),

@@ -1,0 +1,49 @@
+/** A move whose copies cannot be written answers 500 and leaves every message where it was. */
+import Fastify from 'fastify';
+import { describe, expect, it } from 'vitest';
+import { UserStore } from '../../src/auth/user-store.js';
+import { Broker } from '../../src/broker/broker.js';
+import type { DurabilityBarrier } from '../../src/broker/persistence.js';
+import { registerManagementApi } from '../../src/http/api/index.js';
+import { Operations } from '../../src/operations/operations.js';
+import { SessionRegistry } from '../../src/protocol/session-registry.js';
+import { apiClient, array } from './support.js';
+
+describe('a move whose write fails', () => {
+  it('answers 500 with a JSON body, and the source keeps its messages in order', async () => {
+    let failing = false;
+    let writes = 0;
+    const barrier: DurabilityBarrier = {
+      // Once failing, every operation looks as if it wrote, and the write fails.
+      get writes() {
+        return failing ? ++writes : writes;
+      },
+      synced: () => (failing ? Promise.reject(new Error('EIO: i/o error')) : Promise.resolve()),
+    };
+    const broker = new Broker();
+    const users = new UserStore();
+    await users.putUser('guest', { password: 'guest', tags: ['administrator'] });
+    users.setPermission({ user: 'guest', vhost: '/', configure: '.*', write: '.*', read: '.*' });
+    const sessions = new SessionRegistry();
+    const ops = new Operations({ broker, users, durability: barrier, connections: sessions, log: { error: () => undefined } });
+    const app = Fastify();
+    await registerManagementApi(app, { broker, users, sessions, ops, version: 'test', sampler: { intervalMs: 0 } });
+    await app.ready();
+    try {
+      const api = apiClient(app);
+      await api('PUT', '/api/queues/%2F/from', { body: {} });
+      await api('PUT', '/api/queues/%2F/to', { body: {} });
+      for (const payload of ['a', 'b', 'c']) {
+        await api('POST', '/api/exchanges/%2F/amq.default/publish', { body: { routing_key: 'from', properties: {}, payload, payload_encoding: 'string' } });
+      }
+      failing = true;
+      const moved = await api('POST', '/api/queues/%2F/from/move', { body: { destination: { queue: 'to' } } });
+      expect({ status: moved.status, body: moved.body }).toEqual({ status: 500, body: { error: 'internal_server_error', reason: 'could not write to disk' } });
+      failing = false;
+      const left = array((await api('POST', '/api/queues/%2F/from/peek', { body: {} })).body);
+      expect(left.map((m) => m.payload)).toEqual(['a', 'b', 'c']);
+    } finally {
+      await app.close();
+    }
+  });
+});
