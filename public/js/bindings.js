@@ -97,7 +97,7 @@ function bindingTable(options) {
  * A datalist of names (exchanges or queues of a vhost) to help typing a binding's other end.
  * @param {string} vhost @param {'exchanges' | 'queues'} resource @param {AbortSignal} signal
  */
-function namesList(vhost, resource, signal) {
+export function namesList(vhost, resource, signal) {
   const list = h('datalist', { id: `names-${resource}-${Math.random().toString(36).slice(2)}` });
   api
     .get(path`/${resource}/${vhost}`, { page: 1, page_size: 500, columns: 'name' }, signal)

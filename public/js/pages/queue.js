@@ -1,7 +1,7 @@
 // @ts-check
 /**
  * One queue: live counts and charts, consumers, bindings, browsing ready messages without consuming them
- * (peek), getting messages, publishing to it, purging and deleting it.
+ * (peek), getting messages, moving them and retrying dead letters, publishing to it, purging and deleting it.
  */
 import { api, ApiError, path } from '../api.js';
 import { queueBindings } from '../bindings.js';
@@ -15,6 +15,7 @@ import * as router from '../router.js';
 import { DataTable, rowKey } from '../table.js';
 import { stateBadge } from './connections.js';
 import { browseSection, getSection } from './queue-messages.js';
+import { moveSection, retrySection } from './queue-relocate.js';
 
 const RATE_KEYS = [
   { key: 'publish', label: 'Publish' },
@@ -116,6 +117,8 @@ export function mountQueue(root, params, location, ctx) {
     queueBindings(ctx, vhost, name),
     browseSection(ctx, vhost, name),
     panel('Get messages', getSection(vhost, name, () => poller.now())),
+    panel('Move messages', moveSection(ctx, vhost, name, () => poller.now())),
+    panel('Retry dead letters', retrySection(vhost, name, () => poller.now())),
     panel('Publish message', publishForm({ vhost, exchange: '', routingKey: name, title: `Publish to queue ${name}` })),
     h(
       'section',
