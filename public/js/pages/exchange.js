@@ -1,13 +1,17 @@
 // @ts-check
-/** One exchange: its settings, live rates, bindings, publishing a message, deleting it. */
+/**
+ * One exchange: its settings, live rates, bindings, what a delayed exchange has scheduled, publishing a
+ * message, deleting it.
+ */
 import { api, ApiError, path } from '../api.js';
 import { exchangeBindings } from '../bindings.js';
 import { LiveCharts, rangePicker } from '../chart.js';
 import { h, replaceChildren, setText } from '../dom.js';
-import { exchangeLabel, features, rate } from '../format.js';
+import { dateTime, exchangeLabel, features, num, rate } from '../format.js';
 import { Status, confirmAction, panel } from '../forms.js';
 import { policyFacts } from '../policy-facts.js';
 import { publishForm } from '../publish.js';
+import { scheduledSection } from './exchange-scheduled.js';
 import * as router from '../router.js';
 
 const RATE_KEYS = [
@@ -52,6 +56,9 @@ export function mountExchange(root, params, location, ctx) {
     }
   });
 
+  // Filled once the exchange turns out to be a delayed one (its type comes with the first poll).
+  const scheduledSlot = h('div', { class: 'scheduled-slot' });
+
   replaceChildren(
     root,
     h('nav', { class: 'crumbs', 'aria-label': 'Breadcrumb' }, h('a', { href: router.href(['exchanges'], { vhost }), text: 'Exchanges' }), ` › ${vhost} ›`),
@@ -60,6 +67,7 @@ export function mountExchange(root, params, location, ctx) {
     info,
     policies.element,
     h('section', { class: 'charts single', 'aria-label': 'Charts' }, ...charts.elements),
+    scheduledSlot,
     exchangeBindings(ctx, vhost, name),
     panel('Publish message', publishForm({ vhost, exchange: name, title: `Publish to ${label}` })),
     predeclared
@@ -78,6 +86,7 @@ export function mountExchange(root, params, location, ctx) {
       const x = await charts.poll((query) => api.get(path`/exchanges/${vhost}/${seg}`, query, ctx.signal));
       setText(typeEl, x.type);
       showInfo(x);
+      if (x.type === 'x-delayed-message' && !scheduledSlot.firstChild) scheduledSlot.append(scheduledSection(ctx, vhost, name));
       policies.update(x);
     } catch (error) {
       if (ctx.signal.aborted) return;
@@ -97,6 +106,10 @@ export function mountExchange(root, params, location, ctx) {
       ['Rate out', rate(x.message_stats?.publish_out_details?.rate ?? 0)],
     ];
     if (x.user_who_performed_action) rows.push(['Declared by', x.user_who_performed_action]);
+    if (typeof x.scheduled_messages === 'number') {
+      rows.push(['Scheduled messages', num(x.scheduled_messages)]);
+      rows.push(['Next due', typeof x.next_scheduled_at === 'string' ? dateTime(Date.parse(x.next_scheduled_at)) : 'nothing scheduled']);
+    }
     for (const [k, v] of rows) {
       let dd = /** @type {HTMLElement | null} */ (info.querySelector(`[data-fact="${k}"]`));
       if (!dd) {

@@ -84,7 +84,12 @@ function addExchangeForm(ctx, vhost, onAdded) {
   const durable = h('input', { type: 'checkbox', checked: true });
   const autoDelete = h('input', { type: 'checkbox' });
   const internal = h('input', { type: 'checkbox' });
-  const args = new ArgumentsEditor('Arguments', { known: [{ key: 'alternate-exchange', type: 'string', hint: 'where unroutable messages go' }] });
+  const args = new ArgumentsEditor('Arguments', {
+    known: [
+      { key: 'alternate-exchange', type: 'string', hint: 'where unroutable messages go' },
+      { key: 'x-delayed-type', type: 'string', hint: 'x-delayed-message: how it routes at the due time (direct, fanout, topic, headers)' },
+    ],
+  });
   api
     .get('/overview', { columns: 'exchange_types' }, ctx.signal)
     .then((/** @type {{exchange_types?: Array<{name: string}>}} */ o) => {
