@@ -69,7 +69,7 @@ describe('scheduled messages of a delayed exchange', () => {
     await hasText(row(page, String(target)).locator('td[data-col="preview"]'), 'job 22', { exact: true });
 
     // Cancel job 22: asked first, then gone from the page and from the broker.
-    await section.getByRole('button', { name: `Cancel scheduled message ${target}` }).click();
+    await section.getByRole('button', { name: `Cancel scheduled message ${target}`, exact: true }).click();
     const dialog = page.getByRole('dialog');
     await hasText(dialog, 'will never be routed');
     await dialog.getByRole('button', { name: 'Cancel message' }).click();
@@ -84,7 +84,7 @@ describe('scheduled messages of a delayed exchange', () => {
     // A message cancelled elsewhere while the dialog is open: the server's 404 is said next to the list.
     await section.getByRole('button', { name: '« First' }).click();
     await hasText(section.locator('.browse-summary'), 'Scheduled 1–20 of 24, earliest due first.', { exact: true });
-    await section.getByRole('button', { name: `Cancel scheduled message ${ids[0]}` }).click();
+    await section.getByRole('button', { name: `Cancel scheduled message ${ids[0]}`, exact: true }).click();
     await api('DELETE', `/exchanges/${vh('/')}/e2e-delayed/scheduled/${ids[0]}`);
     await page.getByRole('dialog').getByRole('button', { name: 'Cancel message' }).click();
     await hasText(section.getByRole('alert'), `No scheduled message ${ids[0]} in exchange 'e2e-delayed' in vhost '/'.`, { exact: true });

@@ -7,7 +7,7 @@ import { api, exchangeSegment, path } from '../api.js';
 import { h, setText } from '../dom.js';
 import { bytes, dateTime, duration, num } from '../format.js';
 import { Status, confirmAction, field, select } from '../forms.js';
-import { DataTable } from '../table.js';
+import { DataTable, rowKey } from '../table.js';
 
 /**
  * @typedef {Object} ScheduledMessage
@@ -72,7 +72,7 @@ export function scheduledSection(ctx, vhost, exchange) {
   /** @type {DataTable<ScheduledMessage>} */
   const table = new DataTable({
     caption: 'Scheduled messages',
-    key: (m) => String(m.id),
+    key: (m) => rowKey(String(m.id)),
     empty: 'Nothing scheduled.',
     columns: [
       { id: 'id', label: 'Id', numeric: true, text: (m) => String(m.id) },
