@@ -71,7 +71,7 @@ describe('dead-letter tooling', () => {
     // Preview without a filter: three shown, two of them dead letters from e2e-orders.
     await retry.getByRole('button', { name: 'Preview' }).click();
     await hasText(retry.locator('.preview-summary'), '3 messages shown');
-    await hasText(retry.locator('.preview-summary'), 'Would retry 2 to exchange "e2e-orders"; 1 message not dead letters would be skipped.');
+    await hasText(retry.locator('.preview-summary'), 'Dead letters: 2, going back to exchange "e2e-orders". Not dead letters, to be skipped: 1.');
 
     // Preview with a filter (routing-key glob, header, first death reason): only the paid order.
     await retry.getByLabel('Routing key (glob)').fill('order.p*');
@@ -79,7 +79,7 @@ describe('dead-letter tooling', () => {
     await retry.getByLabel('Header value', { exact: true }).fill('acme');
     await retry.getByLabel('First death reason').selectOption('rejected');
     await retry.getByRole('button', { name: 'Preview' }).click();
-    await hasText(retry.locator('.preview-summary'), '1 message shown, the first matching ready messages in queue order. Would retry 1 to exchange "e2e-orders".', { exact: true });
+    await hasText(retry.locator('.preview-summary'), '1 message shown, the first matching ready messages in queue order. Dead letters: 1, going back to exchange "e2e-orders".', { exact: true });
     await hasText(retry.locator('li.message'), 'order.paid');
     expect(await retry.locator('li.message').count()).toBe(1);
     await screenshot(page, 'queue-retry-dead-letters');
@@ -132,6 +132,12 @@ describe('dead-letter tooling', () => {
     await hasText(move.getByRole('alert'), "No queue 'e2e-no-such-queue' in vhost '/'.", { exact: true });
     expect(await ready('e2e-move-from')).toBe(4);
 
+    // The source as its own target: the server's 400 reason, as a sentence.
+    await move.getByLabel('Destination queue').fill('e2e-move-from');
+    await move.getByRole('button', { name: 'Move messages…' }).click();
+    await confirm(page, 'Move messages');
+    await hasText(move.getByRole('alert'), "Cannot move messages of queue 'e2e-move-from' into itself.", { exact: true });
+
     // A bad count is refused before anything is sent.
     await move.getByLabel('How many (at most)').fill('0');
     await move.getByRole('button', { name: 'Preview' }).click();
@@ -165,5 +171,24 @@ describe('dead-letter tooling', () => {
     await confirm(page, 'Move messages');
     await hasText(move.getByRole('status'), 'Moved 0 messages. Left in e2e-move-from: 2 unroutable (no queue would receive them).', { exact: true });
     expect(await ready('e2e-move-from')).toBe(2);
+  });
+
+  it('says so inline when the user may read the queue but not write to the target', async () => {
+    await api('PUT', `/users/e2e-reader`, { password: 'reader', tags: 'management' });
+    await api('PUT', `/permissions/${vh('/')}/e2e-reader`, { configure: '', write: '', read: '.*' });
+    await api('PUT', `/queues/${vh('/')}/e2e-ro-from`, { durable: true });
+    await api('PUT', `/queues/${vh('/')}/e2e-ro-to`, { durable: true });
+    await api('POST', `/exchanges/${vh('/')}/amq.default/publish`, { routing_key: 'e2e-ro-from', properties: {}, payload: 'stay', payload_encoding: 'string' });
+    const page = await open(`#/queues/${vh('/')}/e2e-ro-from`, ['e2e-reader', 'reader']);
+    await openPanel(page, 'Move messages');
+    const move = page.getByRole('form', { name: 'Move messages' });
+    await move.getByLabel('Destination queue').fill('e2e-ro-to');
+    await move.getByRole('button', { name: 'Move messages…' }).click();
+    await confirm(page, 'Move messages');
+    await hasText(move.getByRole('alert'), 'Access refused: your permissions in this virtual host do not allow it.', { exact: true });
+    expect(await ready('e2e-ro-from')).toBe(1);
+    expect(await ready('e2e-ro-to')).toBe(0);
+    // Still signed in: a refused action does not end the session.
+    await page.getByRole('button', { name: 'Sign out' }).waitFor();
   });
 });

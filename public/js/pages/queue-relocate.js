@@ -64,7 +64,8 @@ export function retryOrigin(m) {
  * @param {{
  *   vhost: string, queue: string, label: string, action: string, extra?: Node[], hint: string,
  *   deathReason?: string,
- *   previewNote?: (messages: ApiMessage[]) => string,
+ *   previewNote?: (messages: ApiMessage[], count: number | undefined) => string,
+ *   countCapsPreview: boolean,
  *   confirm: (what: {count: number | undefined, filterText: string}) => {title: string, message: string, confirm: string},
  *   run: (body: {count?: number, filter?: import('../message-filter.js').Filter}) => Promise<Report>,
  *   verb: string, onChanged: () => void,
@@ -104,14 +105,16 @@ function relocateForm(spec) {
     previewList.setAttribute('aria-busy', 'true');
     try {
       const n = countValue();
-      const wanted = Math.min(n ?? PREVIEW_MAX, PREVIEW_MAX);
+      // A move's count caps the messages it tries, so the preview shows that many; a retry's count caps
+      // dead letters only, and messages that are not dead letters among them are skipped, not counted.
+      const wanted = spec.countCapsPreview ? Math.min(n ?? PREVIEW_MAX, PREVIEW_MAX) : PREVIEW_MAX;
       const f = filter.value();
       /** @type {ApiMessage[]} */
       const messages = await api.post(path`/queues/${spec.vhost}/${spec.queue}/peek`, { offset: 0, count: wanted, encoding: 'auto', truncate: 1000, ...(f ? { filter: f } : {}) });
-      const more = messages.length === wanted && (n === undefined || n > wanted) ? ' More may match: the preview shows one page.' : '';
+      const more = messages.length === wanted && (n === undefined || n > wanted || !spec.countCapsPreview) ? ' More may match: the preview shows one page.' : '';
       const which = f ? 'matching ready messages' : 'ready messages';
       const shown = messages.length === 0 ? `No ${which}: nothing would be taken.` : `${plural(messages.length)} shown, the first ${which} in queue order.${more}`;
-      setText(previewSummary, `${shown}${messages.length && spec.previewNote ? ` ${spec.previewNote(messages)}` : ''}`);
+      setText(previewSummary, `${shown}${messages.length && spec.previewNote ? ` ${spec.previewNote(messages, n)}` : ''}`);
       replaceChildren(previewList, messages.length ? renderPeeked(messages) : null);
     } catch (error) {
       status.error(error);
@@ -196,6 +199,7 @@ export function moveSection(ctx, vhost, queue, onChanged) {
       verb: 'Moved',
       hint: 'Moves ready messages, in queue order, keeping their properties and headers. Each copy is written before its original is removed: a crash can duplicate a message, never lose one. Messages no queue would take are left here.',
       extra: [field('Move to', kind), queueField, exchangeFields],
+      countCapsPreview: true,
       confirm: ({ count, filterText }) => ({
         title: `Move messages from ${queue}?`,
         message: `Move ${which(count, filterText)} from "${queue}" to ${destination().text}.`,
@@ -221,7 +225,8 @@ export function retrySection(vhost, queue, onChanged) {
     action: 'Retry dead letters',
     verb: 'Retried',
     hint: 'Republishes each dead letter (a message with x-death headers) to the exchange it first died from, with its original routing keys, so it reaches the queue it died in again. Headers, x-death included, are kept. Messages that are not dead letters stay here and are counted as skipped.',
-    previewNote: (messages) => {
+    countCapsPreview: false,
+    previewNote: (messages, count) => {
       /** @type {Map<string, number>} */
       const byOrigin = new Map();
       let skipped = 0;
@@ -231,8 +236,14 @@ export function retrySection(vhost, queue, onChanged) {
         else byOrigin.set(origin, (byOrigin.get(origin) ?? 0) + 1);
       }
       if (byOrigin.size === 0) return 'None of them is a dead letter: nothing here would be retried.';
-      const to = [...byOrigin].map(([x, n]) => `${num(n)} to exchange "${exchangeLabel(x)}"`).join(', ');
-      return `Would retry ${to}${skipped ? `; ${plural(skipped)} not dead letters would be skipped` : ''}.`;
+      const origins = [...byOrigin];
+      const to =
+        origins.length === 1
+          ? `exchange "${exchangeLabel(origins[0]?.[0] ?? '')}"`
+          : `exchanges ${origins.map(([x, n]) => `"${exchangeLabel(x)}" (${num(n)})`).join(', ')}`;
+      const dead = messages.length - skipped;
+      const cap = count !== undefined && count < dead ? ` Only the first ${plural(count, 'dead letter')} will be retried.` : '';
+      return `Dead letters: ${num(dead)}, going back to ${to}.${skipped ? ` Not dead letters, to be skipped: ${num(skipped)}.` : ''}${cap}`;
     },
     confirm: ({ count, filterText }) => ({
       title: `Retry dead letters in ${queue}?`,
