@@ -8,7 +8,7 @@ import { h } from './dom.js';
 import { field, input, select } from './forms.js';
 
 const DEATH_REASONS = [
-  { value: '', label: 'Any (or not dead-lettered)' },
+  { value: '', label: 'Any' },
   { value: 'rejected', label: 'rejected' },
   { value: 'expired', label: 'expired' },
   { value: 'maxlen', label: 'maxlen' },
@@ -48,15 +48,13 @@ function ageField(label, hint) {
 }
 
 export class FilterForm {
-  /** @param {{deathReason?: string}} [options] an initial death reason (the retry form offers dead letters) */
-  constructor(options = {}) {
+  constructor() {
     this.routingKey = input({ placeholder: 'order.*', class: 'filter-rk' });
     this.headerName = input({ placeholder: 'x-tenant' });
     this.headerValue = input({ placeholder: 'acme' });
     this.headerType = select(HEADER_TYPES);
     this.payload = input({ placeholder: 'text in the body' });
     this.reason = select(DEATH_REASONS);
-    this.reason.value = options.deathReason ?? '';
     this.older = ageField('Older than', 'Age since the broker accepted it (a dead letter: since it died).');
     this.younger = ageField('Younger than', '');
     this.element = h(

@@ -63,7 +63,6 @@ export function retryOrigin(m) {
  * The parts both forms share: count, filter, preview, confirmation and result.
  * @param {{
  *   vhost: string, queue: string, label: string, action: string, extra?: Node[], hint: string,
- *   deathReason?: string,
  *   previewNote?: (messages: ApiMessage[], count: number | undefined) => string,
  *   countCapsPreview: boolean,
  *   confirm: (what: {count: number | undefined, filterText: string}) => {title: string, message: string, confirm: string},
@@ -74,7 +73,7 @@ export function retryOrigin(m) {
 function relocateForm(spec) {
   const status = new Status();
   const count = input({ type: 'number', min: '1', inputMode: 'numeric', placeholder: 'all' });
-  const filter = new FilterForm({ deathReason: spec.deathReason });
+  const filter = new FilterForm();
   const previewButton = h('button', { type: 'button', text: 'Preview' });
   const previewSummary = h('p', { class: 'preview-summary', 'aria-live': 'polite' });
   const previewList = h('div', { class: 'preview-results' });
