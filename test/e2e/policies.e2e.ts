@@ -125,7 +125,7 @@ describe('policies and limits', () => {
     await form.getByLabel('Definition: key 3').fill('no-such-setting');
     await form.getByLabel('Definition: value 3').fill('1');
     await form.getByRole('button', { name: 'Save policy' }).click();
-    await hasText(form.getByRole('alert'), 'Validation failed: ["no-such-setting"] are not recognised policy settings.', { exact: true });
+    await hasText(form.getByRole('alert'), 'Validation failed: [{<<"no-such-setting">>,<<"1">>}] are not recognised policy settings.', { exact: true });
     expect(await missing(`/policies/${vh('/')}/e2e-bad`)).toBe(true);
 
     // Operator policies take only their own keys.
