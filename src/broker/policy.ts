@@ -40,7 +40,8 @@ export class Policy implements PolicySpec {
     this.pattern = spec.pattern;
     this.applyTo = spec.applyTo;
     this.priority = spec.priority;
-    this.definition = spec.definition;
+    // Sorted by key, as RabbitMQ stores and shows a definition, whatever order it was given in.
+    this.definition = Object.fromEntries(sortedKeys(spec.definition));
     // Checked by `parsePolicySpec`, so this cannot throw for a policy that got this far.
     this.regex = new RegExp(spec.pattern);
   }
@@ -216,7 +217,7 @@ export function parsePolicySpec(kind: PolicyKind, input: PolicyInput): PolicySpe
   if (unknown.length > 0) {
     const terms = unknown.map(([key, value]) => `{${erlangTerm(key)},${erlangTerm(value)}}`).join(',');
     const hint = unknown.some(([key]) => key === 'max-priority') ? ' (a queue becomes a priority queue by its x-max-priority argument only)' : '';
-    return failed(`[${terms}] are not recognised ${kind === 'policy' ? 'policy' : 'operator policy'} settings${hint}`);
+    return failed(`[${terms}] are not recognised policy settings${hint}`);
   }
   return { pattern, applyTo, priority, definition: definition as PolicyDefinition };
 }

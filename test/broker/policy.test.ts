@@ -71,7 +71,7 @@ describe('policy validation', () => {
       overflow: 'reject-publish',
     });
     const dlx = parsePolicySpec('operator-policy', { pattern: '.*', definition: { 'dead-letter-exchange': 'x' } });
-    expect((dlx as BrokerError).message).toMatch(/\[\{<<"dead-letter-exchange">>,<<"x">>\}\] are not recognised operator policy settings/);
+    expect((dlx as BrokerError).message).toMatch(/\[\{<<"dead-letter-exchange">>,<<"x">>\}\] are not recognised policy settings/);
   });
 });
 
