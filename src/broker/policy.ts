@@ -1,3 +1,4 @@
+import { erlangTerm } from './erlang-term.js';
 import { preconditionFailed, type BrokerError } from './errors.js';
 
 /**
@@ -39,7 +40,8 @@ export class Policy implements PolicySpec {
     this.pattern = spec.pattern;
     this.applyTo = spec.applyTo;
     this.priority = spec.priority;
-    this.definition = spec.definition;
+    // Sorted by key, as RabbitMQ stores and shows a definition, whatever order it was given in.
+    this.definition = Object.fromEntries(sortedKeys(spec.definition));
     // Checked by `parsePolicySpec`, so this cannot throw for a policy that got this far.
     this.regex = new RegExp(spec.pattern);
   }
@@ -183,54 +185,57 @@ export interface PolicyInput {
 export function parsePolicySpec(kind: PolicyKind, input: PolicyInput): PolicySpec | BrokerError {
   const failed = (detail: string): BrokerError => preconditionFailed(`Validation failed\n\n${detail}\n`);
   const { pattern, definition } = input;
-  if (pattern === undefined) return failed('pattern not found');
-  if (typeof pattern !== 'string') return failed(`${show(pattern)} is not a valid regex`);
+  // RabbitMQ's own words for a missing field, without the "Validation failed" lines.
+  if (pattern === undefined) return preconditionFailed('[{key_missing,pattern}]');
+  if (typeof pattern !== 'string') return failed(`pattern should be a binary but was ${erlangTerm(pattern)}`);
   try {
     new RegExp(pattern);
   } catch (error) {
-    return failed(`${show(pattern)} is not a valid regex: ${(error as Error).message}`);
+    return failed(`pattern should be regular expression but is invalid: ${(error as Error).message}`);
   }
   const priority = parsePriority(input.priority);
-  if (priority === undefined) return failed(`${show(input.priority)} priority must be a number`);
+  if (priority === undefined) return failed(`priority should be a number, actually was ${erlangTerm(input.priority)}`);
   const applyTo = input.applyTo ?? 'all';
   if (!isApplyTo(applyTo)) {
     return failed(
       `apply-to '${String(applyTo)}' unrecognised; should be one of: 'queues', 'classic_queues', 'quorum_queues', 'streams', 'exchanges', or 'all'`,
     );
   }
-  if (definition === undefined) return failed('definition not found');
+  if (definition === undefined) return preconditionFailed('[{key_missing,definition}]');
   if (typeof definition !== 'object' || definition === null || Array.isArray(definition)) {
-    return failed(`definition must be a dictionary: ${show(definition)}`);
+    return failed(`definition must be a dictionary: ${erlangTerm(definition)}`);
   }
   const entries = Object.entries(definition as Record<string, PolicyValue>);
   if (entries.length === 0) return failed('no policy provided');
   const rules = definitionKeys(kind);
-  const unknown = entries.filter(([key]) => rules[key] === undefined).map(([key]) => key);
-  if (unknown.length > 0) {
-    const hint = unknown.includes('max-priority') ? ' (a queue becomes a priority queue by its x-max-priority argument only)' : '';
-    return failed(`${show(unknown)} are not recognised ${kind === 'policy' ? 'policy' : 'operator policy'} settings${hint}`);
-  }
+  // RabbitMQ checks the known keys first, then lists the unknown ones together, sorted, as Erlang terms.
   for (const [key, value] of entries) {
     const rule = rules[key];
-    if (rule && !rule.check(value)) return failed(`${show(value)} is not a valid ${rule.what}`);
+    if (rule && !rule.check(value)) return failed(`${erlangTerm(value)} is not a valid ${rule.what}`);
+  }
+  const unknown = entries.filter(([key]) => rules[key] === undefined).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+  if (unknown.length > 0) {
+    const terms = unknown.map(([key, value]) => `{${erlangTerm(key)},${erlangTerm(value)}}`).join(',');
+    const hint = unknown.some(([key]) => key === 'max-priority') ? ' (a queue becomes a priority queue by its x-max-priority argument only)' : '';
+    return failed(`[${terms}] are not recognised policy settings${hint}`);
   }
   return { pattern, applyTo, priority, definition: definition as PolicyDefinition };
 }
 
-/** RabbitMQ takes the priority as a number or a string of digits (rabbitmqadmin sends strings). */
+/**
+ * Any finite number, as RabbitMQ (`1.5` outranks `1`); a string of digits too, which older rabbitmqadmin
+ * versions send and RabbitMQ's own CLI parses.
+ */
 function parsePriority(value: unknown): number | undefined {
   if (value === undefined) return 0;
   const n = typeof value === 'string' && /^-?\d+$/.test(value.trim()) ? Number(value) : value;
-  return typeof n === 'number' && Number.isSafeInteger(n) ? n : undefined;
+  return typeof n === 'number' && Number.isFinite(n) ? n : undefined;
 }
 
 function isApplyTo(value: unknown): value is ApplyTo {
   return typeof value === 'string' && (APPLY_TO as readonly string[]).includes(value);
 }
 
-function show(value: unknown): string {
-  return JSON.stringify(value) ?? String(value);
-}
 
 function sortedKeys(definition: PolicyDefinition): Array<[string, PolicyValue]> {
   return Object.entries(definition).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));

@@ -3,6 +3,7 @@
  * (`rabbit_vhost_limit.erl`): a negative value means no limit, 0 allows nothing, N allows N. The same
  * validation serves user limits (`rabbit_auth_backend_internal.erl`), which take the same integers.
  */
+import { erlangTerm } from './erlang-term.js';
 import { BrokerError, preconditionFailed } from './errors.js';
 
 export const VHOST_LIMIT_NAMES = ['max-connections', 'max-queues'] as const;
@@ -92,16 +93,4 @@ function sortedLimits<Name extends string>(kind: LimitKind<Name>, limits: Readon
   const sorted: Partial<Record<Name, number>> = {};
   for (const name of kind.names) if (limits[name] !== undefined) sorted[name] = limits[name];
   return sorted;
-}
-
-/** A decoded JSON value as Erlang's `~tp` prints it, so refusals read as RabbitMQ's do. */
-export function erlangTerm(value: unknown): string {
-  if (typeof value === 'string') return `<<${JSON.stringify(value)}>>`;
-  if (typeof value === 'number' || typeof value === 'boolean') return String(value);
-  if (value === null || value === undefined) return 'null';
-  if (Array.isArray(value)) return `[${value.map(erlangTerm).join(',')}]`;
-  if (typeof value === 'object') {
-    return `#{${Object.entries(value).map(([k, v]) => `${erlangTerm(k)} => ${erlangTerm(v)}`).join(',')}}`;
-  }
-  return String(value);
 }

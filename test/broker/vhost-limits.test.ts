@@ -2,7 +2,8 @@ import { describe, expect, it } from 'vitest';
 import { Broker } from '../../src/broker/broker.js';
 import { BrokerError } from '../../src/broker/errors.js';
 import type { DefinitionChange } from '../../src/broker/persistence.js';
-import { erlangTerm, limitReached, parseLimits, VHOST_LIMITS, withLimit, withoutLimit } from '../../src/broker/vhost-limits.js';
+import { erlangTerm } from '../../src/broker/erlang-term.js';
+import { limitReached, parseLimits, VHOST_LIMITS, withLimit, withoutLimit } from '../../src/broker/vhost-limits.js';
 
 function brokerRecording(): { broker: Broker; changes: DefinitionChange[] } {
   const changes: DefinitionChange[] = [];

@@ -42,11 +42,11 @@ describe('policies over REST', () => {
 
   it('refuses bad policies with 400 in RabbitMQ’s shape, naming the problem', async () => {
     const cases: Array<[unknown, RegExp]> = [
-      [{ pattern: '(', definition: { 'message-ttl': 1 } }, /is not a valid regex/],
+      [{ pattern: '(', definition: { 'message-ttl': 1 } }, /pattern should be regular expression but is invalid/],
       [{ pattern: '.*', definition: { 'message-ttl': 1 }, 'apply-to': 'topics' }, /apply-to 'topics' unrecognised/],
-      [{ pattern: '.*', definition: { 'message-ttl': 'soon' } }, /"soon" is not a valid message TTL/],
-      [{ pattern: '.*', definition: { 'max-priority': 5 } }, /\["max-priority"\] are not recognised policy settings/],
-      [{ pattern: '.*', definition: { bogus: true } }, /\["bogus"\] are not recognised policy settings/],
+      [{ pattern: '.*', definition: { 'message-ttl': 'soon' } }, /<<"soon">> is not a valid message TTL/],
+      [{ pattern: '.*', definition: { 'max-priority': 5 } }, /\[\{<<"max-priority">>,5\}\] are not recognised policy settings/],
+      [{ pattern: '.*', definition: { bogus: true } }, /\[\{<<"bogus">>,true\}\] are not recognised policy settings/],
       // It would be matched against every queue name on the event loop: one bad pattern could stall the broker.
       [{ pattern: '^(a+)+$', definition: { 'max-length': 1 } }, /may take exponential time to match/],
     ];
@@ -112,7 +112,7 @@ describe('policies over REST', () => {
     await api('DELETE', '/api/policies/%2F/jobs');
     await api('DELETE', '/api/operator-policies/%2F/cap');
     expect(await queue()).toMatchObject({ policy: null, operator_policy: null, effective_policy_definition: {} });
-    expect(record((await api('GET', '/api/exchanges/%2F/jobs-in')).body).policy).toBeNull();
+    expect(record((await api('GET', '/api/exchanges/%2F/jobs-in')).body)).not.toHaveProperty('policy');
   });
 });
 

@@ -88,11 +88,12 @@ export function formatExchange(ctx: ApiContext, exchange: Exchange, ranges: Rang
     durable: exchange.durable,
     internal: exchange.internal,
     name: exchange.name,
-    policy: exchange.policy?.name ?? null,
     type: exchange.type,
     user_who_performed_action: exchange.declaredBy,
     vhost: exchange.vhost,
   };
+  // As RabbitMQ: present only when a policy applies; exchanges report no operator policy.
+  if (exchange.policy) out.policy = exchange.policy.name;
   const stats = ctx.sampler.messageStats(exchangeCounters(exchange), ctx.sampler.series('exchange', exchange), ExchangeMetrics, ranges);
   if (stats) out.message_stats = stats;
   return out;
