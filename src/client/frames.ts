@@ -93,6 +93,7 @@ export interface MessageCountOk {
 }
 export interface PublishOk {
   routed: boolean;
+  scheduled?: { id: number; due: number };
 }
 export interface ConsumeOk {
   consumerTag: string;

@@ -6,6 +6,7 @@ import { DurabilityWatch, type OperationsLog } from './done.js';
 import { MessageOperations } from './message-operations.js';
 import { Permissions } from './permissions.js';
 import { PolicyOperations } from './policy-operations.js';
+import { ScheduledOperations } from './scheduled-operations.js';
 import { TopologyOperations } from './topology-operations.js';
 
 export interface OperationsOptions {
@@ -28,6 +29,8 @@ export class Operations {
   readonly messages: MessageOperations;
   readonly admin: AdminOperations;
   readonly policies: PolicyOperations;
+  /** Delayed exchanges' scheduled messages (a Warren extension). */
+  readonly scheduled: ScheduledOperations;
   private readonly watch: DurabilityWatch;
 
   constructor(options: OperationsOptions) {
@@ -37,6 +40,7 @@ export class Operations {
     this.messages = new MessageOperations(options.broker, permissions, this.watch);
     this.admin = new AdminOperations(options.broker, options.users, options.connections, permissions, this.watch);
     this.policies = new PolicyOperations(options.broker, permissions, this.watch);
+    this.scheduled = new ScheduledOperations(permissions, this.watch);
   }
 
   /** Resolves once everything written so far is on disk (a definitions import waits for its last change). */

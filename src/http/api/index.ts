@@ -31,6 +31,7 @@ import { registerOverviewRoutes } from './routes/overview.js';
 import { registerMessageRoutes } from './routes/messages.js';
 import { registerPolicyRoutes } from './routes/policies.js';
 import { registerQueueRoutes } from './routes/queues.js';
+import { registerScheduledRoutes } from './routes/scheduled.js';
 import { registerStubRoutes } from './routes/stubs.js';
 import { registerUserRoutes } from './routes/users.js';
 import { registerVhostRoutes } from './routes/vhosts.js';
@@ -166,6 +167,7 @@ async function managementPlugin(scope: FastifyInstance, ctx: ApiContext, auth: B
   registerQueueRoutes(app, ctx);
   registerPolicyRoutes(app, ctx);
   registerMessageRoutes(app, ctx);
+  registerScheduledRoutes(app, ctx);
   registerBindingRoutes(app, ctx);
   registerConnectionRoutes(app, ctx);
   registerUserRoutes(app, ctx);
