@@ -67,7 +67,7 @@ export class ScheduledMessages {
 
   constructor(
     readonly exchange: Exchange,
-    private readonly clock: Clock,
+    clock: Clock,
     private readonly store: MessageStore | undefined,
     fire: (scheduled: Scheduled) => boolean,
   ) {
@@ -94,7 +94,7 @@ export class ScheduledMessages {
     if (delay > MAX_DELAY_MS) throw preconditionFailed(`x-delay of ${delay} ms is longer than the maximum of ${MAX_DELAY_MS} ms (about 100 years)`);
     const stored = this.stores(message);
     if (stored) (this.store as MessageStore).add(message, [this.holder]);
-    const due = this.clock.now() + delay;
+    const due = message.publishedAt + delay;
     this.index.add({ message, due, seq: message.id, returnTo: returnTo ?? undefined });
     return { id: message.id, due, stored };
   }

@@ -310,7 +310,8 @@ export class VHost {
       );
     }
     if (this.context.diskAlarm && isPersistent(request.properties)) throw diskAlarmRefusal('persistent messages');
-    const message = Message.create(this.context.nextMessageId(), request);
+    // A delayed exchange's due times count from the broker's clock (a test brings a fake one), and after a restart from `publishedAt`.
+    const message = Message.create(this.context.nextMessageId(), request, exchange.scheduled ? this.context.clock.now() : Date.now());
     // A delayed exchange holds a message with an `x-delay`, to route it at its due time (DelayedDelivery).
     const held = exchange.scheduled?.offer(message, origin?.mandatory ? origin.channel : null);
     const routed = held ? [] : routeMessage(this, exchange, { routingKey: request.routingKey, headers: request.properties.headers });
