@@ -88,10 +88,14 @@ export class ScheduledMessages {
    * Holds `message` if its `x-delay` asks for it (undefined: route it now). `returnTo` is the publishing
    * channel of a mandatory message.
    */
-  offer(message: Message, returnTo: Channel | null): Held | undefined {
-    const delay = delayOf(message.content.properties.headers);
+  offer(message: Message, returnTo: Channel | null, clampDelay = false): Held | undefined {
+    let delay = delayOf(message.content.properties.headers);
     if (delay === 0) return undefined;
-    if (delay > MAX_DELAY_MS) throw preconditionFailed(`x-delay of ${delay} ms is longer than the maximum of ${MAX_DELAY_MS} ms (about 100 years)`);
+    if (delay > MAX_DELAY_MS) {
+      // A dead letter cannot be refused back to anyone: it waits the longest delay instead.
+      if (!clampDelay) throw preconditionFailed(`x-delay of ${delay} ms is longer than the maximum of ${MAX_DELAY_MS} ms (about 100 years)`);
+      delay = MAX_DELAY_MS;
+    }
     const stored = this.stores(message);
     if (stored) (this.store as MessageStore).add(message, [this.holder]);
     const due = message.publishedAt + delay;

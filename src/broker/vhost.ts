@@ -187,6 +187,9 @@ export class VHost {
   bind(request: BindingRequest): void {
     const { source, destination } = this.bindingEnds(request);
     const args = request.arguments ?? {};
+    if (destination.kind === 'exchange' && destination.exchange.scheduled) {
+      throw preconditionFailed(`binding to x-delayed-message exchange '${destination.exchange.name}' is not supported: publish to it, or name it as a dead-letter exchange`);
+    }
     const invalid = findExchangeType(source.type)?.validateBinding(args, source.arguments);
     if (invalid) throw invalid;
     const routingKey = request.routingKey ?? '';

@@ -242,3 +242,46 @@ describe('x-delayed-message and the message store', () => {
     expect(readyBodies(queueOf(vhost, 'q'))).toEqual(['m']);
   });
 });
+
+describe('x-delayed-message as a dead-letter exchange, and in exchange-to-exchange bindings', () => {
+  it('holds a dead letter that carries x-delay and routes it at its due time (a retry with back-off)', () => {
+    const { w, clock, vhost } = setUp();
+    vhost.declareQueue({ queue: 'work', durable: true, arguments: { 'x-dead-letter-exchange': 'later', 'x-dead-letter-routing-key': 'k' } }, null);
+    publish(vhost, '', 'work', 'retry-me', withDelay(500));
+    const { channel } = w.channel();
+    const got = channel.get(queueOf(vhost, 'work'), false);
+    if (!got) throw new Error('test setup: nothing to get');
+    channel.nack(got.deliveryTag, false, false);
+    expect(readyBodies(queueOf(vhost, 'q'))).toEqual([]);
+    expect(vhost.exchanges.get('later')?.scheduled?.count).toBe(1);
+    clock.advance(499);
+    expect(readyBodies(queueOf(vhost, 'q'))).toEqual([]);
+    clock.advance(1);
+    expect(readyBodies(queueOf(vhost, 'q'))).toEqual(['retry-me']);
+    const headers = queueOf(vhost, 'q').peek(0, 1)[0]?.message.properties.headers;
+    expect((headers?.['x-death'] as Array<Record<string, unknown>>)[0]).toMatchObject({ reason: 'rejected', queue: 'work' });
+  });
+
+  it('a dead letter without x-delay goes through at once', () => {
+    const { w, vhost } = setUp();
+    vhost.declareQueue({ queue: 'work', durable: true, arguments: { 'x-dead-letter-exchange': 'later', 'x-dead-letter-routing-key': 'k' } }, null);
+    publish(vhost, '', 'work', 'now');
+    const { channel } = w.channel();
+    const got = channel.get(queueOf(vhost, 'work'), false);
+    if (!got) throw new Error('test setup: nothing to get');
+    channel.nack(got.deliveryTag, false, false);
+    expect(readyBodies(queueOf(vhost, 'q'))).toEqual(['now']);
+  });
+
+  it('refuses a binding into a delayed exchange; a binding out of one is followed at the due time', () => {
+    const { clock, vhost } = setUp();
+    vhost.declareExchange({ exchange: 'plain', type: 'direct' });
+    expectBrokerError(() => vhost.bind({ source: 'plain', destination: 'later', destinationKind: 'exchange', routingKey: 'k' }), 'PRECONDITION_FAILED', /not supported/);
+    vhost.declareQueue({ queue: 'downstream', durable: true }, null);
+    vhost.bind({ source: 'later', destination: 'plain', destinationKind: 'exchange', routingKey: 'k' });
+    vhost.bind({ source: 'plain', destination: 'downstream', destinationKind: 'queue', routingKey: 'k' });
+    publish(vhost, 'later', 'k', 'through', withDelay(10));
+    clock.advance(10);
+    expect(readyBodies(queueOf(vhost, 'downstream'))).toEqual(['through']);
+  });
+});
