@@ -1,7 +1,7 @@
 import type { Clock } from './clock.js';
 import { Deque } from './deque.js';
 import type { Exchange } from './exchange.js';
-import { Message } from './message.js';
+import { isPersistent, Message } from './message.js';
 import type { MessageStats } from './message-stats.js';
 import type { MessageStore } from './persistence.js';
 import type { Queue } from './queue.js';
@@ -62,7 +62,7 @@ export class DelayedDelivery {
   copiesStored(id: number): void {
     for (let next = this.awaiting.peek(); next !== undefined && next.copy.id <= id; next = this.awaiting.peek()) {
       this.awaiting.shift();
-      next.messages.settle(next.scheduled.message);
+      next.messages.settle(next.scheduled);
     }
   }
 
@@ -80,17 +80,16 @@ export class DelayedDelivery {
 
   /** False: not now (the disk alarm is on and the copy would have to be written); the index tries again. */
   private fire(messages: ScheduledMessages, scheduled: Scheduled): boolean {
-    const { message } = scheduled;
-    if (message.persistent && this.context.diskAlarm) return false;
-    const exchange = messages.exchange;
-    const content = message.content;
+    const content = scheduled.content;
+    if (this.context.diskAlarm && isPersistent(content.properties)) return false;
     const copy = Message.create(this.context.nextMessageId(), content, this.context.clock.now());
+    const exchange = messages.exchange;
     const routed = routeMessage(this.host, exchange, { routingKey: content.routingKey, headers: content.properties.headers });
     if (routed.length > 0) exchange.stats.publishOut++;
     const result = this.host.enqueueRouted(copy, routed);
     if (result.queues.length === 0 && result.rejectedBy.length === 0) this.unroutable(scheduled, copy);
     if (result.stored) this.awaiting.push({ scheduled, messages, copy });
-    else messages.settle(message);
+    else messages.settle(scheduled);
     return true;
   }
 

@@ -3,7 +3,8 @@ import type { Clock } from './clock.js';
 import { DelayIndex, type DueItem } from './delay-index.js';
 import { preconditionFailed } from './errors.js';
 import type { Exchange } from './exchange.js';
-import type { Headers, Message } from './message.js';
+import { Message, type Headers, type MessageContent } from './message.js';
+import { packContent, packedBodySize, unpackContent, type PackedContent } from './packed-content.js';
 import type { MessageStore, StoredQueue } from './persistence.js';
 
 /** The longest `x-delay` taken, about a century: a due time must stay a date every edge can print. */
@@ -34,15 +35,33 @@ export function exchangeOfHolder(name: string): string | undefined {
   return name.startsWith(HOLDER_PREFIX) ? name.slice(HOLDER_PREFIX.length) : undefined;
 }
 
-/** One scheduled message; also the index's node. */
-export interface Scheduled extends DueItem {
-  readonly message: Message;
-  /** Milliseconds since the epoch: publish time + `x-delay`. */
-  readonly due: number;
-  /** The message id: publish order, for ties. */
-  readonly seq: number;
-  /** Where a mandatory message goes back if no queue takes it at its due time (while that connection is open). */
-  readonly returnTo: Channel | undefined;
+/**
+ * One scheduled message; also the index's node. The `Message` it was is not kept: a million of them
+ * held with their contents as objects made every major GC long enough to make routing late, so the
+ * content is packed (see packed-content.ts) and what the store needs is kept beside it.
+ */
+export class Scheduled implements DueItem {
+  constructor(
+    /** The message id: publish order, for ties, and the id the management API shows. */
+    readonly seq: number,
+    /** Milliseconds since the epoch: publish time + `x-delay`. */
+    readonly due: number,
+    readonly publishedAt: number,
+    readonly packed: PackedContent,
+    /** Where the store keeps its record (opaque); undefined when it is not stored. */
+    readonly storeRef: unknown,
+    /** Where a mandatory message goes back if no queue takes it at its due time (while that connection is open). */
+    readonly returnTo: Channel | undefined,
+  ) {}
+
+  get content(): MessageContent {
+    return unpackContent(this.packed);
+  }
+
+  /** Body length in bytes. */
+  get size(): number {
+    return packedBodySize(this.packed);
+  }
 }
 
 /** What a publish to a delayed exchange turned into, when the message was held. */
@@ -86,27 +105,30 @@ export class ScheduledMessages {
 
   /**
    * Holds `message` if its `x-delay` asks for it (undefined: route it now). `returnTo` is the publishing
-   * channel of a mandatory message.
+   * channel of a mandatory message. `clampDelay`: a delay above the maximum waits the maximum instead of
+   * being refused.
    */
   offer(message: Message, returnTo: Channel | null, clampDelay = false): Held | undefined {
-    let delay = delayOf(message.content.properties.headers);
+    const content = message.content;
+    let delay = delayOf(content.properties.headers);
     if (delay === 0) return undefined;
     if (delay > MAX_DELAY_MS) {
       // A dead letter cannot be refused back to anyone: it waits the longest delay instead.
       if (!clampDelay) throw preconditionFailed(`x-delay of ${delay} ms is longer than the maximum of ${MAX_DELAY_MS} ms (about 100 years)`);
       delay = MAX_DELAY_MS;
     }
-    const stored = this.stores(message);
+    const stored = this.stores(message.persistent);
     if (stored) (this.store as MessageStore).add(message, [this.holder]);
     const due = message.publishedAt + delay;
-    this.index.add({ message, due, seq: message.id, returnTo: returnTo ?? undefined });
+    this.index.add(new Scheduled(message.id, due, message.publishedAt, packContent(content), stored ? message.storeRef : undefined, returnTo ?? undefined));
     return { id: message.id, due, stored };
   }
 
   /** A message recovered from the store, its content read back: due again at its publish time + `x-delay`. */
   restore(message: Message): void {
-    const due = message.publishedAt + delayOf(message.content.properties.headers);
-    this.index.add({ message, due, seq: message.id, returnTo: undefined });
+    const content = message.content;
+    const due = message.publishedAt + Math.min(delayOf(content.properties.headers), MAX_DELAY_MS);
+    this.index.add(new Scheduled(message.id, due, message.publishedAt, packContent(content), message.storeRef, undefined));
   }
 
   /** Up to `count` scheduled messages in due order, after the first `offset`. */
@@ -118,7 +140,7 @@ export class ScheduledMessages {
   cancel(id: number): boolean {
     const scheduled = this.index.remove((s) => s.seq === id);
     if (!scheduled) return false;
-    this.settle(scheduled.message);
+    this.settle(scheduled);
     return true;
   }
 
@@ -128,13 +150,19 @@ export class ScheduledMessages {
   }
 
   /** Its routed copy is on disk (or it was not stored): its own record may go. */
-  settle(message: Message): void {
-    if (this.stores(message)) (this.store as MessageStore).remove(message, this.holder);
+  settle(scheduled: Scheduled): void {
+    if (scheduled.storeRef === undefined || !this.store) return;
+    // The store finds the record by `storeRef`; a content-less stand-in carries it.
+    const stub = new Message(scheduled.seq, true, scheduled.size, scheduled.publishedAt, undefined);
+    stub.storeRef = scheduled.storeRef;
+    this.store.remove(stub, this.holder);
   }
 
   /** The store refused these (a failed write): their publishers were told, so they must never be routed. */
   withdraw(refused: ReadonlySet<Message>): void {
-    this.index.removeAll((s) => refused.has(s.message));
+    const ids = new Set<number>();
+    for (const message of refused) ids.add(message.id);
+    this.index.removeAll((s) => ids.has(s.seq));
   }
 
   /** The exchange is gone: so are its scheduled messages, on disk too. */
@@ -143,7 +171,7 @@ export class ScheduledMessages {
     if (this.store && this.exchange.durable) this.store.queueDeleted(this.holder);
   }
 
-  private stores(message: Message): boolean {
-    return this.store !== undefined && this.exchange.durable && message.persistent;
+  private stores(persistent: boolean): boolean {
+    return this.store !== undefined && this.exchange.durable && persistent;
   }
 }

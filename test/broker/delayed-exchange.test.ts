@@ -10,11 +10,20 @@ import { delayOf } from '../../src/broker/scheduled-messages.js';
 import type { VHost } from '../../src/broker/vhost.js';
 import { FakeClock } from '../helpers/fake-clock.js';
 import { bytes, expectBrokerError, publish, queueOf, readyBodies, RecordingSink, world, type World } from './fixtures.js';
+import type { StoredQueue } from '../../src/broker/persistence.js';
+import type { Message } from '../../src/broker/message.js';
 import { RecordingStore } from './recording-store.js';
+
+/** Scheduled records are settled through a content-less stand-in: this store logs settlements by id. */
+class HolderStore extends RecordingStore {
+  override remove(message: Message, queue: StoredQueue): void {
+    this.removed.push(`${queue.name}:${message.id}`);
+  }
+}
 
 const delayed = (type: string, extra: Record<string, unknown> = {}) => ({ 'x-delayed-type': type, ...extra });
 
-function setUp(options: { store?: RecordingStore; durable?: boolean } = {}): { w: World; clock: FakeClock; vhost: VHost } {
+function setUp(options: { store?: HolderStore; durable?: boolean } = {}): { w: World; clock: FakeClock; vhost: VHost } {
   const clock = new FakeClock();
   const w = world({ clock, messageStore: options.store });
   const vhost = w.vhost;
@@ -188,25 +197,26 @@ describe('x-delayed-message and the message store', () => {
   const PERSISTENT = { deliveryMode: 2 } as const;
 
   it('stores a persistent message of a durable exchange under its holder; settles it once the routed copy is on disk', () => {
-    const store = new RecordingStore();
+    const store = new HolderStore();
     const { clock, vhost } = setUp({ store });
     const result = publish(vhost, 'later', 'k', 'm', withDelay(100, PERSISTENT));
     expect(result.stored).toBe(true);
+    const holder = '\u0001x-delayed-message\u0001later';
     expect(store.added.map((m) => m.id)).toEqual([result.message.id]);
     store.sync();
     clock.advance(100);
     expect(store.added.length).toBe(2);
     expect(store.removed).toEqual([]);
     store.sync();
-    expect(store.removed).toEqual(['\u0001x-delayed-message\u0001later:m']);
+    expect(store.removed).toEqual([`${holder}:${result.message.id}`]);
   });
 
   it('schedules again a message whose routed copy the store refused; drops one whose own write was refused', () => {
-    const store = new RecordingStore();
+    const store = new HolderStore();
     const { clock, vhost } = setUp({ store });
     publish(vhost, 'later', 'k', 'refused', withDelay(100, PERSISTENT));
     store.fail();
-    publish(vhost, 'later', 'k', 'kept', withDelay(100, PERSISTENT));
+    const kept = publish(vhost, 'later', 'k', 'kept', withDelay(100, PERSISTENT));
     store.sync();
     expect(vhost.exchanges.get('later')?.scheduled?.count).toBe(1);
     clock.advance(100);
@@ -216,11 +226,11 @@ describe('x-delayed-message and the message store', () => {
     clock.advance(10);
     store.sync();
     expect(readyBodies(queueOf(vhost, 'q'))).toEqual(['kept']);
-    expect(store.removed).toEqual(['\u0001x-delayed-message\u0001later:kept']);
+    expect(store.removed).toEqual([`\u0001x-delayed-message\u0001later:${kept.message.id}`]);
   });
 
   it('keeps transient messages, and those of a transient exchange, out of the store', () => {
-    const store = new RecordingStore();
+    const store = new HolderStore();
     const { vhost } = setUp({ store, durable: false });
     expect(publish(vhost, 'later', 'k', 'p', withDelay(100, PERSISTENT)).stored).toBe(false);
     vhost.declareExchange({ exchange: 'durable', type: 'x-delayed-message', durable: true, arguments: delayed('direct') });
@@ -229,7 +239,7 @@ describe('x-delayed-message and the message store', () => {
   });
 
   it('waits while the disk alarm is on, then routes', () => {
-    const store = new RecordingStore();
+    const store = new HolderStore();
     const { w, clock, vhost } = setUp({ store });
     publish(vhost, 'later', 'k', 'm', withDelay(100, PERSISTENT));
     store.sync();

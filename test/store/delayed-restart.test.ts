@@ -51,7 +51,7 @@ describe('scheduled messages across a clean restart', () => {
     clock = new FakeClock(t0 + 10 * MINUTE);
     warren = await start(dataDir, {}, { clock });
     const restored = warren.server.broker.vhost('/').exchanges.get('later')?.scheduled;
-    expect(restored?.page(0, 10).map((s) => [s.message.content.routingKey, s.due])).toEqual([
+    expect(restored?.page(0, 10).map((s) => [s.content.routingKey, s.due])).toEqual([
       ['k', t0 + 5 * MINUTE],
       ['k', t0 + 60 * MINUTE],
     ]);

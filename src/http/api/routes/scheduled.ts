@@ -85,13 +85,12 @@ export function registerScheduledRoutes(app: ApiInstance, ctx: ApiContext): void
 }
 
 function formatScheduled(item: Scheduled, encoding: PayloadEncoding, truncate: number): Record<string, unknown> {
-  const { message } = item;
-  const content = formatContent(message.content, message.size, encoding, truncate);
+  const content = formatContent(item.content, item.size, encoding, truncate);
   return {
     id: item.seq,
     due: item.due,
     due_at: rabbitTime(item.due),
-    published: message.publishedAt,
+    published: item.publishedAt,
     routing_key: content.routing_key,
     properties: content.properties,
     payload: content.payload,
