@@ -1,73 +1,61 @@
 import { TextContent, type MessageContent, type MessageProperties } from './message.js';
 
 /**
- * A message content packed into one byte array, for what waits long in memory in great numbers (the
+ * A message content packed into one string, for what waits long in memory in great numbers (the
  * messages a delayed exchange holds). A content as objects is half a dozen heap objects (the content,
- * its properties and headers, the body string); every major garbage collection marks all of them, and
- * with a million scheduled messages that marking is what made routing late. Packed, a content is one
- * small view over a shared slab, its bytes outside the JS heap. It is unpacked when the message is
- * routed or shown.
+ * its properties and headers, the body string), all marked by every major garbage collection; with a
+ * million scheduled messages that marking made routing late. A string is one leaf object the collector
+ * does not look inside (one byte a character for ASCII). It is unpacked when the message is routed or
+ * shown.
  *
- * Layout: u8 kind (0 bytes, 1 text) · u32 length of the JSON head · JSON `[exchange, routingKey,
- * properties]` · the body (UTF-8 for a text body).
+ * The string is the JSON of `[exchange, routingKey, properties, body, kind]`: `kind` 1 for a text body
+ * (kept as text), 0 for bytes (a character a byte).
  */
-export type PackedContent = Uint8Array;
+export type PackedContent = string;
 
-const SLAB_SIZE = 64 * 1024;
-const encoder = new TextEncoder();
-const decoder = new TextDecoder();
-
-/** Hands out views of shared slabs: one heap object per packed content, none for its bytes. */
-class Slabs {
-  private slab = new Uint8Array(SLAB_SIZE);
-  private used = 0;
-
-  take(length: number): Uint8Array {
-    if (length > SLAB_SIZE / 4) return new Uint8Array(length);
-    if (this.used + length > SLAB_SIZE) {
-      this.slab = new Uint8Array(SLAB_SIZE);
-      this.used = 0;
-    }
-    const view = this.slab.subarray(this.used, this.used + length);
-    // Keep views 8-byte aligned, as Node's own buffer pool does.
-    this.used += (length + 7) & ~7;
-    return view;
-  }
-}
-
-const slabs = new Slabs();
+type Packed = [string, string, MessageProperties, string, 0 | 1];
 
 export function packContent(content: MessageContent): PackedContent {
-  const head = encoder.encode(JSON.stringify([content.exchange, content.routingKey, content.properties]));
-  const text = content instanceof TextContent ? content.text : undefined;
-  const body = text === undefined ? content.body : undefined;
-  const bodyLength = text === undefined ? (body as Uint8Array).length : (content as TextContent).size;
-  const out = slabs.take(5 + head.length + bodyLength);
-  out[0] = text === undefined ? 0 : 1;
-  const n = head.length;
-  out[1] = n & 0xff;
-  out[2] = (n >>> 8) & 0xff;
-  out[3] = (n >>> 16) & 0xff;
-  out[4] = n >>> 24;
-  out.set(head, 5);
-  if (text === undefined) out.set(body as Uint8Array, 5 + head.length);
-  else encoder.encodeInto(text, out.subarray(5 + head.length));
-  return out;
-}
-
-function headLengthOf(packed: PackedContent): number {
-  return ((packed[1] as number) | ((packed[2] as number) << 8) | ((packed[3] as number) << 16)) + (packed[4] as number) * 0x1000000;
+  const text = content instanceof TextContent;
+  const body = text ? content.text : latin1(content.body);
+  return JSON.stringify([content.exchange, content.routingKey, content.properties, body, text ? 1 : 0]);
 }
 
 export function unpackContent(packed: PackedContent): MessageContent {
-  const headLength = headLengthOf(packed);
-  const [exchange, routingKey, properties] = JSON.parse(decoder.decode(packed.subarray(5, 5 + headLength))) as [string, string, MessageProperties];
-  const body = packed.subarray(5 + headLength);
-  if (packed[0] === 1) return new TextContent(exchange, routingKey, properties, decoder.decode(body), body.length);
-  return { exchange, routingKey, properties, body: body.slice() };
+  const [exchange, routingKey, properties, body, kind] = JSON.parse(packed) as Packed;
+  if (kind === 1) return new TextContent(exchange, routingKey, properties, body, utf8Length(body));
+  return { exchange, routingKey, properties, body: fromLatin1(body) };
 }
 
-/** The body's length in bytes, without unpacking. */
+/** The body's length in bytes (unpacks: for listings, not the hot path). */
 export function packedBodySize(packed: PackedContent): number {
-  return packed.length - 5 - headLengthOf(packed);
+  const content = unpackContent(packed);
+  return content instanceof TextContent ? content.size : content.body.length;
+}
+
+function utf8Length(text: string): number {
+  let bytes = 0;
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (c < 0x80) bytes += 1;
+    else if (c < 0x800) bytes += 2;
+    else if (c >= 0xd800 && c <= 0xdbff && i + 1 < text.length) {
+      bytes += 4;
+      i++;
+    } else bytes += 3;
+  }
+  return bytes;
+}
+
+/** Bytes as a one-byte string, a character a byte (JSON escapes the control ones; bodies this rare can afford it). */
+function latin1(bytes: Uint8Array): string {
+  let out = '';
+  for (let at = 0; at < bytes.length; at += 8192) out += String.fromCharCode(...bytes.subarray(at, at + 8192));
+  return out;
+}
+
+function fromLatin1(text: string): Uint8Array {
+  const out = new Uint8Array(text.length);
+  for (let i = 0; i < text.length; i++) out[i] = text.charCodeAt(i);
+  return out;
 }

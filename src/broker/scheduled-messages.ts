@@ -4,7 +4,7 @@ import { DelayIndex, type DueItem } from './delay-index.js';
 import { preconditionFailed } from './errors.js';
 import type { Exchange } from './exchange.js';
 import { Message, type Headers, type MessageContent } from './message.js';
-import { packContent, packedBodySize, unpackContent, type PackedContent } from './packed-content.js';
+import { packContent, unpackContent, type PackedContent } from './packed-content.js';
 import type { MessageStore, StoredQueue } from './persistence.js';
 
 /** The longest `x-delay` taken, about a century: a due time must stay a date every edge can print. */
@@ -47,6 +47,8 @@ export class Scheduled implements DueItem {
     /** Milliseconds since the epoch: publish time + `x-delay`. */
     readonly due: number,
     readonly publishedAt: number,
+    /** Body length in bytes. */
+    readonly size: number,
     readonly packed: PackedContent,
     /** Where the store keeps its record (opaque); undefined when it is not stored. */
     readonly storeRef: unknown,
@@ -56,11 +58,6 @@ export class Scheduled implements DueItem {
 
   get content(): MessageContent {
     return unpackContent(this.packed);
-  }
-
-  /** Body length in bytes. */
-  get size(): number {
-    return packedBodySize(this.packed);
   }
 }
 
@@ -120,7 +117,7 @@ export class ScheduledMessages {
     const stored = this.stores(message.persistent);
     if (stored) (this.store as MessageStore).add(message, [this.holder]);
     const due = message.publishedAt + delay;
-    this.index.add(new Scheduled(message.id, due, message.publishedAt, packContent(content), stored ? message.storeRef : undefined, returnTo ?? undefined));
+    this.index.add(new Scheduled(message.id, due, message.publishedAt, message.size, packContent(content), stored ? message.storeRef : undefined, returnTo ?? undefined));
     return { id: message.id, due, stored };
   }
 
@@ -128,7 +125,7 @@ export class ScheduledMessages {
   restore(message: Message): void {
     const content = message.content;
     const due = message.publishedAt + Math.min(delayOf(content.properties.headers), MAX_DELAY_MS);
-    this.index.add(new Scheduled(message.id, due, message.publishedAt, packContent(content), message.storeRef, undefined));
+    this.index.add(new Scheduled(message.id, due, message.publishedAt, message.size, packContent(content), message.storeRef, undefined));
   }
 
   /** Up to `count` scheduled messages in due order, after the first `offset`. */
