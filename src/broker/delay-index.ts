@@ -6,6 +6,19 @@ export interface DueItem {
   readonly seq: number;
 }
 
+/** How the index reads its items' order; items may be plain numbers (slots of a table) to keep the heap free of objects. */
+export interface DueOrder<T> {
+  due(item: T): number;
+  /** Due earlier, or at the same time and published earlier. */
+  before(a: T, b: T): boolean;
+}
+
+/** The order of `DueItem` objects. */
+export const dueItemOrder: DueOrder<DueItem> = {
+  due: (item) => item.due,
+  before: (a, b) => a.due < b.due || (a.due === b.due && a.seq < b.seq),
+};
+
 /** How many items one timer turn routes before yielding the event loop (a burst due at once, a start after downtime). */
 const BATCH = 2000;
 
@@ -20,7 +33,7 @@ const BATCH = 2000;
  * cancelling one message, a failed write), so no per-item map is kept — at a million items that map
  * would cost more memory than the heap itself.
  */
-export class DelayIndex<T extends DueItem> {
+export class DelayIndex<T> {
   private readonly heap: T[] = [];
   private cancelTimer: (() => void) | undefined;
   private armedFor = Number.POSITIVE_INFINITY;
@@ -29,6 +42,7 @@ export class DelayIndex<T extends DueItem> {
   constructor(
     private readonly clock: Clock,
     private readonly fire: (item: T) => boolean,
+    private readonly order: DueOrder<T>,
     private readonly retryMs = 1000,
   ) {}
 
@@ -72,7 +86,8 @@ export class DelayIndex<T extends DueItem> {
     const out: T[] = [];
     const heap = this.heap;
     if (heap.length === 0 || count <= 0) return out;
-    const frontier = new PositionHeap((a, b) => earlier(heap[a] as T, heap[b] as T));
+    const before = this.order.before;
+    const frontier = new PositionHeap((a, b) => before(heap[a] as T, heap[b] as T));
     frontier.push(0);
     let skipped = 0;
     while (frontier.size > 0 && out.length < count) {
@@ -99,7 +114,7 @@ export class DelayIndex<T extends DueItem> {
     this.armedFor = Number.POSITIVE_INFINITY;
     if (this.stopped) return;
     const now = this.clock.now();
-    for (let fired = 0, top = this.heap[0]; top !== undefined && top.due <= now; top = this.heap[0]) {
+    for (let fired = 0, top = this.heap[0]; top !== undefined && this.order.due(top) <= now; top = this.heap[0]) {
       if (fired++ === BATCH) return this.armAt(now, 0);
       this.removeAt(0);
       if (!this.fire(top)) {
@@ -114,8 +129,10 @@ export class DelayIndex<T extends DueItem> {
   /** Arms the one timer for the earliest item, unless it is armed for that time or earlier already. */
   private arm(): void {
     const next = this.heap[0];
-    if (next === undefined || this.stopped || next.due >= this.armedFor) return;
-    this.armAt(next.due, next.due - this.clock.now());
+    if (next === undefined || this.stopped) return;
+    const due = this.order.due(next);
+    if (due >= this.armedFor) return;
+    this.armAt(due, due - this.clock.now());
   }
 
   /** After removals the earliest may be later: a timer armed too early just finds nothing due and re-arms. */
@@ -153,7 +170,7 @@ export class DelayIndex<T extends DueItem> {
     while (i > 0) {
       const parent = (i - 1) >>> 1;
       const above = heap[parent] as T;
-      if (!earlier(item, above)) break;
+      if (!this.order.before(item, above)) break;
       heap[i] = above;
       i = parent;
     }
@@ -168,17 +185,13 @@ export class DelayIndex<T extends DueItem> {
       const left = 2 * i + 1;
       if (left >= heap.length) break;
       const right = left + 1;
-      const child = right < heap.length && earlier(heap[right] as T, heap[left] as T) ? right : left;
-      if (!earlier(heap[child] as T, item)) break;
+      const child = right < heap.length && this.order.before(heap[right] as T, heap[left] as T) ? right : left;
+      if (!this.order.before(heap[child] as T, item)) break;
       heap[i] = heap[child] as T;
       i = child;
     }
     heap[i] = item;
   }
-}
-
-function earlier(a: DueItem, b: DueItem): boolean {
-  return a.due < b.due || (a.due === b.due && a.seq < b.seq);
 }
 
 /** A min-heap of positions, for `page`'s walk. */

@@ -1,3 +1,4 @@
+import type { Channel } from './channel.js';
 import type { Clock } from './clock.js';
 import { Deque } from './deque.js';
 import type { Exchange } from './exchange.js';
@@ -6,7 +7,7 @@ import type { MessageStats } from './message-stats.js';
 import type { MessageStore } from './persistence.js';
 import type { Queue } from './queue.js';
 import { routeMessage, type RoutingTables } from './router.js';
-import { ScheduledMessages, type Scheduled } from './scheduled-messages.js';
+import { ScheduledMessages } from './scheduled-messages.js';
 
 /** What delayed delivery needs from its vhost: its routing tables and the hand-off to queues a publish uses. */
 export interface DelayedHost extends RoutingTables {
@@ -24,7 +25,8 @@ export interface DelayedContext {
 
 /** A fired message whose copy the store has, not yet on disk: its scheduled record is settled after. */
 interface Awaiting {
-  readonly scheduled: Scheduled;
+  /** Its row, kept until the copy is on disk. */
+  readonly slot: number;
   readonly messages: ScheduledMessages;
   readonly copy: Message;
 }
@@ -52,9 +54,7 @@ export class DelayedDelivery {
 
   /** Gives a new `x-delayed-message` exchange its schedule. */
   attach(exchange: Exchange): void {
-    const messages: ScheduledMessages = new ScheduledMessages(exchange, this.context.clock, this.context.messageStore, (scheduled) =>
-      this.fire(messages, scheduled),
-    );
+    const messages: ScheduledMessages = new ScheduledMessages(exchange, this.context.clock, this.context.messageStore, (slot) => this.fire(messages, slot));
     exchange.scheduled = messages;
   }
 
@@ -62,7 +62,7 @@ export class DelayedDelivery {
   copiesStored(id: number): void {
     for (let next = this.awaiting.peek(); next !== undefined && next.copy.id <= id; next = this.awaiting.peek()) {
       this.awaiting.shift();
-      next.messages.settle(next.scheduled);
+      next.messages.settle(next.slot);
     }
   }
 
@@ -72,29 +72,28 @@ export class DelayedDelivery {
     if (this.awaiting.length === 0) return;
     const kept: Awaiting[] = [];
     for (let next = this.awaiting.shift(); next !== undefined; next = this.awaiting.shift()) {
-      if (refused.has(next.copy)) next.messages.reschedule(next.scheduled);
+      if (refused.has(next.copy)) next.messages.reschedule(next.slot);
       else kept.push(next);
     }
     for (const awaiting of kept) this.awaiting.push(awaiting);
   }
 
   /** False: not now (the disk alarm is on and the copy would have to be written); the index tries again. */
-  private fire(messages: ScheduledMessages, scheduled: Scheduled): boolean {
-    const content = scheduled.content;
+  private fire(messages: ScheduledMessages, slot: number): boolean {
+    const content = messages.content(slot);
     if (this.context.diskAlarm && isPersistent(content.properties)) return false;
     const copy = Message.create(this.context.nextMessageId(), content, this.context.clock.now());
     const exchange = messages.exchange;
     const routed = routeMessage(this.host, exchange, { routingKey: content.routingKey, headers: content.properties.headers });
     if (routed.length > 0) exchange.stats.publishOut++;
     const result = this.host.enqueueRouted(copy, routed);
-    if (result.queues.length === 0 && result.rejectedBy.length === 0) this.unroutable(scheduled, copy);
-    if (result.stored) this.awaiting.push({ scheduled, messages, copy });
-    else messages.settle(scheduled);
+    if (result.queues.length === 0 && result.rejectedBy.length === 0) this.unroutable(messages.returnChannel(slot), copy);
+    if (result.stored) this.awaiting.push({ slot, messages, copy });
+    else messages.settle(slot);
     return true;
   }
 
-  private unroutable(scheduled: Scheduled, copy: Message): void {
-    const channel = scheduled.returnTo;
+  private unroutable(channel: Channel | undefined, copy: Message): void {
     const stats = this.context.stats;
     if (channel?.returnUnroutable(copy)) {
       stats.returnUnroutable++;

@@ -1,10 +1,10 @@
 import type { Channel } from './channel.js';
 import type { Clock } from './clock.js';
-import { DelayIndex, type DueItem } from './delay-index.js';
+import { DelayIndex } from './delay-index.js';
 import { preconditionFailed } from './errors.js';
 import type { Exchange } from './exchange.js';
 import { Message, type Headers, type MessageContent } from './message.js';
-import { packContent, unpackContent, type PackedContent } from './packed-content.js';
+import { ScheduleTable } from './schedule-table.js';
 import type { MessageStore, StoredQueue } from './persistence.js';
 
 /** The longest `x-delay` taken, about a century: a due time must stay a date every edge can print. */
@@ -35,30 +35,18 @@ export function exchangeOfHolder(name: string): string | undefined {
   return name.startsWith(HOLDER_PREFIX) ? name.slice(HOLDER_PREFIX.length) : undefined;
 }
 
-/**
- * One scheduled message; also the index's node. The `Message` it was is not kept: a million of them
- * held with their contents as objects made every major GC long enough to make routing late, so the
- * content is packed (see packed-content.ts) and what the store needs is kept beside it.
- */
-export class Scheduled implements DueItem {
-  constructor(
-    /** The message id: publish order, for ties, and the id the management API shows. */
-    readonly seq: number,
-    /** Milliseconds since the epoch: publish time + `x-delay`. */
-    readonly due: number,
-    readonly publishedAt: number,
-    /** Body length in bytes. */
-    readonly size: number,
-    readonly packed: PackedContent,
-    /** Where the store keeps its record (opaque); undefined when it is not stored. */
-    readonly storeRef: unknown,
-    /** Where a mandatory message goes back if no queue takes it at its due time (while that connection is open). */
-    readonly returnTo: Channel | undefined,
-  ) {}
-
-  get content(): MessageContent {
-    return unpackContent(this.packed);
-  }
+/** One scheduled message as shown (listings): read from its row when asked for. */
+export interface Scheduled {
+  /** The message id: publish order, and the id the management API shows. */
+  readonly seq: number;
+  /** Milliseconds since the epoch: publish time + `x-delay`. */
+  readonly due: number;
+  readonly publishedAt: number;
+  /** Body length in bytes. */
+  readonly size: number;
+  readonly content: MessageContent;
+  /** Published mandatory over a connection (returned there if unroutable at its due time). */
+  readonly mandatory: boolean;
 }
 
 /** What a publish to a delayed exchange turned into, when the message was held. */
@@ -79,16 +67,19 @@ export interface Held {
 export class ScheduledMessages {
   /** A fresh object per exchange instance: the store tells instances apart by identity. */
   readonly holder: StoredQueue;
-  private readonly index: DelayIndex<Scheduled>;
+  private readonly table = new ScheduleTable();
+  private readonly index: DelayIndex<number>;
+  private dropped = false;
 
   constructor(
     readonly exchange: Exchange,
     clock: Clock,
     private readonly store: MessageStore | undefined,
-    fire: (scheduled: Scheduled) => boolean,
+    /** Routes the row's message; false: not now (the index retries). The row stays until `settle` or `reschedule`. */
+    fire: (slot: number) => boolean,
   ) {
     this.holder = { vhost: exchange.vhost, name: scheduleHolderName(exchange.name) };
-    this.index = new DelayIndex(clock, fire);
+    this.index = new DelayIndex(clock, fire, this.table.order);
   }
 
   get count(): number {
@@ -97,7 +88,8 @@ export class ScheduledMessages {
 
   /** The earliest due time, undefined when nothing is scheduled. */
   get nextDue(): number | undefined {
-    return this.index.peek()?.due;
+    const top = this.index.peek();
+    return top === undefined ? undefined : this.table.due(top);
   }
 
   /**
@@ -117,55 +109,85 @@ export class ScheduledMessages {
     const stored = this.stores(message.persistent);
     if (stored) (this.store as MessageStore).add(message, [this.holder]);
     const due = message.publishedAt + delay;
-    this.index.add(new Scheduled(message.id, due, message.publishedAt, message.size, packContent(content), stored ? message.storeRef : undefined, returnTo ?? undefined));
-    return { id: message.id, due, stored };
+    const { id: seq, publishedAt, size } = message;
+    this.index.add(this.table.add({ due, seq, publishedAt, size, content, storeRef: stored ? message.storeRef : undefined, returnTo: returnTo ?? undefined }));
+    return { id: seq, due, stored };
   }
 
   /** A message recovered from the store, its content read back: due again at its publish time + `x-delay`. */
   restore(message: Message): void {
     const content = message.content;
     const due = message.publishedAt + Math.min(delayOf(content.properties.headers), MAX_DELAY_MS);
-    this.index.add(new Scheduled(message.id, due, message.publishedAt, message.size, packContent(content), message.storeRef, undefined));
+    const { id: seq, publishedAt, size, storeRef } = message;
+    this.index.add(this.table.add({ due, seq, publishedAt, size, content, storeRef, returnTo: undefined }));
   }
 
   /** Up to `count` scheduled messages in due order, after the first `offset`. */
   page(offset: number, count: number): Scheduled[] {
-    return this.index.page(offset, count);
+    return this.index.page(offset, count).map((slot) => this.view(slot));
   }
 
   /** Cancels one: it will not be routed, and its record is settled. False if no message with that id is scheduled. */
   cancel(id: number): boolean {
-    const scheduled = this.index.remove((s) => s.seq === id);
-    if (!scheduled) return false;
-    this.settle(scheduled);
+    const slot = this.index.remove((s) => this.table.seq(s) === id);
+    if (slot === undefined) return false;
+    this.settle(slot);
     return true;
   }
 
-  /** Schedules it again, as it was (its routed copy was refused by the disk). */
-  reschedule(scheduled: Scheduled): void {
-    this.index.add(scheduled);
+  /** What a fired row holds, for routing it. */
+  content(slot: number): MessageContent {
+    return this.table.content(slot);
   }
 
-  /** Its routed copy is on disk (or it was not stored): its own record may go. */
-  settle(scheduled: Scheduled): void {
-    if (scheduled.storeRef === undefined || !this.store) return;
-    // The store finds the record by `storeRef`; a content-less stand-in carries it.
-    const stub = new Message(scheduled.seq, true, scheduled.size, scheduled.publishedAt, undefined);
-    stub.storeRef = scheduled.storeRef;
-    this.store.remove(stub, this.holder);
+  returnChannel(slot: number): Channel | undefined {
+    return this.table.returnChannel(slot);
+  }
+
+  /** Schedules a fired row again, as it was (its routed copy was refused by the disk). */
+  reschedule(slot: number): void {
+    if (!this.dropped) this.index.add(slot);
+  }
+
+  /** A fired or cancelled row is done: its record in the store is settled (once its routed copy is on disk), and the row freed. */
+  settle(slot: number): void {
+    // A copy stored after the exchange went: its QueueDeleted record covers the row's record already.
+    if (this.dropped) return;
+    const storeRef = this.table.storeRef(slot);
+    if (storeRef !== undefined && this.store) {
+      // The store finds the record by `storeRef`; a content-less stand-in carries it.
+      const stub = new Message(this.table.seq(slot), true, this.table.size(slot), this.table.publishedAt(slot), undefined);
+      stub.storeRef = storeRef;
+      this.store.remove(stub, this.holder);
+    }
+    this.table.release(slot);
   }
 
   /** The store refused these (a failed write): their publishers were told, so they must never be routed. */
   withdraw(refused: ReadonlySet<Message>): void {
     const ids = new Set<number>();
     for (const message of refused) ids.add(message.id);
-    this.index.removeAll((s) => ids.has(s.seq));
+    for (const slot of this.index.removeAll((s) => ids.has(this.table.seq(s)))) this.table.release(slot);
   }
 
   /** The exchange is gone: so are its scheduled messages, on disk too. */
   drop(): void {
+    this.dropped = true;
     this.index.stop();
+    this.table.clear();
     if (this.store && this.exchange.durable) this.store.queueDeleted(this.holder);
+  }
+
+  private view(slot: number): Scheduled {
+    const table = this.table;
+    return {
+      seq: table.seq(slot),
+      due: table.due(slot),
+      publishedAt: table.publishedAt(slot),
+      size: table.size(slot),
+      content: table.content(slot),
+      mandatory: table.returnChannel(slot) !== undefined,
+    };
   }
 
   private stores(persistent: boolean): boolean {

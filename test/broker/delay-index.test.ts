@@ -1,6 +1,6 @@
 /** The due-time index: one timer, due order, ties in publish order, removal, paging — on a fake clock. */
 import { describe, expect, it } from 'vitest';
-import { DelayIndex, type DueItem } from '../../src/broker/delay-index.js';
+import { DelayIndex, dueItemOrder, type DueItem } from '../../src/broker/delay-index.js';
 import { FakeClock } from '../helpers/fake-clock.js';
 import { prng as seeded } from '../helpers/prng.js';
 
@@ -11,10 +11,14 @@ interface Item extends DueItem {
 function setUp(fire: (item: Item) => boolean = () => true): { clock: FakeClock; index: DelayIndex<Item>; fired: string[] } {
   const clock = new FakeClock();
   const fired: string[] = [];
-  const index = new DelayIndex<Item>(clock, (item) => {
-    fired.push(item.name);
-    return fire(item);
-  });
+  const index = new DelayIndex<Item>(
+    clock,
+    (item) => {
+      fired.push(item.name);
+      return fire(item);
+    },
+    dueItemOrder,
+  );
   return { clock, index, fired };
 }
 

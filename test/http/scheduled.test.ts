@@ -114,6 +114,11 @@ describe('delayed exchanges over REST', () => {
     expect(notDelayed.status).toBe(400);
     expect(record(notDelayed.body).reason).toMatch(/not x-delayed-message/);
     expect((await api('GET', path('amq.direct', '/scheduled?count=5000'))).status).toBe(400);
+    const delayed = await declareDelayed();
+    const deep = await api('GET', path(delayed, '/scheduled?offset=99990&count=50'));
+    expect(deep.status).toBe(400);
+    expect(record(deep.body).reason).toMatch(/at most 100000/);
+    expect((await api('GET', path(delayed, '/scheduled?offset=99950&count=50'))).status).toBe(200);
     expect((await api('DELETE', path('amq.direct', '/scheduled/abc'))).status).toBe(400);
   });
 
