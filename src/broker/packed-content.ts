@@ -1,12 +1,9 @@
 import { TextContent, type MessageContent, type MessageProperties } from './message.js';
 
 /**
- * A message content packed into one string, for what waits long in memory in great numbers (the
- * messages a delayed exchange holds). A content as objects is half a dozen heap objects (the content,
- * its properties and headers, the body string), all marked by every major garbage collection; with a
- * million scheduled messages that marking made routing late. A string is one leaf object the collector
- * does not look inside (one byte a character for ASCII). It is unpacked when the message is routed or
- * shown.
+ * A message content as one string, for what waits long in memory in great numbers (the messages a
+ * delayed exchange holds, which ScheduleTable keeps as UTF-8 in byte slabs, off the JS heap). Unpacked
+ * when the message is routed or shown.
  *
  * The string is the JSON of `[exchange, routingKey, properties, body, kind]`: `kind` 1 for a text body
  * (kept as text), 0 for bytes (a character a byte).
@@ -25,12 +22,6 @@ export function unpackContent(packed: PackedContent): MessageContent {
   const [exchange, routingKey, properties, body, kind] = JSON.parse(packed) as Packed;
   if (kind === 1) return new TextContent(exchange, routingKey, properties, body, utf8Length(body));
   return { exchange, routingKey, properties, body: fromLatin1(body) };
-}
-
-/** The body's length in bytes (unpacks: for listings, not the hot path). */
-export function packedBodySize(packed: PackedContent): number {
-  const content = unpackContent(packed);
-  return content instanceof TextContent ? content.size : content.body.length;
 }
 
 function utf8Length(text: string): number {
