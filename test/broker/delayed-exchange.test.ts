@@ -174,6 +174,21 @@ describe('x-delayed-message: holding and routing', () => {
     expect(readyBodies(queueOf(vhost, 'q'))).toEqual([]);
   });
 
+  it('deleting the vhost drops its delayed exchanges\' scheduled messages, on disk too, and their timers', () => {
+    const store = new HolderStore();
+    const clock = new FakeClock();
+    const w = world({ clock, messageStore: store });
+    const vhost = w.broker.addVhost('shop');
+    const deleted: string[] = [];
+    store.queueDeleted = (queue) => void deleted.push(queue.name);
+    vhost.declareExchange({ exchange: 'later', type: 'x-delayed-message', durable: true, arguments: delayed('direct') });
+    publish(vhost, 'later', 'k', 'm', withDelay(100, { deliveryMode: 2 }));
+    expect(clock.pending).toBe(1);
+    w.broker.deleteVhost('shop');
+    expect(clock.pending).toBe(0);
+    expect(deleted).toEqual(['\u0001x-delayed-message\u0001later']);
+  });
+
   it('returns a mandatory message unroutable at its due time to its channel while open; counts a drop otherwise', () => {
     const { w, clock, vhost } = setUp();
     const returned: string[] = [];
