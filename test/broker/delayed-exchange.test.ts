@@ -16,8 +16,14 @@ import { RecordingStore } from './recording-store.js';
 
 /** Scheduled records are settled through a content-less stand-in: this store logs settlements by id. */
 class HolderStore extends RecordingStore {
+  readonly deleted: string[] = [];
+
   override remove(message: Message, queue: StoredQueue): void {
     this.removed.push(`${queue.name}:${message.id}`);
+  }
+
+  override queueDeleted(queue?: StoredQueue): void {
+    if (queue) this.deleted.push(queue.name);
   }
 }
 
@@ -179,14 +185,12 @@ describe('x-delayed-message: holding and routing', () => {
     const clock = new FakeClock();
     const w = world({ clock, messageStore: store });
     const vhost = w.broker.addVhost('shop');
-    const deleted: string[] = [];
-    store.queueDeleted = (queue) => void deleted.push(queue.name);
     vhost.declareExchange({ exchange: 'later', type: 'x-delayed-message', durable: true, arguments: delayed('direct') });
     publish(vhost, 'later', 'k', 'm', withDelay(100, { deliveryMode: 2 }));
     expect(clock.pending).toBe(1);
     w.broker.deleteVhost('shop');
     expect(clock.pending).toBe(0);
-    expect(deleted).toEqual(['\u0001x-delayed-message\u0001later']);
+    expect(store.deleted).toEqual(['\u0001x-delayed-message\u0001later']);
   });
 
   it('returns a mandatory message unroutable at its due time to its channel while open; counts a drop otherwise', () => {
