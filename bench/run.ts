@@ -35,7 +35,9 @@ const HELP = `Usage: npm run bench -- [options]
          --rates=1000,10000 --duration=SECONDS --backlog --fill-window --connections --concurrency
          --timeout=SECONDS (scenario 9: per line, no declare is sent after it)
   ttl (scenario 10): --count --size --persistent --ttl-min=SECONDS (1) --ttl-max=SECONDS (60)
-         --confirm-window (1000) --sample-ms (100: REST polling interval)`;
+         --confirm-window (1000) --sample-ms (100: REST polling interval)
+  delayed (scenario 11): --count (1000000) --size (256) --persistent --due-rate=PER_SECOND (10000)
+         --lead=SECONDS (60: first due time after the first send) --confirm-window (1000)`;
 
 function parseOptions(argv: string[]): { options: BenchOptions; selected: string[]; repeat: number; out?: string; help: boolean } {
   const { values } = parseArgs({ args: argv, strict: false, allowPositionals: true });

@@ -2,6 +2,7 @@
 import { backlogJobs } from '../scenarios/backlog.js';
 import { connectionsJob } from '../scenarios/connections.js';
 import { declaresJobs } from '../scenarios/declares.js';
+import { delayedJobs } from '../scenarios/delayed.js';
 import { fanoutJob } from '../scenarios/fanout.js';
 import { fixedRateJob } from '../scenarios/latency.js';
 import { pubSubJob } from '../scenarios/throughput.js';
@@ -18,4 +19,5 @@ export const jobs: Record<string, Job<never>> = {
   ...backlogJobs,
   ...declaresJobs,
   ...ttlJobs,
+  ...delayedJobs,
 };

@@ -106,6 +106,7 @@ export class Broker implements QueueObserver, StoreWatcher {
     this.durableThrough = id;
     // Sources of dead letters are settled only once their copies are on disk.
     for (const vhost of this.vhosts.values()) vhost.deadLetterer.copiesStored(id);
+    for (const vhost of this.vhosts.values()) vhost.delayed.copiesStored(id);
     if (this.held.size === 0) return;
     const held = this.held;
     this.held = new Set();
@@ -119,6 +120,8 @@ export class Broker implements QueueObserver, StoreWatcher {
     for (const vhost of this.vhosts.values()) for (const queue of vhost.queues.values()) queue.withdraw(messages, oldest);
     // A refused dead-letter copy left its targets above; its source, not settled yet, dies again.
     for (const vhost of this.vhosts.values()) vhost.deadLetterer.copiesRefused(messages);
+    // A refused scheduled message is never routed; a refused routed copy is scheduled again.
+    for (const vhost of this.vhosts.values()) vhost.delayed.copiesRefused(messages);
   }
 
   settled(queue: Queue, entry: QueueEntry): void {
@@ -156,6 +159,7 @@ export class Broker implements QueueObserver, StoreWatcher {
   deleteVhost(name: string): void {
     const vhost = this.vhost(name);
     for (const queue of [...vhost.queues.keys()]) vhost.deleteQueue(queue);
+    for (const exchange of vhost.exchanges.values()) exchange.scheduled?.drop();
     this.vhosts.delete(name);
     this.definitionChanged({ kind: 'vhost', vhost, deleted: true });
   }

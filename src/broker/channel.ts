@@ -1,5 +1,6 @@
 import { Consumer, type ConsumerOptions } from './consumer.js';
 import { BrokerError, preconditionFailed } from './errors.js';
+import type { Message } from './message.js';
 import { MessageStats } from './message-stats.js';
 import type { Queue, QueueEntry } from './queue.js';
 import type { VHost } from './vhost.js';
@@ -9,6 +10,8 @@ export interface DeliverySink {
   deliver(consumer: Consumer, deliveryTag: number, entry: QueueEntry): void;
   /** The broker cancelled the consumer: its queue was deleted (no reason given), or it timed out. */
   consumerCancelled(consumerTag: string, reason?: CancelReason): void;
+  /** A mandatory message this connection published reached no queue (later, for a delayed message); sinks without returns leave it out. */
+  sendReturn?(message: Message): void;
 }
 
 /** Why the broker cancelled a consumer, for the client; `reason` is a stable code, `message` for people. */
@@ -186,6 +189,13 @@ export class Channel {
   /** basic.recover with requeue: every unacked delivery goes back to its queue. */
   recover(): void {
     this.settle(this.takeAll(), 'requeue');
+  }
+
+  /** A mandatory message it published turned out unroutable at its due time: back to the publisher, if still connected. */
+  returnUnroutable(message: Message): boolean {
+    if (this.state !== 'open' || !this.sink.sendReturn) return false;
+    this.sink.sendReturn(message);
+    return true;
   }
 
   /** The connection went away: cancel consumers, requeue unacked, delete exclusive queues. */

@@ -6,6 +6,7 @@ import type { MessageStore } from './persistence.js';
 import type { QueueEntry } from './queue-entry.js';
 import type { Queue, QueueObserver } from './queue.js';
 import { routeMessage, type RoutingTables } from './router.js';
+import { delayOf, type ScheduledMessages } from './scheduled-messages.js';
 
 /** What dead-lettering needs from its vhost: its routing tables, and the same hand-off to queues a publish uses. */
 export interface DeadLetterHost extends RoutingTables {
@@ -173,6 +174,7 @@ export class DeadLetterer implements DeadLetterSink {
    */
   private republish(source: Queue, exchange: Exchange, reason: DeathReason, content: MessageContent): Message | 'held' | undefined {
     const headers = content.properties.headers;
+    if (exchange.scheduled && delayOf(headers) > 0) return this.schedule(exchange, content);
     const routed = routeMessage(this.host, exchange, { routingKey: content.routingKey, headers });
     // Only automatic deaths can cycle: a client rejecting in a loop is the client's choice.
     const targets = reason === 'rejected' ? routed : routed.filter((queue) => !isDeathCycle(queue.name, headers));
@@ -194,6 +196,16 @@ export class DeadLetterer implements DeadLetterSink {
     exchange.stats.publishOut++;
     const copy = Message.create(this.context.nextMessageId(), content);
     return this.host.enqueueRouted(copy, targets).stored ? copy : undefined;
+  }
+
+  /** A delayed dead-letter exchange holds the copy for its `x-delay` (a retry with back-off), stored under it as a publish would be. */
+  private schedule(exchange: Exchange, content: MessageContent): Message | 'held' | undefined {
+    const scheduled = exchange.scheduled as ScheduledMessages;
+    if (this.context.diskAlarm && this.context.messageStore && isPersistent(content.properties) && exchange.durable) return 'held';
+    exchange.stats.publish++;
+    this.context.queueObserver.stats.publish++;
+    const copy = Message.create(this.context.nextMessageId(), content, this.context.clock.now());
+    return scheduled.offer(copy, null, true)?.stored ? copy : undefined;
   }
 
   private dropped(source: Queue): void {

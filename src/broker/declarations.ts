@@ -1,6 +1,8 @@
 import type { BindingArguments } from './binding.js';
 import type { Message, MessageContent } from './message.js';
 import type { Queue } from './queue.js';
+import type { Channel } from './channel.js';
+import type { Held } from './scheduled-messages.js';
 
 /** What callers ask a vhost for: declarations, bindings and publishes, and what the vhost answers. */
 export interface ExchangeDeclaration {
@@ -45,6 +47,14 @@ export interface PublishResult {
   readonly rejectedBy: Queue[];
   /** Given to the message store: if its write fails, it is taken back out of its queues and the publisher told. */
   readonly stored: boolean;
+  /** Held by a delayed exchange (`x-delay`), to be routed at `due`; `queues` is then empty. */
+  readonly scheduled?: Held | undefined;
+}
+
+/** Who published, for a delayed message that turns out unroutable at its due time. */
+export interface PublishOrigin {
+  readonly channel: Channel | null;
+  readonly mandatory: boolean;
 }
 
 export interface QueueDeclareResult {

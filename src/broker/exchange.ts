@@ -3,6 +3,7 @@ import type { BindingIndex, ExchangeType } from './exchange-types/exchange-type.
 import { effectiveAlternateExchange } from './effective-policy.js';
 import { MessageStats } from './message-stats.js';
 import type { Policy } from './policy.js';
+import type { ScheduledMessages } from './scheduled-messages.js';
 
 export interface ExchangeProperties {
   readonly type: string;
@@ -30,6 +31,8 @@ export class Exchange implements ExchangeProperties {
   /** The policy that applies to it (the vhost sets it as policies change); operator policies have no exchange keys. */
   policy: Policy | undefined;
   operatorPolicy: Policy | undefined;
+  /** An `x-delayed-message` exchange's held messages (set by its vhost); undefined for every other type. */
+  scheduled: ScheduledMessages | undefined;
   private readonly index: BindingIndex;
   private hadBinding = false;
 
@@ -45,7 +48,7 @@ export class Exchange implements ExchangeProperties {
     this.internal = properties.internal;
     this.arguments = properties.arguments;
     this.declaredBy = properties.declaredBy;
-    this.index = exchangeType.createIndex();
+    this.index = exchangeType.createIndex(properties.arguments);
   }
 
   /** The default exchange `""`: every queue is implicitly bound to it by its own name. */

@@ -12,18 +12,28 @@ import type { VHost } from './vhost.js';
  * back (`ContentLoader.load`) is asynchronous: queues read ahead of their head (see `ReadAhead`).
  */
 export interface MessageStore extends ContentLoader {
-  /** A persistent message was routed to these durable queues: record it once, referenced by each. */
-  add(message: Message, queues: readonly Queue[]): void;
-  /** The message left `queue` for good: acked, rejected, purged, dropped or expired. */
-  remove(message: Message, queue: Queue): void;
+  /** A persistent message was routed to these durable queues (or held by a delayed exchange): record it once, referenced by each. */
+  add(message: Message, queues: readonly StoredQueue[]): void;
+  /** The message left `queue` for good: acked, rejected, purged, dropped, expired (or fired, or cancelled). */
+  remove(message: Message, queue: StoredQueue): void;
   /** First hand-out from `queue`: after a crash the message comes back flagged redelivered. */
   delivered(message: Message, queue: Queue): void;
   /** `queue` got the message back unsettled, `count` times so far: after a restart it still has that count. */
   returned(message: Message, queue: Queue, count: number): void;
-  /** The durable queue was deleted: whatever it still referenced is gone. */
-  queueDeleted(queue: Queue): void;
+  /** The durable queue (or delayed exchange) was deleted: whatever it still referenced is gone. */
+  queueDeleted(queue: StoredQueue): void;
   /** From now on, tells `watcher` when the messages it was given are on disk, or were refused. */
   watch(watcher: StoreWatcher): void;
+}
+
+/**
+ * What holds messages in the store, by name: a durable queue, or the messages a durable delayed exchange
+ * has scheduled (see `scheduleHolder`). The store keeps each object's identity: a queue deleted and
+ * declared again is a new holder.
+ */
+export interface StoredQueue {
+  readonly vhost: string;
+  readonly name: string;
 }
 
 /**

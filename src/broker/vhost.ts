@@ -1,11 +1,13 @@
 import { argumentsEqual, bindingId, type Binding, type BindingDestination } from './binding.js';
-import type { BindingRequest, ExchangeDeclaration, PublishRequest, PublishResult, QueueDeclaration, QueueDeclareResult } from './declarations.js';
+import type { BindingRequest, ExchangeDeclaration, PublishOrigin, PublishRequest, PublishResult, QueueDeclaration, QueueDeclareResult } from './declarations.js';
 import type { Channel } from './channel.js';
 import type { Clock } from './clock.js';
 import { accessRefused, BrokerError, diskAlarmRefusal, notFound, preconditionFailed, resourceLocked } from './errors.js';
 import { Exchange } from './exchange.js';
 import { findExchangeType } from './exchange-types/registry.js';
 import { DeadLetterer } from './dead-letterer.js';
+import { DelayedDelivery } from './delayed-delivery.js';
+import { DELAYED_EXCHANGE_TYPE } from './exchange-types/delayed-exchange.js';
 import { effectiveQueueLimits } from './effective-policy.js';
 import { contentSize, isPersistent, Message } from './message.js';
 import { nameProblem, serverName } from './names.js';
@@ -21,6 +23,7 @@ import { checkQueueLimit, type VHostLimits } from './vhost-limits.js';
 export type {
   BindingRequest,
   ExchangeDeclaration,
+  PublishOrigin,
   PublishRequest,
   PublishResult,
   QueueDeclaration,
@@ -53,6 +56,8 @@ export class VHost {
   private readonly exclusiveQueues = new Map<Channel, Set<Queue>>();
   /** The broker tells it when the copies it handed to the store are on disk or refused, and when the disk alarm clears. */
   readonly deadLetterer: DeadLetterer;
+  /** Routes what delayed exchanges held when it falls due; the broker tells it of stored and refused copies. */
+  readonly delayed: DelayedDelivery;
   /** Its policies and operator policies; each queue and exchange knows which apply to it. */
   readonly policies = new PolicyBook();
   private meta: VHostMetadata;
@@ -63,6 +68,7 @@ export class VHost {
     private readonly context: VHostContext,
   ) {
     this.deadLetterer = new DeadLetterer(this, context);
+    this.delayed = new DelayedDelivery(this, context);
     this.meta = {
       description: name === '/' ? 'Default virtual host' : '',
       tags: [],
@@ -150,7 +156,8 @@ export class VHost {
       return existing;
     }
     const type = declaration.type ?? '';
-    if (!findExchangeType(type)) throw new BrokerError('COMMAND_INVALID', `unknown exchange type '${type}'`);
+    const exchangeType = findExchangeType(type);
+    if (!exchangeType) throw new BrokerError('COMMAND_INVALID', `unknown exchange type '${type}'`);
     const wanted = {
       type,
       durable: declaration.durable ?? false,
@@ -174,6 +181,8 @@ export class VHost {
     if (ae !== undefined && typeof ae !== 'string') {
       throw preconditionFailed(`invalid arg 'alternate-exchange' for exchange '${name}': expected a string`);
     }
+    const badArguments = exchangeType.validateArguments?.(wanted.arguments, name, this.name);
+    if (badArguments) throw badArguments;
     if (wanted.durable && this.context.diskAlarm) throw diskAlarmRefusal('new durable exchanges');
     const exchange = this.createExchange({ exchange: name, ...wanted, declaredBy: declaration.declaredBy ?? '' });
     if (exchange.durable) this.context.definitionChanged({ kind: 'exchange', exchange, deleted: false });
@@ -192,7 +201,10 @@ export class VHost {
   bind(request: BindingRequest): void {
     const { source, destination } = this.bindingEnds(request);
     const args = request.arguments ?? {};
-    const invalid = findExchangeType(source.type)?.validateBinding(args);
+    if (destination.kind === 'exchange' && destination.exchange.scheduled) {
+      throw preconditionFailed(`binding to x-delayed-message exchange '${destination.exchange.name}' is not supported: publish to it, or name it as a dead-letter exchange`);
+    }
+    const invalid = findExchangeType(source.type)?.validateBinding(args, source.arguments);
     if (invalid) throw invalid;
     const routingKey = request.routingKey ?? '';
     const binding: Binding = { source, destination, routingKey, arguments: args, id: bindingId(destination, routingKey, args) };
@@ -304,7 +316,7 @@ export class VHost {
     for (const queue of owned) this.deleteQueue(queue.name, {}, owner);
   }
 
-  publish(request: PublishRequest): PublishResult {
+  publish(request: PublishRequest, origin?: PublishOrigin): PublishResult {
     const exchange = this.exchanges.get(request.exchange);
     if (!exchange) throw notFound(`no exchange '${request.exchange}' in vhost '${this.name}'`);
     if (exchange.internal) throw accessRefused(`cannot publish to internal exchange '${request.exchange}' in vhost '${this.name}'`);
@@ -316,11 +328,15 @@ export class VHost {
       );
     }
     if (this.context.diskAlarm && isPersistent(request.properties)) throw diskAlarmRefusal('persistent messages');
-    const message = Message.create(this.context.nextMessageId(), request);
-    const routed = routeMessage(this, exchange, { routingKey: request.routingKey, headers: request.properties.headers });
+    // A delayed exchange's due times count from the broker's clock (a test brings a fake one), and after a restart from `publishedAt`.
+    const message = Message.create(this.context.nextMessageId(), request, exchange.scheduled ? this.context.clock.now() : Date.now());
+    // A delayed exchange holds a message with an `x-delay`, to route it at its due time (DelayedDelivery).
+    const held = exchange.scheduled?.offer(message, origin?.mandatory ? origin.channel : null);
+    const routed = held ? [] : routeMessage(this, exchange, { routingKey: request.routingKey, headers: request.properties.headers });
     exchange.stats.publish++;
     this.context.stats.publish++;
     if (routed.length > 0) exchange.stats.publishOut++;
+    if (held) return { message, queues: [], rejectedBy: [], stored: held.stored, scheduled: held };
     return { message, ...this.enqueueRouted(message, routed) };
   }
 
@@ -363,6 +379,7 @@ export class VHost {
     const type = findExchangeType(declaration.type);
     if (!type) throw new BrokerError('COMMAND_INVALID', `unknown exchange type '${declaration.type}'`);
     const exchange = new Exchange(this.name, declaration.exchange, type, declaration);
+    if (type.name === DELAYED_EXCHANGE_TYPE) this.delayed.attach(exchange);
     this.applyExchangePolicies(exchange);
     this.exchanges.set(exchange.name, exchange);
     return exchange;
@@ -403,6 +420,7 @@ export class VHost {
 
   private removeExchange(exchange: Exchange): void {
     this.exchanges.delete(exchange.name);
+    exchange.scheduled?.drop();
     if (exchange.durable) this.context.definitionChanged({ kind: 'exchange', exchange, deleted: true });
     for (const binding of [...exchange.outbound.values()]) this.removeBinding(binding, false);
     for (const binding of [...exchange.inbound]) this.removeBinding(binding);

@@ -20,7 +20,7 @@ export type FieldTable = Sent<typeof tableSchema>;
  * Written here, not derived: the schema takes any string (the server answers an unknown type with 503);
  * the client's API offers the types Warren has.
  */
-export type ExchangeType = 'direct' | 'fanout' | 'topic' | 'headers';
+export type ExchangeType = 'direct' | 'fanout' | 'topic' | 'headers' | 'x-delayed-message';
 
 /**
  * AMQP's properties plus `persistent`, which is `deliveryMode: 2`; the server adds it to pushes when
@@ -93,6 +93,7 @@ export interface MessageCountOk {
 }
 export interface PublishOk {
   routed: boolean;
+  scheduled?: { id: number; due: number };
 }
 export interface ConsumeOk {
   consumerTag: string;

@@ -57,11 +57,18 @@ export interface PublishOptions extends Omit<FieldsOf<F.PublishFrame>, 'body' | 
   exchange?: string;
   /** A string travels as UTF-8 text; bytes travel base64-encoded. */
   body: string | Uint8Array;
+  /**
+   * Milliseconds to hold the message before routing it: sets the `x-delay` header, which an
+   * `x-delayed-message` exchange honours (other exchange types ignore it). A non-negative integer.
+   */
+  delay?: number;
 }
 
 export interface PublishResult {
-  /** False when the message reached no queue (it was dropped, or returned if mandatory). */
+  /** False when the message reached no queue (it was dropped, or returned if mandatory), or is scheduled. */
   routed: boolean;
+  /** Set when a delayed exchange holds it: its id there (to list or cancel it) and its due time (ms since the epoch). */
+  scheduled?: { id: number; due: number };
 }
 
 export interface ConsumeOptions extends FieldsOf<F.ConsumeFrame> {

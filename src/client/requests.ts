@@ -13,7 +13,10 @@ export type Mapper = (ok: OkReply, settler: Settler) => unknown;
 
 export const toVoid: Mapper = () => undefined;
 
-export const toPublishResult: Mapper = (ok) => ({ routed: (ok as OkReply & PublishOk).routed === true });
+export const toPublishResult: Mapper = (ok) => {
+  const { routed, scheduled } = ok as OkReply & PublishOk;
+  return scheduled ? { routed: routed === true, scheduled: { id: scheduled.id, due: scheduled.due } } : { routed: routed === true };
+};
 
 export const toMessageCount: Mapper = (ok) => ({ messageCount: (ok as OkReply & MessageCountOk).messageCount });
 
@@ -28,7 +31,8 @@ export const toGetResult: Mapper = (ok, settler) => {
 };
 
 export function publishFrame(o: O.PublishOptions): PublishFrame {
-  const { exchange, routingKey, body, mandatory, properties } = o;
+  const { exchange, routingKey, body, mandatory } = o;
+  const properties = o.delay === undefined ? o.properties : withDelay(o.properties, o.delay);
   return typeof body === 'string'
     ? { op: 'publish', exchange, routingKey, body, mandatory, properties }
     : { op: 'publish', exchange, routingKey, body: encodeBase64(body), encoding: 'base64', mandatory, properties };
@@ -36,4 +40,10 @@ export function publishFrame(o: O.PublishOptions): PublishFrame {
 
 export function bindingFields(o: O.QueueBindOptions): O.QueueBindOptions {
   return { queue: o.queue, exchange: o.exchange, routingKey: o.routingKey, arguments: o.arguments };
+}
+
+/** `delay` is the `x-delay` header, on a copy of the caller's properties. */
+function withDelay(properties: O.PublishOptions['properties'], delay: number): NonNullable<O.PublishOptions['properties']> {
+  if (!Number.isSafeInteger(delay) || delay < 0) throw new RangeError(`delay must be a non-negative integer number of milliseconds, got ${delay}`);
+  return { ...properties, headers: { ...properties?.headers, 'x-delay': delay } };
 }

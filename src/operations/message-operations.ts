@@ -4,6 +4,7 @@ import type { Consumer } from '../broker/consumer.js';
 import { BrokerError, preconditionFailed } from '../broker/errors.js';
 import type { Message, MessageContent } from '../broker/message.js';
 import type { Queue, QueueEntry } from '../broker/queue.js';
+import type { Held } from '../broker/scheduled-messages.js';
 import type { Caller } from './caller.js';
 import { immediate, type Done, type DurabilityWatch } from './done.js';
 import type { Permissions } from './permissions.js';
@@ -23,6 +24,8 @@ export interface Published {
   readonly returned: boolean;
   /** A full `x-overflow: reject-publish` queue refused it: a confirm becomes a nack. */
   readonly rejectedBy: Queue | undefined;
+  /** A delayed exchange holds it until `due` (not routed, not returned yet: see DelayedDelivery). */
+  readonly scheduled?: Held | undefined;
 }
 
 export interface ConsumeSpec {
@@ -73,14 +76,14 @@ export class MessageOperations {
       throw preconditionFailed(`user_id property set to '${userId}' but authenticated user was '${caller.user.name}'`);
     }
     const mark = this.watch.mark;
-    const result = caller.vhost.publish(content);
+    const result = caller.vhost.publish(content, { channel: caller.channel, mandatory: options.mandatory });
     const routed = result.queues.length > 0;
     const rejectedBy = result.rejectedBy[0];
     const global = this.broker.stats;
     const stats = caller.channel?.stats;
     if (stats) stats.publish++;
     let returned = false;
-    if (!routed && rejectedBy === undefined) {
+    if (!routed && rejectedBy === undefined && !result.scheduled) {
       if (options.mandatory) {
         returned = true;
         global.returnUnroutable++;
@@ -94,7 +97,7 @@ export class MessageOperations {
       global.confirm++;
       if (stats) stats.confirm++;
     }
-    const published = { message: result.message, routed, returned, rejectedBy };
+    const published = { message: result.message, routed, returned, rejectedBy, scheduled: result.scheduled };
     // Only a stored message can be refused by a failed write; any other publish waits for what it wrote (a settlement, say).
     return result.stored ? this.watch.stored(published, mark) : this.watch.done(published, mark);
   }

@@ -8,6 +8,7 @@ import { MessageMover } from './message-mover.js';
 import { MessageOperations } from './message-operations.js';
 import { Permissions } from './permissions.js';
 import { PolicyOperations } from './policy-operations.js';
+import { ScheduledOperations } from './scheduled-operations.js';
 import { TopologyOperations } from './topology-operations.js';
 
 export interface OperationsOptions {
@@ -33,6 +34,8 @@ export class Operations {
   readonly limits: LimitOperations;
   /** Moving messages between queues and retrying dead letters (operator tools). */
   readonly mover: MessageMover;
+  /** Delayed exchanges' scheduled messages (a Warren extension). */
+  readonly scheduled: ScheduledOperations;
   private readonly watch: DurabilityWatch;
 
   constructor(options: OperationsOptions) {
@@ -44,6 +47,7 @@ export class Operations {
     this.policies = new PolicyOperations(options.broker, permissions, this.watch);
     this.limits = new LimitOperations(options.broker, options.users, options.connections, permissions, this.watch);
     this.mover = new MessageMover(options.broker, permissions, this.watch);
+    this.scheduled = new ScheduledOperations(permissions, this.watch);
   }
 
   /** Resolves once everything written so far is on disk (a definitions import waits for its last change). */

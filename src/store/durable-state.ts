@@ -13,6 +13,7 @@ import { DiskGuard } from './disk-guard.js';
 import { readLegacyDefinitions, retireLegacyDefinitions } from './legacy-definitions.js';
 import { lostDefinitionsError, surveyStoredMessages } from './lost-definitions.js';
 import { SegmentMessageStore, type RecoveredQueues } from './message-store.js';
+import { restoreScheduled } from './scheduled-recovery.js';
 
 export const DEFINITIONS_LOG = 'definitions.log';
 export const LEGACY_DEFINITIONS = 'definitions.json';
@@ -99,6 +100,8 @@ export class DurableState implements DurabilityBarrier {
     await this.restoreDefinitions(broker, users, hooks);
 
     const started = Date.now();
+    const scheduled = await restoreScheduled(broker, this.recovered.queues, log);
+    if (scheduled > 0) log.info({ messages: scheduled, ms: Date.now() - started }, 'recovered scheduled messages');
     let restored = 0;
     for (const [vhostName, queues] of this.recovered.queues) {
       for (const [queueName, messages] of queues) {

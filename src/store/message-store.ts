@@ -1,7 +1,7 @@
 import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Message, MessageContent } from '../broker/message.js';
-import type { DurabilityBarrier, MessageStore, StoreWatcher } from '../broker/persistence.js';
+import type { DurabilityBarrier, MessageStore, StoredQueue, StoreWatcher } from '../broker/persistence.js';
 import type { Queue } from '../broker/queue.js';
 import { ContentReader, type RecordPlace } from './content-reader.js';
 import { openDataDir } from './data-dir.js';
@@ -131,7 +131,7 @@ export class SegmentMessageStore implements MessageStore, DurabilityBarrier {
     return this.state.diskBytes;
   }
 
-  add(message: Message, queues: readonly Queue[]): void {
+  add(message: Message, queues: readonly StoredQueue[]): void {
     this.checkOpen();
     const count = queues.length;
     if (count === 0) return;
@@ -139,7 +139,7 @@ export class SegmentMessageStore implements MessageStore, DurabilityBarrier {
     let ref: number;
     let section: Buffer;
     if (count === 1) {
-      ref = registry.qidOf(queues[0] as Queue);
+      ref = registry.qidOf(queues[0] as StoredQueue);
       section = registry.section(ref);
     } else {
       const list = registry.listFor(queues.map((queue) => registry.qidOf(queue)));
@@ -159,7 +159,7 @@ export class SegmentMessageStore implements MessageStore, DurabilityBarrier {
     this.writer.commit();
   }
 
-  remove(message: Message, queue: Queue): void {
+  remove(message: Message, queue: StoredQueue): void {
     if (this.closed) return;
     const slot = this.slotOf(message);
     if (slot === undefined) return;
@@ -197,7 +197,7 @@ export class SegmentMessageStore implements MessageStore, DurabilityBarrier {
     if (!this.state.registry.isDeleted(qid)) this.appendRef(RecordType.Delivered, message.id, slot, index, count);
   }
 
-  queueDeleted(queue: Queue): void {
+  queueDeleted(queue: StoredQueue): void {
     if (this.closed) return;
     // A queue the store never saw has nothing on disk to cancel.
     const qid = this.state.registry.find(queue);

@@ -28,7 +28,7 @@ describe('overview', () => {
       object_totals: { connections: 1, channels: 1, queues: 1, exchanges: 7, consumers: 0 },
       node_version: process.version,
     });
-    expect(array(body.exchange_types).map((t) => t.name)).toEqual(['direct', 'fanout', 'headers', 'topic']);
+    expect(array(body.exchange_types).map((t) => t.name)).toEqual(['direct', 'fanout', 'headers', 'topic', 'x-delayed-message']);
     expect(array(body.exchange_types)[0]).toMatchObject({ description: expect.any(String), enabled: true });
     expect(body.node).toMatch(/^warren@/);
     expect(body.cluster_name).toBe(body.node);

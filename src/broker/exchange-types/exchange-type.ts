@@ -14,7 +14,10 @@ export interface BindingIndex {
 
 export interface ExchangeType {
   readonly name: string;
-  /** An error when a binding's arguments are not valid for this type. */
-  validateBinding(args: BindingArguments): BrokerError | undefined;
-  createIndex(): BindingIndex;
+  /** An error when a binding's arguments are not valid for this type (given the exchange's own arguments). */
+  validateBinding(args: BindingArguments, exchangeArguments: BindingArguments): BrokerError | undefined;
+  /** Made once per exchange, from its arguments (validated first). */
+  createIndex(exchangeArguments: BindingArguments): BindingIndex;
+  /** An error when a new exchange's arguments are not valid for this type; types without rules leave it out. */
+  validateArguments?(exchangeArguments: BindingArguments, exchange: string, vhost: string): BrokerError | undefined;
 }

@@ -96,6 +96,12 @@ export function formatExchange(ctx: ApiContext, exchange: Exchange, ranges: Rang
   if (exchange.policy) out.policy = exchange.policy.name;
   const stats = ctx.sampler.messageStats(exchangeCounters(exchange), ctx.sampler.series('exchange', exchange), ExchangeMetrics, ranges);
   if (stats) out.message_stats = stats;
+  // Warren extension: what a delayed exchange holds (see GET …/scheduled).
+  if (exchange.scheduled) {
+    const next = exchange.scheduled.nextDue;
+    out.scheduled_messages = exchange.scheduled.count;
+    out.next_scheduled_at = next === undefined ? null : rabbitTime(next);
+  }
   return out;
 }
 

@@ -33,6 +33,7 @@ import { registerMessageRoutes } from './routes/messages.js';
 import { registerMoveRoutes } from './routes/move.js';
 import { registerPolicyRoutes } from './routes/policies.js';
 import { registerQueueRoutes } from './routes/queues.js';
+import { registerScheduledRoutes } from './routes/scheduled.js';
 import { registerStubRoutes } from './routes/stubs.js';
 import { registerTopicPermissionRoutes } from './routes/topic-permissions.js';
 import { registerUserRoutes } from './routes/users.js';
@@ -170,6 +171,7 @@ async function managementPlugin(scope: FastifyInstance, ctx: ApiContext, auth: B
   registerPolicyRoutes(app, ctx);
   registerMessageRoutes(app, ctx);
   registerMoveRoutes(app, ctx);
+  registerScheduledRoutes(app, ctx);
   registerBindingRoutes(app, ctx);
   registerConnectionRoutes(app, ctx);
   registerUserRoutes(app, ctx);

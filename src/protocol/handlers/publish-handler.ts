@@ -25,5 +25,6 @@ export function publish(session: Session, frame: PublishFrame): HandlerResult {
       `message rejected: queue '${full.name}' in vhost '${full.vhost}' is full (x-overflow ${full.limits.overflow})`,
     );
   }
-  return { value: { routed: published.routed }, durable };
+  const scheduled = published.scheduled;
+  return { value: scheduled ? { routed: false, scheduled: { id: scheduled.id, due: scheduled.due } } : { routed: published.routed }, durable };
 }

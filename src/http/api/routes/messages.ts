@@ -5,7 +5,7 @@
 import type { VHost } from '../../../broker/vhost.js';
 import type { Settlement } from '../../../operations/message-operations.js';
 import { apiUser, type ApiUser } from '../auth.js';
-import { callerIn, checkVhostAccess, exchangeName, int, intish, vhostForWrite, vhostNameParams, type ApiContext, type ApiInstance, type VhostNameParams } from '../context.js';
+import { callerIn, checkVhostAccess, exchangeName, int, intish, rabbitTime, vhostForWrite, vhostNameParams, type ApiContext, type ApiInstance, type VhostNameParams } from '../context.js';
 import { badRequest, notFound } from '../errors.js';
 import { filterSchema, parseFilter } from '../filter-format.js';
 import { decodePayload, formatContent, formatEntry, fromRabbitProperties, rabbitPropertiesSchema, type PayloadEncoding } from '../message-format.js';
@@ -75,6 +75,9 @@ export function registerMessageRoutes(app: ApiInstance, ctx: ApiContext): void {
       const { value, durable } = ctx.ops.messages.publish(callerIn(vhost, user), content, { mandatory: true, confirm: true });
       await durable;
       if (value.rejectedBy) throw badRequest('rejected Unable to publish message. Check queue limits.');
+      const scheduled = value.scheduled;
+      // Warren extension: a delayed exchange held it (routed is false: no queue has it yet).
+      if (scheduled) return { routed: false, scheduled: { id: scheduled.id, due: scheduled.due, due_at: rabbitTime(scheduled.due) } };
       return { routed: value.routed };
     },
   );

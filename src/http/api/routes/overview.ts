@@ -14,6 +14,8 @@ const TYPE_DESCRIPTIONS: Readonly<Record<string, string>> = {
   fanout: 'AMQP fanout exchange, as per the AMQP specification',
   headers: 'AMQP headers exchange, as per the AMQP specification',
   topic: 'AMQP topic exchange, as per the AMQP specification',
+  // The plugin's own description, which RabbitMQ lists when the plugin is enabled.
+  'x-delayed-message': 'Delayed Message Exchange.',
 };
 
 const statsQuery = {
