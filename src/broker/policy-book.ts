@@ -1,4 +1,14 @@
+import { effectiveQueueLimits } from './effective-policy.js';
+import type { Exchange } from './exchange.js';
 import type { Policy, PolicyKind, PolicyTarget } from './policy.js';
+import type { QueueLimits } from './queue-arguments.js';
+
+/** What the policies decide for one queue: which apply, and the limits its arguments come to under them. */
+export interface QueuePolicies {
+  readonly policy: Policy | undefined;
+  readonly operator: Policy | undefined;
+  readonly limits: QueueLimits;
+}
 
 /**
  * A vhost's policies and operator policies, by name. Which one applies to an object is decided here:
@@ -32,6 +42,19 @@ export class PolicyBook {
     const policy = this.byKind[kind].get(name);
     if (policy) this.byKind[kind].delete(name);
     return policy;
+  }
+
+  /** For a queue of that name and those arguments. */
+  forQueue(name: string, args: Readonly<Record<string, unknown>>): QueuePolicies {
+    const policy = this.match('policy', 'queue', name);
+    const operator = this.match('operator-policy', 'queue', name);
+    return { policy, operator, limits: effectiveQueueLimits(args, policy, operator) };
+  }
+
+  /** Gives the exchange the policies that now apply to it. */
+  applyTo(exchange: Exchange): void {
+    exchange.policy = this.match('policy', 'exchange', exchange.name);
+    exchange.operatorPolicy = this.match('operator-policy', 'exchange', exchange.name);
   }
 
   /** The policy of that kind that applies to the queue or exchange named `name`, if any. */

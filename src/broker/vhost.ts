@@ -8,7 +8,6 @@ import { findExchangeType } from './exchange-types/registry.js';
 import { DeadLetterer } from './dead-letterer.js';
 import { DelayedDelivery } from './delayed-delivery.js';
 import { DELAYED_EXCHANGE_TYPE } from './exchange-types/delayed-exchange.js';
-import { effectiveQueueLimits } from './effective-policy.js';
 import { contentSize, isPersistent, Message } from './message.js';
 import { nameProblem, serverName } from './names.js';
 import { Policy, type PolicyKind, type PolicySpec } from './policy.js';
@@ -260,9 +259,7 @@ export class VHost {
     if (wanted.durable && !wanted.exclusive && this.context.diskAlarm) throw diskAlarmRefusal('new durable queues');
     const owner = wanted.exclusive ? channel : null;
     const properties = { ...wanted, declaredBy: declaration.declaredBy ?? '' };
-    const policy = this.policies.match('policy', 'queue', name);
-    const operator = this.policies.match('operator-policy', 'queue', name);
-    const limits = effectiveQueueLimits(wanted.arguments, policy, operator);
+    const { policy, operator, limits } = this.policies.forQueue(name, wanted.arguments);
     const queue = new Queue(this.name, name, properties, limits, owner, this.context.queueObserver);
     queue.policy = policy;
     queue.operatorPolicy = operator;
@@ -380,37 +377,30 @@ export class VHost {
     if (!type) throw new BrokerError('COMMAND_INVALID', `unknown exchange type '${declaration.type}'`);
     const exchange = new Exchange(this.name, declaration.exchange, type, declaration);
     if (type.name === DELAYED_EXCHANGE_TYPE) this.delayed.attach(exchange);
-    this.applyExchangePolicies(exchange);
+    this.policies.applyTo(exchange);
     this.exchanges.set(exchange.name, exchange);
     return exchange;
   }
 
   /** After a policy change: each queue and exchange takes whatever policies now decide for it. */
   private reapplyPolicies(): void {
-    for (const exchange of this.exchanges.values()) this.applyExchangePolicies(exchange);
+    for (const exchange of this.exchanges.values()) this.policies.applyTo(exchange);
     for (const queue of this.queues.values()) {
-      const policy = this.policies.match('policy', 'queue', queue.name);
-      const operator = this.policies.match('operator-policy', 'queue', queue.name);
+      const { policy, operator, limits } = this.policies.forQueue(queue.name, queue.arguments);
       // A replaced policy is a new object, so an edit of the one that applies counts as a change.
       if (policy === queue.policy && operator === queue.operatorPolicy) continue;
       queue.policy = policy;
       queue.operatorPolicy = operator;
-      const before = queue.limits;
-      const limits = effectiveQueueLimits(queue.arguments, policy, operator);
+      const periodBefore = queue.limits.expiresMs;
       // The dead-letter exchange first: messages a lower length limit drops go to the new one.
       queue.deadLetters = limits.deadLetter ? this.deadLetterer : undefined;
       queue.changeLimits(limits);
       // RabbitMQ restarts the countdown when the period changes.
-      if (before.expiresMs !== limits.expiresMs) {
+      if (periodBefore !== limits.expiresMs) {
         queue.expiry?.stop();
         this.startQueueExpiry(queue);
       }
     }
-  }
-
-  private applyExchangePolicies(exchange: Exchange): void {
-    exchange.policy = this.policies.match('policy', 'exchange', exchange.name);
-    exchange.operatorPolicy = this.policies.match('operator-policy', 'exchange', exchange.name);
   }
 
   /** Not dead-lettered when it expires, as in RabbitMQ: its messages go with it, through the one delete path. */
