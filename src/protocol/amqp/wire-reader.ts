@@ -104,37 +104,48 @@ export class WireWriter {
   }
 
   octet(v: number): void {
-    this.buf.writeUInt8(v, this.room(1));
+    const at = this.room(1);
+    this.buf.writeUInt8(v, at);
   }
   int8(v: number): void {
-    this.buf.writeInt8(v, this.room(1));
+    const at = this.room(1);
+    this.buf.writeInt8(v, at);
   }
   short(v: number): void {
-    this.buf.writeUInt16BE(v, this.room(2));
+    const at = this.room(2);
+    this.buf.writeUInt16BE(v, at);
   }
   int16(v: number): void {
-    this.buf.writeInt16BE(v, this.room(2));
+    const at = this.room(2);
+    this.buf.writeInt16BE(v, at);
   }
   long(v: number): void {
-    this.buf.writeUInt32BE(v, this.room(4));
+    const at = this.room(4);
+    this.buf.writeUInt32BE(v, at);
   }
   int32(v: number): void {
-    this.buf.writeInt32BE(v, this.room(4));
+    const at = this.room(4);
+    this.buf.writeInt32BE(v, at);
   }
   longlong(v: bigint): void {
-    this.buf.writeBigUInt64BE(v, this.room(8));
+    const at = this.room(8);
+    this.buf.writeBigUInt64BE(v, at);
   }
   int64(v: bigint): void {
-    this.buf.writeBigInt64BE(v, this.room(8));
+    const at = this.room(8);
+    this.buf.writeBigInt64BE(v, at);
   }
   float(v: number): void {
-    this.buf.writeFloatBE(v, this.room(4));
+    const at = this.room(4);
+    this.buf.writeFloatBE(v, at);
   }
   double(v: number): void {
-    this.buf.writeDoubleBE(v, this.room(8));
+    const at = this.room(8);
+    this.buf.writeDoubleBE(v, at);
   }
   bytes(v: Uint8Array): void {
-    this.buf.set(v, this.room(v.byteLength));
+    const at = this.room(v.byteLength);
+    this.buf.set(v, at);
   }
   /** Reserves a 4-byte length to be filled by patchLong once the sized part is written. */
   reserveLong(): number {
