@@ -61,7 +61,7 @@ export function sampleValue(type: string, index: number, wide: boolean): unknown
     case 'longstr':
       return Buffer.from([0, 1, 0x80, 0xff, index]);
     case 'table':
-      return wide ? everyTypeTable() : smallTable();
+      return everyTypeTable();
     default:
       throw new Error(`no sample for ${type}`);
   }
@@ -76,11 +76,11 @@ export function sampleMethod(spec: (typeof METHOD_TABLE)[number], wide = true): 
   return out as unknown as AmqpMethod;
 }
 
-export function allProperties(wide = true): BasicProperties {
+export function allProperties(): BasicProperties {
   return {
     contentType: 'application/json',
     contentEncoding: 'gzip',
-    headers: wide ? everyTypeTable() : smallTable(),
+    headers: everyTypeTable(),
     deliveryMode: 2,
     priority: 9,
     correlationId: 'corr-1',
