@@ -2,7 +2,10 @@
 // public decoders turn into a typed 502 SYNTAX_ERROR; Buffer's own RangeErrors are never relied on.
 import { Malformed } from './errors.js';
 
-const utf8 = new TextDecoder('utf-8');
+// Fatal, so a shortstr is either exact UTF-8 or refused: a lossy decode would turn bytes into U+FFFD,
+// which would neither round-trip nor, at 3 bytes each, always fit back into 255. ignoreBOM keeps a
+// leading U+FEFF as part of the string.
+const utf8 = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
 
 export function asBuffer(bytes: Uint8Array): Buffer {
   return Buffer.isBuffer(bytes) ? bytes : Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
@@ -70,7 +73,12 @@ export class WireReader {
     return this.buf.subarray(at, at + n);
   }
   shortstr(): string {
-    return utf8.decode(this.bytes(this.octet(), 'shortstr'));
+    const bytes = this.bytes(this.octet(), 'shortstr');
+    try {
+      return utf8.decode(bytes);
+    } catch {
+      throw new Malformed('SYNTAX_ERROR', `shortstr is not valid UTF-8: ${bytes.toString('hex').slice(0, 40)}`);
+    }
   }
   longstr(): Buffer {
     return this.bytes(this.long(), 'longstr');

@@ -93,3 +93,13 @@ function smallTableBytes(): number {
   const without = encodeMethodPayload({ method: 'queue.bind', ticket: 0, queue: 'q', exchange: 'x', routingKey: 'rk', nowait: false, arguments: new Map() });
   return withTable.length - without.length + 4;
 }
+
+describe('shortstr text', () => {
+  it('refuses a shortstr that is not UTF-8 (502) rather than decoding it lossily', () => {
+    expect(decodeMethod(Uint8Array.of(0, 60, 0, 21, 2, 0xc3, 0x28))).toMatchObject({ kind: 'error', code: 502 });
+  });
+  it('keeps a leading byte-order mark', () => {
+    const m: AmqpMethod = { method: 'basic.consume-ok', consumerTag: '\uFEFFtag' };
+    expect(decodeMethod(encodeMethodPayload(m))).toEqual(m);
+  });
+});
