@@ -103,3 +103,10 @@ describe('shortstr text', () => {
     expect(decodeMethod(encodeMethodPayload(m))).toEqual(m);
   });
 });
+
+describe('encoding refuses incomplete methods', () => {
+  it('a missing argument throws AmqpEncodeError rather than writing a short frame', () => {
+    const partial = { method: 'basic.publish', exchange: 'x' } as unknown as AmqpMethod;
+    expect(() => encodeMethodFrame(1, partial)).toThrow(AmqpEncodeError);
+  });
+});
