@@ -8,3 +8,4 @@ export * from './method-codec.js';
 export * from './content.js';
 export * from './content-assembler.js';
 export type { AmqpMethod, BasicProperties } from './spec/methods.js';
+export * from './build-method.js';

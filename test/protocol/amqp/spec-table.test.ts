@@ -4,7 +4,7 @@ import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { BASIC_PROPERTY_TABLE, METHOD_TABLE, SPEC_CONSTANTS } from '../../../src/protocol/amqp/spec/methods.js';
 
-interface SpecArg { name: string; type?: string; domain?: string }
+interface SpecArg { name: string; type?: string; domain?: string; 'default-value'?: unknown }
 interface Spec {
   domains: [string, string][];
   constants: { name: string; value: number }[];
@@ -22,7 +22,12 @@ describe('method table against amqp-rabbitmq-0.9.1.json', () => {
       methodId: m.id,
       synchronous: m.synchronous === true,
       content: m.content === true,
-      args: m.arguments.map((a) => ({ name: a.name, domain: a.domain ?? a.type, type: a.type ?? domains.get(a.domain ?? '') })),
+      args: m.arguments.map((a) => ({
+        name: a.name,
+        domain: a.domain ?? a.type,
+        type: a.type ?? domains.get(a.domain ?? ''),
+        ...('default-value' in a ? { default: a['default-value'] } : {}),
+      })),
     })),
   );
 
@@ -32,7 +37,7 @@ describe('method table against amqp-rabbitmq-0.9.1.json', () => {
     expect(fromSpec.length).toBeGreaterThan(60);
   });
 
-  it.each(fromSpec)('$name: ids, flags, argument names, domains and wire types', (expected) => {
+  it.each(fromSpec)('$name: ids, flags, argument names, domains, wire types and defaults', (expected) => {
     const m = METHOD_TABLE.find((t) => t.name === expected.name);
     expect(m).toBeDefined();
     expect({ classId: m?.classId, methodId: m?.methodId, synchronous: m?.synchronous, content: m?.content }).toEqual({
@@ -41,7 +46,7 @@ describe('method table against amqp-rabbitmq-0.9.1.json', () => {
       synchronous: expected.synchronous,
       content: expected.content,
     });
-    expect(m?.args.map((a) => ({ name: a.name, domain: a.domain, type: a.type }))).toEqual(expected.args);
+    expect(m?.args.map((a) => ({ name: a.name, domain: a.domain, type: a.type, ...('default' in a ? { default: a.default } : {}) }))).toEqual(expected.args);
   });
 
   it('ids are unique', () => {

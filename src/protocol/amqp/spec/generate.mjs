@@ -24,6 +24,18 @@ const TS_TYPE = {
   table: 'FieldTable',
 };
 
+// Defaults are kept as the spec's JSON values (a longstr default is its text, a table default {});
+// build-method.ts turns them into wire values.
+function defaultLiteral(value, type, name) {
+  if (type === 'table') {
+    if (Object.keys(value).length !== 0) throw new Error(`non-empty table default for ${name}`);
+    return '{}';
+  }
+  const expected = { bit: 'boolean', shortstr: 'string', longstr: 'string' }[type] ?? 'number';
+  if (typeof value !== expected) throw new Error(`default for ${name} is not a ${expected}`);
+  return typeof value === 'string' ? `'${value.replace(/'/g, "\\'")}'` : String(value);
+}
+
 const camel = (name) => name.replace(/-([a-z])/g, (_, c) => c.toUpperCase());
 const pascal = (name) => camel(name).replace(/^[a-z]/, (c) => c.toUpperCase());
 
@@ -41,6 +53,7 @@ export function generate(spec) {
   out('');
   out('export const METHOD_TABLE = [');
   const interfaces = [];
+  const defaults = [];
   const names = [];
   for (const cls of spec.classes) {
     for (const m of cls.methods) {
@@ -50,7 +63,8 @@ export function generate(spec) {
       const args = m.arguments.map((a) => {
         const type = typeOf(a);
         const domain = a.domain ?? a.type;
-        return `{ name: '${a.name}', field: '${camel(a.name)}', domain: '${domain}', type: '${type}' }`;
+        const def = 'default-value' in a ? `, default: ${defaultLiteral(a['default-value'], type, a.name)}` : '';
+        return `{ name: '${a.name}', field: '${camel(a.name)}', domain: '${domain}', type: '${type}'${def} }`;
       });
       out(`  {`);
       out(`    name: '${name}',`);
@@ -61,6 +75,8 @@ export function generate(spec) {
       out(args.length === 0 ? '    args: [],' : `    args: [\n      ${args.join(',\n      ')},\n    ],`);
       out('  },');
       const fields = m.arguments.map((a) => `  readonly ${camel(a.name)}: ${TS_TYPE[typeOf(a)]};`);
+      const defaulted = m.arguments.filter((a) => 'default-value' in a).map((a) => `'${camel(a.name)}'`);
+      defaults.push(`  '${name}': ${defaulted.length ? defaulted.join(' | ') : 'never'};`);
       interfaces.push(`export interface ${typeName} {\n  readonly method: '${name}';\n${fields.join('\n')}${fields.length ? '\n' : ''}}`);
     }
   }
@@ -69,6 +85,11 @@ export function generate(spec) {
   out(interfaces.join('\n\n'));
   out('');
   out(`export type AmqpMethod =\n  | ${names.join('\n  | ')};`);
+  out('');
+  out('/** Per method, the arguments for which the spec gives a default value. */');
+  out('export interface MethodDefaults {');
+  out(defaults.join('\n'));
+  out('}');
   out('');
   const basic = spec.classes.find((c) => c.name === 'basic');
   out(`export const BASIC_CLASS_ID = ${basic.id};`);

@@ -9,11 +9,11 @@ export const METHOD_TABLE = [
     synchronous: true,
     content: false,
     args: [
-      { name: 'version-major', field: 'versionMajor', domain: 'octet', type: 'octet' },
-      { name: 'version-minor', field: 'versionMinor', domain: 'octet', type: 'octet' },
+      { name: 'version-major', field: 'versionMajor', domain: 'octet', type: 'octet', default: 0 },
+      { name: 'version-minor', field: 'versionMinor', domain: 'octet', type: 'octet', default: 9 },
       { name: 'server-properties', field: 'serverProperties', domain: 'peer-properties', type: 'table' },
-      { name: 'mechanisms', field: 'mechanisms', domain: 'longstr', type: 'longstr' },
-      { name: 'locales', field: 'locales', domain: 'longstr', type: 'longstr' },
+      { name: 'mechanisms', field: 'mechanisms', domain: 'longstr', type: 'longstr', default: 'PLAIN' },
+      { name: 'locales', field: 'locales', domain: 'longstr', type: 'longstr', default: 'en_US' },
     ],
   },
   {
@@ -24,9 +24,9 @@ export const METHOD_TABLE = [
     content: false,
     args: [
       { name: 'client-properties', field: 'clientProperties', domain: 'peer-properties', type: 'table' },
-      { name: 'mechanism', field: 'mechanism', domain: 'shortstr', type: 'shortstr' },
+      { name: 'mechanism', field: 'mechanism', domain: 'shortstr', type: 'shortstr', default: 'PLAIN' },
       { name: 'response', field: 'response', domain: 'longstr', type: 'longstr' },
-      { name: 'locale', field: 'locale', domain: 'shortstr', type: 'shortstr' },
+      { name: 'locale', field: 'locale', domain: 'shortstr', type: 'shortstr', default: 'en_US' },
     ],
   },
   {
@@ -56,9 +56,9 @@ export const METHOD_TABLE = [
     synchronous: true,
     content: false,
     args: [
-      { name: 'channel-max', field: 'channelMax', domain: 'short', type: 'short' },
-      { name: 'frame-max', field: 'frameMax', domain: 'long', type: 'long' },
-      { name: 'heartbeat', field: 'heartbeat', domain: 'short', type: 'short' },
+      { name: 'channel-max', field: 'channelMax', domain: 'short', type: 'short', default: 0 },
+      { name: 'frame-max', field: 'frameMax', domain: 'long', type: 'long', default: 0 },
+      { name: 'heartbeat', field: 'heartbeat', domain: 'short', type: 'short', default: 0 },
     ],
   },
   {
@@ -68,9 +68,9 @@ export const METHOD_TABLE = [
     synchronous: false,
     content: false,
     args: [
-      { name: 'channel-max', field: 'channelMax', domain: 'short', type: 'short' },
-      { name: 'frame-max', field: 'frameMax', domain: 'long', type: 'long' },
-      { name: 'heartbeat', field: 'heartbeat', domain: 'short', type: 'short' },
+      { name: 'channel-max', field: 'channelMax', domain: 'short', type: 'short', default: 0 },
+      { name: 'frame-max', field: 'frameMax', domain: 'long', type: 'long', default: 0 },
+      { name: 'heartbeat', field: 'heartbeat', domain: 'short', type: 'short', default: 0 },
     ],
   },
   {
@@ -80,9 +80,9 @@ export const METHOD_TABLE = [
     synchronous: true,
     content: false,
     args: [
-      { name: 'virtual-host', field: 'virtualHost', domain: 'shortstr', type: 'shortstr' },
-      { name: 'capabilities', field: 'capabilities', domain: 'shortstr', type: 'shortstr' },
-      { name: 'insist', field: 'insist', domain: 'bit', type: 'bit' },
+      { name: 'virtual-host', field: 'virtualHost', domain: 'shortstr', type: 'shortstr', default: '/' },
+      { name: 'capabilities', field: 'capabilities', domain: 'shortstr', type: 'shortstr', default: '' },
+      { name: 'insist', field: 'insist', domain: 'bit', type: 'bit', default: false },
     ],
   },
   {
@@ -92,7 +92,7 @@ export const METHOD_TABLE = [
     synchronous: false,
     content: false,
     args: [
-      { name: 'known-hosts', field: 'knownHosts', domain: 'shortstr', type: 'shortstr' },
+      { name: 'known-hosts', field: 'knownHosts', domain: 'shortstr', type: 'shortstr', default: '' },
     ],
   },
   {
@@ -103,7 +103,7 @@ export const METHOD_TABLE = [
     content: false,
     args: [
       { name: 'reply-code', field: 'replyCode', domain: 'short', type: 'short' },
-      { name: 'reply-text', field: 'replyText', domain: 'shortstr', type: 'shortstr' },
+      { name: 'reply-text', field: 'replyText', domain: 'shortstr', type: 'shortstr', default: '' },
       { name: 'class-id', field: 'classId', domain: 'short', type: 'short' },
       { name: 'method-id', field: 'methodId', domain: 'short', type: 'short' },
     ],
@@ -123,7 +123,7 @@ export const METHOD_TABLE = [
     synchronous: false,
     content: false,
     args: [
-      { name: 'reason', field: 'reason', domain: 'shortstr', type: 'shortstr' },
+      { name: 'reason', field: 'reason', domain: 'shortstr', type: 'shortstr', default: '' },
     ],
   },
   {
@@ -160,7 +160,7 @@ export const METHOD_TABLE = [
     synchronous: true,
     content: false,
     args: [
-      { name: 'out-of-band', field: 'outOfBand', domain: 'shortstr', type: 'shortstr' },
+      { name: 'out-of-band', field: 'outOfBand', domain: 'shortstr', type: 'shortstr', default: '' },
     ],
   },
   {
@@ -170,7 +170,7 @@ export const METHOD_TABLE = [
     synchronous: false,
     content: false,
     args: [
-      { name: 'channel-id', field: 'channelId', domain: 'longstr', type: 'longstr' },
+      { name: 'channel-id', field: 'channelId', domain: 'longstr', type: 'longstr', default: '' },
     ],
   },
   {
@@ -201,7 +201,7 @@ export const METHOD_TABLE = [
     content: false,
     args: [
       { name: 'reply-code', field: 'replyCode', domain: 'short', type: 'short' },
-      { name: 'reply-text', field: 'replyText', domain: 'shortstr', type: 'shortstr' },
+      { name: 'reply-text', field: 'replyText', domain: 'shortstr', type: 'shortstr', default: '' },
       { name: 'class-id', field: 'classId', domain: 'short', type: 'short' },
       { name: 'method-id', field: 'methodId', domain: 'short', type: 'short' },
     ],
@@ -221,12 +221,12 @@ export const METHOD_TABLE = [
     synchronous: true,
     content: false,
     args: [
-      { name: 'realm', field: 'realm', domain: 'shortstr', type: 'shortstr' },
-      { name: 'exclusive', field: 'exclusive', domain: 'bit', type: 'bit' },
-      { name: 'passive', field: 'passive', domain: 'bit', type: 'bit' },
-      { name: 'active', field: 'active', domain: 'bit', type: 'bit' },
-      { name: 'write', field: 'write', domain: 'bit', type: 'bit' },
-      { name: 'read', field: 'read', domain: 'bit', type: 'bit' },
+      { name: 'realm', field: 'realm', domain: 'shortstr', type: 'shortstr', default: '/data' },
+      { name: 'exclusive', field: 'exclusive', domain: 'bit', type: 'bit', default: false },
+      { name: 'passive', field: 'passive', domain: 'bit', type: 'bit', default: true },
+      { name: 'active', field: 'active', domain: 'bit', type: 'bit', default: true },
+      { name: 'write', field: 'write', domain: 'bit', type: 'bit', default: true },
+      { name: 'read', field: 'read', domain: 'bit', type: 'bit', default: true },
     ],
   },
   {
@@ -236,7 +236,7 @@ export const METHOD_TABLE = [
     synchronous: false,
     content: false,
     args: [
-      { name: 'ticket', field: 'ticket', domain: 'short', type: 'short' },
+      { name: 'ticket', field: 'ticket', domain: 'short', type: 'short', default: 1 },
     ],
   },
   {
@@ -246,15 +246,15 @@ export const METHOD_TABLE = [
     synchronous: true,
     content: false,
     args: [
-      { name: 'ticket', field: 'ticket', domain: 'short', type: 'short' },
+      { name: 'ticket', field: 'ticket', domain: 'short', type: 'short', default: 0 },
       { name: 'exchange', field: 'exchange', domain: 'exchange-name', type: 'shortstr' },
-      { name: 'type', field: 'type', domain: 'shortstr', type: 'shortstr' },
-      { name: 'passive', field: 'passive', domain: 'bit', type: 'bit' },
-      { name: 'durable', field: 'durable', domain: 'bit', type: 'bit' },
-      { name: 'auto-delete', field: 'autoDelete', domain: 'bit', type: 'bit' },
-      { name: 'internal', field: 'internal', domain: 'bit', type: 'bit' },
-      { name: 'nowait', field: 'nowait', domain: 'bit', type: 'bit' },
-      { name: 'arguments', field: 'arguments', domain: 'table', type: 'table' },
+      { name: 'type', field: 'type', domain: 'shortstr', type: 'shortstr', default: 'direct' },
+      { name: 'passive', field: 'passive', domain: 'bit', type: 'bit', default: false },
+      { name: 'durable', field: 'durable', domain: 'bit', type: 'bit', default: false },
+      { name: 'auto-delete', field: 'autoDelete', domain: 'bit', type: 'bit', default: false },
+      { name: 'internal', field: 'internal', domain: 'bit', type: 'bit', default: false },
+      { name: 'nowait', field: 'nowait', domain: 'bit', type: 'bit', default: false },
+      { name: 'arguments', field: 'arguments', domain: 'table', type: 'table', default: {} },
     ],
   },
   {
@@ -272,10 +272,10 @@ export const METHOD_TABLE = [
     synchronous: true,
     content: false,
     args: [
-      { name: 'ticket', field: 'ticket', domain: 'short', type: 'short' },
+      { name: 'ticket', field: 'ticket', domain: 'short', type: 'short', default: 0 },
       { name: 'exchange', field: 'exchange', domain: 'exchange-name', type: 'shortstr' },
-      { name: 'if-unused', field: 'ifUnused', domain: 'bit', type: 'bit' },
-      { name: 'nowait', field: 'nowait', domain: 'bit', type: 'bit' },
+      { name: 'if-unused', field: 'ifUnused', domain: 'bit', type: 'bit', default: false },
+      { name: 'nowait', field: 'nowait', domain: 'bit', type: 'bit', default: false },
     ],
   },
   {
@@ -293,12 +293,12 @@ export const METHOD_TABLE = [
     synchronous: true,
     content: false,
     args: [
-      { name: 'ticket', field: 'ticket', domain: 'short', type: 'short' },
+      { name: 'ticket', field: 'ticket', domain: 'short', type: 'short', default: 0 },
       { name: 'destination', field: 'destination', domain: 'exchange-name', type: 'shortstr' },
       { name: 'source', field: 'source', domain: 'exchange-name', type: 'shortstr' },
-      { name: 'routing-key', field: 'routingKey', domain: 'shortstr', type: 'shortstr' },
-      { name: 'nowait', field: 'nowait', domain: 'bit', type: 'bit' },
-      { name: 'arguments', field: 'arguments', domain: 'table', type: 'table' },
+      { name: 'routing-key', field: 'routingKey', domain: 'shortstr', type: 'shortstr', default: '' },
+      { name: 'nowait', field: 'nowait', domain: 'bit', type: 'bit', default: false },
+      { name: 'arguments', field: 'arguments', domain: 'table', type: 'table', default: {} },
     ],
   },
   {
@@ -316,12 +316,12 @@ export const METHOD_TABLE = [
     synchronous: true,
     content: false,
     args: [
-      { name: 'ticket', field: 'ticket', domain: 'short', type: 'short' },
+      { name: 'ticket', field: 'ticket', domain: 'short', type: 'short', default: 0 },
       { name: 'destination', field: 'destination', domain: 'exchange-name', type: 'shortstr' },
       { name: 'source', field: 'source', domain: 'exchange-name', type: 'shortstr' },
-      { name: 'routing-key', field: 'routingKey', domain: 'shortstr', type: 'shortstr' },
-      { name: 'nowait', field: 'nowait', domain: 'bit', type: 'bit' },
-      { name: 'arguments', field: 'arguments', domain: 'table', type: 'table' },
+      { name: 'routing-key', field: 'routingKey', domain: 'shortstr', type: 'shortstr', default: '' },
+      { name: 'nowait', field: 'nowait', domain: 'bit', type: 'bit', default: false },
+      { name: 'arguments', field: 'arguments', domain: 'table', type: 'table', default: {} },
     ],
   },
   {
@@ -339,14 +339,14 @@ export const METHOD_TABLE = [
     synchronous: true,
     content: false,
     args: [
-      { name: 'ticket', field: 'ticket', domain: 'short', type: 'short' },
-      { name: 'queue', field: 'queue', domain: 'queue-name', type: 'shortstr' },
-      { name: 'passive', field: 'passive', domain: 'bit', type: 'bit' },
-      { name: 'durable', field: 'durable', domain: 'bit', type: 'bit' },
-      { name: 'exclusive', field: 'exclusive', domain: 'bit', type: 'bit' },
-      { name: 'auto-delete', field: 'autoDelete', domain: 'bit', type: 'bit' },
-      { name: 'nowait', field: 'nowait', domain: 'bit', type: 'bit' },
-      { name: 'arguments', field: 'arguments', domain: 'table', type: 'table' },
+      { name: 'ticket', field: 'ticket', domain: 'short', type: 'short', default: 0 },
+      { name: 'queue', field: 'queue', domain: 'queue-name', type: 'shortstr', default: '' },
+      { name: 'passive', field: 'passive', domain: 'bit', type: 'bit', default: false },
+      { name: 'durable', field: 'durable', domain: 'bit', type: 'bit', default: false },
+      { name: 'exclusive', field: 'exclusive', domain: 'bit', type: 'bit', default: false },
+      { name: 'auto-delete', field: 'autoDelete', domain: 'bit', type: 'bit', default: false },
+      { name: 'nowait', field: 'nowait', domain: 'bit', type: 'bit', default: false },
+      { name: 'arguments', field: 'arguments', domain: 'table', type: 'table', default: {} },
     ],
   },
   {
@@ -368,12 +368,12 @@ export const METHOD_TABLE = [
     synchronous: true,
     content: false,
     args: [
-      { name: 'ticket', field: 'ticket', domain: 'short', type: 'short' },
-      { name: 'queue', field: 'queue', domain: 'queue-name', type: 'shortstr' },
+      { name: 'ticket', field: 'ticket', domain: 'short', type: 'short', default: 0 },
+      { name: 'queue', field: 'queue', domain: 'queue-name', type: 'shortstr', default: '' },
       { name: 'exchange', field: 'exchange', domain: 'exchange-name', type: 'shortstr' },
-      { name: 'routing-key', field: 'routingKey', domain: 'shortstr', type: 'shortstr' },
-      { name: 'nowait', field: 'nowait', domain: 'bit', type: 'bit' },
-      { name: 'arguments', field: 'arguments', domain: 'table', type: 'table' },
+      { name: 'routing-key', field: 'routingKey', domain: 'shortstr', type: 'shortstr', default: '' },
+      { name: 'nowait', field: 'nowait', domain: 'bit', type: 'bit', default: false },
+      { name: 'arguments', field: 'arguments', domain: 'table', type: 'table', default: {} },
     ],
   },
   {
@@ -391,9 +391,9 @@ export const METHOD_TABLE = [
     synchronous: true,
     content: false,
     args: [
-      { name: 'ticket', field: 'ticket', domain: 'short', type: 'short' },
-      { name: 'queue', field: 'queue', domain: 'queue-name', type: 'shortstr' },
-      { name: 'nowait', field: 'nowait', domain: 'bit', type: 'bit' },
+      { name: 'ticket', field: 'ticket', domain: 'short', type: 'short', default: 0 },
+      { name: 'queue', field: 'queue', domain: 'queue-name', type: 'shortstr', default: '' },
+      { name: 'nowait', field: 'nowait', domain: 'bit', type: 'bit', default: false },
     ],
   },
   {
@@ -413,11 +413,11 @@ export const METHOD_TABLE = [
     synchronous: true,
     content: false,
     args: [
-      { name: 'ticket', field: 'ticket', domain: 'short', type: 'short' },
-      { name: 'queue', field: 'queue', domain: 'queue-name', type: 'shortstr' },
-      { name: 'if-unused', field: 'ifUnused', domain: 'bit', type: 'bit' },
-      { name: 'if-empty', field: 'ifEmpty', domain: 'bit', type: 'bit' },
-      { name: 'nowait', field: 'nowait', domain: 'bit', type: 'bit' },
+      { name: 'ticket', field: 'ticket', domain: 'short', type: 'short', default: 0 },
+      { name: 'queue', field: 'queue', domain: 'queue-name', type: 'shortstr', default: '' },
+      { name: 'if-unused', field: 'ifUnused', domain: 'bit', type: 'bit', default: false },
+      { name: 'if-empty', field: 'ifEmpty', domain: 'bit', type: 'bit', default: false },
+      { name: 'nowait', field: 'nowait', domain: 'bit', type: 'bit', default: false },
     ],
   },
   {
@@ -437,11 +437,11 @@ export const METHOD_TABLE = [
     synchronous: true,
     content: false,
     args: [
-      { name: 'ticket', field: 'ticket', domain: 'short', type: 'short' },
-      { name: 'queue', field: 'queue', domain: 'queue-name', type: 'shortstr' },
+      { name: 'ticket', field: 'ticket', domain: 'short', type: 'short', default: 0 },
+      { name: 'queue', field: 'queue', domain: 'queue-name', type: 'shortstr', default: '' },
       { name: 'exchange', field: 'exchange', domain: 'exchange-name', type: 'shortstr' },
-      { name: 'routing-key', field: 'routingKey', domain: 'shortstr', type: 'shortstr' },
-      { name: 'arguments', field: 'arguments', domain: 'table', type: 'table' },
+      { name: 'routing-key', field: 'routingKey', domain: 'shortstr', type: 'shortstr', default: '' },
+      { name: 'arguments', field: 'arguments', domain: 'table', type: 'table', default: {} },
     ],
   },
   {
@@ -459,9 +459,9 @@ export const METHOD_TABLE = [
     synchronous: true,
     content: false,
     args: [
-      { name: 'prefetch-size', field: 'prefetchSize', domain: 'long', type: 'long' },
-      { name: 'prefetch-count', field: 'prefetchCount', domain: 'short', type: 'short' },
-      { name: 'global', field: 'global', domain: 'bit', type: 'bit' },
+      { name: 'prefetch-size', field: 'prefetchSize', domain: 'long', type: 'long', default: 0 },
+      { name: 'prefetch-count', field: 'prefetchCount', domain: 'short', type: 'short', default: 0 },
+      { name: 'global', field: 'global', domain: 'bit', type: 'bit', default: false },
     ],
   },
   {
@@ -479,14 +479,14 @@ export const METHOD_TABLE = [
     synchronous: true,
     content: false,
     args: [
-      { name: 'ticket', field: 'ticket', domain: 'short', type: 'short' },
-      { name: 'queue', field: 'queue', domain: 'queue-name', type: 'shortstr' },
-      { name: 'consumer-tag', field: 'consumerTag', domain: 'shortstr', type: 'shortstr' },
-      { name: 'no-local', field: 'noLocal', domain: 'bit', type: 'bit' },
-      { name: 'no-ack', field: 'noAck', domain: 'bit', type: 'bit' },
-      { name: 'exclusive', field: 'exclusive', domain: 'bit', type: 'bit' },
-      { name: 'nowait', field: 'nowait', domain: 'bit', type: 'bit' },
-      { name: 'arguments', field: 'arguments', domain: 'table', type: 'table' },
+      { name: 'ticket', field: 'ticket', domain: 'short', type: 'short', default: 0 },
+      { name: 'queue', field: 'queue', domain: 'queue-name', type: 'shortstr', default: '' },
+      { name: 'consumer-tag', field: 'consumerTag', domain: 'shortstr', type: 'shortstr', default: '' },
+      { name: 'no-local', field: 'noLocal', domain: 'bit', type: 'bit', default: false },
+      { name: 'no-ack', field: 'noAck', domain: 'bit', type: 'bit', default: false },
+      { name: 'exclusive', field: 'exclusive', domain: 'bit', type: 'bit', default: false },
+      { name: 'nowait', field: 'nowait', domain: 'bit', type: 'bit', default: false },
+      { name: 'arguments', field: 'arguments', domain: 'table', type: 'table', default: {} },
     ],
   },
   {
@@ -507,7 +507,7 @@ export const METHOD_TABLE = [
     content: false,
     args: [
       { name: 'consumer-tag', field: 'consumerTag', domain: 'shortstr', type: 'shortstr' },
-      { name: 'nowait', field: 'nowait', domain: 'bit', type: 'bit' },
+      { name: 'nowait', field: 'nowait', domain: 'bit', type: 'bit', default: false },
     ],
   },
   {
@@ -527,11 +527,11 @@ export const METHOD_TABLE = [
     synchronous: false,
     content: true,
     args: [
-      { name: 'ticket', field: 'ticket', domain: 'short', type: 'short' },
-      { name: 'exchange', field: 'exchange', domain: 'exchange-name', type: 'shortstr' },
-      { name: 'routing-key', field: 'routingKey', domain: 'shortstr', type: 'shortstr' },
-      { name: 'mandatory', field: 'mandatory', domain: 'bit', type: 'bit' },
-      { name: 'immediate', field: 'immediate', domain: 'bit', type: 'bit' },
+      { name: 'ticket', field: 'ticket', domain: 'short', type: 'short', default: 0 },
+      { name: 'exchange', field: 'exchange', domain: 'exchange-name', type: 'shortstr', default: '' },
+      { name: 'routing-key', field: 'routingKey', domain: 'shortstr', type: 'shortstr', default: '' },
+      { name: 'mandatory', field: 'mandatory', domain: 'bit', type: 'bit', default: false },
+      { name: 'immediate', field: 'immediate', domain: 'bit', type: 'bit', default: false },
     ],
   },
   {
@@ -542,7 +542,7 @@ export const METHOD_TABLE = [
     content: true,
     args: [
       { name: 'reply-code', field: 'replyCode', domain: 'short', type: 'short' },
-      { name: 'reply-text', field: 'replyText', domain: 'shortstr', type: 'shortstr' },
+      { name: 'reply-text', field: 'replyText', domain: 'shortstr', type: 'shortstr', default: '' },
       { name: 'exchange', field: 'exchange', domain: 'exchange-name', type: 'shortstr' },
       { name: 'routing-key', field: 'routingKey', domain: 'shortstr', type: 'shortstr' },
     ],
@@ -556,7 +556,7 @@ export const METHOD_TABLE = [
     args: [
       { name: 'consumer-tag', field: 'consumerTag', domain: 'shortstr', type: 'shortstr' },
       { name: 'delivery-tag', field: 'deliveryTag', domain: 'longlong', type: 'longlong' },
-      { name: 'redelivered', field: 'redelivered', domain: 'bit', type: 'bit' },
+      { name: 'redelivered', field: 'redelivered', domain: 'bit', type: 'bit', default: false },
       { name: 'exchange', field: 'exchange', domain: 'exchange-name', type: 'shortstr' },
       { name: 'routing-key', field: 'routingKey', domain: 'shortstr', type: 'shortstr' },
     ],
@@ -568,9 +568,9 @@ export const METHOD_TABLE = [
     synchronous: true,
     content: false,
     args: [
-      { name: 'ticket', field: 'ticket', domain: 'short', type: 'short' },
-      { name: 'queue', field: 'queue', domain: 'queue-name', type: 'shortstr' },
-      { name: 'no-ack', field: 'noAck', domain: 'bit', type: 'bit' },
+      { name: 'ticket', field: 'ticket', domain: 'short', type: 'short', default: 0 },
+      { name: 'queue', field: 'queue', domain: 'queue-name', type: 'shortstr', default: '' },
+      { name: 'no-ack', field: 'noAck', domain: 'bit', type: 'bit', default: false },
     ],
   },
   {
@@ -581,7 +581,7 @@ export const METHOD_TABLE = [
     content: true,
     args: [
       { name: 'delivery-tag', field: 'deliveryTag', domain: 'longlong', type: 'longlong' },
-      { name: 'redelivered', field: 'redelivered', domain: 'bit', type: 'bit' },
+      { name: 'redelivered', field: 'redelivered', domain: 'bit', type: 'bit', default: false },
       { name: 'exchange', field: 'exchange', domain: 'exchange-name', type: 'shortstr' },
       { name: 'routing-key', field: 'routingKey', domain: 'shortstr', type: 'shortstr' },
       { name: 'message-count', field: 'messageCount', domain: 'message-count', type: 'long' },
@@ -594,7 +594,7 @@ export const METHOD_TABLE = [
     synchronous: false,
     content: false,
     args: [
-      { name: 'cluster-id', field: 'clusterId', domain: 'shortstr', type: 'shortstr' },
+      { name: 'cluster-id', field: 'clusterId', domain: 'shortstr', type: 'shortstr', default: '' },
     ],
   },
   {
@@ -604,8 +604,8 @@ export const METHOD_TABLE = [
     synchronous: false,
     content: false,
     args: [
-      { name: 'delivery-tag', field: 'deliveryTag', domain: 'longlong', type: 'longlong' },
-      { name: 'multiple', field: 'multiple', domain: 'bit', type: 'bit' },
+      { name: 'delivery-tag', field: 'deliveryTag', domain: 'longlong', type: 'longlong', default: 0 },
+      { name: 'multiple', field: 'multiple', domain: 'bit', type: 'bit', default: false },
     ],
   },
   {
@@ -616,7 +616,7 @@ export const METHOD_TABLE = [
     content: false,
     args: [
       { name: 'delivery-tag', field: 'deliveryTag', domain: 'longlong', type: 'longlong' },
-      { name: 'requeue', field: 'requeue', domain: 'bit', type: 'bit' },
+      { name: 'requeue', field: 'requeue', domain: 'bit', type: 'bit', default: true },
     ],
   },
   {
@@ -626,7 +626,7 @@ export const METHOD_TABLE = [
     synchronous: false,
     content: false,
     args: [
-      { name: 'requeue', field: 'requeue', domain: 'bit', type: 'bit' },
+      { name: 'requeue', field: 'requeue', domain: 'bit', type: 'bit', default: false },
     ],
   },
   {
@@ -636,7 +636,7 @@ export const METHOD_TABLE = [
     synchronous: true,
     content: false,
     args: [
-      { name: 'requeue', field: 'requeue', domain: 'bit', type: 'bit' },
+      { name: 'requeue', field: 'requeue', domain: 'bit', type: 'bit', default: false },
     ],
   },
   {
@@ -654,9 +654,9 @@ export const METHOD_TABLE = [
     synchronous: false,
     content: false,
     args: [
-      { name: 'delivery-tag', field: 'deliveryTag', domain: 'longlong', type: 'longlong' },
-      { name: 'multiple', field: 'multiple', domain: 'bit', type: 'bit' },
-      { name: 'requeue', field: 'requeue', domain: 'bit', type: 'bit' },
+      { name: 'delivery-tag', field: 'deliveryTag', domain: 'longlong', type: 'longlong', default: 0 },
+      { name: 'multiple', field: 'multiple', domain: 'bit', type: 'bit', default: false },
+      { name: 'requeue', field: 'requeue', domain: 'bit', type: 'bit', default: true },
     ],
   },
   {
@@ -714,7 +714,7 @@ export const METHOD_TABLE = [
     synchronous: true,
     content: false,
     args: [
-      { name: 'nowait', field: 'nowait', domain: 'bit', type: 'bit' },
+      { name: 'nowait', field: 'nowait', domain: 'bit', type: 'bit', default: false },
     ],
   },
   {
@@ -1206,6 +1206,76 @@ export type AmqpMethod =
   | TxRollbackOk
   | ConfirmSelect
   | ConfirmSelectOk;
+
+/** Per method, the arguments for which the spec gives a default value. */
+export interface MethodDefaults {
+  'connection.start': 'versionMajor' | 'versionMinor' | 'mechanisms' | 'locales';
+  'connection.start-ok': 'mechanism' | 'locale';
+  'connection.secure': never;
+  'connection.secure-ok': never;
+  'connection.tune': 'channelMax' | 'frameMax' | 'heartbeat';
+  'connection.tune-ok': 'channelMax' | 'frameMax' | 'heartbeat';
+  'connection.open': 'virtualHost' | 'capabilities' | 'insist';
+  'connection.open-ok': 'knownHosts';
+  'connection.close': 'replyText';
+  'connection.close-ok': never;
+  'connection.blocked': 'reason';
+  'connection.unblocked': never;
+  'connection.update-secret': never;
+  'connection.update-secret-ok': never;
+  'channel.open': 'outOfBand';
+  'channel.open-ok': 'channelId';
+  'channel.flow': never;
+  'channel.flow-ok': never;
+  'channel.close': 'replyText';
+  'channel.close-ok': never;
+  'access.request': 'realm' | 'exclusive' | 'passive' | 'active' | 'write' | 'read';
+  'access.request-ok': 'ticket';
+  'exchange.declare': 'ticket' | 'type' | 'passive' | 'durable' | 'autoDelete' | 'internal' | 'nowait' | 'arguments';
+  'exchange.declare-ok': never;
+  'exchange.delete': 'ticket' | 'ifUnused' | 'nowait';
+  'exchange.delete-ok': never;
+  'exchange.bind': 'ticket' | 'routingKey' | 'nowait' | 'arguments';
+  'exchange.bind-ok': never;
+  'exchange.unbind': 'ticket' | 'routingKey' | 'nowait' | 'arguments';
+  'exchange.unbind-ok': never;
+  'queue.declare': 'ticket' | 'queue' | 'passive' | 'durable' | 'exclusive' | 'autoDelete' | 'nowait' | 'arguments';
+  'queue.declare-ok': never;
+  'queue.bind': 'ticket' | 'queue' | 'routingKey' | 'nowait' | 'arguments';
+  'queue.bind-ok': never;
+  'queue.purge': 'ticket' | 'queue' | 'nowait';
+  'queue.purge-ok': never;
+  'queue.delete': 'ticket' | 'queue' | 'ifUnused' | 'ifEmpty' | 'nowait';
+  'queue.delete-ok': never;
+  'queue.unbind': 'ticket' | 'queue' | 'routingKey' | 'arguments';
+  'queue.unbind-ok': never;
+  'basic.qos': 'prefetchSize' | 'prefetchCount' | 'global';
+  'basic.qos-ok': never;
+  'basic.consume': 'ticket' | 'queue' | 'consumerTag' | 'noLocal' | 'noAck' | 'exclusive' | 'nowait' | 'arguments';
+  'basic.consume-ok': never;
+  'basic.cancel': 'nowait';
+  'basic.cancel-ok': never;
+  'basic.publish': 'ticket' | 'exchange' | 'routingKey' | 'mandatory' | 'immediate';
+  'basic.return': 'replyText';
+  'basic.deliver': 'redelivered';
+  'basic.get': 'ticket' | 'queue' | 'noAck';
+  'basic.get-ok': 'redelivered';
+  'basic.get-empty': 'clusterId';
+  'basic.ack': 'deliveryTag' | 'multiple';
+  'basic.reject': 'requeue';
+  'basic.recover-async': 'requeue';
+  'basic.recover': 'requeue';
+  'basic.recover-ok': never;
+  'basic.nack': 'deliveryTag' | 'multiple' | 'requeue';
+  'tx.select': never;
+  'tx.select-ok': never;
+  'tx.commit': never;
+  'tx.commit-ok': never;
+  'tx.rollback': never;
+  'tx.rollback-ok': never;
+  'confirm.select': 'nowait';
+  'confirm.select-ok': never;
+}
 
 export const BASIC_CLASS_ID = 60;
 
