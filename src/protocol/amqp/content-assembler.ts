@@ -1,0 +1,70 @@
+// Assembles one channel's frames into commands: a method, and for basic.publish/return/deliver/get-ok
+// the content header and body frames that must follow it. Any other order is 505 UNEXPECTED_FRAME, as
+// RabbitMQ raises it.
+import { decodeContentHeader } from './content.js';
+import { amqpError, type AmqpError } from './errors.js';
+import { FRAME_BODY, FRAME_HEADER, FRAME_HEARTBEAT, FRAME_METHOD } from './frame-constants.js';
+import type { Frame } from './frame-reader.js';
+import { decodeMethod, methodSpec } from './method-codec.js';
+import type { AmqpMethod, BasicProperties } from './spec/methods.js';
+
+export interface Command {
+  readonly method: AmqpMethod;
+  /** Present for content-carrying methods. */
+  readonly content?: { readonly properties: BasicProperties; readonly body: Buffer };
+}
+
+type State =
+  | { readonly at: 'method' }
+  | { readonly at: 'header'; readonly method: AmqpMethod }
+  | { readonly at: 'body'; readonly method: AmqpMethod; readonly properties: BasicProperties; readonly size: number; readonly parts: Buffer[]; received: number };
+
+export class ContentAssembler {
+  private state: State = { at: 'method' };
+
+  /** A finished command, undefined while content is still arriving, or an error. */
+  push(frame: Frame): Command | AmqpError | undefined {
+    const state = this.state;
+    switch (frame.type) {
+      case FRAME_METHOD: {
+        if (state.at !== 'method') return this.unexpected(`method frame while expecting content ${state.at} for ${state.method.method}`, state.method);
+        const method = decodeMethod(frame.payload);
+        if ('kind' in method) return method;
+        if (!methodSpec(method.method).content) return { method };
+        this.state = { at: 'header', method };
+        return undefined;
+      }
+      case FRAME_HEADER: {
+        if (state.at !== 'header') return this.unexpected('content header frame without a content-carrying method', state.at === 'body' ? state.method : undefined);
+        const header = decodeContentHeader(frame.payload);
+        if ('kind' in header) return header;
+        const classId = methodSpec(state.method.method).classId;
+        if (header.classId !== classId) return this.unexpected(`content header for class ${header.classId} after a method of class ${classId}`, state.method);
+        if (header.bodySize === 0) return this.finish(state.method, header.properties, Buffer.alloc(0));
+        this.state = { at: 'body', method: state.method, properties: header.properties, size: header.bodySize, parts: [], received: 0 };
+        return undefined;
+      }
+      case FRAME_BODY: {
+        if (state.at !== 'body') return this.unexpected('content body frame without a content header', state.at === 'header' ? state.method : undefined);
+        state.received += frame.payload.length;
+        if (state.received > state.size) return this.unexpected(`content body of ${state.received} bytes exceeds the header's ${state.size}`, state.method);
+        state.parts.push(frame.payload);
+        if (state.received < state.size) return undefined;
+        const body = state.parts.length === 1 && state.parts[0] ? state.parts[0] : Buffer.concat(state.parts, state.size);
+        return this.finish(state.method, state.properties, body);
+      }
+      case FRAME_HEARTBEAT:
+        return this.unexpected('heartbeat frame handed to a channel');
+    }
+  }
+
+  private finish(method: AmqpMethod, properties: BasicProperties, body: Buffer): Command {
+    this.state = { at: 'method' };
+    return { method, content: { properties, body } };
+  }
+
+  private unexpected(detail: string, method?: AmqpMethod): AmqpError {
+    const spec = method ? methodSpec(method.method) : undefined;
+    return amqpError('UNEXPECTED_FRAME', detail, spec?.classId ?? 0, spec?.methodId ?? 0);
+  }
+}
