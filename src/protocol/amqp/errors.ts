@@ -25,10 +25,12 @@ export interface AmqpError {
 }
 
 export function amqpError(name: ReplyName, detail: string, classId = 0, methodId = 0): AmqpError {
-  // reply-text is a shortstr; keep it within 255 bytes even for long details.
-  const text = `${name} - ${detail}`;
-  const replyText = Buffer.byteLength(text) <= 255 ? text : Buffer.from(text).subarray(0, 255).toString('utf8').replace(/\uFFFD$/, '');
-  return { kind: 'error', code: REPLY_CODES[name], name, replyText, classId, methodId };
+  return { kind: 'error', code: REPLY_CODES[name], name, replyText: fitReplyText(`${name} - ${detail}`), classId, methodId };
+}
+
+/** reply-text is a shortstr: cut to 255 bytes without leaving half a UTF-8 character. */
+export function fitReplyText(text: string): string {
+  return Buffer.byteLength(text) <= 255 ? text : Buffer.from(text).subarray(0, 255).toString('utf8').replace(/\uFFFD$/, '');
 }
 
 export function isAmqpError(value: unknown): value is AmqpError {

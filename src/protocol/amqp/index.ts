@@ -9,3 +9,7 @@ export * from './content.js';
 export * from './content-assembler.js';
 export type { AmqpMethod, BasicProperties } from './spec/methods.js';
 export * from './build-method.js';
+export * from './connection-auth.js';
+export * from './connection-types.js';
+export * from './connection-machine.js';
+export * from './heartbeat-monitor.js';
