@@ -54,6 +54,11 @@ export class FrameReader {
     this.frameMax = options.frameMax ?? DEFAULT_FRAME_MAX;
   }
 
+  /** True once the 8-byte protocol header has been read and accepted: time to send connection.start. */
+  get headerAccepted(): boolean {
+    return !this.awaitingProtocolHeader;
+  }
+
   /** True once a bad header or frame error was seen; the stream cannot be resynchronised after that. */
   get failed(): boolean {
     return this.failure !== undefined;

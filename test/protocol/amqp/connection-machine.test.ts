@@ -554,3 +554,36 @@ describe('ConnectionMachine: update-secret and blocked', () => {
     expect(without.unblock()).toEqual([]);
   });
 });
+
+describe('ConnectionMachine: robustness', () => {
+  it('starts by itself if a frame arrives before protocolHeader() was called', async () => {
+    const m = newMachine();
+    const out = await feed(m, startOk());
+    expect(sentMethods(out).map((x) => x.method)).toEqual(['connection.start', 'connection.tune']);
+  });
+
+  // Seeded, so a failure is reproducible: random method payloads behind real connection-class ids and
+  // random frame types/channels, in every state, must never throw; each ends in close-socket or carries on.
+  it.each(['starting', 'tuning', 'opening', 'running'] as const)('random frames in state %s never throw', async (state) => {
+    let seed = 0x9e3779b9;
+    const rand = (n: number): number => {
+      seed = (Math.imul(seed ^ (seed >>> 15), 0x2c1b3c6d) + 0x6d2b79f5) >>> 0;
+      return seed % n;
+    };
+    for (let round = 0; round < 300; round++) {
+      const m = newMachine();
+      if (state === 'starting') m.protocolHeader();
+      else if (state === 'tuning') await toTuning(m);
+      else if (state === 'opening') await toOpening(m);
+      else await toRunning(m);
+      for (let i = 0; i < 5 && m.state !== 'closed'; i++) {
+        const payload = Buffer.from(Array.from({ length: rand(24) }, () => rand(256)));
+        if (payload.length >= 4 && rand(2) === 0) payload.writeUInt32BE((10 << 16) | (rand(8) * 10 + rand(2) * 1), 0);
+        const type = [1, 2, 3][rand(3)] ?? 1;
+        const channel = rand(3) === 0 ? rand(4) : 0;
+        const out = await m.receive(frameOf(encodeFrame(type as 1 | 2 | 3, channel, payload)));
+        for (const a of out) expect(['send', 'tuned', 'opened', 'channel-frame', 'close-socket', 'user-updated']).toContain(a.kind);
+      }
+    }
+  });
+});
