@@ -14,7 +14,7 @@ export interface ConnectionUser {
 
 export type AuthOutcome<U extends ConnectionUser> = { readonly ok: true; readonly user: U } | { readonly ok: false; readonly detail?: string };
 
-/** A refusal's `replyText` replaces the default "access to vhost 'x' refused for user 'u'". */
+/** A refusal's `detail` becomes the reply text instead of the default "access to vhost 'x' refused for user 'u'". */
 export type OpenOutcome = { readonly ok: true } | { readonly ok: false; readonly detail?: string };
 
 export interface ConnectionHooks<U extends ConnectionUser> {
