@@ -5,7 +5,7 @@
  * free-form keys are allowed, their value is read as the chosen type.
  */
 import { h, setText, uid } from './dom.js';
-import { input, select } from './forms.js';
+import { input, keyValueRow, typeSelect } from './forms.js';
 import { INERT_TITLE, freeTypeOf, parseValue, valueText } from './policy-keys.js';
 
 /** @typedef {import('./policy-keys.js').KnownKey} KnownKey */
@@ -71,33 +71,11 @@ export class DefinitionEditor {
     const n = this.count;
     const key = input({ id: uid('def-key'), placeholder: 'key', class: 'def-key', list: this.keyListId });
     const value = input({ id: uid('def-value'), placeholder: 'value', class: 'def-value' });
-    const type = select(
-      [
-        { value: 'string', label: 'String' },
-        { value: 'number', label: 'Number' },
-        { value: 'boolean', label: 'Boolean' },
-        { value: 'json', label: 'List / object (JSON)' },
-      ],
-      { id: uid('def-type'), class: 'def-type', hidden: !this.freeForm },
-    );
+    const type = typeSelect({ id: uid('def-type'), class: 'def-type', hidden: !this.freeForm });
     const note = h('small', { id: uid('def-note'), class: 'def-note hint' });
     value.setAttribute('aria-describedby', note.id);
-    const label = (/** @type {HTMLElement} */ control, /** @type {string} */ what) =>
-      h('label', { for: control.id, class: 'sr-only', text: `${this.legend}: ${what} ${n}` });
     const remove = h('button', { type: 'button', class: 'small link', text: 'Remove', 'aria-label': `Remove ${this.legend.toLowerCase()} row ${n}` });
-    const row = h(
-      'div',
-      { class: 'def-row' },
-      label(key, 'key'),
-      key,
-      h('span', { 'aria-hidden': 'true', text: '=' }),
-      label(value, 'value'),
-      value,
-      label(type, 'type'),
-      type,
-      remove,
-      note,
-    );
+    const row = keyValueRow('def-row', `${this.legend}: `, ` ${n}`, { key, value, type }, remove, note);
     /** @type {Row} */
     const entry = { row, key, value, type, note };
     key.addEventListener('input', () => {

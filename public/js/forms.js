@@ -146,6 +146,48 @@ export function submit(text, props = {}) {
  * Editor for an AMQP argument table (queue/exchange arguments, binding arguments, message headers):
  * rows of key, value and type; a new blank row appears when the last one is used.
  */
+/**
+ * The type a free-form value is read as, for the key/value editors.
+ * @param {Record<string, unknown>} props
+ */
+export function typeSelect(props) {
+  return select(
+    [
+      { value: 'string', label: 'String' },
+      { value: 'number', label: 'Number' },
+      { value: 'boolean', label: 'Boolean' },
+      { value: 'json', label: 'List / object (JSON)' },
+    ],
+    props,
+  );
+}
+
+/**
+ * One `key = value (type)` row of a key/value editor, each control with a screen-reader label
+ * `<prefix>key<suffix>`; `extra` follows the controls.
+ * @param {string} cls
+ * @param {string} prefix
+ * @param {string} suffix
+ * @param {{key: HTMLElement, value: HTMLElement, type: HTMLElement}} controls
+ * @param {...HTMLElement} extra
+ */
+export function keyValueRow(cls, prefix, suffix, { key, value, type }, ...extra) {
+  const label = (/** @type {HTMLElement} */ control, /** @type {string} */ what) =>
+    h('label', { for: control.id, class: 'sr-only', text: `${prefix}${what}${suffix}` });
+  return h(
+    'div',
+    { class: cls },
+    label(key, 'key'),
+    key,
+    h('span', { 'aria-hidden': 'true', text: '=' }),
+    label(value, 'value'),
+    value,
+    label(type, 'type'),
+    type,
+    ...extra,
+  );
+}
+
 export class ArgumentsEditor {
   /**
    * @param {string} legend
@@ -186,27 +228,8 @@ export class ArgumentsEditor {
     const n = this.rows.length + 1;
     const key = input({ id: uid('arg-key'), placeholder: 'key', class: 'arg-key' });
     const value = input({ id: uid('arg-value'), placeholder: 'value', class: 'arg-value' });
-    const type = select(
-      [
-        { value: 'string', label: 'String' },
-        { value: 'number', label: 'Number' },
-        { value: 'boolean', label: 'Boolean' },
-        { value: 'json', label: 'List / object (JSON)' },
-      ],
-      { id: uid('arg-type'), class: 'arg-type' },
-    );
-    const label = (/** @type {HTMLElement} */ control, /** @type {string} */ what) => h('label', { for: control.id, class: 'sr-only', text: `${this.legend}: ${what} ${n}` });
-    const row = h(
-      'div',
-      { class: 'arg-row' },
-      label(key, 'key'),
-      key,
-      h('span', { 'aria-hidden': 'true', text: '=' }),
-      label(value, 'value'),
-      value,
-      label(type, 'type'),
-      type,
-    );
+    const type = typeSelect({ id: uid('arg-type'), class: 'arg-type' });
+    const row = keyValueRow('arg-row', `${this.legend}: `, ` ${n}`, { key, value, type });
     const entry = { key, value, type, row };
     key.addEventListener('input', () => this.ensureBlank());
     value.addEventListener('input', () => this.ensureBlank());

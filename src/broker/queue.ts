@@ -99,7 +99,7 @@ export class Queue implements QueueProperties {
   changeLimits(limits: QueueLimits): void {
     this.current = { ...limits, maxPriority: this.current.maxPriority, singleActiveConsumer: this.current.singleActiveConsumer };
     if (this.current.overflow !== 'drop-head') return;
-    while (this.readyHead() !== undefined && this.overLimit(0)) this.bury(this.takeReady() as QueueEntry, 'maxlen');
+    while (this.readyHead() !== undefined && this.overLimit(0, 0)) this.bury(this.takeReady() as QueueEntry, 'maxlen');
   }
 
   /**
@@ -136,15 +136,15 @@ export class Queue implements QueueProperties {
       this.bury(new QueueEntry(message, false), 'expired');
       return 'dropped';
     }
-    if (this.wouldOverflow(size)) {
+    if (this.overLimit(1, size)) {
       if (this.limits.overflow !== 'drop-head') return 'rejected';
-      while (this.readyHead() !== undefined && this.wouldOverflow(size)) {
+      while (this.readyHead() !== undefined && this.overLimit(1, size)) {
         // RabbitMQ enqueues, then drops heads: in a priority queue, a message that would go in ahead of
         // everything left is itself the head it drops (rabbit_amqqueue_process, maybe_drop_head).
         if (this.ready.countAhead(message) === 0) break;
         this.bury(this.takeReady() as QueueEntry, 'maxlen');
       }
-      if (this.wouldOverflow(size)) {
+      if (this.overLimit(1, size)) {
         this.stats.publish++;
         this.bury(new QueueEntry(message, false), 'maxlen');
         return 'dropped';
@@ -421,21 +421,15 @@ export class Queue implements QueueProperties {
     return true;
   }
 
-  /** Whether one more message of `size` bytes would pass `x-max-length` or `x-max-length-bytes`. */
-  private wouldOverflow(size: number): boolean {
+  /**
+   * Whether the ready messages, with `messages` more of `bytes` bytes, would pass `x-max-length` or
+   * `x-max-length-bytes`: (1, size) for an incoming message, (0, 0) for what the queue holds now.
+   */
+  private overLimit(messages: number, bytes: number): boolean {
     const { maxLength, maxLengthBytes } = this.current;
     return (
-      (maxLength !== undefined && this.messageCount + 1 > maxLength) ||
-      (maxLengthBytes !== undefined && this.readyBytes + size > maxLengthBytes)
-    );
-  }
-
-  /** Whether the queue holds more than its limits allow, with `extra` bytes more (an incoming message). */
-  private overLimit(extra: number): boolean {
-    const { maxLength, maxLengthBytes } = this.current;
-    return (
-      (maxLength !== undefined && this.messageCount > maxLength) ||
-      (maxLengthBytes !== undefined && this.readyBytes + extra > maxLengthBytes)
+      (maxLength !== undefined && this.messageCount + messages > maxLength) ||
+      (maxLengthBytes !== undefined && this.readyBytes + bytes > maxLengthBytes)
     );
   }
 

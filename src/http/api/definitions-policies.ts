@@ -63,8 +63,10 @@ export function planPolicy(kind: PolicyKind, vhost: string, item: PolicyItem, re
     definition = Object.fromEntries(kept);
   }
   const spec = parsePolicySpec(kind, { pattern: item.pattern, definition, priority: item.priority, applyTo: item['apply-to'] });
-  const problem = spec instanceof BrokerError ? spec : unsafePattern(spec.pattern);
-  if (problem) throw new BrokerError('PRECONDITION_FAILED', `definitions: ${what}: ${problem.message.replace(/\s+/g, ' ').trim()}`);
-  if (spec instanceof BrokerError) throw spec;
+  const refused = (problem: BrokerError): BrokerError =>
+    new BrokerError('PRECONDITION_FAILED', `definitions: ${what}: ${problem.message.replace(/\s+/g, ' ').trim()}`);
+  if (spec instanceof BrokerError) throw refused(spec);
+  const unsafe = unsafePattern(spec.pattern);
+  if (unsafe) throw refused(unsafe);
   return { kind, vhost, name: item.name, spec };
 }
