@@ -1,7 +1,6 @@
 import type { BindingArguments } from './binding.js';
 import type { Message, MessageContent } from './message.js';
 import type { Queue } from './queue.js';
-import type { Channel } from './channel.js';
 import type { Held } from './scheduled-messages.js';
 
 /** What callers ask a vhost for: declarations, bindings and publishes, and what the vhost answers. */
@@ -49,12 +48,6 @@ export interface PublishResult {
   readonly stored: boolean;
   /** Held by a delayed exchange (`x-delay`), to be routed at `due`; `queues` is then empty. */
   readonly scheduled?: Held | undefined;
-}
-
-/** Who published, for a delayed message that turns out unroutable at its due time. */
-export interface PublishOrigin {
-  readonly channel: Channel | null;
-  readonly mandatory: boolean;
 }
 
 export interface QueueDeclareResult {

@@ -1,5 +1,5 @@
 import { argumentsEqual, bindingId, type Binding, type BindingDestination } from './binding.js';
-import type { BindingRequest, ExchangeDeclaration, PublishOrigin, PublishRequest, PublishResult, QueueDeclaration, QueueDeclareResult } from './declarations.js';
+import type { BindingRequest, ExchangeDeclaration, PublishRequest, PublishResult, QueueDeclaration, QueueDeclareResult } from './declarations.js';
 import type { Channel } from './channel.js';
 import type { Clock } from './clock.js';
 import { accessRefused, BrokerError, diskAlarmRefusal, notFound, preconditionFailed, resourceLocked } from './errors.js';
@@ -22,7 +22,6 @@ import { checkQueueLimit, type VHostLimits } from './vhost-limits.js';
 export type {
   BindingRequest,
   ExchangeDeclaration,
-  PublishOrigin,
   PublishRequest,
   PublishResult,
   QueueDeclaration,
@@ -313,7 +312,11 @@ export class VHost {
     for (const queue of owned) this.deleteQueue(queue.name, {}, owner);
   }
 
-  publish(request: PublishRequest, origin?: PublishOrigin): PublishResult {
+  /**
+   * `returnTo`: the publishing channel of a `mandatory` publish, for a delayed message that turns out
+   * unroutable at its due time; null otherwise.
+   */
+  publish(request: PublishRequest, returnTo: Channel | null = null): PublishResult {
     const exchange = this.exchanges.get(request.exchange);
     if (!exchange) throw notFound(`no exchange '${request.exchange}' in vhost '${this.name}'`);
     if (exchange.internal) throw accessRefused(`cannot publish to internal exchange '${request.exchange}' in vhost '${this.name}'`);
@@ -328,7 +331,7 @@ export class VHost {
     // A delayed exchange's due times count from the broker's clock (a test brings a fake one), and after a restart from `publishedAt`.
     const message = Message.create(this.context.nextMessageId(), request, exchange.scheduled ? this.context.clock.now() : Date.now());
     // A delayed exchange holds a message with an `x-delay`, to route it at its due time (DelayedDelivery).
-    const held = exchange.scheduled?.offer(message, origin?.mandatory ? origin.channel : null);
+    const held = exchange.scheduled?.offer(message, returnTo);
     const routed = held ? [] : routeMessage(this, exchange, { routingKey: request.routingKey, headers: request.properties.headers });
     exchange.stats.publish++;
     this.context.stats.publish++;

@@ -76,7 +76,7 @@ export class MessageOperations {
       throw preconditionFailed(`user_id property set to '${userId}' but authenticated user was '${caller.user.name}'`);
     }
     const mark = this.watch.mark;
-    const result = caller.vhost.publish(content, { channel: caller.channel, mandatory: options.mandatory });
+    const result = caller.vhost.publish(content, options.mandatory ? caller.channel : null);
     const routed = result.queues.length > 0;
     const rejectedBy = result.rejectedBy[0];
     const global = this.broker.stats;

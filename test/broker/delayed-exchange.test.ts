@@ -198,9 +198,9 @@ describe('x-delayed-message: holding and routing', () => {
     const returned: string[] = [];
     const sink = new RecordingSink();
     const channel = new Channel('pub', vhost, Object.assign(sink, { sendReturn: (m: { body: Uint8Array }) => returned.push(new TextDecoder().decode(m.body)) }));
-    vhost.publish({ exchange: 'later', routingKey: 'nowhere', properties: withDelay(10), body: bytes('back') }, { channel, mandatory: true });
-    vhost.publish({ exchange: 'later', routingKey: 'nowhere', properties: withDelay(10), body: bytes('plain') }, { channel, mandatory: false });
-    vhost.publish({ exchange: 'later', routingKey: 'nowhere', properties: withDelay(20), body: bytes('closed') }, { channel, mandatory: true });
+    vhost.publish({ exchange: 'later', routingKey: 'nowhere', properties: withDelay(10), body: bytes('back') }, channel);
+    vhost.publish({ exchange: 'later', routingKey: 'nowhere', properties: withDelay(10), body: bytes('plain') }, null);
+    vhost.publish({ exchange: 'later', routingKey: 'nowhere', properties: withDelay(20), body: bytes('closed') }, channel);
     clock.advance(10);
     expect(returned).toEqual(['back']);
     expect(channel.stats.returnUnroutable).toBe(1);
