@@ -8,6 +8,8 @@ export interface WarrenConfig {
   readonly host: string;
   /** 0 = any free port. */
   readonly port: number;
+  /** AMQP 0-9-1 over TCP: 0 = any free port, `off` = no listener. */
+  readonly amqpPort: number | 'off';
   readonly dataDir: string;
   readonly logLevel: LogLevel;
   /** Seconds between heartbeats; 0 turns them off. */
@@ -30,6 +32,7 @@ export interface WarrenConfig {
 export const defaultConfig: WarrenConfig = {
   host: '127.0.0.1',
   port: 15672,
+  amqpPort: 5672,
   dataDir: './data',
   logLevel: 'info',
   heartbeat: 30,
@@ -47,6 +50,7 @@ export const defaultConfig: WarrenConfig = {
 const settings = {
   host: { flag: 'host', env: 'WARREN_HOST', parse: nonEmpty },
   port: { flag: 'port', env: 'WARREN_PORT', parse: integer(0, 65535) },
+  amqpPort: { flag: 'amqp-port', env: 'WARREN_AMQP_PORT', parse: portOrOff },
   dataDir: { flag: 'data-dir', env: 'WARREN_DATA_DIR', parse: nonEmpty },
   logLevel: { flag: 'log-level', env: 'WARREN_LOG_LEVEL', parse: logLevel },
   heartbeat: { flag: 'heartbeat', env: 'WARREN_HEARTBEAT', parse: integer(0, 65535) },
@@ -104,6 +108,11 @@ function integer(min: number, max: number): (raw: string) => number {
     if (!/^\d+$/.test(raw.trim()) || value < min || value > max) throw new Error(`expected an integer from ${min} to ${max}, got '${raw}'`);
     return value;
   };
+}
+
+function portOrOff(raw: string): number | 'off' {
+  if (raw.trim() === 'off') return 'off';
+  return integer(0, 65535)(raw);
 }
 
 function positiveNumber(raw: string): number {

@@ -30,20 +30,38 @@ export interface Delivery {
 
 export type ChannelState = 'open' | 'closed';
 
+/**
+ * The connection a channel belongs to: exclusive queues belong to it, not to one of its channels. A
+ * protocol with one channel per connection lets the channel stand for itself.
+ */
+export interface ConnectionIdentity {
+  readonly id: string;
+}
+
 type Settlement = 'ack' | 'requeue' | 'discard';
 
 /**
- * One client connection's view of the broker: its consumers, its delivery tags and its unacked
- * deliveries. Warren has one channel per connection, so this is also what owns exclusive queues.
+ * One channel of a client connection: its consumers, its delivery tags and its unacked deliveries. The
+ * JSON protocol has one per connection; AMQP 0-9-1 has many, and their connection owns exclusive queues.
  */
 export class Channel {
   state: ChannelState = 'open';
   readonly stats = new MessageStats();
   /** Default prefetch for consumers started after a `qos`. */
   prefetch = 0;
+  /**
+   * Unacked deliveries all the channel's consumers may hold together; 0 = no limit. AMQP's `basic.qos`
+   * with `global` set, as RabbitMQ interprets it (the spec's per-connection meaning is not used).
+   */
+  sharedPrefetch = 0;
+  readonly connection: ConnectionIdentity;
   /** Cleared by the transport while its outgoing buffer is full; deliveries pause until it is set again. */
   private isWritable = true;
+  /** Cleared by the client's `channel.flow`: deliveries pause until it asks again. */
+  private flowActive = true;
   private nextTag = 1;
+  /** Deliveries to consumers that await their ack: what `sharedPrefetch` limits (gets are not limited). */
+  private consumerUnacked = 0;
   private readonly unacked = new Map<number, Delivery>();
   private readonly consumers = new Map<string, Consumer>();
 
@@ -51,16 +69,43 @@ export class Channel {
     readonly id: string,
     readonly vhost: VHost,
     private readonly sink: DeliverySink,
-  ) {}
+    connection?: ConnectionIdentity,
+  ) {
+    this.connection = connection ?? this;
+  }
 
+  /** Whether deliveries may go out at all: the socket has room and the client has not paused them. */
   get writable(): boolean {
-    return this.isWritable;
+    return this.isWritable && this.flowActive;
+  }
+
+  /** Whether one more delivery that needs an ack fits under the shared prefetch. */
+  get hasSharedRoom(): boolean {
+    return this.sharedPrefetch === 0 || this.consumerUnacked < this.sharedPrefetch;
   }
 
   setWritable(writable: boolean): void {
     if (this.isWritable === writable) return;
     this.isWritable = writable;
-    if (writable) for (const queue of new Set([...this.consumers.values()].map((c) => c.queue))) queue.dispatch();
+    if (writable) this.dispatchAll();
+  }
+
+  /** `channel.flow`: the client pauses (false) or resumes (true) deliveries on this channel. */
+  setFlow(active: boolean): void {
+    if (this.flowActive === active) return;
+    this.flowActive = active;
+    if (active) this.dispatchAll();
+  }
+
+  /** A larger shared prefetch may let waiting messages out at once. */
+  setSharedPrefetch(count: number): void {
+    const grew = count === 0 || count > this.sharedPrefetch;
+    this.sharedPrefetch = count;
+    if (grew) this.dispatchAll();
+  }
+
+  private dispatchAll(): void {
+    for (const queue of new Set([...this.consumers.values()].map((c) => c.queue))) queue.dispatch();
   }
 
   get unackedCount(): number {
@@ -147,6 +192,7 @@ export class Channel {
     else {
       this.stats.deliver++;
       consumer.unacked++;
+      this.consumerUnacked++;
       this.unacked.set(tag, { tag, queue: consumer.queue, entry, consumer });
       consumer.timeout?.delivered(tag);
     }
@@ -216,7 +262,9 @@ export class Channel {
       if (consumer.queue.shouldAutoDelete) this.vhost.deleteQueue(consumer.queue.name, {}, this);
     }
     for (const queue of touched) queue.dispatch();
-    this.vhost.deleteExclusiveQueues(this);
+    // A channel that is its own connection takes its exclusive queues with it; a multi-channel
+    // connection deletes them when it closes.
+    if (this.connection === this) this.vhost.deleteExclusiveQueues(this);
   }
 
   private assertOpen(): void {
@@ -250,13 +298,16 @@ export class Channel {
   /** Settles the deliveries, then lets each queue they came from hand out what that freed up. */
   private settle(deliveries: Delivery[], how: Settlement): void {
     const [only] = deliveries;
-    if (deliveries.length === 1 && only) {
+    if (deliveries.length === 1 && only && this.sharedPrefetch === 0) {
       // The common single ack: no set of queues to build.
       this.settleOne(only, how);
       only.queue.dispatch();
       return;
     }
-    for (const queue of this.settleEach(deliveries, how)) queue.dispatch();
+    const touched = this.settleEach(deliveries, how);
+    // Room under a shared prefetch is room for every consumer of the channel, whatever queue it reads.
+    if (this.sharedPrefetch > 0) for (const consumer of this.consumers.values()) touched.add(consumer.queue);
+    for (const queue of touched) queue.dispatch();
   }
 
   /** Settles without dispatching; returns the queues touched. */
@@ -272,6 +323,7 @@ export class Channel {
   private settleOne({ queue, entry, consumer }: Delivery, how: Settlement): void {
     if (consumer) {
       consumer.unacked--;
+      this.consumerUnacked--;
       consumer.timeout?.settled(consumer.unacked);
     }
     if (how === 'requeue') queue.requeue(entry);

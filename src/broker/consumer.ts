@@ -59,6 +59,7 @@ export class Consumer {
   /** Whether the queue may hand this consumer one more message now. */
   get hasCapacity(): boolean {
     if (this.state !== 'active' || !this.channel.writable) return false;
-    return this.noAck || this.prefetch === 0 || this.unacked < this.prefetch;
+    if (this.noAck) return true;
+    return (this.prefetch === 0 || this.unacked < this.prefetch) && this.channel.hasSharedRoom;
   }
 }

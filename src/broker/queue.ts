@@ -1,5 +1,5 @@
 import type { Binding } from './binding.js';
-import type { Channel } from './channel.js';
+import type { ConnectionIdentity } from './channel.js';
 import type { Consumer } from './consumer.js';
 import { ConsumerRoster } from './consumer-roster.js';
 import type { DeadLetterSink, DeathReason } from './dead-letter.js';
@@ -70,7 +70,7 @@ export class Queue implements QueueProperties {
     /** What its arguments and policies make it do; see effective-policy.ts. */
     private current: QueueLimits,
     /** The connection an exclusive queue belongs to. */
-    readonly owner: Channel | null,
+    readonly owner: ConnectionIdentity | null,
     private readonly observer: QueueObserver,
   ) {
     this.durable = properties.durable;

@@ -1,6 +1,6 @@
 import { argumentsEqual, bindingId, type Binding, type BindingDestination } from './binding.js';
 import type { BindingRequest, ExchangeDeclaration, PublishRequest, PublishResult, QueueDeclaration, QueueDeclareResult } from './declarations.js';
-import type { Channel } from './channel.js';
+import type { Channel, ConnectionIdentity } from './channel.js';
 import type { Clock } from './clock.js';
 import { accessRefused, BrokerError, diskAlarmRefusal, notFound, preconditionFailed, resourceLocked } from './errors.js';
 import { Exchange } from './exchange.js';
@@ -51,7 +51,7 @@ const DEFAULT_EXCHANGE_REFUSED = 'operation not permitted on the default exchang
 export class VHost {
   readonly exchanges = new Map<string, Exchange>();
   readonly queues = new Map<string, Queue>();
-  private readonly exclusiveQueues = new Map<Channel, Set<Queue>>();
+  private readonly exclusiveQueues = new Map<ConnectionIdentity, Set<Queue>>();
   /** The broker tells it when the copies it handed to the store are on disk or refused, and when the disk alarm clears. */
   readonly deadLetterer: DeadLetterer;
   /** Routes what delayed exchanges held when it falls due; the broker tells it of stored and refused copies. */
@@ -225,7 +225,7 @@ export class VHost {
     const existing = requested === '' ? undefined : this.queues.get(requested);
     if (declaration.passive) {
       if (!existing) throw notFound(`no queue '${requested}' in vhost '${this.name}'`);
-      this.checkExclusiveAccess(existing, channel);
+      this.checkExclusiveAccess(existing, channel?.connection ?? null);
       existing.expiry?.used();
       return this.declareResult(existing);
     }
@@ -236,7 +236,7 @@ export class VHost {
       arguments: declaration.arguments ?? {},
     };
     if (existing) {
-      this.checkExclusiveAccess(existing, channel);
+      this.checkExclusiveAccess(existing, channel?.connection ?? null);
       for (const field of ['durable', 'exclusive', 'autoDelete'] as const) {
         if (existing[field] !== wanted[field]) throw this.inequivalent(field, 'queue', requested, wanted[field], existing[field]);
       }
@@ -256,7 +256,7 @@ export class VHost {
     if (invalid) throw invalid;
     checkQueueLimit(this.currentLimits, this.name, name, this.queues.size);
     if (wanted.durable && !wanted.exclusive && this.context.diskAlarm) throw diskAlarmRefusal('new durable queues');
-    const owner = wanted.exclusive ? channel : null;
+    const owner = wanted.exclusive ? (channel?.connection ?? null) : null;
     const properties = { ...wanted, declaredBy: declaration.declaredBy ?? '' };
     const { policy, operator, limits } = this.policies.forQueue(name, wanted.arguments);
     const queue = new Queue(this.name, name, properties, limits, owner, this.context.queueObserver);
@@ -276,9 +276,13 @@ export class VHost {
 
   /** Deleting a queue that does not exist succeeds with a count of 0, as in RabbitMQ 3.x. */
   deleteQueue(name: string, options: { ifUnused?: boolean; ifEmpty?: boolean } = {}, channel: Channel | null = null): number {
+    return this.deleteQueueAs(name, options, channel?.connection ?? null);
+  }
+
+  private deleteQueueAs(name: string, options: { ifUnused?: boolean; ifEmpty?: boolean }, connection: ConnectionIdentity | null): number {
     const queue = this.queues.get(name);
     if (!queue) return 0;
-    this.checkExclusiveAccess(queue, channel);
+    this.checkExclusiveAccess(queue, connection);
     if (options.ifUnused && queue.consumerCount > 0) throw preconditionFailed(`queue '${name}' in vhost '${this.name}' in use`);
     if (options.ifEmpty && queue.messageCount > 0) throw preconditionFailed(`queue '${name}' in vhost '${this.name}' is not empty`);
     this.queues.delete(name);
@@ -300,16 +304,16 @@ export class VHost {
   useQueue(name: string, channel: Channel | null): Queue {
     const queue = this.queues.get(name);
     if (!queue) throw notFound(`no queue '${name}' in vhost '${this.name}'`);
-    this.checkExclusiveAccess(queue, channel);
+    this.checkExclusiveAccess(queue, channel?.connection ?? null);
     return queue;
   }
 
   /** Exclusive queues die with the connection that declared them. */
-  deleteExclusiveQueues(owner: Channel): void {
+  deleteExclusiveQueues(owner: ConnectionIdentity): void {
     const owned = this.exclusiveQueues.get(owner);
     if (!owned) return;
     this.exclusiveQueues.delete(owner);
-    for (const queue of owned) this.deleteQueue(queue.name, {}, owner);
+    for (const queue of owned) this.deleteQueueAs(queue.name, {}, owner);
   }
 
   /**
@@ -408,7 +412,7 @@ export class VHost {
 
   /** Not dead-lettered when it expires, as in RabbitMQ: its messages go with it, through the one delete path. */
   private startQueueExpiry(queue: Queue): void {
-    queue.expiry = startExpiry(queue, this.context.clock, () => this.deleteQueue(queue.name, {}, queue.owner));
+    queue.expiry = startExpiry(queue, this.context.clock, () => this.deleteQueueAs(queue.name, {}, queue.owner));
   }
 
   private removeExchange(exchange: Exchange): void {
@@ -444,8 +448,8 @@ export class VHost {
     return { source, destination: { kind: 'exchange', exchange } };
   }
 
-  private checkExclusiveAccess(queue: Queue, channel: Channel | null): void {
-    if (queue.exclusive && queue.owner !== channel) {
+  private checkExclusiveAccess(queue: Queue, connection: ConnectionIdentity | null): void {
+    if (queue.exclusive && queue.owner !== connection) {
       throw resourceLocked(
         `cannot obtain exclusive access to locked queue '${queue.name}' in vhost '${this.name}'. ` +
           'It could be originally declared on another connection or the exclusive property value does not match that of the original declaration.',

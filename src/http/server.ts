@@ -28,7 +28,7 @@ export interface WarrenServer {
   readonly sessions: SessionRegistry;
   readonly ops: Operations;
   /** Starts listening; resolves with the address actually bound (port 0 picks a free one). */
-  listen(): Promise<{ host: string; port: number; url: string }>;
+  listen(): Promise<{ host: string; port: number; url: string; amqpPort?: number }>;
   /** Closes every connection with a `close` push (320 CONNECTION_FORCED), then the server. */
   close(): Promise<void>;
 }

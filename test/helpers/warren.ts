@@ -13,6 +13,12 @@ export interface RunningWarren {
   /** `ws://127.0.0.1:PORT/ws` */
   readonly wsUrl: string;
   readonly dataDir: string;
+  /** The AMQP 0-9-1 TCP port (ephemeral); 0 when started with `amqpPort: 'off'`. */
+  readonly amqpPort: number;
+  /** `amqp://guest:guest@127.0.0.1:AMQP_PORT` */
+  readonly amqpUrl: string;
+  /** `ws://127.0.0.1:PORT/amqp`: AMQP 0-9-1 over WebSocket. */
+  readonly amqpWsUrl: string;
   /** Opens a client connection as guest (or with the given options) and closes it with the server. */
   connect(options?: Partial<ConnectOptions>): Promise<WarrenConnection>;
   stop(): Promise<void>;
@@ -21,8 +27,8 @@ export interface RunningWarren {
 /** A real Warren on an ephemeral port with a fresh temp data dir. */
 export async function startWarren(overrides: Partial<WarrenConfig> = {}, options: WarrenServerOptions = {}): Promise<RunningWarren> {
   const dataDir = overrides.dataDir ?? mkdtempSync(join(tmpdir(), 'warren-test-'));
-  const server = await createWarrenServer({ ...defaultConfig, port: 0, logLevel: 'silent', ...overrides, dataDir }, options);
-  const { port } = await server.listen();
+  const server = await createWarrenServer({ ...defaultConfig, port: 0, amqpPort: 0, logLevel: 'silent', ...overrides, dataDir }, options);
+  const { port, amqpPort } = await server.listen();
   const url = `http://127.0.0.1:${port}`;
   const wsUrl = `ws://127.0.0.1:${port}/ws`;
   const connections: WarrenConnection[] = [];
@@ -31,6 +37,9 @@ export async function startWarren(overrides: Partial<WarrenConfig> = {}, options
     url,
     wsUrl,
     dataDir,
+    amqpPort: amqpPort ?? 0,
+    amqpUrl: `amqp://guest:guest@127.0.0.1:${amqpPort ?? 0}`,
+    amqpWsUrl: `ws://127.0.0.1:${port}/amqp`,
     async connect(options = {}) {
       const connection = await connect(wsUrl, { username: 'guest', password: 'guest', ...options });
       connections.push(connection);

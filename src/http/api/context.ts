@@ -97,7 +97,7 @@ export function callerIn(vhost: VHost, user: ApiUser): Caller {
 
 /** The session owning a channel (Warren: one channel per connection, sharing its id). */
 export function sessionOf(ctx: ApiContext, channel: Channel | null): Session | undefined {
-  return channel ? ctx.sessions.get(channel.id) : undefined;
+  return channel ? ctx.sessions.get(channel.connection.id) : undefined;
 }
 
 /** Sessions visible to the user: all for monitoring users, else their own. */

@@ -10,7 +10,7 @@ import type { Exchange } from '../../broker/exchange.js';
 import type { Queue } from '../../broker/queue.js';
 import type { VHost } from '../../broker/vhost.js';
 import { createHash } from 'node:crypto';
-import { rabbitTime, sessionOf, type ApiContext } from './context.js';
+import { rabbitTime, type ApiContext } from './context.js';
 import { formatConsumer } from './format-sessions.js';
 import { FORMAT } from './listing.js';
 import { exchangeCounters, ExchangeMetrics, queueCounters, QueueMetrics, type Ranges } from './rates.js';
@@ -24,7 +24,7 @@ export function formatQueue(ctx: ApiContext, queue: Queue, ranges: Ranges, detai
   const unackedBytes = queue.unackedBytes;
   const capacity = consumers.length === 0 ? 0 : consumers.filter((c) => c.hasCapacity).length / consumers.length;
   const exclusiveConsumer = consumers.find((c) => c.exclusive);
-  const owner = sessionOf(ctx, queue.owner);
+  const owner = queue.owner ? ctx.sessions.get(queue.owner.id) : undefined;
   const out: Record<string, unknown> = {
     arguments: queue.arguments,
     auto_delete: queue.autoDelete,

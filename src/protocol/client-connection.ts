@@ -1,0 +1,58 @@
+import type { AuthenticatedUser } from '../auth/authenticator.js';
+import type { Channel } from '../broker/channel.js';
+import type { ErrorName } from '../broker/errors.js';
+import type { VHost } from '../broker/vhost.js';
+
+export interface Peer {
+  readonly address: string;
+  readonly port: number;
+}
+
+/** What the management API shows of one channel of a connection, besides the broker-side channel's own state. */
+export interface ChannelView {
+  /** 1 for the JSON protocol's one channel; the AMQP channel number otherwise. */
+  readonly number: number;
+  readonly channel: Channel;
+  /** In confirm mode (`confirm.select`, or a JSON client that asked for a confirm). */
+  readonly confirm: boolean;
+  /** In a transaction (`tx.select`). */
+  readonly transactional: boolean;
+  /** Publishes awaiting their confirm. */
+  readonly unconfirmed: number;
+  /** Messages and acks held by an open transaction. */
+  readonly uncommittedMessages: number;
+  readonly uncommittedAcks: number;
+}
+
+/**
+ * A client connection of any protocol, as the registry, the management API, limits and alarms see it.
+ * The JSON WebSocket session and the AMQP 0-9-1 connection implement it.
+ */
+export interface ClientConnection {
+  readonly id: string;
+  /** `Warren JSON over WebSocket`, `AMQP 0-9-1`. */
+  readonly protocol: string;
+  readonly connectedAt: number;
+  readonly peer: Peer;
+  /** The transport under the protocol: `tcp`, or `websocket` (AMQP over WebSocket, and the JSON protocol). */
+  readonly transport: 'tcp' | 'websocket';
+  /** Port on the broker the client connected to. */
+  readonly localPort: number;
+  readonly isOpen: boolean;
+  /** Set once the connection is open. */
+  readonly user: AuthenticatedUser | undefined;
+  readonly vhost: VHost | undefined;
+  readonly clientProperties: Readonly<Record<string, unknown>>;
+  readonly authMechanism: string;
+  /** Negotiated heartbeat, seconds; 0 = none. */
+  readonly heartbeat: number;
+  readonly frameMax: number;
+  readonly channelMax: number;
+  /** Open channels, by number. */
+  channels(): ChannelView[];
+  /** Memory or disk alarm raised: publishers stop being read (AMQP also sends `connection.blocked`). */
+  block(reason: string): void;
+  unblock(): void;
+  /** Closes the connection, telling the client why. */
+  close(reason: ErrorName, message: string): void;
+}
