@@ -15,6 +15,13 @@ export const LIMITED_USER = { user: 'limited', password: 'limited-secret', confi
  * the bytes the broker sent back before closing. */
 export type Observed = Outcome | { readonly kind: 'protocol-header'; readonly received: string; readonly closed: boolean };
 
+/** An answer as a test states it: a close's code and ids exactly, its text by pattern. */
+export type Expected =
+  | { readonly kind: 'channel.close' | 'connection.close'; readonly replyCode: number; readonly classId: number; readonly methodId: number; readonly text: RegExp }
+  | { readonly kind: 'socket-closed' }
+  | { readonly kind: 'ok' }
+  | { readonly kind: 'protocol-header'; readonly received: string; readonly closed: boolean };
+
 export interface ScenarioContext {
   readonly port: number;
   /** A running connection to CONFORMANCE_VHOST as guest unless told otherwise; closed after the scenario. */
@@ -29,8 +36,8 @@ export interface Scenario {
   readonly steps: string;
   /** What the reply text must match, on RabbitMQ and Warren alike (checked against the recording too). */
   readonly text?: RegExp;
-  /** Set when Warren deliberately answers differently: the reason, as in docs/amqp.md "Differences". */
-  readonly difference?: string;
+  /** Set when Warren deliberately answers differently from the recording: why, and what Warren answers. */
+  readonly difference?: { readonly reason: string; readonly warren: Expected };
   run(ctx: ScenarioContext): Promise<Observed>;
 }
 
