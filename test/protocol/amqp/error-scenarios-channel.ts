@@ -34,7 +34,7 @@ export const CHANNEL_SCENARIOS: readonly Scenario[] = [
   {
     id: 'queue-redeclare-argument',
     steps: "queue.declare 'redeclare-args-q' with x-max-length 10, then with 20",
-    text: /^PRECONDITION_FAILED - inequivalent arg 'x-max-length' for queue 'redeclare-args-q' in vhost 'conformance'/,
+    text: /^PRECONDITION_FAILED - inequivalent arg 'x-max-length' for queue 'redeclare-args-q' in vhost 'conformance': received '20' but current is '10'$/,
     async run(ctx) {
       const c = await channelOne(ctx);
       await declareQueue(c, 1, 'redeclare-args-q', { arguments: table([['x-max-length', { type: 'int32', value: 10 }]]) });
@@ -56,7 +56,7 @@ export const CHANNEL_SCENARIOS: readonly Scenario[] = [
   {
     id: 'exchange-redeclare-alternate',
     steps: "exchange.declare 'redeclare-ae-x' with alternate-exchange 'a', then with 'b'",
-    text: /^PRECONDITION_FAILED - inequivalent arg 'alternate-exchange' for exchange 'redeclare-ae-x' in vhost 'conformance'/,
+    text: /^PRECONDITION_FAILED - inequivalent arg 'alternate-exchange' for exchange 'redeclare-ae-x' in vhost 'conformance': received 'b' but current is 'a'$/,
     async run(ctx) {
       const c = await channelOne(ctx);
       const ae = (name: string): FieldTable => table([['alternate-exchange', { type: 'longstr', value: Buffer.from(name) }]]);
