@@ -156,20 +156,7 @@ export class RawAmqp {
   /** The next event on `channel` (or channel 0, or the end of the socket); events on other channels
    * stay queued. Fails with the whole history if nothing comes in time. */
   async next(channel: number, timeoutMs = this.timeoutMs, what = `a frame on channel ${channel}`): Promise<RawEvent> {
-    const deadline = Date.now() + timeoutMs;
-    for (;;) {
-      const i = this.inbox.findIndex((e) => e.kind !== 'method' || e.channel === channel || e.channel === 0);
-      if (i >= 0) return this.inbox.splice(i, 1)[0] as RawEvent;
-      const left = deadline - Date.now();
-      if (left <= 0) throw new Error(`raw-amqp: no ${what} within ${timeoutMs} ms; received: ${this.historyText()}`);
-      await new Promise<void>((resolve) => {
-        const timer = setTimeout(resolve, left);
-        this.wake = () => {
-          clearTimeout(timer);
-          resolve();
-        };
-      });
-    }
+    return this.waitFor(() => this.take((e) => e.kind !== 'method' || e.channel === channel || e.channel === 0), timeoutMs, what);
   }
 
   /** Waits for method `name` on `channel`; a close, the socket's end or another method instead fails. */
@@ -190,45 +177,21 @@ export class RawAmqp {
    * `channel`) and takes the first close on any channel, the socket's end, or the probe's answer. */
   async outcome(channel: number, timeoutMs = this.timeoutMs): Promise<Outcome> {
     if (channel !== 0) this.sendMethod(channel, buildMethod('basic.qos', { prefetchCount: 0 }));
-    const deadline = Date.now() + timeoutMs;
-    for (;;) {
-      const i = this.inbox.findIndex((e) => e.kind !== 'method' || e.method.method === 'channel.close' || e.method.method === 'connection.close' || (e.channel === channel && e.method.method === 'basic.qos-ok'));
-      const e = i >= 0 ? this.inbox.splice(i, 1)[0] : undefined;
-      if (e?.kind === 'end') return { kind: 'socket-closed' };
-      if (e?.kind === 'garbage') throw new Error(`raw-amqp: ${describeEvent(e)}`);
-      if (e?.kind === 'method') {
-        const m = e.method;
-        if (m.method === 'channel.close' || m.method === 'connection.close') {
-          return { kind: m.method, replyCode: m.replyCode, replyText: m.replyText, classId: m.classId, methodId: m.methodId };
-        }
-        return { kind: 'ok' };
-      }
-      const left = deadline - Date.now();
-      if (left <= 0) throw new Error(`raw-amqp: no close, end of socket or answer to the probe within ${timeoutMs} ms; received: ${this.historyText()}`);
-      await new Promise<void>((resolve) => {
-        const timer = setTimeout(resolve, left);
-        this.wake = () => {
-          clearTimeout(timer);
-          resolve();
-        };
-      });
+    const isAnswer = (e: RawEvent): boolean =>
+      e.kind !== 'method' || e.method.method === 'channel.close' || e.method.method === 'connection.close' || (e.channel === channel && e.method.method === 'basic.qos-ok');
+    const e = await this.waitFor(() => this.take(isAnswer), timeoutMs, 'close, end of socket or answer to the probe');
+    if (e.kind === 'end') return { kind: 'socket-closed' };
+    if (e.kind === 'garbage') throw new Error(`raw-amqp: ${describeEvent(e)}`);
+    const m = e.method;
+    if (m.method === 'channel.close' || m.method === 'connection.close') {
+      return { kind: m.method, replyCode: m.replyCode, replyText: m.replyText, classId: m.classId, methodId: m.methodId };
     }
+    return { kind: 'ok' };
   }
 
   /** Waits for the socket to end (the broker hung up), failing after the timeout. */
   async waitForEnd(timeoutMs = this.timeoutMs): Promise<void> {
-    const deadline = Date.now() + timeoutMs;
-    while (!this.ended) {
-      const left = deadline - Date.now();
-      if (left <= 0) throw new Error(`raw-amqp: socket still open after ${timeoutMs} ms; received: ${this.historyText()}`);
-      await new Promise<void>((resolve) => {
-        const timer = setTimeout(resolve, left);
-        this.wake = () => {
-          clearTimeout(timer);
-          resolve();
-        };
-      });
-    }
+    await this.waitFor(() => (this.ended ? true : undefined), timeoutMs, 'end of socket');
   }
 
   /** Closes politely when possible and always destroys the socket. */
@@ -243,6 +206,33 @@ export class RawAmqp {
 
   historyText(): string {
     return this.history.length === 0 ? 'nothing' : this.history.map(describeEvent).join('; ');
+  }
+
+  /** Removes and returns the first queued event that matches; the end of the socket stays queued, so
+   * every later wait sees it too. */
+  private take(match: (e: RawEvent) => boolean): RawEvent | undefined {
+    const i = this.inbox.findIndex(match);
+    const e = this.inbox[i];
+    if (e && e.kind !== 'end') this.inbox.splice(i, 1);
+    return e;
+  }
+
+  /** Polls `get` each time an event arrives; one waiter at a time, as tests drive a connection serially. */
+  private async waitFor<T>(get: () => T | undefined, timeoutMs: number, what: string): Promise<T> {
+    const deadline = Date.now() + timeoutMs;
+    for (;;) {
+      const got = get();
+      if (got !== undefined) return got;
+      const left = deadline - Date.now();
+      if (left <= 0) throw new Error(`raw-amqp: no ${what} within ${timeoutMs} ms; received: ${this.historyText()}`);
+      await new Promise<void>((resolve) => {
+        const timer = setTimeout(resolve, left);
+        this.wake = () => {
+          clearTimeout(timer);
+          resolve();
+        };
+      });
+    }
   }
 
   private onData(chunk: Buffer): void {
