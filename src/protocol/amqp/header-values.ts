@@ -139,10 +139,16 @@ function deathToJson(entry: FieldTable): JsonObject {
 
 // --- JSON → AMQP ------------------------------------------------------------------------------
 
-/** A JSON object as a table, in its key order; `x-death` gets RabbitMQ's types (see `deathToTable`). */
+/**
+ * A JSON object as a table, in its key order; `x-death` gets RabbitMQ's types (see `deathToTable`).
+ * A key longer than a shortstr's 255 bytes, which a JSON publisher can send, cannot go on the wire: it
+ * is left out rather than failing every delivery of the message.
+ */
 export function jsonToTable(json: Readonly<JsonObject>): Map<string, FieldValue> {
   const out = new Map<string, FieldValue>();
   for (const key of Object.keys(json)) {
+    // 85 UTF-16 units are at most 255 UTF-8 bytes, so only longer keys are measured.
+    if (key.length > 85 && Buffer.byteLength(key, 'utf8') > 255) continue;
     const value = json[key] as JsonValue;
     out.set(key, key === X_DEATH && Array.isArray(value) ? deathsToField(value) : jsonToValue(value));
   }

@@ -50,25 +50,34 @@ export function propertiesFromAmqp(p: BasicProperties): MessageProperties {
 /**
  * The properties a delivery, get-ok or return carries. With `deliveryCount > 0` the headers get
  * `x-delivery-count` (a long), last, replacing a publisher's own, as the JSON protocol does
- * (wire-message.ts) and RabbitMQ's quorum queues do.
+ * (wire-message.ts) and RabbitMQ's quorum queues do. A string property or header key longer than the
+ * wire's 255 bytes, which a JSON publisher can send, is left out.
  */
 export function propertiesToAmqp(props: MessageProperties, deliveryCount: number): BasicProperties {
   const out: Mutable<BasicProperties> = {};
-  if (props.contentType !== undefined) out.contentType = props.contentType;
-  if (props.contentEncoding !== undefined) out.contentEncoding = props.contentEncoding;
+  if (props.contentType !== undefined && isShortstr(props.contentType)) out.contentType = props.contentType;
+  if (props.contentEncoding !== undefined && isShortstr(props.contentEncoding)) out.contentEncoding = props.contentEncoding;
   if (deliveryCount > 0) out.headers = headersWithDeliveryCount(props.headers, deliveryCount);
   else if (props.headers !== undefined) out.headers = jsonToTable(props.headers);
   if (props.deliveryMode !== undefined) out.deliveryMode = props.deliveryMode;
   if (props.priority !== undefined) out.priority = props.priority;
-  if (props.correlationId !== undefined) out.correlationId = props.correlationId;
-  if (props.replyTo !== undefined) out.replyTo = props.replyTo;
-  if (props.expiration !== undefined) out.expiration = props.expiration;
-  if (props.messageId !== undefined) out.messageId = props.messageId;
+  if (props.correlationId !== undefined && isShortstr(props.correlationId)) out.correlationId = props.correlationId;
+  if (props.replyTo !== undefined && isShortstr(props.replyTo)) out.replyTo = props.replyTo;
+  if (props.expiration !== undefined && isShortstr(props.expiration)) out.expiration = props.expiration;
+  if (props.messageId !== undefined && isShortstr(props.messageId)) out.messageId = props.messageId;
   if (props.timestamp !== undefined) out.timestamp = BigInt(props.timestamp);
-  if (props.type !== undefined) out.type = props.type;
-  if (props.userId !== undefined) out.userId = props.userId;
-  if (props.appId !== undefined) out.appId = props.appId;
+  if (props.type !== undefined && isShortstr(props.type)) out.type = props.type;
+  if (props.userId !== undefined && isShortstr(props.userId)) out.userId = props.userId;
+  if (props.appId !== undefined && isShortstr(props.appId)) out.appId = props.appId;
   return out;
+}
+
+/**
+ * The JSON protocol bounds these properties at 255 characters, which can be up to 765 UTF-8 bytes; the
+ * wire's shortstr holds 255. One that does not fit is left out rather than failing every delivery.
+ */
+function isShortstr(s: string): boolean {
+  return s.length <= 85 || Buffer.byteLength(s, 'utf8') <= 255;
 }
 
 function headersWithDeliveryCount(headers: Readonly<JsonObject> | undefined, count: number): Map<string, FieldValue> {

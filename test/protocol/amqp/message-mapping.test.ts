@@ -144,6 +144,14 @@ describe('JSON values to AMQP', () => {
     expect(jsonToValue(json)).toEqual(value);
   });
 
+  it('a key a shortstr cannot carry (over 255 bytes) is left out, one of exactly 255 kept', () => {
+    const json = { ['é'.repeat(128)]: 1, ['k'.repeat(255)]: 2, ['é'.repeat(127)]: 3, ok: { ['x'.repeat(256)]: true } };
+    const out = jsonToTable(json);
+    expect([...out.keys()]).toEqual(['k'.repeat(255), 'é'.repeat(127), 'ok']);
+    expect(out.get('ok')).toEqual({ type: 'table', value: new Map() });
+    expect(() => encodeContentHeaderFrame(1, 0, { headers: out })).not.toThrow();
+  });
+
   it.each<[string, JsonValue]>([
     ['$bytes that is not base64', { $bytes: 'not base64!' }],
     ['$bytes that is not a string', { $bytes: 5 }],
@@ -342,6 +350,14 @@ describe('propertiesFromAmqp / propertiesToAmqp', () => {
     expect(propertiesToAmqp({}, 2).headers).toEqual(table(['x-delivery-count', i64(2n)]));
     expect(propertiesToAmqp({}, 0).headers).toBeUndefined();
     expect(props.headers).toEqual({ a: 1, 'x-delivery-count': 7, b: 'x' });
+  });
+
+  it('a string property longer than a shortstr (255 bytes) is left out on the way to AMQP', () => {
+    const long = 'é'.repeat(128);
+    const fits = 'é'.repeat(127);
+    const out = propertiesToAmqp({ correlationId: long, messageId: fits, appId: 'k'.repeat(255), type: 'x' }, 0);
+    expect(out).toStrictEqual({ messageId: fits, appId: 'k'.repeat(255), type: 'x' });
+    expect(() => encodeContentHeaderFrame(1, 0, out)).not.toThrow();
   });
 
   it('deliveryMode other than 1 or 2 is refused as RabbitMQ refuses it', () => {
