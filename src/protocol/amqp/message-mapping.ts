@@ -112,7 +112,8 @@ function validTimestamp(timestamp: bigint): number {
  * kept as its plain digits ("5", "0", …); RabbitMQ would pass the original string on.
  */
 function validExpiration(expiration: string): string {
-  if (CANONICAL_EXPIRATION.test(expiration) && BigInt(expiration) <= MAX_EXPIRATION_MS) return expiration;
+  // Twelve digits are exact as a double: the common case costs no BigInt.
+  if (CANONICAL_EXPIRATION.test(expiration) && Number(expiration) <= Number(MAX_EXPIRATION_MS)) return expiration;
   let i = 0;
   const sign = expiration.charCodeAt(0);
   if (sign === 0x2b /* + */ || sign === 0x2d /* - */) i = 1;
