@@ -3,6 +3,7 @@
  * forms, publishing, getting and browsing messages, destructive actions with confirmation.
  */
 import { describe, expect, it } from 'vitest';
+import { openTestConnection } from '../helpers/test-connection.js';
 import { hasCount, hasText, openPanel, row, screenshot, until, useConsole, vh } from './support.js';
 
 const suite = useConsole();
@@ -255,5 +256,40 @@ describe('queues, exchanges and connections', () => {
     await page.getByRole('dialog').getByRole('button', { name: 'Close connection' }).click();
     await closed;
     await row.waitFor({ state: 'detached' });
+  });
+
+  it('shows a connection’s protocol and channel count, and its several channels by name and number', async () => {
+    // A registered multi-channel connection (the shape of an AMQP one) holding real broker channels.
+    const conn = await openTestConnection(suite.warren().server, { connection_name: 'e2e-multi' });
+    const first = conn.openChannel(1);
+    first.channel.prefetch = 5;
+    first.channel.setSharedPrefetch(7);
+    conn.openChannel(2, { confirm: true });
+    try {
+      const page = await open('#/connections');
+      const connection = page.locator('tbody tr', { hasText: 'e2e-multi' });
+      await connection.waitFor();
+      await hasText(connection.locator('td[data-col="protocol"]'), 'AMQP 0-9-1');
+      await hasText(connection.locator('td[data-col="channels"]'), '2');
+      await connection.locator('td[data-col="channels"] a').click();
+
+      await page.getByRole('heading', { name: 'Channels' }).waitFor();
+      const channels = page.locator('tbody tr');
+      await hasCount(channels, 2);
+      const one = page.locator(`tr[data-key='${JSON.stringify([`${conn.id} (1)`])}']`);
+      const two = page.locator(`tr[data-key='${JSON.stringify([`${conn.id} (2)`])}']`);
+      await hasText(one.locator('td[data-col="number"]'), '1');
+      await hasText(one.locator('td[data-col="prefetch"]'), '5, 7 shared');
+      await hasText(one.locator('td[data-col="mode"]'), '–');
+      await hasText(two.locator('td[data-col="number"]'), '2');
+      await hasText(two.locator('td[data-col="mode"]'), 'C');
+      await screenshot(page, 'channels');
+
+      // Per vhost the console asks /api/vhosts/{vhost}/channels.
+      await page.goto(`${suite.warren().url}/#/channels?vhost=%2F&name=${encodeURIComponent(conn.id)}`);
+      await hasCount(page.locator('tbody tr'), 2);
+    } finally {
+      conn.close('CONNECTION_FORCED', 'e2e over');
+    }
   });
 });
