@@ -51,6 +51,8 @@ describe('a connection with several channels', () => {
       client_properties: clientProperties,
       user_provided_name: 'billing',
       ssl: false,
+      ssl_protocol: null,
+      peer_cert_subject: null,
       port: 5672,
       peer_host: '127.0.0.1',
       peer_port: conn.peer.port,
@@ -144,6 +146,36 @@ describe('a connection with several channels', () => {
     expect((await api('GET', `/api/connections/${url(conn.id)}`)).status).toBe(404);
     expect((await api('GET', `/api/channels/${url(`${conn.id} (1)`)}`)).status).toBe(404);
     expect((await api('GET', `/api/queues/%2F/${queue}`)).status).toBe(404);
+  });
+
+  it('sums its channels’ counters and rates into the connection’s message_stats; each channel keeps its own', async () => {
+    const conn = await openTestConnection(warren.server);
+    const one = conn.openChannel(1);
+    const two = conn.openChannel(2);
+    const queue = unique('sum');
+    await warren.server.ops.topology.declareQueue(one.caller, { queue }).durable;
+    const sampler = warren.server.app.managementApi.sampler;
+    // Samples 5 s apart by the sampler's own clock argument: a rate without waiting.
+    const at = Date.now();
+    sampler.sampleNow(at);
+    const publish = async (caller: typeof one.caller, confirm: boolean): Promise<void> => {
+      const content = { exchange: '', routingKey: queue, properties: {}, body: new TextEncoder().encode('x') };
+      await warren.server.ops.messages.publish(caller, content, { mandatory: false, confirm }).durable;
+    };
+    await publish(one.caller, false);
+    await publish(two.caller, true);
+    await publish(two.caller, true);
+    sampler.sampleNow(at + 5000);
+    const stats = record(record((await api('GET', `/api/connections/${url(conn.id)}`)).body).message_stats);
+    expect(stats.publish).toBe(3);
+    expect(stats.confirm).toBe(2);
+    expect(record(stats.publish_details).rate).toBeGreaterThan(0);
+    const channels = array((await api('GET', `/api/connections/${url(conn.id)}/channels?columns=number,message_stats.publish,confirm`)).body);
+    expect(channels).toEqual([
+      { number: 1, message_stats: { publish: 1 }, confirm: false },
+      { number: 2, message_stats: { publish: 2 }, confirm: false },
+    ]);
+    conn.close('CONNECTION_FORCED', 'test over');
   });
 
   it('a memory alarm blocks and unblocks every connection', async () => {
