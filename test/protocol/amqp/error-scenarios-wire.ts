@@ -76,6 +76,10 @@ export const WIRE_SCENARIOS: readonly Scenario[] = [
   },
   {
     id: 'channel-open-above-channel-max',
+    difference: {
+      reason: 'the spec makes channel-max the highest channel number; RabbitMQ 3.10 only counts open channels and opens 2048, Warren refuses it',
+      warren: { kind: 'connection.close', replyCode: 530, classId: 20, methodId: 10, text: /^NOT_ALLOWED - channel number 2048 is higher than the negotiated channel_max \(2047\)$/ },
+    },
     steps: 'channel.open on channel 2048 (above the negotiated channel_max 2047)',
     async run(ctx) {
       const c = await channelOne(ctx);
@@ -253,7 +257,10 @@ export const WIRE_SCENARIOS: readonly Scenario[] = [
   },
   {
     id: 'queue-name-not-utf8',
-    // docs/amqp.md "Differences" says RabbitMQ passes such bytes through; 3.10.8 refuses them with 501.
+    difference: {
+      reason: "both refuse it with 501; RabbitMQ's close names no method (0/0), Warren's names queue.declare, the method whose argument it was",
+      warren: { kind: 'connection.close', replyCode: 501, classId: 50, methodId: 10, text: /^FRAME_ERROR - cannot decode queue.declare: shortstr is not valid UTF-8/ },
+    },
     steps: 'queue.declare exclusive with the name bytes ff fe (not UTF-8)',
     text: /^FRAME_ERROR - /,
     run: sendRaw(() => rawMethodFrame(1, 50, 10, Buffer.concat([Buffer.of(0, 0, 2, 0xff, 0xfe, 0b100), u32(0)]))),
