@@ -35,10 +35,13 @@ export interface BrokerOptions {
 
 /**
  * The AMQP listener's port from a start-up log line (`… amqp://HOST:PORT …`, or a line naming AMQP and
- * its port). Tolerant of the wording so the bench does not break on a rephrased log message.
+ * a `port` field or an `ADDRESS:PORT`). Tolerant of the wording so the bench does not break on a rephrased log message.
  */
 export function amqpPortFromLog(line: string): number | undefined {
-  const match = /amqp:\/\/[^\s"/]*:(\d{1,5})/i.exec(line) ?? (/amqp/i.test(line) ? /\bport\W{0,4}(\d{1,5})\b/i.exec(line) : null);
+  const names = /amqp/i.test(line);
+  const match =
+    /amqp:\/\/[^\s"/]*:(\d{1,5})/i.exec(line) ??
+    (names ? (/\bport\W{0,4}(\d{1,5})\b/i.exec(line) ?? /(?:\d{1,3}(?:\.\d{1,3}){3}|localhost|\[[0-9a-f:]+\]):(\d{1,5})\b/i.exec(line)) : null);
   const port = match ? Number(match[1]) : NaN;
   return Number.isInteger(port) && port > 0 && port < 65536 ? port : undefined;
 }
