@@ -152,14 +152,13 @@ export async function createWarrenServer(config: WarrenConfig, options: WarrenSe
     sessions,
     ops,
     async listen() {
-      // The start-up line tools and people wait for: `listening on http://HOST:PORT`.
+      // AMQP first: once the line tools and people wait for (`listening on http://HOST:PORT`) is out, every listener is up.
+      const amqpPort = amqp && config.amqpPort !== 'off' ? await amqp.listen(config.host, config.amqpPort) : undefined;
+      if (amqpPort !== undefined) app.log.info(`AMQP 0-9-1 listening on amqp://${config.host}:${amqpPort}`);
       await app.listen({ host: config.host, port: config.port, listenTextResolver: (address) => `listening on ${address}` });
       const address = app.server.address();
       const port = typeof address === 'object' && address ? address.port : config.port;
-      if (!amqp || config.amqpPort === 'off') return { host: config.host, port, url: `http://${config.host}:${port}` };
-      const amqpPort = await amqp.listen(config.host, config.amqpPort);
-      app.log.info(`AMQP 0-9-1 listening on amqp://${config.host}:${amqpPort}`);
-      return { host: config.host, port, url: `http://${config.host}:${port}`, amqpPort };
+      return { host: config.host, port, url: `http://${config.host}:${port}`, ...(amqpPort !== undefined ? { amqpPort } : {}) };
     },
     close() {
       closing ??= (async () => {

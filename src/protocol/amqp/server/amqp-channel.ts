@@ -8,6 +8,7 @@ import { BrokerError } from '../../../broker/errors.js';
 import type { Message } from '../../../broker/message.js';
 import type { QueueEntry } from '../../../broker/queue.js';
 import type { Caller } from '../../../operations/caller.js';
+import type { ReplyConsumer } from '../../../operations/direct-reply-to.js';
 import type { Operations } from '../../../operations/operations.js';
 import type { ChannelView } from '../../client-connection.js';
 import { OrderedReplies } from '../../ordered-replies.js';
@@ -45,13 +46,15 @@ export interface ChannelHost {
 /** open → closing (we sent channel.close) → closed. */
 export type AmqpChannelState = 'open' | 'closing' | 'closed';
 
-export class AmqpChannel implements DeliverySink, basic.BasicScope, topology.TopologyScope, ChannelView {
+export class AmqpChannel implements DeliverySink, ReplyConsumer, basic.BasicScope, topology.TopologyScope, ChannelView {
   state: AmqpChannelState = 'open';
   readonly broker: Channel;
   readonly caller: Caller;
   lastQueue: string | undefined;
   confirms: PublisherConfirms | undefined;
   transaction: ChannelTransaction | undefined;
+  /** The direct reply-to consumer: its tag and the name its replies are sent to. */
+  private replyConsumer: { readonly tag: string; readonly name: string } | undefined;
   private readonly assembler = new ContentAssembler();
   private readonly replies: OrderedReplies<Buffer[]>;
 
@@ -115,7 +118,36 @@ export class AmqpChannel implements DeliverySink, basic.BasicScope, topology.Top
   release(): void {
     if (this.state === 'closed') return;
     this.state = 'closed';
+    this.releaseBroker();
+  }
+
+  get replyToName(): string | undefined {
+    return this.replyConsumer?.name;
+  }
+
+  consumeReplies(tag: string): void {
+    this.replyConsumer = { tag, name: this.ops.messages.replyTo.register(this) };
+  }
+
+  cancelReplies(tag: string): boolean {
+    if (this.replyConsumer?.tag !== tag) return false;
+    this.ops.messages.replyTo.unregister(this.replyConsumer.name);
+    this.replyConsumer = undefined;
+    return true;
+  }
+
+  /** A reply for this channel's direct reply-to consumer. */
+  deliverReply(message: Message): void {
+    const consumer = this.replyConsumer;
+    if (!consumer || this.state !== 'open') return;
+    const deliveryTag = this.broker.directDeliveryTag();
+    this.host.write(deliverFrames(this.number, { consumerTag: consumer.tag, deliveryTag, redelivered: false }, message, 0, this.frameMax));
+  }
+
+  /** Everything the channel holds goes back: consumers, unacked deliveries, a transaction, the reply consumer. */
+  private releaseBroker(): void {
     this.transaction?.rollback();
+    if (this.replyConsumer) this.cancelReplies(this.replyConsumer.tag);
     this.broker.close();
   }
 
@@ -283,8 +315,7 @@ export class AmqpChannel implements DeliverySink, basic.BasicScope, topology.Top
 
   /** The client's channel.close: everything it held goes back, then close-ok after the replies before it. */
   private closedByClient(): Replied {
-    this.transaction?.rollback();
-    this.broker.close();
+    this.releaseBroker();
     return {
       reply: buildMethod('channel.close-ok', {}),
       after: () => {
@@ -321,8 +352,7 @@ export class AmqpChannel implements DeliverySink, basic.BasicScope, topology.Top
       return;
     }
     this.state = 'closing';
-    this.transaction?.rollback();
-    this.broker.close();
+    this.releaseBroker();
     const close = buildMethod('channel.close', { replyCode: brokerError.code, replyText: fitReplyText(replyTextOf(brokerError)), classId, methodId });
     this.host.write([encodeMethodFrame(this.number, close)]);
   }

@@ -266,6 +266,11 @@ export class AmqpConnection implements ClientConnection, ChannelHost {
         this.context.log.info({ connection: this.id, peer: this.peer, user, reason: result.error.message }, 'AMQP login refused');
         return { ok: false, detail: result.error.message };
       },
+      // A new password (or, with a token backend, a new token) for the same user, checked as a login would be.
+      updateSecret: async (user, secret) => {
+        const result = await this.context.authenticator.authenticate(user.name, Buffer.from(secret).toString('utf8'), this.peer.address);
+        return result.ok && result.user.name === user.name ? { ok: true, user: result.user } : { ok: false };
+      },
       canOpen: async (user, vhostName) => {
         const vhost = this.context.broker.vhosts.get(vhostName);
         if (!vhost) return { ok: false, detail: `vhost '${vhostName}' not found` };

@@ -2,7 +2,8 @@
 // operations-layer call; deliveries reach the channel through the broker channel's DeliverySink.
 import type { Channel } from '../../../broker/channel.js';
 import { BrokerError, notFound, preconditionFailed } from '../../../broker/errors.js';
-import type { Message } from '../../../broker/message.js';
+import type { Message, MessageProperties } from '../../../broker/message.js';
+import { REPLY_TO_QUEUE } from '../../../operations/direct-reply-to.js';
 import { serverName } from '../../../broker/names.js';
 import type { Caller } from '../../../operations/caller.js';
 import type { Done } from '../../../operations/done.js';
@@ -30,6 +31,12 @@ export interface BasicScope {
   sendReturn(message: Message): void;
   /** Called after each publish (a publisher under a memory alarm stops being read). */
   published(): void;
+  /** The name replies to this channel's `amq.rabbitmq.reply-to` consumer go to; undefined without one. */
+  readonly replyToName: string | undefined;
+  /** Starts the channel's direct reply-to consumer (no-ack, one per channel). */
+  consumeReplies(tag: string): void;
+  /** Cancels it, if `tag` is its tag. */
+  cancelReplies(tag: string): boolean;
 }
 
 function queueName(scope: BasicScope, name: string): string {
@@ -53,6 +60,13 @@ export function qos(scope: BasicScope, m: MethodOf<'basic.qos'>): Replied {
 
 export function consume(scope: BasicScope, m: MethodOf<'basic.consume'>): Replied {
   const tag = m.consumerTag === '' ? serverName('amq.ctag-') : m.consumerTag;
+  if (m.queue === REPLY_TO_QUEUE) {
+    // RabbitMQ's wording for both refusals.
+    if (!m.noAck) throw preconditionFailed('reply consumer cannot acknowledge');
+    if (scope.replyToName !== undefined) throw preconditionFailed('reply consumer already set');
+    scope.consumeReplies(tag);
+    return { reply: m.nowait ? undefined : buildMethod('basic.consume-ok', { consumerTag: tag }) };
+  }
   const { queue } = scope.ops.messages.consume(scope.caller, {
     queue: queueName(scope, m.queue),
     tag,
@@ -65,6 +79,7 @@ export function consume(scope: BasicScope, m: MethodOf<'basic.consume'>): Replie
 }
 
 export function cancel(scope: BasicScope, m: MethodOf<'basic.cancel'>): Replied {
+  if (scope.cancelReplies(m.consumerTag)) return { reply: m.nowait ? undefined : buildMethod('basic.cancel-ok', { consumerTag: m.consumerTag }) };
   const done = scope.ops.messages.cancel(scope.caller, m.consumerTag);
   return replyAfter(done, buildMethod('basic.cancel-ok', { consumerTag: m.consumerTag }), m.nowait);
 }
@@ -74,7 +89,7 @@ export function publish(scope: BasicScope, m: MethodOf<'basic.publish'>, propert
   const content = {
     exchange: m.exchange,
     routingKey: m.routingKey,
-    properties: propertiesFromAmqp(properties),
+    properties: replyToRewritten(scope, propertiesFromAmqp(properties)),
     // The body is a view into a socket chunk: a copy lets the chunk go.
     body: Buffer.from(body),
   };
@@ -87,6 +102,14 @@ export function publish(scope: BasicScope, m: MethodOf<'basic.publish'>, propert
   }
   publishNow(scope, content, m.mandatory);
   return {};
+}
+
+/** A request with `reply-to: amq.rabbitmq.reply-to` names this channel's reply consumer instead. */
+function replyToRewritten(scope: BasicScope, properties: MessageProperties): MessageProperties {
+  if (properties.replyTo !== REPLY_TO_QUEUE) return properties;
+  const name = scope.replyToName;
+  if (name === undefined) throw preconditionFailed('fast reply consumer does not exist');
+  return { ...properties, replyTo: name };
 }
 
 function publishNow(scope: BasicScope, content: Parameters<Operations['messages']['publish']>[1], mandatory: boolean): Done<unknown> {

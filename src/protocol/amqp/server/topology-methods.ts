@@ -2,6 +2,7 @@
 // method's -ok (left out for `nowait`).
 import { BrokerError } from '../../../broker/errors.js';
 import type { Caller } from '../../../operations/caller.js';
+import { REPLY_TO_QUEUE } from '../../../operations/direct-reply-to.js';
 import type { Operations } from '../../../operations/operations.js';
 import { buildMethod } from '../build-method.js';
 import { replyAfter, type Replied } from './channel-outcome.js';
@@ -64,6 +65,10 @@ export function exchangeUnbind(scope: TopologyScope, m: MethodOf<'exchange.unbin
 }
 
 export function queueDeclare(scope: TopologyScope, m: MethodOf<'queue.declare'>): Replied {
+  // The direct reply-to pseudo-queue always exists, for a passive check (RabbitMQ answers the same).
+  if (m.passive && m.queue === REPLY_TO_QUEUE) {
+    return { reply: m.nowait ? undefined : buildMethod('queue.declare-ok', { queue: REPLY_TO_QUEUE, messageCount: 0, consumerCount: 0 }) };
+  }
   // A passive declare of '' names the last declared queue, as RabbitMQ reads it.
   const requested = m.passive ? queueName(scope, m.queue) : m.queue;
   const done = scope.ops.topology.declareQueue(scope.caller, {
