@@ -31,21 +31,35 @@ class ReadGate {
   }
 }
 
+/** What both transports share: reading paused for any of several reasons. */
+abstract class GatedTransport {
+  onWritable: (writable: boolean) => void = () => undefined;
+  protected abstract readonly gate: ReadGate;
+
+  pauseReading(reason: 'memory' | 'handshake'): void {
+    this.gate.add(reason);
+  }
+
+  resumeReading(reason: 'memory' | 'handshake'): void {
+    this.gate.remove(reason);
+  }
+}
+
 /**
  * AMQP over TCP. Frames written in one event-loop turn leave in one `writev` (the socket is corked until
  * the next tick); above `highWater` buffered bytes, `onWritable(false)` pauses deliveries until 'drain'.
  */
-export class TcpAmqpTransport implements AmqpTransport {
-  onWritable: (writable: boolean) => void = () => undefined;
+export class TcpAmqpTransport extends GatedTransport implements AmqpTransport {
   private corked = false;
   private full = false;
   private ending = false;
-  private readonly gate: ReadGate;
+  protected readonly gate: ReadGate;
 
   constructor(
     private readonly socket: Socket,
     private readonly highWater = AMQP_SEND_HIGH_WATER,
   ) {
+    super();
     this.gate = new ReadGate(
       () => socket.pause(),
       () => socket.resume(),
@@ -82,14 +96,6 @@ export class TcpAmqpTransport implements AmqpTransport {
     else close();
   }
 
-  pauseReading(reason: 'memory' | 'handshake'): void {
-    this.gate.add(reason);
-  }
-
-  resumeReading(reason: 'memory' | 'handshake'): void {
-    this.gate.remove(reason);
-  }
-
   private readonly uncork = (): void => {
     this.corked = false;
     this.socket.uncork();
@@ -106,18 +112,18 @@ export class TcpAmqpTransport implements AmqpTransport {
  * AMQP over a WebSocket (binary messages, subprotocol `amqp`): what is written in one turn goes out as
  * one message holding whole frames, which is how LavinMQ's and @cloudamqp/amqp-client's framing expect it.
  */
-export class WebSocketAmqpTransport implements AmqpTransport {
-  onWritable: (writable: boolean) => void = () => undefined;
+export class WebSocketAmqpTransport extends GatedTransport implements AmqpTransport {
   private pending: Uint8Array[] = [];
   private full = false;
   private ending = false;
-  private readonly gate: ReadGate;
+  protected readonly gate: ReadGate;
 
   constructor(
     private readonly ws: WebSocket,
     private readonly raw: Socket,
     private readonly highWater = AMQP_SEND_HIGH_WATER,
   ) {
+    super();
     this.gate = new ReadGate(
       () => ws.pause(),
       () => ws.resume(),
@@ -140,14 +146,6 @@ export class WebSocketAmqpTransport implements AmqpTransport {
     };
     if (lingerMs > 0) setTimeout(close, lingerMs).unref();
     else close();
-  }
-
-  pauseReading(reason: 'memory' | 'handshake'): void {
-    this.gate.add(reason);
-  }
-
-  resumeReading(reason: 'memory' | 'handshake'): void {
-    this.gate.remove(reason);
   }
 
   private readonly flush = (): void => {

@@ -22,7 +22,8 @@ import { rowKey } from '../table.js';
  * @property {number} [consumer_count]
  */
 
-const RATES = [
+/** Message rates of a channel, and of a connection (Warren sums its channels' into its `message_stats`). */
+export const RATES = [
   { id: 'publish', label: 'Publish', path: 'message_stats.publish_details.rate' },
   { id: 'deliver', label: 'Deliver / get', path: 'message_stats.deliver_get_details.rate' },
   { id: 'ack', label: 'Ack', path: 'message_stats.ack_details.rate' },

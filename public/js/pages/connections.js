@@ -6,7 +6,7 @@ import { dateTime, num, pick, pickNumber, rate } from '../format.js';
 import { Status, confirmAction } from '../forms.js';
 import { PagedList } from '../list.js';
 import { rowKey } from '../table.js';
-import { channelsHref } from './channels.js';
+import { RATES, channelsHref } from './channels.js';
 
 /**
  * @typedef {Object} Connection
@@ -23,13 +23,6 @@ import { channelsHref } from './channels.js';
  * @property {Record<string, unknown>} [client_properties]
  * @property {Record<string, unknown>} [message_stats] its channels' summed counters and rates
  */
-
-/** Message rates shown per connection: Warren sums its channels' into the connection's `message_stats`. */
-const RATES = [
-  { id: 'publish', label: 'Publish', path: 'message_stats.publish_details.rate' },
-  { id: 'deliver', label: 'Deliver / get', path: 'message_stats.deliver_get_details.rate' },
-  { id: 'ack', label: 'Ack', path: 'message_stats.ack_details.rate' },
-];
 
 const COLUMNS = [
   'name',

@@ -4,6 +4,7 @@ import { BrokerError } from '../../../broker/errors.js';
 import type { Caller } from '../../../operations/caller.js';
 import { REPLY_TO_QUEUE } from '../../../operations/direct-reply-to.js';
 import type { Operations } from '../../../operations/operations.js';
+import type { BindingSpec } from '../../../operations/topology-operations.js';
 import { buildMethod } from '../build-method.js';
 import { replyAfter, type Replied } from './channel-outcome.js';
 import { tableToJson } from './message-mapping.js';
@@ -85,30 +86,18 @@ export function queueDeclare(scope: TopologyScope, m: MethodOf<'queue.declare'>)
 }
 
 export function queueBind(scope: TopologyScope, m: MethodOf<'queue.bind'>): Replied {
-  const queue = queueName(scope, m.queue);
-  // With both empty, the routing key is the queue's name too (RabbitMQ's `expand_routing_key_shortcut`).
-  const routingKey = m.queue === '' && m.routingKey === '' ? queue : m.routingKey;
-  const done = scope.ops.topology.bind(scope.caller, {
-    source: m.exchange,
-    destination: queue,
-    destinationKind: 'queue',
-    routingKey,
-    arguments: tableToJson(m.arguments),
-  });
-  return replyAfter(done, buildMethod('queue.bind-ok', {}), m.nowait);
+  return replyAfter(scope.ops.topology.bind(scope.caller, queueBinding(scope, m)), buildMethod('queue.bind-ok', {}), m.nowait);
 }
 
 export function queueUnbind(scope: TopologyScope, m: MethodOf<'queue.unbind'>): Replied {
+  return replyAfter(scope.ops.topology.unbind(scope.caller, queueBinding(scope, m)), buildMethod('queue.unbind-ok', {}));
+}
+
+function queueBinding(scope: TopologyScope, m: MethodOf<'queue.bind'> | MethodOf<'queue.unbind'>): BindingSpec {
   const queue = queueName(scope, m.queue);
+  // With both empty, the routing key is the queue's name too (RabbitMQ's `expand_routing_key_shortcut`).
   const routingKey = m.queue === '' && m.routingKey === '' ? queue : m.routingKey;
-  const done = scope.ops.topology.unbind(scope.caller, {
-    source: m.exchange,
-    destination: queue,
-    destinationKind: 'queue',
-    routingKey,
-    arguments: tableToJson(m.arguments),
-  });
-  return replyAfter(done, buildMethod('queue.unbind-ok', {}));
+  return { source: m.exchange, destination: queue, destinationKind: 'queue', routingKey, arguments: tableToJson(m.arguments) };
 }
 
 export function queuePurge(scope: TopologyScope, m: MethodOf<'queue.purge'>): Replied {
