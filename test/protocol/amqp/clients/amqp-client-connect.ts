@@ -21,5 +21,15 @@ export async function connectAmqpClient(target: AmqpTarget, transport: AmqpClien
   if (transport === 'tcp') return new AMQPClient(target.url).connect();
   if (target.wsUrl === undefined) throw new Error(`${target.name} has no AMQP-over-WebSocket endpoint`);
   Object.assign(globalThis, { WebSocket: withSubprotocol ? AmqpSubprotocolWebSocket : WebSocket });
-  return new AMQPWebSocketClient({ url: target.wsUrl, vhost: '/', username: 'guest', password: 'guest' }).connect();
+  const client = new AMQPWebSocketClient({ url: target.wsUrl, vhost: '/', username: 'guest', password: 'guest' });
+  // A refused upgrade rejects with the socket's bare error or close event; name what happened instead.
+  return client.connect().catch((e: unknown) => {
+    throw e instanceof Error ? e : new Error(`WebSocket to ${target.wsUrl} failed: ${describeEvent(e)}`);
+  });
+}
+
+function describeEvent(e: unknown): string {
+  if (typeof e !== 'object' || e === null) return String(e);
+  const fields = ['type', 'code', 'reason', 'message'].flatMap((k) => (k in e ? [`${k}=${String(Reflect.get(e, k))}`] : []));
+  return fields.join(' ') || Object.prototype.toString.call(e);
 }

@@ -15,7 +15,7 @@ beforeAll(async () => {
 
 afterAll(async () => {
   await Promise.all(open.map((c) => c.close().catch(() => undefined)));
-  await target.stop();
+  await target?.stop();
 });
 
 async function connect(url = target.url): Promise<ChannelModel> {

@@ -34,7 +34,7 @@ beforeAll(async () => {
 
 afterAll(async () => {
   await Promise.all(wires.map((w) => w.close().catch(() => undefined)));
-  await target.stop();
+  await target?.stop();
 });
 
 async function wire(): Promise<WireClient> {

@@ -25,6 +25,12 @@ export interface AmqpTarget {
 export async function amqpTarget(): Promise<AmqpTarget> {
   if (againstRabbitMQ) return { url: RABBITMQ_URL, name: 'rabbitmq', stop: async () => undefined };
   const warren = await startWarren();
+  if (warren.amqpPort === 0) {
+    // Port 0 in a URL means "default" to clients (amqplib then dials 5672, RabbitMQ's port): refuse it
+    // rather than test RabbitMQ while believing it is Warren.
+    await warren.stop();
+    throw new Error('this Warren has no AMQP listener (amqpPort 0)');
+  }
   return { url: warren.amqpUrl, wsUrl: warren.amqpWsUrl, warren, name: 'warren', stop: () => warren.stop() };
 }
 

@@ -17,7 +17,7 @@ beforeAll(async () => {
 
 afterAll(async () => {
   await Promise.all(open.map((c) => (c.closed ? undefined : c.close().catch(() => undefined))));
-  await target.stop();
+  await target?.stop();
 });
 
 function body(msg: AMQPMessage): string {
