@@ -232,14 +232,11 @@ describe(`RabbitMQ tutorials with amqplib over TCP`, () => {
     const nacks: unknown[] = [];
     ch.on('ack', (a: { deliveryTag: number; multiple: boolean }) => acks.push(a));
     ch.on('nack', (n: unknown) => nacks.push(n));
-    const callbacks = collector<number>(100, 'confirm callbacks');
+    const callbacks = collector<[number, string]>(100, 'confirm callbacks');
     for (let i = 0; i < 100; i++) {
-      ch.sendToQueue(queue, Buffer.from(`async ${i}`), { persistent: true }, (err) => {
-        if (err) throw new Error(`publish ${i} nacked`);
-        callbacks.push(i);
-      });
+      ch.sendToQueue(queue, Buffer.from(`async ${i}`), { persistent: true }, (err) => callbacks.push([i, err ? 'nacked' : 'acked']));
     }
-    expect((await callbacks.done).sort((a, b) => a - b)).toEqual(Array.from({ length: 100 }, (_, i) => i));
+    expect((await callbacks.done).sort((a, b) => a[0] - b[0])).toEqual(Array.from({ length: 100 }, (_, i) => [i, 'acked']));
     expect(nacks).toEqual([]);
     // The acks seen for the async phase cover its delivery tags 36..135 exactly, each once.
     const covered: number[] = [];
