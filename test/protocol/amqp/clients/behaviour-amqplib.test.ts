@@ -45,10 +45,10 @@ describe('broker behaviour through amqplib', () => {
 
   it('basic.get returns get-ok with the message count, then get-empty', async () => {
     const conn = await connect();
-    const ch = await conn.createChannel();
+    const ch = await conn.createConfirmChannel();
     const { queue } = await ch.assertQueue('', { exclusive: true });
     for (const b of ['a', 'b']) ch.sendToQueue(queue, Buffer.from(b));
-    await sleep(20);
+    await ch.waitForConfirms();
     const first = await ch.get(queue, { noAck: true });
     expect(first && [first.content.toString(), first.fields.messageCount, first.fields.redelivered]).toEqual(['a', 1, false]);
     const second = await ch.get(queue, { noAck: false });
@@ -99,7 +99,7 @@ describe('broker behaviour through amqplib', () => {
 
   it('a channel error (passive declare of a missing queue → 404) closes that channel only', async () => {
     const conn = await connect();
-    const survivor = await conn.createChannel();
+    const survivor = await conn.createConfirmChannel();
     const { queue } = await survivor.assertQueue('', { exclusive: true });
     const doomed = await conn.createChannel();
     const channelClosed = deferred<void>();
@@ -114,7 +114,7 @@ describe('broker behaviour through amqplib', () => {
     await within(channelClosed.promise, 'the channel close');
     // The other channel and new channels still work on the same connection.
     survivor.sendToQueue(queue, Buffer.from('still here'));
-    await sleep(20);
+    await survivor.waitForConfirms();
     const m = await survivor.get(queue, { noAck: true });
     expect(m && m.content.toString()).toBe('still here');
     const fresh = await conn.createChannel();
@@ -129,12 +129,12 @@ describe('broker behaviour through amqplib', () => {
     conn.on('close', (e: unknown) => closed.push(e ?? 'closed'));
     conn.on('error', (e: unknown) => closed.push(e));
     expect(Reflect.get(conn.connection, 'heartbeat')).toBe(1);
-    const ch = await conn.createChannel();
+    const ch = await conn.createConfirmChannel();
     await sleep(3200);
     expect(closed).toEqual([]);
     const { queue } = await ch.assertQueue('', { exclusive: true });
     ch.sendToQueue(queue, Buffer.from('awake'));
-    await sleep(20);
+    await ch.waitForConfirms();
     const m = await ch.get(queue, { noAck: true });
     expect(m && m.content.toString()).toBe('awake');
     await conn.close();

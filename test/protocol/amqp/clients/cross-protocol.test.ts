@@ -23,6 +23,7 @@ import {
 import { amqpTarget, againstRabbitMQ, uniqueName, type AmqpTarget } from './target.js';
 import { sleep } from './wait.js';
 import { WireClient, type WireMessage } from './wire-client.js';
+import type { ReceivedMessage, WarrenConnection } from '../../../../src/client/index.js';
 import type { BasicProperties } from '../../../../src/protocol/amqp/index.js';
 
 let target: AmqpTarget;
@@ -102,6 +103,15 @@ describe.skipIf(againstRabbitMQ)("AMQP ↔ Warren's JSON WebSocket protocol", ()
     return { json, queue };
   }
 
+  async function jsonGetOne(json: WarrenConnection, queue: string): Promise<ReceivedMessage> {
+    for (let i = 0; i < 50; i++) {
+      const m = await json.get({ queue, noAck: true });
+      if (m) return m;
+      await sleep(10);
+    }
+    throw new Error(`no message arrived in ${queue}`);
+  }
+
   /** Soft per-field checks: one run names every field the mapping gets wrong, not just the first. */
   function expectFields(actual: object | undefined, expected: object, what: string): void {
     const got = new Map(Object.entries(actual ?? {}));
@@ -114,10 +124,9 @@ describe.skipIf(againstRabbitMQ)("AMQP ↔ Warren's JSON WebSocket protocol", ()
     const { json, queue } = await jsonQueue();
     const w = await wire();
     w.publish('', queue, AMQP_PROPERTIES, Buffer.from('{"ok":true}'));
-    await sleep(50);
-    const m = await json.get({ queue, noAck: true });
-    expect(m?.text()).toBe('{"ok":true}');
-    const { headers, ...props } = m?.properties ?? {};
+    const m = await jsonGetOne(json, queue);
+    expect(m.text()).toBe('{"ok":true}');
+    const { headers, ...props } = m.properties;
     expectFields(props, EXPECTED_JSON_PROPERTIES, 'property');
     expectFields(headers, EXPECTED_JSON_HEADERS, 'header');
     await json.queueDelete({ queue });
@@ -127,10 +136,10 @@ describe.skipIf(againstRabbitMQ)("AMQP ↔ Warren's JSON WebSocket protocol", ()
     const { json, queue } = await jsonQueue();
     const conn = await amqplib.connect(target.url);
     try {
-      const ch = await conn.createChannel();
+      const ch = await conn.createConfirmChannel();
       const { clusterId: _c, timestamp, ...props } = AMQP_PROPERTIES;
       ch.publish('', queue, Buffer.from('from amqplib'), { ...props, timestamp: Number(timestamp), headers: amqplibHeaders() });
-      await sleep(50);
+      await ch.waitForConfirms();
     } finally {
       await conn.close();
     }

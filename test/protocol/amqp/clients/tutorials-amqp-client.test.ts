@@ -4,7 +4,7 @@ import type { AMQPBaseClient, AMQPChannel, AMQPMessage } from '@cloudamqp/amqp-c
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { connectAmqpClient, type AmqpClientTransport } from './amqp-client-connect.js';
 import { amqpTarget, againstRabbitMQ, uniqueName, type AmqpTarget } from './target.js';
-import { collector, deferred, sleep, within } from './wait.js';
+import { collector, deferred, within } from './wait.js';
 
 type Client = AMQPBaseClient;
 
@@ -89,7 +89,8 @@ describe.each(transports)('RabbitMQ tutorials with @cloudamqp/amqp-client over %
     expect(got.map((g) => g.body)).toEqual(tasks);
     expect(got.map((g) => g.redelivered)).toEqual([true, false, false, false, false]);
     expect(maxUnacked).toBe(1);
-    await sleep(50);
+    // Closing the channel waits for close-ok, which the broker sends after the acks before it.
+    await worker.close();
     const after = await producer.queueDeclare(queue, { passive: true });
     expect(after.messageCount).toBe(0);
     await producer.queueDelete(queue);

@@ -4,7 +4,7 @@
 import amqplib, { type Channel, type ChannelModel, type ConsumeMessage } from 'amqplib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { amqpTarget, uniqueName, type AmqpTarget } from './target.js';
-import { collector, deferred, sleep, within } from './wait.js';
+import { collector, deferred, within } from './wait.js';
 
 let target: AmqpTarget;
 const open: ChannelModel[] = [];
@@ -93,9 +93,10 @@ describe(`RabbitMQ tutorials with amqplib over TCP`, () => {
     expect(got.map((g) => g.body)).toEqual(tasks);
     expect(got.map((g) => g.redelivered)).toEqual([true, false, false, false, false]);
     expect(maxUnacked).toBe(1);
-    await sleep(50); // let the last ack reach the broker before the queue is checked
-    expect(await worker.checkQueue(queue)).toMatchObject({ messageCount: 0 });
-    await worker.deleteQueue(queue);
+    // Closing the channel waits for close-ok, which the broker sends after the acks before it.
+    await worker.close();
+    expect(await producer.checkQueue(queue)).toMatchObject({ messageCount: 0, consumerCount: 0 });
+    await producer.deleteQueue(queue);
     await workerConn.close();
     await producerConn.close();
   });
