@@ -200,6 +200,12 @@ export class Channel {
     this.sink.deliver(consumer, tag, entry);
   }
 
+  /** A delivery tag for a message handed over without a queue (a direct reply-to reply), counted as a no-ack delivery. */
+  directDeliveryTag(): number {
+    this.stats.deliverNoAck++;
+    return this.nextTag++;
+  }
+
   /** basic.get. Returns the delivery tag with the entry, or undefined when the queue is empty. */
   get(queue: Queue, noAck: boolean): { deliveryTag: number; entry: QueueEntry } | undefined {
     this.assertOpen();

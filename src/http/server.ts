@@ -18,6 +18,8 @@ import { DurableState } from '../store/durable-state.js';
 import { importDefinitions } from './api/definitions-import.js';
 import { MemoryMonitor, memoryLimitBytes } from './memory-monitor.js';
 import { totalmem } from 'node:os';
+import { AmqpListener, registerAmqpWebSocketRoute, selectSubprotocol } from './amqp-listener.js';
+import type { AmqpContext } from '../protocol/amqp/server/amqp-connection.js';
 
 export interface WarrenServer {
   readonly app: FastifyInstance;
@@ -87,7 +89,7 @@ export async function createWarrenServer(config: WarrenConfig, options: WarrenSe
       socket.terminate();
     },
     // Room for a maximum-size body in base64 plus the frame around it; a bigger frame closes the socket.
-    options: { maxPayload: Math.ceil((config.maxBodySize * 4) / 3) + 1024 * 1024 },
+    options: { maxPayload: Math.ceil((config.maxBodySize * 4) / 3) + 1024 * 1024, handleProtocols: selectSubprotocol },
   });
   registerWebSocketRoute(
     app,
@@ -103,6 +105,21 @@ export async function createWarrenServer(config: WarrenConfig, options: WarrenSe
     },
     sessions,
   );
+  // TEMPORARY until the connection registry takes every protocol.
+  const amqpConnections = new Set<import('../protocol/amqp/server/amqp-connection.js').AmqpConnection>();
+  const amqpContext: AmqpContext = {
+    broker,
+    ops,
+    authenticator: users,
+    version: VERSION,
+    heartbeat: config.heartbeat,
+    handshakeTimeout: config.handshakeTimeout,
+    log: app.log,
+    onOpen: (connection) => amqpConnections.add(connection),
+    onClose: (connection) => amqpConnections.delete(connection),
+  };
+  registerAmqpWebSocketRoute(app, amqpContext);
+  const amqp = config.amqpPort === 'off' ? undefined : new AmqpListener(amqpContext);
   app.get('/api/protocol/schema', async () => protocolSchemaDocument());
   const memory = new MemoryMonitor({
     limitBytes: memoryLimitBytes(config.memoryHighWatermark, totalmem()),
@@ -139,12 +156,17 @@ export async function createWarrenServer(config: WarrenConfig, options: WarrenSe
       await app.listen({ host: config.host, port: config.port, listenTextResolver: (address) => `listening on ${address}` });
       const address = app.server.address();
       const port = typeof address === 'object' && address ? address.port : config.port;
-      return { host: config.host, port, url: `http://${config.host}:${port}` };
+      if (!amqp || config.amqpPort === 'off') return { host: config.host, port, url: `http://${config.host}:${port}` };
+      const amqpPort = await amqp.listen(config.host, config.amqpPort);
+      app.log.info(`AMQP 0-9-1 listening on amqp://${config.host}:${amqpPort}`);
+      return { host: config.host, port, url: `http://${config.host}:${port}`, amqpPort };
     },
     close() {
       closing ??= (async () => {
         memory.stop();
         sessions.closeAll('broker shutting down');
+        for (const connection of amqpConnections) connection.close('CONNECTION_FORCED', 'broker shutting down');
+        await amqp?.close();
         await app.close();
         await durable.close();
       })();

@@ -2,10 +2,11 @@ import type { Broker } from '../broker/broker.js';
 import { Channel, type DeliverySink } from '../broker/channel.js';
 import type { Consumer } from '../broker/consumer.js';
 import { BrokerError, preconditionFailed } from '../broker/errors.js';
-import type { Message, MessageContent } from '../broker/message.js';
+import { Message, type MessageContent } from '../broker/message.js';
 import type { Queue, QueueEntry } from '../broker/queue.js';
 import type { Held } from '../broker/scheduled-messages.js';
 import type { Caller } from './caller.js';
+import { DirectReplyTo } from './direct-reply-to.js';
 import { immediate, type Done, type DurabilityWatch } from './done.js';
 import type { Permissions } from './permissions.js';
 
@@ -60,6 +61,8 @@ const ignoreDeliveries: DeliverySink = { deliver: () => undefined, consumerCance
 
 /** Publishing, consuming, getting and settling: what moves messages, and the counters that follow them. */
 export class MessageOperations {
+  /** Requesters consuming from `amq.rabbitmq.reply-to`, whatever protocol their replies come over. */
+  readonly replyTo = new DirectReplyTo();
   private takeChannels = 0;
 
   constructor(
@@ -75,6 +78,8 @@ export class MessageOperations {
     if (userId !== undefined && userId !== caller.user.name && !caller.trusted) {
       throw preconditionFailed(`user_id property set to '${userId}' but authenticated user was '${caller.user.name}'`);
     }
+    const requester = this.replyTo.consumerFor(content.exchange, content.routingKey);
+    if (requester) return this.reply(caller, content, requester, options);
     const mark = this.watch.mark;
     const result = caller.vhost.publish(content, options.mandatory ? caller.channel : null);
     const routed = result.queues.length > 0;
@@ -100,6 +105,20 @@ export class MessageOperations {
     const published = { message: result.message, routed, returned, rejectedBy, scheduled: result.scheduled };
     // Only a stored message can be refused by a failed write; any other publish waits for what it wrote (a settlement, say).
     return result.stored ? this.watch.stored(published, mark) : this.watch.done(published, mark);
+  }
+
+  /** A reply to a direct reply-to requester: delivered at once, never stored, so there is nothing to wait for. */
+  private reply(caller: Caller, content: MessageContent, requester: { deliverReply(message: Message): void }, options: PublishOptions): Done<Published> {
+    const message = Message.create(0, content);
+    const stats = caller.channel?.stats;
+    this.broker.stats.publish++;
+    if (stats) stats.publish++;
+    if (options.confirm) {
+      this.broker.stats.confirm++;
+      if (stats) stats.confirm++;
+    }
+    requester.deliverReply(message);
+    return immediate({ message, routed: true, returned: false, rejectedBy: undefined });
   }
 
   /**

@@ -3,11 +3,11 @@
  * confirms, durable declares). In the common case nothing waits and every reply goes straight out;
  * once one waits, the replies behind it are held until it is released.
  */
-export class OrderedReplies {
-  private readonly held: Held[] = [];
+export class OrderedReplies<T = string> {
+  private readonly held: Held<T>[] = [];
 
   constructor(
-    private readonly send: (text: string) => void,
+    private readonly send: (text: T) => void,
     private readonly isClosed: () => boolean,
   ) {}
 
@@ -15,13 +15,13 @@ export class OrderedReplies {
    * Sends `text` (if any) and then runs `after` (if any), in turn. With `until`, they wait for it;
    * if it fails, `onFailure` may give the text to send instead.
    */
-  reply(text: string | undefined, after?: () => void, until?: Promise<void>, onFailure?: (error: unknown) => string | undefined): void {
+  reply(text: T | undefined, after?: () => void, until?: Promise<void>, onFailure?: (error: unknown) => T | undefined): void {
     if (!until && this.held.length === 0) {
       if (text !== undefined) this.send(text);
       after?.();
       return;
     }
-    const held: Held = { text, after, ready: until === undefined };
+    const held: Held<T> = { text, after, ready: until === undefined };
     this.held.push(held);
     until?.then(
       () => this.release(held),
@@ -33,8 +33,8 @@ export class OrderedReplies {
   }
 
   /** A reply whose text is not known yet: it and every reply after it wait for `text`. */
-  replyWhen(text: Promise<string | undefined>): void {
-    const held: Held = { text: undefined, after: undefined, ready: false };
+  replyWhen(text: Promise<T | undefined>, after?: () => void): void {
+    const held: Held<T> = { text: undefined, after, ready: false };
     this.held.push(held);
     void text.then((t) => {
       held.text = t;
@@ -42,12 +42,17 @@ export class OrderedReplies {
     });
   }
 
+  /** Nothing is waiting: a reply sent now goes straight out. */
+  get idle(): boolean {
+    return this.held.length === 0;
+  }
+
   /** Sends every held reply that is ready, in order, stopping at the first still waiting. */
-  private release(held: Held): void {
+  private release(held: Held<T>): void {
     held.ready = true;
     const queue = this.held;
-    while (queue.length > 0 && (queue[0] as Held).ready) {
-      const next = queue.shift() as Held;
+    while (queue.length > 0 && (queue[0] as Held<T>).ready) {
+      const next = queue.shift() as Held<T>;
       if (this.isClosed()) continue;
       if (next.text !== undefined) this.send(next.text);
       next.after?.();
@@ -55,8 +60,8 @@ export class OrderedReplies {
   }
 }
 
-interface Held {
-  text: string | undefined;
+interface Held<T> {
+  text: T | undefined;
   readonly after: (() => void) | undefined;
   ready: boolean;
 }

@@ -61,6 +61,7 @@ export class ConnectionMachine<U extends ConnectionUser> {
   private current: ConnectionState = 'awaiting-header';
   private readonly limits: TuneLimits;
   private capabilities: FieldTable = new Map();
+  private properties: FieldTable = new Map();
   private user: U | undefined;
   private vhost: string | undefined;
   private heartbeat: HeartbeatMonitor | undefined;
@@ -75,6 +76,11 @@ export class ConnectionMachine<U extends ConnectionUser> {
 
   get state(): ConnectionState {
     return this.current;
+  }
+
+  /** start-ok's client-properties (empty before start-ok). */
+  get clientProperties(): FieldTable {
+    return this.properties;
   }
 
   /** The client's capabilities table from start-ok's client-properties (empty before start-ok). */
@@ -223,6 +229,7 @@ export class ConnectionMachine<U extends ConnectionUser> {
     if (!isAuthMechanism(mechanism)) {
       return this.fail(error(C.COMMAND_INVALID, 'COMMAND_INVALID', `unknown authentication mechanism '${mechanism}'`, at), false);
     }
+    this.properties = clientProperties;
     const caps = clientProperties.get('capabilities');
     this.capabilities = caps?.type === 'table' ? caps.value : new Map();
     this.current = 'securing';

@@ -1,0 +1,334 @@
+// One AMQP 0-9-1 connection: bytes from its transport through the FrameReader into the connection state
+// machine (channel 0) and its channels; actions and replies back out. It implements ClientConnection, so
+// the registry, limits, alarms and the management API see it as they see a JSON WebSocket session.
+import type { AuthenticatedUser, Authenticator } from '../../../auth/authenticator.js';
+import type { Broker } from '../../../broker/broker.js';
+import { BrokerError, type ErrorName } from '../../../broker/errors.js';
+import { serverName } from '../../../broker/names.js';
+import type { VHost } from '../../../broker/vhost.js';
+import type { Operations } from '../../../operations/operations.js';
+import type { ChannelView, ClientConnection, Peer } from '../../client-connection.js';
+import type { Logger } from '../../session.js';
+import { AmqpChannel, type ChannelHost } from './amqp-channel.js';
+import { buildMethod } from '../build-method.js';
+import { ConnectionMachine } from '../connection-machine.js';
+import type { ConnectionAction, ConnectionHooks } from '../connection-types.js';
+import { FRAME_METHOD } from '../frame-constants.js';
+import { FrameReader, type Frame } from '../frame-reader.js';
+import { tableToJson } from './message-mapping.js';
+import { decodeMethod, encodeMethodFrame } from '../method-codec.js';
+import { isAmqpError } from '../errors.js';
+
+/** The bytes under a connection: a TCP socket, or a WebSocket carrying AMQP frames in binary messages. */
+export interface AmqpTransport {
+  /** Queues bytes; a transport batches what is written in one turn of the event loop. */
+  write(frames: readonly Uint8Array[]): void;
+  /** Closes once what was written has gone, after `lingerMs`. */
+  end(lingerMs: number): void;
+  pauseReading(reason: 'memory' | 'handshake'): void;
+  resumeReading(reason: 'memory' | 'handshake'): void;
+}
+
+export interface AmqpContext {
+  readonly broker: Broker;
+  readonly ops: Operations;
+  readonly authenticator: Authenticator;
+  readonly version: string;
+  /** Seconds between heartbeats the server proposes; 0 = none. */
+  readonly heartbeat: number;
+  readonly handshakeTimeout: number;
+  readonly log: Logger;
+  onOpen(connection: AmqpConnection): void;
+  onClose(connection: AmqpConnection): void;
+}
+
+export const AMQP_CAPABILITIES = [
+  'publisher_confirms',
+  'exchange_exchange_bindings',
+  'basic.nack',
+  'consumer_cancel_notify',
+  'connection.blocked',
+  'consumer_priorities',
+  'authentication_failure_close',
+  'per_consumer_qos',
+  'direct_reply_to',
+] as const;
+
+const CHANNEL_MAX = 2047;
+const FRAME_MAX = 131072;
+
+export class AmqpConnection implements ClientConnection, ChannelHost {
+  readonly id = serverName('amqp-');
+  readonly protocol = 'AMQP 0-9-1';
+  readonly connectedAt = Date.now();
+  user: AuthenticatedUser | undefined;
+  vhost: VHost | undefined;
+  clientProperties: Readonly<Record<string, unknown>> = {};
+  authMechanism = 'PLAIN';
+  heartbeat = 0;
+  frameMax = FRAME_MAX;
+  channelMax = CHANNEL_MAX;
+  private readonly reader = new FrameReader();
+  private readonly machine: ConnectionMachine<AuthenticatedUser>;
+  private readonly channelsByNumber = new Map<number, AmqpChannel>();
+  private busy = false;
+  private closed = false;
+  private registered = false;
+  private hasPublished = false;
+  private blockedBy: string | undefined;
+  private readingPaused = false;
+  private readonly timer: NodeJS.Timeout;
+
+  constructor(
+    private readonly context: AmqpContext,
+    private readonly wire: AmqpTransport,
+    readonly peer: Peer,
+    readonly transport: 'tcp' | 'websocket',
+    readonly localPort: number,
+  ) {
+    this.machine = new ConnectionMachine<AuthenticatedUser>({
+      hooks: this.hooks(),
+      server: { version: context.version, platform: `Node.js ${process.version}`, capabilities: AMQP_CAPABILITIES },
+      tune: { channelMax: CHANNEL_MAX, frameMax: FRAME_MAX, heartbeat: context.heartbeat },
+      handshakeTimeoutMs: context.handshakeTimeout,
+    });
+    this.timer = setInterval(() => this.apply(this.machine.tick(Date.now())), 1000);
+    this.timer.unref();
+    this.apply(this.machine.tick(Date.now()));
+  }
+
+  get isOpen(): boolean {
+    return this.machine.state === 'running' && !this.closed;
+  }
+
+  get ops(): Operations {
+    return this.context.ops;
+  }
+
+  get cancelNotify(): boolean {
+    return this.capability('consumer_cancel_notify');
+  }
+
+  channels(): ChannelView[] {
+    return [...this.channelsByNumber.values()].filter((c) => c.state === 'open');
+  }
+
+  /** Bytes from the transport, in order. */
+  receive(chunk: Buffer): void {
+    if (this.closed) return;
+    this.reader.push(chunk);
+    if (!this.busy) this.pump();
+  }
+
+  /** The transport closed, for whatever reason: release everything the connection held. */
+  transportClosed(): void {
+    this.shutdown();
+  }
+
+  /** The transport's send buffer filled (false) or drained (true): deliveries pause or resume. */
+  setWritable(writable: boolean): void {
+    for (const channel of this.channelsByNumber.values()) channel.broker.setWritable(writable);
+  }
+
+  block(reason: string): void {
+    if (this.blockedBy !== undefined || this.closed) return;
+    this.blockedBy = reason;
+    this.apply(this.machine.block(reason === 'memory' ? 'low on memory' : reason));
+    if (this.hasPublished) this.pauseForAlarm();
+  }
+
+  unblock(): void {
+    if (this.blockedBy === undefined) return;
+    this.blockedBy = undefined;
+    this.apply(this.machine.unblock());
+    if (this.readingPaused) {
+      this.readingPaused = false;
+      this.wire.resumeReading('memory');
+    }
+  }
+
+  close(reason: ErrorName, message: string): void {
+    const code = new BrokerError(reason, message).code;
+    this.apply(this.machine.close(code, `${reason} - ${message}`));
+  }
+
+  // ChannelHost
+
+  write(frames: readonly Uint8Array[]): void {
+    // Once connection.close is out, only close-ok may follow (the machine sends that itself).
+    if (this.closed || this.machine.state !== 'running') return;
+    this.wire.write(frames);
+    this.machine.noteSent();
+  }
+
+  connectionError(code: number, replyText: string, classId: number, methodId: number): void {
+    this.apply(this.machine.connectionError({ code, replyText, classId, methodId }));
+  }
+
+  channelGone(number: number): void {
+    this.channelsByNumber.delete(number);
+  }
+
+  published(): void {
+    this.hasPublished = true;
+    if (this.blockedBy !== undefined) this.pauseForAlarm();
+  }
+
+  internalError(error: unknown, method: string): void {
+    this.context.log.error({ err: error, connection: this.id, method }, 'internal error handling an AMQP method');
+  }
+
+  private pauseForAlarm(): void {
+    if (this.readingPaused) return;
+    this.readingPaused = true;
+    this.wire.pauseReading('memory');
+  }
+
+  private capability(name: string): boolean {
+    const value = this.machine.clientCapabilities.get(name);
+    return value?.type === 'bool' && value.value;
+  }
+
+  /** Reads frames until none is complete or a hook is being consulted (then resumes when it settles). */
+  private pump(): void {
+    while (!this.closed) {
+      const result = this.reader.next();
+      if (this.reader.headerAccepted && this.machine.state === 'awaiting-header') this.apply(this.machine.protocolHeader());
+      if (!result) return;
+      const step = this.machine.receive(result);
+      if (Array.isArray(step)) this.apply(step);
+      else {
+        this.busy = true;
+        this.wire.pauseReading('handshake');
+        step.then(
+          (actions) => {
+            this.busy = false;
+            this.wire.resumeReading('handshake');
+            this.apply(actions);
+            this.pump();
+          },
+          (error: unknown) => {
+            this.context.log.error({ err: error, connection: this.id }, 'internal error in the AMQP handshake');
+            this.shutdown();
+            this.wire.end(0);
+          },
+        );
+        return;
+      }
+      if (result.kind !== 'frame') return;
+    }
+  }
+
+  private apply(actions: readonly ConnectionAction<AuthenticatedUser>[]): void {
+    for (const action of actions) {
+      switch (action.kind) {
+        case 'send':
+          if (!this.closed) this.wire.write([action.bytes]);
+          break;
+        case 'tuned':
+          this.frameMax = action.frameMax === 0 ? FRAME_MAX : action.frameMax;
+          this.channelMax = action.channelMax === 0 ? CHANNEL_MAX : action.channelMax;
+          this.heartbeat = action.heartbeat;
+          this.reader.frameMax = this.frameMax;
+          break;
+        case 'opened':
+          break;
+        case 'user-updated':
+          this.user = action.user;
+          break;
+        case 'channel-frame':
+          this.channelFrame(action.channel, action.frame);
+          break;
+        case 'close-socket':
+          if (action.reason !== 'client-closed' && action.reason !== 'close-ok') {
+            this.context.log.info({ connection: this.id, peer: this.peer, reason: action.reason, detail: action.detail }, 'AMQP connection closed');
+          }
+          this.shutdown();
+          this.wire.end(action.lingerMs);
+          break;
+      }
+    }
+    // A connection error or a server close: the channels go at once, so nothing follows connection.close.
+    if (this.machine.state === 'closing') this.releaseChannels();
+  }
+
+  private releaseChannels(): void {
+    for (const channel of this.channelsByNumber.values()) channel.release();
+    this.channelsByNumber.clear();
+  }
+
+  private hooks(): ConnectionHooks<AuthenticatedUser> {
+    return {
+      authenticate: async ({ mechanism, user, password }) => {
+        this.authMechanism = mechanism;
+        const result = await this.context.authenticator.authenticate(user, password, this.peer.address);
+        if (result.ok) return { ok: true, user: result.user };
+        this.context.log.info({ connection: this.id, peer: this.peer, user, reason: result.error.message }, 'AMQP login refused');
+        return { ok: false, detail: result.error.message };
+      },
+      // A new password (or, with a token backend, a new token) for the same user, checked as a login would be.
+      updateSecret: async (user, secret) => {
+        const result = await this.context.authenticator.authenticate(user.name, Buffer.from(secret).toString('utf8'), this.peer.address);
+        return result.ok && result.user.name === user.name ? { ok: true, user: result.user } : { ok: false };
+      },
+      canOpen: async (user, vhostName) => {
+        const vhost = this.context.broker.vhosts.get(vhostName);
+        if (!vhost) return { ok: false, detail: `vhost '${vhostName}' not found` };
+        if (!this.context.authenticator.canAccessVhost(user, vhostName)) return { ok: false };
+        try {
+          // Checked and registered in this same turn, so two connections cannot both take the last place.
+          this.context.ops.limits.admitConnection(user, vhost);
+        } catch (error) {
+          if (error instanceof BrokerError) return { ok: false, detail: error.message };
+          throw error;
+        }
+        this.user = user;
+        this.vhost = vhost;
+        this.clientProperties = tableToJson(this.machine.clientProperties);
+        this.registered = true;
+        this.context.onOpen(this);
+        return { ok: true };
+      },
+    };
+  }
+
+  private channelFrame(number: number, frame: Frame): void {
+    const channel = this.channelsByNumber.get(number);
+    if (channel) return channel.handleFrame(frame);
+    this.openChannel(number, frame);
+  }
+
+  /** A frame on a channel that is not open: only channel.open is allowed (rabbit_reader's process_frame). */
+  private openChannel(number: number, frame: Frame): void {
+    const method = frame.type === FRAME_METHOD ? decodeMethod(frame.payload) : undefined;
+    if (method && isAmqpError(method)) return this.connectionError(method.code, method.replyText, method.classId, method.methodId);
+    if (method?.method !== 'channel.open') {
+      return this.connectionError(504, "CHANNEL_ERROR - expected 'channel.open'", 0, 0);
+    }
+    const user = this.user;
+    const vhost = this.vhost;
+    if (!user || !vhost) return;
+    if (number > this.channelMax) {
+      return this.connectionError(530, `NOT_ALLOWED - channel number ${number} is higher than the negotiated channel_max (${this.channelMax})`, 20, 10);
+    }
+    try {
+      this.context.ops.limits.admitChannel(user);
+    } catch (error) {
+      if (error instanceof BrokerError) return this.connectionError(error.code, `${error.reason} - ${error.message}`, 20, 10);
+      throw error;
+    }
+    const channel = new AmqpChannel(this, number, { user, vhost });
+    this.channelsByNumber.set(number, channel);
+    this.write([encodeMethodFrame(number, buildMethod('channel.open-ok', { channelId: Buffer.alloc(0) }))]);
+  }
+
+  private shutdown(): void {
+    if (this.closed) return;
+    this.closed = true;
+    clearInterval(this.timer);
+    this.releaseChannels();
+    // Exclusive queues belong to the connection (every channel's broker channel names it as its connection).
+    this.vhost?.deleteExclusiveQueues(this);
+    if (this.registered) this.context.onClose(this);
+  }
+}
