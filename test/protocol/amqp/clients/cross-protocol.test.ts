@@ -2,11 +2,8 @@
 // headers intact. The AMQP ↔ AMQP cases run against RabbitMQ too, which checks the fixtures themselves;
 // the JSON cases need Warren. Expected values live in cross-protocol-fixtures.ts.
 //
-// TODO after the AMQP server and message-mapping.ts are merged (not checkable before):
-// - every ASSUMED entry in cross-protocol-fixtures.ts against docs/protocol.md's mapping: int64 beyond
-//   2^53, decimal, timestamp, byte array and void headers in JSON; the wire type JSON integers, floats
-//   and null become; what becomes of cluster-id (the JSON protocol has no such property);
-// - whether Warren keeps a header table's key order (RabbitMQ does not: comparisons here ignore order).
+// Header key order is not compared (tables become objects): RabbitMQ's management API sorts keys, and
+// docs/protocol.md says a JSON object lists integer-like keys first.
 import amqplib from 'amqplib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
@@ -17,8 +14,10 @@ import {
   EXPECTED_JSON_HEADERS,
   EXPECTED_JSON_PROPERTIES,
   JSON_PROPERTIES,
+  afterWarren,
   amqplibValue,
   taggedTable,
+  type Tagged,
 } from './cross-protocol-fixtures.js';
 import { amqpTarget, againstRabbitMQ, uniqueName, type AmqpTarget } from './target.js';
 import { sleep } from './wait.js';
@@ -59,6 +58,23 @@ function withoutHeaders(p: BasicProperties): Omit<BasicProperties, 'headers'> {
   return rest;
 }
 
+/**
+ * RabbitMQ 3.10.8 hands cluster-id to consumers (checked with this test and with pika, basic.get and
+ * basic.consume alike); docs/protocol.md says Warren drops it "as RabbitMQ 3.10 drops it", which that
+ * run contradicts. Kept per broker so that both runs pass while the difference is decided.
+ */
+function expectedRoundTripProperties(): Omit<BasicProperties, 'headers'> {
+  const all = withoutHeaders(AMQP_PROPERTIES);
+  if (target.name === 'rabbitmq') return all;
+  const { clusterId: _dropped, ...rest } = all;
+  return rest;
+}
+
+function expectedRoundTripHeaders(): Record<string, Tagged> {
+  if (target.name === 'rabbitmq') return taggedTable(AMQP_HEADERS);
+  return taggedTable(new Map([...AMQP_HEADERS].map(([k, v]) => [k, afterWarren(v)])));
+}
+
 function amqplibHeaders(): Record<string, unknown> {
   return Object.fromEntries([...AMQP_HEADERS].map(([k, v]) => [k, amqplibValue(v)]));
 }
@@ -70,8 +86,8 @@ describe('AMQP → AMQP: every basic property and header type survives the broke
     w.publish('', queue, AMQP_PROPERTIES, Buffer.from('{"ok":true}'));
     const m = await getOne(w, queue);
     expect(m.body.toString()).toBe('{"ok":true}');
-    expect(withoutHeaders(m.properties)).toEqual(withoutHeaders(AMQP_PROPERTIES));
-    expect(taggedTable(m.properties.headers)).toEqual(taggedTable(AMQP_HEADERS));
+    expect.soft(withoutHeaders(m.properties)).toEqual(expectedRoundTripProperties());
+    expect.soft(taggedTable(m.properties.headers)).toEqual(expectedRoundTripHeaders());
   });
 
   it('published by amqplib with pinned types: the same wire types arrive', async () => {
@@ -88,9 +104,9 @@ describe('AMQP → AMQP: every basic property and header type survives the broke
       await conn.close();
     }
     const m = await getOne(w, queue);
-    const { clusterId: _c, ...expected } = withoutHeaders(AMQP_PROPERTIES);
-    expect(withoutHeaders(m.properties)).toEqual(expected);
-    expect(taggedTable(m.properties.headers)).toEqual(taggedTable(AMQP_HEADERS));
+    const { clusterId: _c, ...expected } = expectedRoundTripProperties();
+    expect.soft(withoutHeaders(m.properties)).toEqual(expected);
+    expect.soft(taggedTable(m.properties.headers)).toEqual(expectedRoundTripHeaders());
   });
 });
 
