@@ -1,4 +1,5 @@
 import type { Channel } from './channel.js';
+import { preconditionFailed } from './errors.js';
 import { consumeTimeoutArgument, ConsumerTimeout } from './consumer-timeout.js';
 import type { Queue } from './queue.js';
 
@@ -12,6 +13,23 @@ export interface ConsumerOptions {
   /** Maximum unacked deliveries; 0 = unlimited. Ignored for noAck consumers, as in AMQP. */
   readonly prefetch: number;
   readonly arguments: Readonly<Record<string, unknown>>;
+}
+
+/**
+ * The consume arguments Warren acts on. `x-cancel-on-ha-failover` asks to be cancelled when a mirrored
+ * queue fails over; Warren's queues are not mirrored, so that never happens and the flag is true as given.
+ */
+const CONSUME_ARGUMENTS: ReadonlySet<string> = new Set(['x-priority', 'x-consumer-timeout', 'x-cancel-on-ha-failover']);
+
+/** `x-priority`, an integer (RabbitMQ takes any integer type); 0 without it. Unknown arguments are refused. */
+function consumerPriority(args: Readonly<Record<string, unknown>>): number {
+  for (const key of Object.keys(args)) {
+    if (!CONSUME_ARGUMENTS.has(key)) throw preconditionFailed(`invalid arg '${key}' for consume: not supported by Warren`);
+  }
+  const priority = args['x-priority'];
+  if (priority === undefined) return 0;
+  if (typeof priority === 'number' && Number.isInteger(priority)) return priority;
+  throw preconditionFailed(`invalid arg 'x-priority' for consume: expected an integer, got ${JSON.stringify(priority)}`);
 }
 
 export class Consumer {
@@ -43,8 +61,7 @@ export class Consumer {
     this.exclusive = options.exclusive;
     this.prefetch = options.prefetch;
     this.arguments = options.arguments;
-    const priority = options.arguments['x-priority'];
-    this.priority = typeof priority === 'number' && Number.isInteger(priority) ? priority : 0;
+    this.priority = consumerPriority(options.arguments);
     const ownTimeout = consumeTimeoutArgument(options.arguments);
     this.timeoutMs = this.noAck ? 0 : (ownTimeout ?? queue.limits.consumerTimeout ?? channel.vhost.consumerTimeout);
     this.timeout =

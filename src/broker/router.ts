@@ -13,7 +13,13 @@ export interface RoutingTables {
  * alternate exchanges, each exchange visited once, so cycles end and each queue appears at most once.
  * Nothing can be bound to or from the default exchange, so it only ever starts a route.
  */
-export function routeMessage(tables: RoutingTables, start: Exchange, message: RoutingInput): Queue[] {
+export function routeMessage(tables: RoutingTables, start: Exchange, message: RoutingInput, extraKeys?: readonly string[]): Queue[] {
+  if (extraKeys && extraKeys.length > 0) {
+    // Sender-selected distribution: the union of the routes of every key, each queue once.
+    const all = new Set(routeMessage(tables, start, message));
+    for (const routingKey of extraKeys) for (const queue of routeMessage(tables, start, { ...message, routingKey })) all.add(queue);
+    return [...all];
+  }
   if (start.isDefault) {
     const queue = tables.queues.get(message.routingKey);
     return queue ? [queue] : [];

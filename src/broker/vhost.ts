@@ -15,6 +15,7 @@ import { PolicyBook } from './policy-book.js';
 import { validateQueueArguments } from './queue-arguments.js';
 import { Queue, QueueEntry } from './queue.js';
 import { startExpiry } from './queue-expiry.js';
+import { senderSelectedKeys, withoutBcc } from './sender-selected.js';
 import { routeMessage } from './router.js';
 import type { VHostContext, VHostMetadata } from './vhost-context.js';
 import { checkQueueLimit, type VHostLimits } from './vhost-limits.js';
@@ -320,7 +321,9 @@ export class VHost {
    * `returnTo`: the publishing channel of a `mandatory` publish, for a delayed message that turns out
    * unroutable at its due time; null otherwise.
    */
-  publish(request: PublishRequest, returnTo: Channel | null = null): PublishResult {
+  publish(published: PublishRequest, returnTo: Channel | null = null): PublishResult {
+    const senderSelected = senderSelectedKeys(published.properties.headers);
+    const request = senderSelected ? withoutBcc(published) : published;
     const exchange = this.exchanges.get(request.exchange);
     if (!exchange) throw notFound(`no exchange '${request.exchange}' in vhost '${this.name}'`);
     if (exchange.internal) throw accessRefused(`cannot publish to internal exchange '${request.exchange}' in vhost '${this.name}'`);
@@ -336,7 +339,7 @@ export class VHost {
     const message = Message.create(this.context.nextMessageId(), request, exchange.scheduled ? this.context.clock.now() : Date.now());
     // A delayed exchange holds a message with an `x-delay`, to route it at its due time (DelayedDelivery).
     const held = exchange.scheduled?.offer(message, returnTo);
-    const routed = held ? [] : routeMessage(this, exchange, { routingKey: request.routingKey, headers: request.properties.headers });
+    const routed = held ? [] : routeMessage(this, exchange, { routingKey: request.routingKey, headers: request.properties.headers }, senderSelected);
     exchange.stats.publish++;
     this.context.stats.publish++;
     if (routed.length > 0) exchange.stats.publishOut++;

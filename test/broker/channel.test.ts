@@ -629,10 +629,17 @@ describe('consumer priorities', () => {
     expect(sink.bodies('neg')).toEqual(['m2', 'm3']);
   });
 
-  it('a non-integer x-priority counts as 0', () => {
-    const c = channel.consume(queue, consumerOptions('odd', { arguments: { 'x-priority': '10' } }));
-    const d = channel.consume(declare('q2'), consumerOptions('frac', { arguments: { 'x-priority': 1.5 } }));
-    expect([c.priority, d.priority]).toEqual([0, 0]);
+  it('a non-integer x-priority is refused with 406, as RabbitMQ refuses it (check_int_arg)', () => {
+    expect(() => channel.consume(queue, consumerOptions('odd', { arguments: { 'x-priority': '10' } }))).toThrow(/invalid arg 'x-priority' for consume/);
+    expect(() => channel.consume(declare('q2'), consumerOptions('frac', { arguments: { 'x-priority': 1.5 } }))).toThrow(/PRECONDITION|x-priority/);
+    expect(channel.consumerList).toEqual([]);
+  });
+
+  it('an unknown consume argument is refused rather than ignored', () => {
+    expect(() => channel.consume(queue, consumerOptions('odd', { arguments: { 'x-stream-offset': 'first' } }))).toThrow(
+      "invalid arg 'x-stream-offset' for consume: not supported by Warren",
+    );
+    expect(channel.consume(queue, consumerOptions('ok', { arguments: { 'x-cancel-on-ha-failover': true } })).priority).toBe(0);
   });
 
   it('after the high-priority consumer is cancelled, the others get everything', () => {

@@ -13,4 +13,4 @@ export * from './connection-auth.js';
 export * from './connection-types.js';
 export * from './connection-machine.js';
 export * from './heartbeat-monitor.js';
-export * from './message-mapping.js';
+export * from './header-values.js';

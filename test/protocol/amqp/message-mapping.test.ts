@@ -11,7 +11,7 @@ import type { Headers, MessageProperties } from '../../../src/broker/message.js'
 import { encodeContentHeaderFrame } from '../../../src/protocol/amqp/content.js';
 import type { FieldTable, FieldValue } from '../../../src/protocol/amqp/field-table.js';
 import { valueToJson, jsonToValue, type JsonValue } from '../../../src/protocol/amqp/header-values.js';
-import { jsonToTable, propertiesFromAmqp, propertiesToAmqp, tableToJson } from '../../../src/protocol/amqp/index.js';
+import { jsonToTable, propertiesFromAmqp, propertiesToAmqp, tableToJson } from '../../../src/protocol/amqp/server/message-mapping.js';
 import type { BasicProperties } from '../../../src/protocol/amqp/spec/methods.js';
 import { allProperties, everyTypeTable, utf8 } from './samples.js';
 
