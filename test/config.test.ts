@@ -56,6 +56,14 @@ describe('loadConfig', () => {
     expect(() => loadConfig([], { WARREN_CONSUMER_TIMEOUT: '1.5' })).toThrow(/WARREN_CONSUMER_TIMEOUT/);
   });
 
+  it('reads the AMQP port: a number, 0 for a free one, or off', () => {
+    expect(defaultConfig.amqpPort).toBe(5672);
+    expect(loadConfig(['--amqp-port', '5673'], {}).amqpPort).toBe(5673);
+    expect(loadConfig([], { WARREN_AMQP_PORT: '0' }).amqpPort).toBe(0);
+    expect(loadConfig(['--amqp-port', 'off'], {}).amqpPort).toBe('off');
+    expect(() => loadConfig(['--amqp-port', 'nope'], {})).toThrow(/--amqp-port: expected an integer from 0 to 65535/);
+  });
+
   it('refuses unknown flags', () => {
     expect(() => loadConfig(['--prot', '1'], {})).toThrow(/Unknown option/);
   });

@@ -2,6 +2,7 @@ import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import amqp from 'amqplib';
 import { afterEach, describe, expect, it } from 'vitest';
 import { connect } from '../src/client/index.js';
 
@@ -48,6 +49,29 @@ describe('warren process', () => {
     expect(await broker.exited).toBe(0);
     // Structured logs: every line is JSON.
     for (const line of broker.output().trim().split('\n')) expect(() => JSON.parse(line) as unknown).not.toThrow();
+  });
+
+  it('logs its AMQP listener, which RabbitMQ clients use, and closes AMQP connections with 320 on SIGTERM', async () => {
+    const broker = startBroker({});
+    await broker.listening;
+    const port = /AMQP 0-9-1 listening on amqp:\/\/127\.0\.0\.1:(\d+)/.exec(broker.output())?.[1];
+    expect(port).toBeDefined();
+    const conn = await amqp.connect(`amqp://guest:guest@127.0.0.1:${port}`);
+    const ch = await conn.createChannel();
+    expect((await ch.assertQueue('', { exclusive: true })).queue).toMatch(/^amq\.gen-/);
+    const closed = new Promise<Error>((resolve) => conn.on('close', resolve));
+    conn.on('error', () => undefined);
+    broker.child.kill('SIGTERM');
+    expect((await closed).message).toMatch(/320/);
+    expect(await broker.exited).toBe(0);
+  });
+
+  it('runs without an AMQP listener when --amqp-port is off', async () => {
+    const broker = startBroker({ WARREN_AMQP_PORT: 'off' });
+    await broker.listening;
+    expect(broker.output()).not.toMatch(/AMQP 0-9-1 listening/);
+    broker.child.kill('SIGTERM');
+    expect(await broker.exited).toBe(0);
   });
 
   it('stops cleanly on SIGINT', async () => {

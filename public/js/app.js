@@ -9,6 +9,7 @@ import { h, replaceChildren, setAttr, setText } from './dom.js';
 import * as router from './router.js';
 import { mountSignIn } from './pages/sign-in.js';
 import { mountOverview } from './pages/overview.js';
+import { mountChannels } from './pages/channels.js';
 import { mountConnections } from './pages/connections.js';
 import { mountExchanges } from './pages/exchanges.js';
 import { mountExchange } from './pages/exchange.js';
@@ -54,6 +55,7 @@ const ROUTES = [
   { pattern: [], mount: mountOverview, nav: 'overview' },
   { pattern: ['overview'], mount: mountOverview, nav: 'overview' },
   { pattern: ['connections'], mount: mountConnections, nav: 'connections' },
+  { pattern: ['channels'], mount: mountChannels, nav: 'channels' },
   { pattern: ['exchanges'], mount: mountExchanges, nav: 'exchanges' },
   { pattern: ['exchanges', ':vhost', ':name'], mount: mountExchange, nav: 'exchanges' },
   { pattern: ['queues'], mount: mountQueues, nav: 'queues' },
@@ -70,6 +72,7 @@ const ROUTES = [
 const NAV = [
   { id: 'overview', label: 'Overview', href: '#/' },
   { id: 'connections', label: 'Connections', href: '#/connections' },
+  { id: 'channels', label: 'Channels', href: '#/channels' },
   { id: 'exchanges', label: 'Exchanges', href: '#/exchanges' },
   { id: 'queues', label: 'Queues', href: '#/queues' },
   { id: 'admin', label: 'Admin', href: '#/admin/users', requires: 'administrator' },

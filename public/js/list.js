@@ -47,6 +47,7 @@ export function fillVhostSelect(sel, status, signal, options = {}) {
  * @property {string[]} route the page's hash path (`['queues']`)
  * @property {string} noun plural, for the pager (`queues`)
  * @property {string} resource API collection (`queues`): `/api/queues` or `/api/queues/{vhost}`
+ * @property {boolean} [vhostNested] the per-vhost list is `/api/vhosts/{vhost}/<resource>` (connections, channels)
  * @property {string} columns the fields to fetch
  * @property {string} defaultSort
  * @property {boolean} [filterable]
@@ -162,7 +163,8 @@ export class PagedList {
   /** @returns {Promise<void>} */
   async refresh() {
     const s = this.state;
-    const endpoint = s.vhost ? path`/${this.options.resource}/${s.vhost}` : `/${this.options.resource}`;
+    const perVhost = this.options.vhostNested ? path`/vhosts/${s.vhost}` + `/${this.options.resource}` : path`/${this.options.resource}/${s.vhost}`;
+    const endpoint = s.vhost ? perVhost : `/${this.options.resource}`;
     /** @type {unknown} */
     let result;
     try {

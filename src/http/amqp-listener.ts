@@ -39,10 +39,16 @@ export class AmqpListener {
     });
   }
 
-  /** Stops accepting; connections are closed by their owner (the registry's closeAll) before this. */
-  close(): Promise<void> {
+  /**
+   * Stops accepting. Connections were told to close (connection.close 320) just before: each gets up to
+   * `graceMs` to answer close-ok and go; what is left then is dropped.
+   */
+  async close(graceMs = 1000): Promise<void> {
+    const closed = new Promise<void>((resolve) => this.server.close(() => resolve()));
+    const deadline = Date.now() + graceMs;
+    while (this.sockets.size > 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
     for (const socket of this.sockets) socket.destroy();
-    return new Promise((resolve) => this.server.close(() => resolve()));
+    await closed;
   }
 
   private accept(socket: Socket): void {

@@ -7,7 +7,7 @@ import { StartupClock } from '../broker/startup-clock.js';
 import type { WarrenConfig } from '../config.js';
 import { FrameParser } from '../protocol/frame-parser.js';
 import { protocolSchemaDocument } from '../protocol/schemas.js';
-import { SessionRegistry } from '../protocol/session-registry.js';
+import { ConnectionRegistry } from '../protocol/connection-registry.js';
 import { VERSION } from '../version.js';
 import { registerManagementApi } from './api/index.js';
 import { registerConsole } from './console-route.js';
@@ -27,7 +27,7 @@ export interface WarrenServer {
   readonly memory: MemoryMonitor;
   readonly durable: DurableState;
   readonly users: UserStore;
-  readonly sessions: SessionRegistry;
+  readonly connections: ConnectionRegistry;
   readonly ops: Operations;
   /** Starts listening; resolves with the address actually bound (port 0 picks a free one). */
   listen(): Promise<{ host: string; port: number; url: string; amqpPort?: number }>;
@@ -70,8 +70,8 @@ export async function createWarrenServer(config: WarrenConfig, options: WarrenSe
     consumerTimeout: config.consumerTimeout,
   });
   const users = new UserStore();
-  const sessions = new SessionRegistry();
-  const ops = new Operations({ broker, users, durability: durable, connections: sessions, log: app.log });
+  const connections = new ConnectionRegistry();
+  const ops = new Operations({ broker, users, durability: durable, connections, log: app.log });
   await durable.restore(broker, users, {
     firstStart: () => createDefaultUser(ops, config),
     importDocument: async (document) => {
@@ -103,10 +103,8 @@ export async function createWarrenServer(config: WarrenConfig, options: WarrenSe
       handshakeTimeout: config.handshakeTimeout,
       log: app.log,
     },
-    sessions,
+    connections,
   );
-  // TEMPORARY until the connection registry takes every protocol.
-  const amqpConnections = new Set<import('../protocol/amqp/server/amqp-connection.js').AmqpConnection>();
   const amqpContext: AmqpContext = {
     broker,
     ops,
@@ -115,8 +113,8 @@ export async function createWarrenServer(config: WarrenConfig, options: WarrenSe
     heartbeat: config.heartbeat,
     handshakeTimeout: config.handshakeTimeout,
     log: app.log,
-    onOpen: (connection) => amqpConnections.add(connection),
-    onClose: (connection) => amqpConnections.delete(connection),
+    onOpen: (connection) => connections.add(connection),
+    onClose: (connection) => connections.remove(connection),
   };
   registerAmqpWebSocketRoute(app, amqpContext);
   const amqp = config.amqpPort === 'off' ? undefined : new AmqpListener(amqpContext);
@@ -125,7 +123,7 @@ export async function createWarrenServer(config: WarrenConfig, options: WarrenSe
     limitBytes: memoryLimitBytes(config.memoryHighWatermark, totalmem()),
     onChange: (alarm, rss) => {
       broker.memoryAlarm = alarm;
-      sessions.setMemoryAlarm(alarm);
+      connections.setMemoryAlarm(alarm);
       if (alarm) app.log.warn({ rss, limit: memory.limitBytes }, 'memory above high watermark: blocking publishers');
       else app.log.info({ rss }, 'memory back below high watermark: publishers resumed');
     },
@@ -135,7 +133,7 @@ export async function createWarrenServer(config: WarrenConfig, options: WarrenSe
     broker,
     users,
     ops,
-    sessions,
+    connections,
     version: VERSION,
     memoryLimit: () => memory.limitBytes,
     disk: () => durable.diskUsage(),
@@ -149,23 +147,21 @@ export async function createWarrenServer(config: WarrenConfig, options: WarrenSe
     memory,
     durable,
     users,
-    sessions,
+    connections,
     ops,
     async listen() {
-      // The start-up line tools and people wait for: `listening on http://HOST:PORT`.
+      // AMQP first: once the line tools and people wait for (`listening on http://HOST:PORT`) is out, every listener is up.
+      const amqpPort = amqp && config.amqpPort !== 'off' ? await amqp.listen(config.host, config.amqpPort) : undefined;
+      if (amqpPort !== undefined) app.log.info(`AMQP 0-9-1 listening on amqp://${config.host}:${amqpPort}`);
       await app.listen({ host: config.host, port: config.port, listenTextResolver: (address) => `listening on ${address}` });
       const address = app.server.address();
       const port = typeof address === 'object' && address ? address.port : config.port;
-      if (!amqp || config.amqpPort === 'off') return { host: config.host, port, url: `http://${config.host}:${port}` };
-      const amqpPort = await amqp.listen(config.host, config.amqpPort);
-      app.log.info(`AMQP 0-9-1 listening on amqp://${config.host}:${amqpPort}`);
-      return { host: config.host, port, url: `http://${config.host}:${port}`, amqpPort };
+      return { host: config.host, port, url: `http://${config.host}:${port}`, ...(amqpPort !== undefined ? { amqpPort } : {}) };
     },
     close() {
       closing ??= (async () => {
         memory.stop();
-        sessions.closeAll('broker shutting down');
-        for (const connection of amqpConnections) connection.close('CONNECTION_FORCED', 'broker shutting down');
+        connections.closeAll('broker shutting down');
         await amqp?.close();
         await app.close();
         await durable.close();

@@ -1,5 +1,5 @@
 import type { FastifyInstance } from 'fastify';
-import type { SessionRegistry } from '../protocol/session-registry.js';
+import type { ConnectionRegistry } from '../protocol/connection-registry.js';
 import { Session, type SessionContext } from '../protocol/session.js';
 import { DEFAULT_SEND_HIGH_WATER, SocketTransport } from './socket-transport.js';
 import type { WebSocket } from 'ws';
@@ -8,20 +8,22 @@ import type { WebSocket } from 'ws';
 export function registerWebSocketRoute(
   app: FastifyInstance,
   context: SessionContext,
-  sessions: SessionRegistry,
+  connections: ConnectionRegistry,
   sendHighWater = DEFAULT_SEND_HIGH_WATER,
 ): void {
   const sessionContext: SessionContext = {
     ...context,
-    onOpen: (session) => sessions.add(session),
-    onClose: (session) => sessions.remove(session),
+    onOpen: (session) => connections.add(session),
+    onClose: (session) => connections.remove(session),
   };
   app.get('/ws', { websocket: true }, (socket: WebSocket, request) => {
     const transport = new SocketTransport(socket, request.socket, sendHighWater);
-    const session = new Session(sessionContext, transport, {
-      address: request.socket.remoteAddress ?? '',
-      port: request.socket.remotePort ?? 0,
-    });
+    const session = new Session(
+      sessionContext,
+      transport,
+      { address: request.socket.remoteAddress ?? '', port: request.socket.remotePort ?? 0 },
+      request.socket.localPort ?? 0,
+    );
     transport.onWritable = (writable) => {
       if (session.state === 'open') session.channel.setWritable(writable);
     };

@@ -7,6 +7,7 @@ import type { Message } from '../broker/message.js';
 import { serverName } from '../broker/names.js';
 import type { QueueEntry } from '../broker/queue.js';
 import type { VHost } from '../broker/vhost.js';
+import type { ChannelView, ClientConnection } from './client-connection.js';
 import type { FrameParser } from './frame-parser.js';
 import type { ConnectFrame, FrameId } from './frames.js';
 import type { Caller } from '../operations/caller.js';
@@ -63,8 +64,13 @@ export type SessionState = 'awaiting-connect' | 'authenticating' | 'open' | 'clo
  * One WebSocket connection speaking the JSON protocol: parses and validates frames, runs them against
  * the broker through the dispatch table, and turns the broker's deliveries into pushes.
  */
-export class Session implements DeliverySink {
+export class Session implements DeliverySink, ClientConnection {
   readonly id = serverName('conn-');
+  readonly protocol = 'Warren JSON over WebSocket';
+  readonly transport = 'websocket';
+  readonly authMechanism = 'PLAIN';
+  /** One channel, numbered 1 as an AMQP connection's first. */
+  readonly channelMax = 1;
   readonly connectedAt = Date.now();
   state: SessionState = 'awaiting-connect';
   user: AuthenticatedUser | undefined;
@@ -81,7 +87,7 @@ export class Session implements DeliverySink {
   /** Work a handler asked to run once its reply is sent (a consumer starts delivering after consume-ok). */
   private pendingAfterReply: (() => void) | undefined;
   private readonly replies = new OrderedReplies(
-    (text) => this.transport.send(text),
+    (text) => this.socket.send(text),
     () => this.state === 'closed',
   );
   private closeRequested = false;
@@ -89,8 +95,10 @@ export class Session implements DeliverySink {
 
   constructor(
     private readonly context: SessionContext,
-    private readonly transport: Transport,
+    private readonly socket: Transport,
     readonly peer: Peer,
+    /** Port on the broker the client connected to. */
+    readonly localPort = 0,
   ) {
     this.timer = setTimeout(() => this.handshakeExpired(), context.handshakeTimeout);
     this.timer.unref();
@@ -104,6 +112,22 @@ export class Session implements DeliverySink {
 
   get vhost(): VHost {
     return this.channel.vhost;
+  }
+
+  get isOpen(): boolean {
+    return this.state === 'open';
+  }
+
+  /** A frame carries at most one maximum-size body. */
+  get frameMax(): number {
+    return this.context.broker.maxBodySize;
+  }
+
+  channels(): ChannelView[] {
+    const channel = this.currentChannel;
+    if (this.state !== 'open' || !channel) return [];
+    // Confirms are asked per publish here; the channel counts as in confirm mode once one was.
+    return [{ number: 1, channel, confirm: channel.stats.confirm > 0, transactional: false, unconfirmed: 0, uncommittedMessages: 0, uncommittedAcks: 0 }];
   }
 
   /** Who this connection acts as, for the operations layer; exists once the session is open. */
@@ -126,14 +150,14 @@ export class Session implements DeliverySink {
   block(): void {
     if (this.blocked || !this.hasPublished || this.state === 'closed') return;
     this.blocked = true;
-    this.transport.pauseReading();
+    this.socket.pauseReading();
   }
 
   /** Memory alarm cleared. */
   unblock(): void {
     if (!this.blocked) return;
     this.blocked = false;
-    this.transport.resumeReading();
+    this.socket.resumeReading();
   }
 
   /** Anything from the peer, a frame or a pong, proves it is alive. */
@@ -178,7 +202,7 @@ export class Session implements DeliverySink {
       const text = frame.id === undefined ? undefined : okText(frame.id, undefined);
       const closeNow = (): void => {
         this.shutdown();
-        this.transport.close(1000, 'closed by client');
+        this.socket.close(1000, 'closed by client');
       };
       // Confirms still waiting for the disk go out first: a client that closes gets every reply it asked for.
       // Nothing it sends after `close` is handled.
@@ -243,27 +267,27 @@ export class Session implements DeliverySink {
   // DeliverySink: pushes from the broker.
 
   deliver(consumer: Consumer, deliveryTag: number, entry: QueueEntry): void {
-    this.transport.send(
+    this.socket.send(
       `{"op":"deliver","consumerTag":${JSON.stringify(consumer.tag)},"deliveryTag":${deliveryTag},` +
         `"redelivered":${entry.redelivered},${messageContentJson(entry.message, entry.deliveryCount)}}`,
     );
   }
 
   consumerCancelled(consumerTag: string, reason?: CancelReason): void {
-    this.transport.send(JSON.stringify({ op: 'cancelled', consumerTag, ...reason }));
+    this.socket.send(JSON.stringify({ op: 'cancelled', consumerTag, ...reason }));
   }
 
   /** A mandatory message that no queue took goes back to its publisher. */
   sendReturn(message: Message): void {
-    this.transport.send(`{"op":"return","replyCode":312,"replyText":"NO_ROUTE",${messageContentJson(message)}}`);
+    this.socket.send(`{"op":"return","replyCode":312,"replyText":"NO_ROUTE",${messageContentJson(message)}}`);
   }
 
   sendOk(id: FrameId, reply: Reply | void): void {
-    this.transport.send(okText(id, reply));
+    this.socket.send(okText(id, reply));
   }
 
   sendError(error: BrokerError, id?: FrameId, op?: string): void {
-    this.transport.send(errorText(error, id, op));
+    this.socket.send(errorText(error, id, op));
   }
 
   private async connect(frame: ConnectFrame): Promise<void> {
@@ -307,9 +331,9 @@ export class Session implements DeliverySink {
 
   private closeWith(error: BrokerError): void {
     if (this.state === 'closed') return;
-    this.transport.send(JSON.stringify({ op: 'close', code: error.code, reason: error.reason, message: error.message }));
+    this.socket.send(JSON.stringify({ op: 'close', code: error.code, reason: error.reason, message: error.message }));
     this.shutdown();
-    this.transport.close(error.code === 320 ? 1001 : 1008, error.reason);
+    this.socket.close(error.code === 320 ? 1001 : 1008, error.reason);
   }
 
   private shutdown(): void {
@@ -338,9 +362,9 @@ export class Session implements DeliverySink {
       if (Date.now() - this.lastHeard > 2 * interval) {
         this.context.log.info({ connection: this.id, peer: this.peer }, 'heartbeat timeout: closing connection');
         this.shutdown();
-        this.transport.terminate();
+        this.socket.terminate();
       } else {
-        this.transport.ping();
+        this.socket.ping();
       }
     }, interval);
     this.timer.unref();

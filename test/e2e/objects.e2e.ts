@@ -2,6 +2,7 @@
  * Queues, exchanges, bindings and connections in a real browser against a real Warren: live lists,
  * forms, publishing, getting and browsing messages, destructive actions with confirmation.
  */
+import amqp from 'amqplib';
 import { describe, expect, it } from 'vitest';
 import { hasCount, hasText, openPanel, row, screenshot, until, useConsole, vh } from './support.js';
 
@@ -255,5 +256,41 @@ describe('queues, exchanges and connections', () => {
     await page.getByRole('dialog').getByRole('button', { name: 'Close connection' }).click();
     await closed;
     await row.waitFor({ state: 'detached' });
+  });
+
+  it('shows an AMQP connection’s protocol and channel count, and its several channels by name and number', async () => {
+    const conn = await amqp.connect(suite.warren().amqpUrl, { clientProperties: { connection_name: 'e2e-multi' } });
+    try {
+      const first = await conn.createChannel();
+      await first.prefetch(5, false);
+      await first.prefetch(7, true);
+      await conn.createConfirmChannel();
+      const connections = await api<Array<{ name: string; user_provided_name?: string }>>('GET', '/connections');
+      const id = connections.find((c) => c.user_provided_name === 'e2e-multi')?.name ?? '';
+
+      const page = await open('#/connections');
+      const connection = page.locator('tbody tr', { hasText: 'e2e-multi' });
+      await connection.waitFor();
+      await hasText(connection.locator('td[data-col="protocol"]'), 'AMQP 0-9-1');
+      await hasText(connection.locator('td[data-col="channels"]'), '2');
+      await connection.locator('td[data-col="channels"] a').click();
+
+      await page.getByRole('heading', { name: 'Channels' }).waitFor();
+      await hasCount(page.locator('tbody tr'), 2);
+      const one = row(page, `${id} (1)`);
+      const two = row(page, `${id} (2)`);
+      await hasText(one.locator('td[data-col="number"]'), '1');
+      await hasText(one.locator('td[data-col="prefetch"]'), '5, 7 shared');
+      await hasText(one.locator('td[data-col="mode"]'), '–');
+      await hasText(two.locator('td[data-col="number"]'), '2');
+      await hasText(two.locator('td[data-col="mode"]'), 'C');
+      await screenshot(page, 'channels');
+
+      // Per vhost the console asks /api/vhosts/{vhost}/channels.
+      await page.goto(`${suite.warren().url}/#/channels?vhost=%2F&name=${encodeURIComponent(id)}`);
+      await hasCount(page.locator('tbody tr'), 2);
+    } finally {
+      await conn.close();
+    }
   });
 });

@@ -13,7 +13,7 @@ import { Broker } from '../../src/broker/broker.js';
 import type { DurabilityBarrier } from '../../src/broker/persistence.js';
 import { registerManagementApi } from '../../src/http/api/index.js';
 import { Operations } from '../../src/operations/operations.js';
-import { SessionRegistry } from '../../src/protocol/session-registry.js';
+import { ConnectionRegistry } from '../../src/protocol/connection-registry.js';
 import { exited, spawnBroker, type ChildBroker } from '../helpers/child-broker.js';
 import { apiClient, basic } from './support.js';
 
@@ -98,16 +98,16 @@ describe('a failed write', () => {
     // Every operation looks as if it wrote: the barrier's count moves on each read.
     let writes = 0;
     Object.defineProperty(failing, 'writes', { get: () => ++writes });
-    const sessions = new SessionRegistry();
+    const connections = new ConnectionRegistry();
     const ops = new Operations({
       broker,
       users,
       durability: failing,
-      connections: sessions,
+      connections,
       log: { error: (obj, msg) => void logged.push({ obj, msg }) },
     });
     const app = Fastify();
-    await registerManagementApi(app, { broker, users, sessions, ops, version: 'test', sampler: { intervalMs: 0 } });
+    await registerManagementApi(app, { broker, users, connections, ops, version: 'test', sampler: { intervalMs: 0 } });
     await app.ready();
     try {
       const api = apiClient(app);

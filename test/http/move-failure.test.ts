@@ -6,7 +6,7 @@ import { Broker } from '../../src/broker/broker.js';
 import type { DurabilityBarrier } from '../../src/broker/persistence.js';
 import { registerManagementApi } from '../../src/http/api/index.js';
 import { Operations } from '../../src/operations/operations.js';
-import { SessionRegistry } from '../../src/protocol/session-registry.js';
+import { ConnectionRegistry } from '../../src/protocol/connection-registry.js';
 import { apiClient, array } from './support.js';
 
 describe('a move whose write fails', () => {
@@ -24,10 +24,10 @@ describe('a move whose write fails', () => {
     const users = new UserStore();
     await users.putUser('guest', { password: 'guest', tags: ['administrator'] });
     users.setPermission({ user: 'guest', vhost: '/', configure: '.*', write: '.*', read: '.*' });
-    const sessions = new SessionRegistry();
-    const ops = new Operations({ broker, users, durability: barrier, connections: sessions, log: { error: () => undefined } });
+    const connections = new ConnectionRegistry();
+    const ops = new Operations({ broker, users, durability: barrier, connections, log: { error: () => undefined } });
     const app = Fastify();
-    await registerManagementApi(app, { broker, users, sessions, ops, version: 'test', sampler: { intervalMs: 0 } });
+    await registerManagementApi(app, { broker, users, connections, ops, version: 'test', sampler: { intervalMs: 0 } });
     await app.ready();
     try {
       const api = apiClient(app);

@@ -6,7 +6,7 @@ import { registerManagementApi, type ManagementApi } from '../../src/http/api/in
 import { RateSampler } from '../../src/http/api/rates.js';
 import { Series } from '../../src/http/api/series.js';
 import { Operations } from '../../src/operations/operations.js';
-import { SessionRegistry } from '../../src/protocol/session-registry.js';
+import { ConnectionRegistry } from '../../src/protocol/connection-registry.js';
 import { startWarren } from '../helpers/warren.js';
 import { apiClient, array, record, type Api } from './support.js';
 
@@ -65,9 +65,9 @@ describe('sampler through the API', () => {
     users.setPermission({ user: 'guest', vhost: '/', configure: '.*', write: '.*', read: '.*' });
     await users.putUser('manager', { password: 'pw', tags: ['management'] });
     users.setPermission({ user: 'manager', vhost: '/', configure: '.*', write: '.*', read: '.*' });
-    const sessions = new SessionRegistry();
-    const ops = new Operations({ broker, users, connections: sessions, log: { error: () => undefined } });
-    management = await registerManagementApi(app, { broker, users, sessions, ops, version: 'test', sampler: { intervalMs: 0, now: () => clock } });
+    const connections = new ConnectionRegistry();
+    const ops = new Operations({ broker, users, connections, log: { error: () => undefined } });
+    management = await registerManagementApi(app, { broker, users, connections, ops, version: 'test', sampler: { intervalMs: 0, now: () => clock } });
     await app.ready();
     api = apiClient(app);
   });
@@ -151,7 +151,7 @@ describe('sampler through the API', () => {
 
 describe('sampler timer', () => {
   it('samples on its own, unref()d, and stops', async () => {
-    const sampler = new RateSampler(new Broker(), new SessionRegistry(), { intervalMs: 10 });
+    const sampler = new RateSampler(new Broker(), new ConnectionRegistry(), { intervalMs: 10 });
     sampler.start();
     const first = sampler.latestSampleAt;
     await expect.poll(() => sampler.latestSampleAt, { timeout: 2000 }).toBeGreaterThan(first);

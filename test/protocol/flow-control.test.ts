@@ -44,15 +44,18 @@ describe('flow control', () => {
     await Promise.all(Array.from({ length: total }, () => publisher.publish({ routingKey: 'slow', body })));
 
     const queue = warren.server.broker.vhost('/').queues.get('slow');
-    const session = warren.server.sessions.list().find((s) => s.channel.consumerList.length > 0);
-    expect(session?.channel.writable).toBe(false);
+    const channel = warren.server.connections
+      .list()
+      .flatMap((c) => c.channels())
+      .find((v) => v.channel.consumerList.length > 0)?.channel;
+    expect(channel?.writable).toBe(false);
     // The broker kept what the consumer could not take in its queue, not in a socket buffer.
     expect(queue?.messageCount).toBeGreaterThan(total / 2);
 
     raw.resume();
     await until(() => delivered === total, 'every message delivered after the consumer read again');
     expect(queue?.messageCount).toBe(0);
-    expect(session?.channel.writable).toBe(true);
+    expect(channel?.writable).toBe(true);
     raw.close();
   });
 

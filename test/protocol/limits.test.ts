@@ -43,7 +43,7 @@ function refusal(options: Partial<ConnectOptions>): Promise<unknown> {
 /** Polls the server's own count (not the clock) until the closed connection has left it. */
 async function untilConnections(count: (c: { user: string; vhost: string }) => boolean, expected: number): Promise<void> {
   for (let i = 0; i < 2000; i++) {
-    if (warren.server.sessions.countConnections(count) === expected) return;
+    if (warren.server.connections.countConnections(count) === expected) return;
     await new Promise((resolve) => setTimeout(resolve, 10));
   }
   throw new Error(`the server never counted ${expected} connections`);
@@ -77,7 +77,7 @@ describe('vhost max-connections', () => {
     expect(await raw.next()).toMatchObject({ op: 'error', id: 'c', code: 530, reason: 'NOT_ALLOWED' });
     expect(await raw.next()).toMatchObject({ op: 'close', code: 530, reason: 'NOT_ALLOWED' });
     await raw.closed;
-    expect(warren.server.sessions.countConnections((c) => c.vhost === vhost)).toBe(0);
+    expect(warren.server.connections.countConnections((c) => c.vhost === vhost)).toBe(0);
   });
 
   it('a negative limit, or clearing it, lets connections in; lowering it closes nobody', async () => {
@@ -85,7 +85,7 @@ describe('vhost max-connections', () => {
     await put(`/api/vhost-limits/${vhost}/max-connections`, -1);
     const open: WarrenConnection[] = [await warren.connect({ vhost }), await warren.connect({ vhost })];
     await put(`/api/vhost-limits/${vhost}/max-connections`, 1);
-    expect(warren.server.sessions.countConnections((c) => c.vhost === vhost)).toBe(2);
+    expect(warren.server.connections.countConnections((c) => c.vhost === vhost)).toBe(2);
     await expect(open[0]?.queueDeclare({ queue: '', exclusive: true })).resolves.toBeDefined();
     expect(await refusal({ vhost })).toMatchObject({ code: 530 });
     expect((await api('DELETE', `/api/vhost-limits/${vhost}/max-connections`)).status).toBe(204);

@@ -1,11 +1,12 @@
 // @ts-check
-/** Connections: who is connected (user, vhost, client address, state, rates), and closing one. */
+/** Connections of every protocol: who is connected (user, vhost, client address, protocol, channels, rates), and closing one. */
 import { api, path } from '../api.js';
 import { h, replaceChildren, setText } from '../dom.js';
 import { dateTime, num, pick, pickNumber, rate } from '../format.js';
 import { Status, confirmAction } from '../forms.js';
 import { PagedList } from '../list.js';
 import { rowKey } from '../table.js';
+import { channelsHref } from './channels.js';
 
 /**
  * @typedef {Object} Connection
@@ -20,10 +21,10 @@ import { rowKey } from '../table.js';
  * @property {number} [connected_at]
  * @property {string} [user_provided_name]
  * @property {Record<string, unknown>} [client_properties]
- * @property {Record<string, number | undefined>} [rates] message rates of its channel (joined in)
+ * @property {Record<string, unknown>} [message_stats] its channels' summed counters and rates
  */
 
-/** Message rates shown per connection, from its channel's `message_stats`. */
+/** Message rates shown per connection: Warren sums its channels' into the connection's `message_stats`. */
 const RATES = [
   { id: 'publish', label: 'Publish', path: 'message_stats.publish_details.rate' },
   { id: 'deliver', label: 'Deliver / get', path: 'message_stats.deliver_get_details.rate' },
@@ -42,8 +43,8 @@ const COLUMNS = [
   'connected_at',
   'user_provided_name',
   'client_properties',
+  ...RATES.map((r) => r.path),
 ].join(',');
-const CHANNEL_COLUMNS = ['connection_details.name', ...RATES.map((r) => r.path)].join(',');
 
 /** @type {import('../app.js').PageFn} */
 export function mountConnections(root, _params, location, ctx) {
@@ -80,19 +81,8 @@ export function mountConnections(root, _params, location, ctx) {
     columns: COLUMNS,
     defaultSort: 'name',
     perVhost: true,
+    vhostNested: true,
     intervalMs: 2000,
-    // Message rates are counted per channel (one per Warren connection): join them in by connection name.
-    async enrich(items, state) {
-      if (items.length === 0) return items;
-      const channels = /** @type {unknown[]} */ (await api.get(state.vhost ? path`/vhosts/${state.vhost}/channels` : '/channels', { columns: CHANNEL_COLUMNS }, ctx.signal));
-      /** @type {Map<string, Record<string, number | undefined>>} */
-      const byConnection = new Map();
-      for (const channel of channels) {
-        const name = pick(channel, 'connection_details.name');
-        if (typeof name === 'string') byConnection.set(name, Object.fromEntries(RATES.map((r) => [r.id, pickNumber(channel, r.path)])));
-      }
-      return items.map((c) => ({ ...c, rates: byConnection.get(c.name) }));
-    },
     table: {
       caption: 'Connections',
       key: (c) => rowKey(c.name),
@@ -103,10 +93,11 @@ export function mountConnections(root, _params, location, ctx) {
         { id: 'vhost', label: 'Virtual host', sort: 'vhost', text: (c) => c.vhost ?? '' },
         { id: 'client', label: 'Client address', sort: 'peer_host', text: (c) => (c.peer_host ? `${c.peer_host}:${c.peer_port ?? ''}` : '–') },
         { id: 'product', label: 'Client', text: (c) => clientName(c) },
+        { id: 'protocol', label: 'Protocol', sort: 'protocol', text: (c) => protocolLabel(c.protocol) },
         { id: 'state', label: 'State', sort: 'state', create: () => h('span', { class: 'badge' }), update: (el, c) => stateBadge(el, c.state) },
         { id: 'since', label: 'Connected', sort: 'connected_at', text: (c) => dateTime(c.connected_at) },
-        ...RATES.map((r) => ({ id: r.id, label: r.label, numeric: true, text: (/** @type {Connection} */ c) => rate(c.rates?.[r.id] ?? 0) })),
-        { id: 'channels', label: 'Channels', numeric: true, sort: 'channels', text: (c) => num(c.channels) },
+        ...RATES.map((r) => ({ id: r.id, label: r.label, numeric: true, text: (/** @type {Connection} */ c) => rate(pickNumber(c, r.path) ?? 0) })),
+        { id: 'channels', label: 'Channels', numeric: true, sort: 'channels', text: (c) => num(c.channels), href: (c) => channelsHref(c.name) },
         {
           id: 'actions',
           label: 'Actions',
@@ -126,6 +117,11 @@ export function mountConnections(root, _params, location, ctx) {
   setText(intro, ctx.has('monitoring') || ctx.has('administrator') ? 'All clients connected to this broker.' : 'Your own connections (seeing everyone’s needs the monitoring tag).');
   replaceChildren(root, h('div', { class: 'page-head' }, h('h1', { tabIndex: -1, text: 'Connections' })), intro, status.element, list.element);
   return { update: (next) => list.update(next) };
+}
+
+/** The JSON protocol's full name would widen the table: it is the one protocol that needs a short form. @param {string | undefined} protocol */
+function protocolLabel(protocol) {
+  return protocol === 'Warren JSON over WebSocket' ? 'JSON (WebSocket)' : (protocol ?? '');
 }
 
 /** @param {{client_properties?: Record<string, unknown>}} c */

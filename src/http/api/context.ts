@@ -1,5 +1,5 @@
 /**
- * What every route module shares: the broker, users and sessions, the rate sampler, and the lookups and
+ * What every route module shares: the broker, users and client connections, the rate sampler, and the lookups and
  * checks every endpoint repeats (vhost by URL name, `amq.default`, vhost access, permission regexes).
  */
 import type { JsonSchemaToTsProvider } from '@fastify/type-provider-json-schema-to-ts';
@@ -11,8 +11,8 @@ import type { Caller } from '../../operations/caller.js';
 import type { Operations } from '../../operations/operations.js';
 import type { Channel } from '../../broker/channel.js';
 import type { VHost } from '../../broker/vhost.js';
-import type { Session } from '../../protocol/session.js';
-import type { SessionRegistry } from '../../protocol/session-registry.js';
+import type { ClientConnection } from '../../protocol/client-connection.js';
+import type { ConnectionRegistry } from '../../protocol/connection-registry.js';
 import type { ApiUser } from './auth.js';
 import { badRequest, notAuthorised, notFound, objectNotFound } from './errors.js';
 import { listQueryProperties } from './listing.js';
@@ -30,7 +30,8 @@ export type ApiInstance = FastifyInstance<RawServerDefault, RawRequestDefaultExp
 export interface ApiContext {
   readonly broker: Broker;
   readonly users: UserStore;
-  readonly sessions: SessionRegistry;
+  /** Open connections of every protocol. */
+  readonly connections: ConnectionRegistry;
   /** Every write goes through these, as the WebSocket's frames do. */
   readonly ops: Operations;
   readonly version: string;
@@ -95,17 +96,18 @@ export function callerIn(vhost: VHost, user: ApiUser): Caller {
   return { user, vhost, channel: null };
 }
 
-/** The session owning a channel (Warren: one channel per connection, sharing its id). */
-export function sessionOf(ctx: ApiContext, channel: Channel | null): Session | undefined {
-  return channel ? ctx.sessions.get(channel.connection.id) : undefined;
+/** The open connection owning a channel, by the channel's `connection.id`. */
+export function connectionOf(ctx: ApiContext, channel: Channel | null): ClientConnection | undefined {
+  const connection = channel ? ctx.connections.get(channel.connection.id) : undefined;
+  return connection?.isOpen ? connection : undefined;
 }
 
-/** Sessions visible to the user: all for monitoring users, else their own. */
-export function visibleSessions(ctx: ApiContext, user: ApiUser, vhost?: string): Session[] {
-  return ctx.sessions.list().filter((session) => {
-    if (session.state !== 'open') return false;
-    if (vhost !== undefined && session.vhost.name !== vhost) return false;
-    return user.isMonitor || session.user?.name === user.name;
+/** Open connections visible to the user: all for monitoring users, else their own. */
+export function visibleConnections(ctx: ApiContext, user: ApiUser, vhost?: string): ClientConnection[] {
+  return ctx.connections.list().filter((connection) => {
+    if (!connection.isOpen || !connection.vhost) return false;
+    if (vhost !== undefined && connection.vhost.name !== vhost) return false;
+    return user.isMonitor || connection.user?.name === user.name;
   });
 }
 

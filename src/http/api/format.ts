@@ -1,6 +1,6 @@
 /**
  * JSON shapes of queues, exchanges and bindings, with RabbitMQ's field names (rabbit_mgmt_format).
- * Connections, channels and consumers are in format-sessions.ts.
+ * Connections, channels and consumers are in format-connections.ts.
  */
 import type { Binding } from '../../broker/binding.js';
 import { DeathReasons } from '../../broker/dead-letter.js';
@@ -11,7 +11,7 @@ import type { Queue } from '../../broker/queue.js';
 import type { VHost } from '../../broker/vhost.js';
 import { createHash } from 'node:crypto';
 import { rabbitTime, type ApiContext } from './context.js';
-import { formatConsumer } from './format-sessions.js';
+import { formatConsumer } from './format-connections.js';
 import { FORMAT } from './listing.js';
 import { exchangeCounters, ExchangeMetrics, queueCounters, QueueMetrics, type Ranges } from './rates.js';
 
@@ -24,7 +24,7 @@ export function formatQueue(ctx: ApiContext, queue: Queue, ranges: Ranges, detai
   const unackedBytes = queue.unackedBytes;
   const capacity = consumers.length === 0 ? 0 : consumers.filter((c) => c.hasCapacity).length / consumers.length;
   const exclusiveConsumer = consumers.find((c) => c.exclusive);
-  const owner = queue.owner ? ctx.sessions.get(queue.owner.id) : undefined;
+  const owner = queue.owner ? ctx.connections.get(queue.owner.id) : undefined;
   const out: Record<string, unknown> = {
     arguments: queue.arguments,
     auto_delete: queue.autoDelete,

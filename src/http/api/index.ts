@@ -14,7 +14,7 @@ import { hostname, totalmem } from 'node:os';
 import type { UserStore } from '../../auth/user-store.js';
 import type { Broker } from '../../broker/broker.js';
 import type { Operations } from '../../operations/operations.js';
-import type { SessionRegistry } from '../../protocol/session-registry.js';
+import type { ConnectionRegistry } from '../../protocol/connection-registry.js';
 import { RABBITMQ_VERSION } from './definitions-format.js';
 import { BasicAuth } from './auth.js';
 import { parseBody } from './body.js';
@@ -42,7 +42,7 @@ import { registerVhostRoutes } from './routes/vhosts.js';
 export interface ManagementApiOptions {
   readonly broker: Broker;
   readonly users: UserStore;
-  readonly sessions: SessionRegistry;
+  readonly connections: ConnectionRegistry;
   readonly ops: Operations;
   readonly version: string;
   /** Rate sampling; `intervalMs: 0` samples only on `sampler.sampleNow()` (tests). */
@@ -74,14 +74,14 @@ function bigBodyLimit(maxBodySize: number): number {
 }
 
 export async function registerManagementApi(app: FastifyInstance, options: ManagementApiOptions): Promise<ManagementApi> {
-  const sampler = new RateSampler(options.broker, options.sessions, options.sampler);
+  const sampler = new RateSampler(options.broker, options.connections, options.sampler);
   const auth = new BasicAuth(options.users);
   const api: ManagementApi = { sampler, auth };
   app.decorate('managementApi', api);
   const ctx: ApiContext = {
     broker: options.broker,
     users: options.users,
-    sessions: options.sessions,
+    connections: options.connections,
     ops: options.ops,
     version: options.version,
     sampler,

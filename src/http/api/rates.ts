@@ -9,7 +9,8 @@ import type { Channel } from '../../broker/channel.js';
 import type { Exchange } from '../../broker/exchange.js';
 import type { MessageStats } from '../../broker/message-stats.js';
 import type { Queue } from '../../broker/queue.js';
-import type { SessionRegistry } from '../../protocol/session-registry.js';
+import type { ClientConnection } from '../../protocol/client-connection.js';
+import type { ConnectionRegistry } from '../../protocol/connection-registry.js';
 import { Series, type Details, type Range, type SeriesPolicy } from './series.js';
 
 export type { Details, Range } from './series.js';
@@ -48,7 +49,7 @@ export const VhostMetrics = QueueMetrics;
 
 export const LengthMetrics: ReadonlySet<string> = new Set(['messages', 'messages_ready', 'messages_unacknowledged']);
 
-export type SeriesKind = 'global' | 'vhost' | 'queue' | 'exchange' | 'channel';
+export type SeriesKind = 'global' | 'vhost' | 'queue' | 'exchange' | 'channel' | 'connection';
 
 export interface SamplerOptions {
   /** Milliseconds between samples; 0 = only when `sampleNow()` is called (tests). Default 5000. */
@@ -74,13 +75,15 @@ export class RateSampler {
   private readonly queues = new Map<Queue, Series>();
   private readonly exchanges = new Map<Exchange, Series>();
   private readonly channels = new Map<Channel, Series>();
+  /** A connection's channels summed (Warren's connection `message_stats`). */
+  private readonly connectionSeries = new Map<ClientConnection, Series>();
   private generation = 0;
   private lastSampleAt = 0;
   private timer: NodeJS.Timeout | undefined;
 
   constructor(
     private readonly broker: Broker,
-    private readonly sessions: SessionRegistry,
+    private readonly connections: ConnectionRegistry,
     options: SamplerOptions = {},
   ) {
     this.intervalMs = options.intervalMs ?? 5000;
@@ -148,11 +151,15 @@ export class RateSampler {
       ready += vhostReady;
       unacked += vhostUnacked;
     }
-    for (const session of this.sessions.list()) {
-      if (session.state !== 'open') continue;
-      const channel = session.channel;
-      const values = channelValues(channel.stats);
-      this.track(this.channels, channel, values.length, at, generation).record(at, values);
+    for (const connection of this.connections.list()) {
+      if (!connection.isOpen) continue;
+      const sum = new Float64Array(ChannelMetrics.length);
+      for (const view of connection.channels()) {
+        const values = channelValues(view.channel.stats);
+        this.track(this.channels, view.channel, values.length, at, generation).record(at, values);
+        for (let m = 0; m < sum.length; m++) sum[m] = (sum[m] as number) + values[m]!;
+      }
+      this.track(this.connectionSeries, connection, sum.length, at, generation).record(at, sum);
     }
     globalValues.set(channelValues(this.broker.stats));
     globalValues[ChannelMetrics.length] = ready + unacked;
@@ -160,7 +167,7 @@ export class RateSampler {
     globalValues[ChannelMetrics.length + 2] = unacked;
     this.global ??= new Series(GlobalMetrics.length, this.policy, at);
     this.global.record(at, globalValues);
-    for (const map of [this.queues, this.exchanges, this.channels] as Map<unknown, Series>[]) {
+    for (const map of [this.queues, this.exchanges, this.channels, this.connectionSeries] as Map<unknown, Series>[]) {
       for (const [key, series] of map) if (series.seen !== generation) map.delete(key);
     }
     for (const [name, aggregate] of this.vhosts) if (aggregate.series.seen !== generation) this.vhosts.delete(name);
@@ -171,6 +178,7 @@ export class RateSampler {
   series(kind: 'queue', key: Queue): Series | undefined;
   series(kind: 'exchange', key: Exchange): Series | undefined;
   series(kind: 'channel', key: Channel): Series | undefined;
+  series(kind: 'connection', key: ClientConnection): Series | undefined;
   series(kind: 'vhost', key: string): Series | undefined;
   series(kind: 'global'): Series | undefined;
   series(kind: SeriesKind, key?: unknown): Series | undefined {
@@ -185,6 +193,8 @@ export class RateSampler {
         return this.exchanges.get(key as Exchange);
       case 'channel':
         return this.channels.get(key as Channel);
+      case 'connection':
+        return this.connectionSeries.get(key as ClientConnection);
     }
   }
 
@@ -272,6 +282,15 @@ export function queueCounters(queue: Queue): Record<string, number> {
 
 export function exchangeCounters(exchange: Exchange): Record<string, number> {
   return { publish_in: exchange.stats.publish, publish_out: exchange.stats.publishOut };
+}
+
+/** A connection's counters: its open channels' summed (a closed channel's counts leave with it). */
+export function connectionCounters(connection: ClientConnection): Record<string, number> {
+  const out: Record<string, number> = {};
+  for (const view of connection.channels()) {
+    for (const [name, value] of Object.entries(channelCounters(view.channel.stats))) out[name] = (out[name] ?? 0) + value;
+  }
+  return out;
 }
 
 export function channelCounters(s: MessageStats): Record<string, number> {

@@ -11,13 +11,26 @@ import type { AmqpMethod, BasicProperties } from './spec/methods.js';
 export interface Command {
   readonly method: AmqpMethod;
   /** Present for content-carrying methods. */
-  readonly content?: { readonly properties: BasicProperties; readonly body: Buffer };
+  readonly content?: {
+    readonly properties: BasicProperties;
+    readonly body: Buffer;
+    /** The content header frame's payload as received (a view into the frame), for reuse on the way out. */
+    readonly header: Uint8Array;
+  };
 }
 
 type State =
   | { readonly at: 'method' }
   | { readonly at: 'header'; readonly method: AmqpMethod }
-  | { readonly at: 'body'; readonly method: AmqpMethod; readonly properties: BasicProperties; readonly size: number; readonly parts: Buffer[]; received: number };
+  | {
+      readonly at: 'body';
+      readonly method: AmqpMethod;
+      readonly properties: BasicProperties;
+      readonly header: Uint8Array;
+      readonly size: number;
+      readonly parts: Buffer[];
+      received: number;
+    };
 
 export class ContentAssembler {
   private state: State = { at: 'method' };
@@ -40,8 +53,8 @@ export class ContentAssembler {
         if ('kind' in header) return header;
         const classId = methodSpec(state.method.method).classId;
         if (header.classId !== classId) return this.unexpected(`content header for class ${header.classId} after a method of class ${classId}`, state.method);
-        if (header.bodySize === 0) return this.finish(state.method, header.properties, Buffer.alloc(0));
-        this.state = { at: 'body', method: state.method, properties: header.properties, size: header.bodySize, parts: [], received: 0 };
+        if (header.bodySize === 0) return this.finish(state.method, header.properties, frame.payload, Buffer.alloc(0));
+        this.state = { at: 'body', method: state.method, properties: header.properties, header: frame.payload, size: header.bodySize, parts: [], received: 0 };
         return undefined;
       }
       case FRAME_BODY: {
@@ -51,16 +64,16 @@ export class ContentAssembler {
         state.parts.push(frame.payload);
         if (state.received < state.size) return undefined;
         const body = state.parts.length === 1 && state.parts[0] ? state.parts[0] : Buffer.concat(state.parts, state.size);
-        return this.finish(state.method, state.properties, body);
+        return this.finish(state.method, state.properties, state.header, body);
       }
       case FRAME_HEARTBEAT:
         return this.unexpected('heartbeat frame handed to a channel');
     }
   }
 
-  private finish(method: AmqpMethod, properties: BasicProperties, body: Buffer): Command {
+  private finish(method: AmqpMethod, properties: BasicProperties, header: Uint8Array, body: Buffer): Command {
     this.state = { at: 'method' };
-    return { method, content: { properties, body } };
+    return { method, content: { properties, body, header } };
   }
 
   private unexpected(detail: string, method?: AmqpMethod): AmqpError {

@@ -3,11 +3,11 @@
  * own connections (and their channels and consumers); closing someone else's needs administrator.
  */
 import type { Consumer } from '../../../broker/consumer.js';
-import type { Session } from '../../../protocol/session.js';
+import type { ClientConnection } from '../../../protocol/client-connection.js';
 import { apiUser, type ApiUser } from '../auth.js';
-import { checkVhostAccess, nameParam, parseRanges, plainParam, statsListQuery, vhostOr404, vhostParams, vhostsFor, visibleSessions, type ApiContext, type ApiInstance } from '../context.js';
+import { checkVhostAccess, connectionOf, nameParam, parseRanges, plainParam, statsListQuery, vhostOr404, vhostParams, vhostsFor, visibleConnections, type ApiContext, type ApiInstance } from '../context.js';
 import { notAuthorised, objectNotFound } from '../errors.js';
-import { channelName, connectionOfChannel, formatChannel, formatConnection, formatConsumer } from '../format-sessions.js';
+import { channelName, channelsOf, formatChannel, formatConnection, formatConsumer, parseChannelName, type ChannelEntry } from '../format-connections.js';
 import { FORMAT, list, listQuery, type ListSpec } from '../listing.js';
 import type { Ranges } from '../rates.js';
 
@@ -17,23 +17,24 @@ const closeHeaders = { type: 'object', properties: { 'x-reason': { type: 'string
 
 const DEFAULT_CLOSE_REASON = 'Closed via management plugin';
 
-function connectionSpec(ctx: ApiContext, ranges: Ranges): ListSpec<Session> {
+function connectionSpec(ctx: ApiContext, ranges: Ranges): ListSpec<ClientConnection> {
   return {
     defaultSort: ['vhost', 'name'],
     pageable: true,
-    name: (s) => s.id,
-    key: (s, key) => (key === 'vhost' ? s.vhost.name : key === 'name' ? s.id : key === 'user' ? (s.user?.name ?? '') : FORMAT),
-    format: (s) => formatConnection(ctx, s, ranges),
+    name: (c) => c.id,
+    key: (c, key) => (key === 'vhost' ? (c.vhost?.name ?? '') : key === 'name' ? c.id : key === 'user' ? (c.user?.name ?? '') : FORMAT),
+    format: (c) => formatConnection(ctx, c, ranges),
   };
 }
 
-function channelSpec(ctx: ApiContext, ranges: Ranges): ListSpec<Session> {
+function channelSpec(ctx: ApiContext, ranges: Ranges): ListSpec<ChannelEntry> {
+  const name = (e: ChannelEntry): string => channelName(e.connection, e.view.number);
   return {
     defaultSort: ['vhost', 'name'],
     pageable: true,
-    name: channelName,
-    key: (s, key) => (key === 'vhost' ? s.vhost.name : key === 'name' ? channelName(s) : FORMAT),
-    format: (s) => formatChannel(ctx, s, ranges),
+    name,
+    key: (e, key) => (key === 'vhost' ? e.view.channel.vhost.name : key === 'name' ? name(e) : FORMAT),
+    format: (e) => formatChannel(ctx, e, ranges),
   };
 }
 
@@ -47,27 +48,37 @@ function consumerSpec(ctx: ApiContext): ListSpec<Consumer> {
 }
 
 /** An open connection the user may see (its own, or any with monitoring); 404 otherwise, as RabbitMQ. */
-function findSession(ctx: ApiContext, id: string | undefined, user: ApiUser): Session {
-  const session = id === undefined ? undefined : ctx.sessions.get(id);
-  if (!session || session.state !== 'open') throw objectNotFound();
-  if (!user.isMonitor && session.user?.name !== user.name) throw notAuthorised('Not monitor user');
-  return session;
+function findConnection(ctx: ApiContext, id: string | undefined, user: ApiUser): ClientConnection {
+  const connection = id === undefined ? undefined : ctx.connections.get(id);
+  if (!connection || !connection.isOpen) throw objectNotFound();
+  if (!user.isMonitor && connection.user?.name !== user.name) throw notAuthorised('Not monitor user');
+  return connection;
 }
 
-function close(session: Session, reason: string | undefined, user: ApiUser): void {
-  if (!user.isAdmin && session.user?.name !== user.name) throw notAuthorised('Not administrator user');
-  session.close('CONNECTION_FORCED', reason && reason.trim() !== '' ? reason : DEFAULT_CLOSE_REASON);
+/** `<connection> (<n>)`: an open channel of a connection the user may see; 404 otherwise. */
+function findChannel(ctx: ApiContext, name: string, user: ApiUser): ChannelEntry {
+  const parsed = parseChannelName(name);
+  if (!parsed) throw objectNotFound();
+  const connection = findConnection(ctx, parsed.connection, user);
+  const view = connection.channels().find((v) => v.number === parsed.number);
+  if (!view) throw objectNotFound();
+  return { connection, view };
+}
+
+function close(connection: ClientConnection, reason: string | undefined, user: ApiUser): void {
+  if (!user.isAdmin && connection.user?.name !== user.name) throw notAuthorised('Not administrator user');
+  connection.close('CONNECTION_FORCED', reason && reason.trim() !== '' ? reason : DEFAULT_CLOSE_REASON);
 }
 
 export function registerConnectionRoutes(app: ApiInstance, ctx: ApiContext): void {
-  const connectionsOf = (user: ApiUser, vhost?: string): Session[] => {
+  const connectionsOf = (user: ApiUser, vhost?: string): ClientConnection[] => {
     if (vhost !== undefined) checkVhostAccess(ctx, user, vhostOr404(ctx, vhost).name);
-    return visibleSessions(ctx, user, vhost);
+    return visibleConnections(ctx, user, vhost);
   };
 
   app.get(
     '/connections',
-    { schema: { tags: ['connections'], summary: 'Open WebSocket connections', querystring: statsListQuery } },
+    { schema: { tags: ['connections'], summary: 'Open client connections of every protocol', querystring: statsListQuery } },
     async (request) => list(connectionsOf(apiUser(request)), request.query, connectionSpec(ctx, parseRanges(request.query))),
   );
   app.get(
@@ -81,8 +92,8 @@ export function registerConnectionRoutes(app: ApiInstance, ctx: ApiContext): voi
     async (request) => {
       const user = apiUser(request);
       if (!user.isMonitor && request.params.username !== user.name) throw notAuthorised('Not monitor user');
-      const sessions = visibleSessions(ctx, user).filter((s) => s.user?.name === request.params.username);
-      return list(sessions, request.query, connectionSpec(ctx, parseRanges(request.query)));
+      const connections = visibleConnections(ctx, user).filter((c) => c.user?.name === request.params.username);
+      return list(connections, request.query, connectionSpec(ctx, parseRanges(request.query)));
     },
   );
   app.delete(
@@ -90,8 +101,8 @@ export function registerConnectionRoutes(app: ApiInstance, ctx: ApiContext): voi
     { schema: { tags: ['connections'], summary: "Closes all of one user's connections", params: usernameParams, headers: closeHeaders } },
     async (request, reply) => {
       const user = apiUser(request);
-      for (const session of ctx.sessions.list()) {
-        if (session.state === 'open' && session.user?.name === request.params.username) close(session, request.headers['x-reason'], user);
+      for (const connection of ctx.connections.list()) {
+        if (connection.isOpen && connection.user?.name === request.params.username) close(connection, request.headers['x-reason'], user);
       }
       return reply.code(204).send();
     },
@@ -99,14 +110,14 @@ export function registerConnectionRoutes(app: ApiInstance, ctx: ApiContext): voi
   app.get(
     '/connections/:name',
     { schema: { tags: ['connections'], params: nameParams, querystring: statsListQuery } },
-    async (request) => formatConnection(ctx, findSession(ctx, request.params.name, apiUser(request)), parseRanges(request.query)),
+    async (request) => formatConnection(ctx, findConnection(ctx, request.params.name, apiUser(request)), parseRanges(request.query)),
   );
   app.delete(
     '/connections/:name',
     { schema: { tags: ['connections'], summary: 'Closes the connection (close frame 320 CONNECTION_FORCED; reason from X-Reason)', params: nameParams, headers: closeHeaders } },
     async (request, reply) => {
       const user = apiUser(request);
-      close(findSession(ctx, request.params.name, user), request.headers['x-reason'], user);
+      close(findConnection(ctx, request.params.name, user), request.headers['x-reason'], user);
       return reply.code(204).send();
     },
   );
@@ -114,27 +125,26 @@ export function registerConnectionRoutes(app: ApiInstance, ctx: ApiContext): voi
     '/connections/:name/channels',
     { schema: { tags: ['channels'], params: nameParams, querystring: statsListQuery } },
     async (request) => {
-      const session = findSession(ctx, request.params.name, apiUser(request));
-      return list([session], request.query, channelSpec(ctx, parseRanges(request.query)));
+      const connection = findConnection(ctx, request.params.name, apiUser(request));
+      return list(channelsOf([connection]), request.query, channelSpec(ctx, parseRanges(request.query)));
     },
   );
 
   app.get(
     '/channels',
-    { schema: { tags: ['channels'], summary: 'One channel per connection, named `<connection> (1)`', querystring: statsListQuery } },
-    async (request) => list(connectionsOf(apiUser(request)), request.query, channelSpec(ctx, parseRanges(request.query))),
+    { schema: { tags: ['channels'], summary: 'Every channel of every connection, named `<connection> (<number>)`', querystring: statsListQuery } },
+    async (request) => list(channelsOf(connectionsOf(apiUser(request))), request.query, channelSpec(ctx, parseRanges(request.query))),
   );
   app.get(
     '/vhosts/:vhost/channels',
     { schema: { tags: ['channels'], params: vhostParams, querystring: statsListQuery } },
-    async (request) => list(connectionsOf(apiUser(request), request.params.vhost), request.query, channelSpec(ctx, parseRanges(request.query))),
+    async (request) => list(channelsOf(connectionsOf(apiUser(request), request.params.vhost)), request.query, channelSpec(ctx, parseRanges(request.query))),
   );
   app.get(
     '/channels/:name',
     { schema: { tags: ['channels'], params: nameParams, querystring: statsListQuery } },
     async (request) => {
-      const session = findSession(ctx, connectionOfChannel(request.params.name), apiUser(request));
-      return formatChannel(ctx, session, parseRanges(request.query), true);
+      return formatChannel(ctx, findChannel(ctx, request.params.name, apiUser(request)), parseRanges(request.query), true);
     },
   );
 
@@ -143,7 +153,7 @@ export function registerConnectionRoutes(app: ApiInstance, ctx: ApiContext): voi
     for (const v of vhostsFor(ctx, user, vhost)) {
       for (const queue of v.queues.values()) {
         for (const consumer of queue.consumerList) {
-          if (user.isMonitor || ctx.sessions.get(consumer.channel.id)?.user?.name === user.name) out.push(consumer);
+          if (user.isMonitor || connectionOf(ctx, consumer.channel)?.user?.name === user.name) out.push(consumer);
         }
       }
     }

@@ -3,7 +3,7 @@ import { cpus } from 'node:os';
 import { exchangeTypeNames } from '../../../broker/exchange-types/registry.js';
 import { RABBITMQ_VERSION } from '../definitions-format.js';
 import { adminOnly, apiActor, apiUser, monitorOnly, type ApiUser } from '../auth.js';
-import { parseRanges, plainParam, rangeQueryProperties, visibleSessions, visibleVhosts, type ApiContext, type ApiInstance } from '../context.js';
+import { parseRanges, plainParam, rangeQueryProperties, visibleConnections, visibleVhosts, type ApiContext, type ApiInstance } from '../context.js';
 import { objectNotFound } from '../errors.js';
 import { deadLetterCounters } from '../format.js';
 import { MessageStats } from '../../../broker/message-stats.js';
@@ -86,7 +86,7 @@ function overview(ctx: ApiContext, user: ApiUser, ranges: Ranges): Record<string
   }
   // Lengths are live; their `_details` come from the samples.
   const lengths: Record<string, number> = { messages: ready + unacked, messages_ready: ready, messages_unacknowledged: unacked };
-  const sessions = visibleSessions(ctx, user);
+  const connections = visibleConnections(ctx, user);
   const sampler = ctx.sampler;
   let totals: Record<string, unknown>;
   let messageStats: Record<string, unknown> | undefined;
@@ -143,8 +143,8 @@ function overview(ctx: ApiContext, user: ApiUser, ranges: Ranges): Record<string
     ...(messageStats ? { message_stats: messageStats } : {}),
     queue_totals: totals,
     object_totals: {
-      channels: sessions.length,
-      connections: sessions.length,
+      channels: connections.reduce((sum, c) => sum + c.channels().length, 0),
+      connections: connections.length,
       ...(user.isMonitor ? { consumers } : {}),
       exchanges,
       queues,
@@ -217,7 +217,7 @@ function node(ctx: ApiContext): Record<string, unknown> {
     disk_free_limit: disk.freeLimit,
     data_dir: disk.path,
     data_dir_size: disk.used,
-    sockets_used: ctx.sessions.size,
+    sockets_used: ctx.connections.size,
     proc_used: 1,
     processors: cpus().length,
     uptime,

@@ -226,7 +226,7 @@ export class AmqpChannel implements DeliverySink, ReplyConsumer, basic.BasicScop
       case 'basic.publish':
         // The assembler hands publish over only with its content.
         if (!content) throw new BrokerError('UNEXPECTED_FRAME', 'basic.publish without content');
-        return basic.publish(this, m, content.properties, content.body);
+        return basic.publish(this, m, content.properties, content.header, content.body);
       case 'basic.ack':
         return basic.ack(this, m);
       case 'basic.nack':

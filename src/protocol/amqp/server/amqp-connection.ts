@@ -171,7 +171,9 @@ export class AmqpConnection implements ClientConnection, ChannelHost {
 
   published(): void {
     this.hasPublished = true;
-    if (this.blockedBy !== undefined) this.pauseForAlarm();
+    // A connection opened during an alarm was not told when it was raised.
+    if (this.blockedBy === undefined && this.context.broker.memoryAlarm) this.block('memory');
+    else if (this.blockedBy !== undefined) this.pauseForAlarm();
   }
 
   internalError(error: unknown, method: string): void {

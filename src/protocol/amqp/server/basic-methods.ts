@@ -9,6 +9,7 @@ import type { Caller } from '../../../operations/caller.js';
 import type { Done } from '../../../operations/done.js';
 import type { Operations } from '../../../operations/operations.js';
 import { buildMethod } from '../build-method.js';
+import { AmqpContent } from './amqp-content.js';
 import type { ChannelTransaction } from './channel-transaction.js';
 import { replyAfter, type Outcome, type Replied } from './channel-outcome.js';
 import { getOkFrames } from './delivery-frames.js';
@@ -84,15 +85,16 @@ export function cancel(scope: BasicScope, m: MethodOf<'basic.cancel'>): Replied 
   return replyAfter(done, buildMethod('basic.cancel-ok', { consumerTag: m.consumerTag }), m.nowait);
 }
 
-export function publish(scope: BasicScope, m: MethodOf<'basic.publish'>, properties: BasicProperties, body: Buffer): Replied {
+export function publish(scope: BasicScope, m: MethodOf<'basic.publish'>, properties: BasicProperties, header: Uint8Array, body: Buffer): Replied {
   if (m.immediate) throw new BrokerError('NOT_IMPLEMENTED', 'immediate=true');
-  const content = {
-    exchange: m.exchange,
-    routingKey: m.routingKey,
-    properties: replyToRewritten(scope, propertiesFromAmqp(properties)),
-    // The body is a view into a socket chunk: a copy lets the chunk go.
-    body: Buffer.from(body),
-  };
+  const mapped = propertiesFromAmqp(properties);
+  const sent = replyToRewritten(scope, mapped);
+  // Header and body are views into socket chunks: the copies let the chunks go. A rewritten reply-to (or
+  // a cluster-id, which is dropped as RabbitMQ drops it) changes the header: that one is encoded afresh.
+  const content =
+    sent === mapped && properties.clusterId === undefined
+      ? AmqpContent.copied(m.exchange, m.routingKey, sent, header, body)
+      : { exchange: m.exchange, routingKey: m.routingKey, properties: sent, body: Buffer.from(body) };
   const transaction = scope.transaction;
   if (transaction) {
     // Checked now, as RabbitMQ does; routed at commit.

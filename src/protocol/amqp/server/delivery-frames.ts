@@ -1,49 +1,57 @@
 // The frames of a message going out: basic.deliver, basic.get-ok and basic.return, each a method frame,
-// a content header and the body frames. A message fanned out to many consumers within one task has its
-// content header encoded once (it rides on the message, see `Message.shareEncoding`); only the method
-// frame, which carries the channel's delivery tag, is encoded per delivery.
+// a content header and the body frames, written into one buffer. The content header is the publisher's
+// own when an AMQP client published the message and nothing changed it; otherwise it is encoded once for
+// every delivery of the message within the current task (it rides on the message, see
+// `Message.shareEncoding`). basic.deliver, the hot path, is encoded by hand.
 import type { Message, MessageContent } from '../../../broker/message.js';
 import { buildMethod } from '../build-method.js';
-import { encodeBodyFrames, encodeContentHeaderFrame } from '../content.js';
+import { encodeContentHeaderFrame } from '../content.js';
+import { FRAME_BODY, FRAME_END, FRAME_HEADER, FRAME_METHOD, FRAME_OVERHEAD } from '../frame-constants.js';
 import { encodeMethodFrame } from '../method-codec.js';
+import { AmqpContent } from './amqp-content.js';
 import { propertiesToAmqp } from './message-mapping.js';
 
-/** The content header frame as encoded for `channel`; another channel patches its number into a copy. */
-class AmqpContentEncoding {
-  constructor(
-    readonly channel: number,
-    readonly header: Buffer,
-    readonly body: Uint8Array,
-  ) {}
-
-  headerFor(channel: number): Buffer {
-    if (channel === this.channel) return this.header;
-    const copy = Buffer.from(this.header);
-    copy.writeUInt16BE(channel, 1);
-    return copy;
-  }
+/** A content header's payload, encoded once for the deliveries of a message within one task. */
+class EncodedHeader {
+  constructor(readonly payload: Uint8Array) {}
 }
 
-function contentFrames(channel: number, content: MessageContent, deliveryCount: number, frameMax: number): Buffer[] {
-  const body = content.body;
-  const header = encodeContentHeaderFrame(channel, body.byteLength, propertiesToAmqp(content.properties, deliveryCount));
-  return [header, ...encodeBodyFrames(channel, body, frameMax)];
-}
-
-/** Header and body frames of a message's content, shared by every first delivery of it in this task. */
-export function messageFrames(channel: number, message: Message, deliveryCount: number, frameMax: number): Buffer[] {
+/** The content header's payload (no frame envelope) for a delivery of `message`. */
+function headerPayload(content: MessageContent, bodySize: number, message: Message | undefined, deliveryCount: number): Uint8Array {
   // As the JSON protocol: a returning message carries `x-delivery-count`, so its header is its own.
-  if (deliveryCount > 0) return contentFrames(channel, message.content, deliveryCount, frameMax);
+  if (deliveryCount === 0 && content instanceof AmqpContent) return content.header;
+  if (deliveryCount > 0 || message === undefined) return encodeHeader(content, bodySize, deliveryCount);
   const shared = message.sharedEncoding;
-  let encoding: AmqpContentEncoding;
-  if (shared instanceof AmqpContentEncoding) encoding = shared;
-  else {
-    const content = message.content;
-    const body = content.body;
-    encoding = new AmqpContentEncoding(channel, encodeContentHeaderFrame(channel, body.byteLength, propertiesToAmqp(content.properties, 0)), body);
-    message.shareEncoding(encoding);
-  }
-  return [encoding.headerFor(channel), ...encodeBodyFrames(channel, encoding.body, frameMax)];
+  if (shared instanceof EncodedHeader) return shared.payload;
+  const encoded = new EncodedHeader(encodeHeader(content, bodySize, 0));
+  message.shareEncoding(encoded);
+  return encoded.payload;
+}
+
+function encodeHeader(content: MessageContent, bodySize: number, deliveryCount: number): Uint8Array {
+  const frame = encodeContentHeaderFrame(0, bodySize, propertiesToAmqp(content.properties, deliveryCount));
+  return frame.subarray(7, frame.length - 1);
+}
+
+/** Method frame bytes, then the header frame and body frames, all in one buffer. */
+function withContent(channel: number, method: Uint8Array, header: Uint8Array, body: Uint8Array, frameMax: number): Buffer {
+  const room = frameMax > 0 ? frameMax - FRAME_OVERHEAD : body.byteLength;
+  const bodyFrames = body.byteLength === 0 ? 0 : Math.ceil(body.byteLength / room);
+  const out = Buffer.allocUnsafe(method.byteLength + header.byteLength + FRAME_OVERHEAD + body.byteLength + bodyFrames * FRAME_OVERHEAD);
+  out.set(method, 0);
+  let at = method.byteLength;
+  at = writeFrame(out, at, FRAME_HEADER, channel, header);
+  for (let from = 0; from < body.byteLength; from += room) at = writeFrame(out, at, FRAME_BODY, channel, body.subarray(from, from + room));
+  return out;
+}
+
+function writeFrame(out: Buffer, at: number, type: number, channel: number, payload: Uint8Array): number {
+  out[at] = type;
+  out.writeUInt16BE(channel, at + 1);
+  out.writeUInt32BE(payload.byteLength, at + 3);
+  out.set(payload, at + 7);
+  out[at + 7 + payload.byteLength] = FRAME_END;
+  return at + 8 + payload.byteLength;
 }
 
 export interface DeliveryFields {
@@ -52,19 +60,42 @@ export interface DeliveryFields {
   readonly redelivered: boolean;
 }
 
+const BASIC = 60;
+const DELIVER = 60;
+
+/** basic.deliver's method frame, written by hand: it is encoded once per delivery. */
+function deliverMethodFrame(channel: number, fields: DeliveryFields, exchange: string, routingKey: string): Buffer {
+  const tagBytes = Buffer.byteLength(fields.consumerTag);
+  const exchangeBytes = Buffer.byteLength(exchange);
+  const keyBytes = Buffer.byteLength(routingKey);
+  const payload = 4 + 1 + tagBytes + 8 + 1 + 1 + exchangeBytes + 1 + keyBytes;
+  const out = Buffer.allocUnsafe(payload + FRAME_OVERHEAD);
+  out[0] = FRAME_METHOD;
+  out.writeUInt16BE(channel, 1);
+  out.writeUInt32BE(payload, 3);
+  out.writeUInt16BE(BASIC, 7);
+  out.writeUInt16BE(DELIVER, 9);
+  let at = 11;
+  out[at++] = tagBytes;
+  at += out.write(fields.consumerTag, at, 'utf8');
+  // Delivery tags stay below 2^53: two 32-bit halves, no BigInt.
+  out.writeUInt32BE(Math.floor(fields.deliveryTag / 0x1_0000_0000), at);
+  out.writeUInt32BE(fields.deliveryTag >>> 0, at + 4);
+  at += 8;
+  out[at++] = fields.redelivered ? 1 : 0;
+  out[at++] = exchangeBytes;
+  at += out.write(exchange, at, 'utf8');
+  out[at++] = keyBytes;
+  at += out.write(routingKey, at, 'utf8');
+  out[at] = FRAME_END;
+  return out;
+}
+
 export function deliverFrames(channel: number, fields: DeliveryFields, message: Message, deliveryCount: number, frameMax: number): Buffer[] {
   const content = message.content;
-  const method = encodeMethodFrame(
-    channel,
-    buildMethod('basic.deliver', {
-      consumerTag: fields.consumerTag,
-      deliveryTag: BigInt(fields.deliveryTag),
-      redelivered: fields.redelivered,
-      exchange: content.exchange,
-      routingKey: content.routingKey,
-    }),
-  );
-  return [method, ...messageFrames(channel, message, deliveryCount, frameMax)];
+  const body = content.body;
+  const method = deliverMethodFrame(channel, fields, content.exchange, content.routingKey);
+  return [withContent(channel, method, headerPayload(content, body.byteLength, message, deliveryCount), body, frameMax)];
 }
 
 export interface GotFields {
@@ -85,7 +116,8 @@ export function getOkFrames(channel: number, fields: GotFields, message: Message
       messageCount: fields.messageCount,
     }),
   );
-  return [method, ...contentFrames(channel, content, deliveryCount, frameMax)];
+  const body = content.body;
+  return [withContent(channel, method, headerPayload(content, body.byteLength, undefined, deliveryCount), body, frameMax)];
 }
 
 export function returnFrames(channel: number, replyCode: number, replyText: string, message: Message, frameMax: number): Buffer[] {
@@ -94,5 +126,6 @@ export function returnFrames(channel: number, replyCode: number, replyText: stri
     channel,
     buildMethod('basic.return', { replyCode, replyText, exchange: content.exchange, routingKey: content.routingKey }),
   );
-  return [method, ...contentFrames(channel, content, 0, frameMax)];
+  const body = content.body;
+  return [withContent(channel, method, headerPayload(content, body.byteLength, undefined, 0), body, frameMax)];
 }

@@ -1,0 +1,57 @@
+// A memory alarm over AMQP: connection.blocked to clients that asked for it, publishers no longer read
+// after they publish, consumers served; connection.unblocked and the held publish go through after.
+import amqp from 'amqplib';
+import { afterEach, describe, expect, it } from 'vitest';
+import { startWarren, type RunningWarren } from '../../../helpers/warren.js';
+
+let warren: RunningWarren | undefined;
+
+afterEach(async () => {
+  await warren?.stop();
+  warren = undefined;
+});
+
+async function until(check: () => boolean, what: string): Promise<void> {
+  for (let i = 0; i < 300 && !check(); i++) await new Promise((r) => setTimeout(r, 10));
+  if (!check()) throw new Error(`timed out waiting for ${what}`);
+}
+
+describe('memory alarm over AMQP', () => {
+  it('blocks publishers (connection.blocked), serves consumers, and lets the held publish through once it clears', async () => {
+    warren = await startWarren();
+    const server = warren.server;
+    const publisher = await amqp.connect(warren.amqpUrl);
+    const consumer = await amqp.connect(warren.amqpUrl);
+    const events: string[] = [];
+    publisher.on('blocked', (reason: string) => events.push(`blocked: ${reason}`));
+    publisher.on('unblocked', () => events.push('unblocked'));
+    const pch = await publisher.createConfirmChannel();
+    const cch = await consumer.createChannel();
+    await pch.assertQueue('work');
+    pch.sendToQueue('work', Buffer.from('before'));
+    await pch.waitForConfirms();
+
+    const limit = server.memory.limitBytes;
+    server.memory.limitBytes = 1;
+    server.memory.check();
+    await until(() => events.length === 1, 'connection.blocked');
+    expect(events).toEqual(['blocked: low on memory']);
+
+    let confirmed = false;
+    pch.sendToQueue('work', Buffer.from('during'), {}, () => (confirmed = true));
+    const got = await cch.get('work', { noAck: true });
+    expect(got && got.content.toString()).toBe('before');
+    // The consumer's connection is still read and answered; the publisher's is not.
+    expect((await cch.checkQueue('work')).messageCount).toBe(0);
+    expect(confirmed).toBe(false);
+
+    server.memory.limitBytes = limit;
+    server.memory.check();
+    await until(() => confirmed, 'the held publish confirmed');
+    expect(events).toEqual(['blocked: low on memory', 'unblocked']);
+    const after = await cch.get('work', { noAck: true });
+    expect(after && after.content.toString()).toBe('during');
+    await publisher.close();
+    await consumer.close();
+  });
+});
