@@ -12,10 +12,11 @@ import { loadAverage, machine } from './lib/procfs.js';
 import { summarizeProfile } from './lib/profile-summary.js';
 import { median, medianOf } from './lib/stats.js';
 import type { BenchOptions, Line, Scenario, TargetKind } from './scenarios/common.js';
+import { amqpSideBySide, ID as AMQP_ID, NAME as AMQP_NAME } from './scenarios/amqp-clients.js';
 import { compare, type Folded } from './scenarios/compare.js';
 import { scenarios } from './scenarios/index.js';
 
-const NAMES = [...scenarios, { id: '8', name: 'compare' }]
+const NAMES = [...scenarios, { id: '8', name: 'compare' }, { id: AMQP_ID, name: AMQP_NAME }]
   .sort((a, b) => Number(a.id) - Number(b.id))
   .map((s) => `${s.id}=${s.name}`)
   .join(' ');
@@ -27,7 +28,9 @@ const HELP = `Usage: npm run bench -- [options]
   --repeat=N          runs per scenario, the median is reported (default 3)
   --out=FILE          also append the JSON lines to FILE
   --cpu-prof[=DIR]    run the broker with --cpu-prof (default dir bench-results/profiles) and summarise
-  --amqp-url=URL      RabbitMQ for scenario 8 (default amqp://guest:guest@localhost:5672)
+  --amqp-url=URL      RabbitMQ for scenarios 8 and 12 (default amqp://guest:guest@localhost:5672)
+  --amqp-of=1,2,3,5   scenario 12: which scenarios to run through amqplib (default all four)
+  --brokers=warren,rabbitmq   scenario 12: which brokers (default both)
   --log-level=LEVEL   broker log level (default info: the 'listening on' line is an info log)
   --data-root=DIR     where the brokers' temp data dirs go (default the OS temp dir)
   --broker-node-args="--max-semi-space-size=32"   extra node flags for the broker (A/B tests)
@@ -65,7 +68,8 @@ async function main(): Promise<void> {
   }
   if (!existsSync(path.join(ROOT, 'dist/main.js'))) throw new Error('dist/main.js is missing: run `npm run build` first');
   const wanted = (s: { id: string; name: string }): boolean => selected.includes('all') || selected.includes(s.id) || selected.includes(s.name);
-  const unknown = selected.filter((s) => s !== 'all' && s !== '8' && s !== 'compare' && !scenarios.some((x) => x.id === s || x.name === s));
+  const special = ['8', 'compare', AMQP_ID, AMQP_NAME];
+  const unknown = selected.filter((s) => s !== 'all' && !special.includes(s) && !scenarios.some((x) => x.id === s || x.name === s));
   if (unknown.length) throw new Error(`unknown scenario ${unknown.join(', ')}\n\n${HELP}`);
   const mach = machine();
   process.stderr.write(`machine: ${mach.cores} cores, ${mach.cpuModel}, node ${mach.nodeVersion}; load ${loadAverage()}\n`);
@@ -86,7 +90,8 @@ async function main(): Promise<void> {
     const runs: Line[][] = [];
     const loads: number[] = [];
     for (let i = 1; i <= repeat; i++) {
-      process.stderr.write(`[${scenario.id} ${scenario.name}${target === 'amqp' ? ' @rabbitmq' : ''}] run ${i}/${repeat} …\n`);
+      const via = { warren: '', 'warren-amqp': ' @warren/amqplib', amqp: ' @rabbitmq' }[target];
+      process.stderr.write(`[${scenario.id} ${scenario.name}${via}] run ${i}/${repeat} …\n`);
       loads.push(loadAverage());
       const lines = await scenario.run({ options, target }, params);
       for (const line of lines) process.stderr.write(`  ${line.key}: ${JSON.stringify(line.metrics)}\n`);
@@ -124,6 +129,14 @@ async function main(): Promise<void> {
     } catch (error) {
       process.stderr.write(`[8] failed: ${(error as Error).stack ?? String(error)}\n`);
       emit({ scenario: '8', name: 'compare', error: (error as Error).message });
+    }
+  }
+  if (wanted({ id: AMQP_ID, name: AMQP_NAME })) {
+    try {
+      await amqpSideBySide(options, scenarios, runRepeated, emit);
+    } catch (error) {
+      process.stderr.write(`[${AMQP_ID}] failed: ${(error as Error).stack ?? String(error)}\n`);
+      emit({ scenario: AMQP_ID, name: AMQP_NAME, error: (error as Error).message });
     }
   }
   if (options.cpuProfDir) {

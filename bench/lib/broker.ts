@@ -1,6 +1,7 @@
 /**
  * The broker under test as a child process: `node dist/main.js` on a free port, a temp data dir, its
- * fd limit raised to the hard limit. Start-up ends at the `listening on http://…` log line.
+ * fd limit raised to the hard limit. Start-up ends at the `listening on http://…` log line (and, when
+ * asked, the AMQP listener's line with its port).
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -28,6 +29,21 @@ export interface BrokerOptions {
   /** Extra node flags for the broker (A/B tests of V8 settings, e.g. `--max-semi-space-size=32`). */
   nodeArgs?: readonly string[];
   startTimeoutMs?: number;
+  /** Also wait for the AMQP listener's start-up line (its port, for amqplib); fails if none comes. */
+  amqp?: boolean;
+}
+
+/**
+ * The AMQP listener's port from a start-up log line (`… amqp://HOST:PORT …`, or a line naming AMQP and
+ * a `port` field or an `ADDRESS:PORT`). Tolerant of the wording so the bench does not break on a rephrased log message.
+ */
+export function amqpPortFromLog(line: string): number | undefined {
+  const names = /amqp/i.test(line);
+  const match =
+    /amqp:\/\/[^\s"/]*:(\d{1,5})/i.exec(line) ??
+    (names ? (/\bport\W{0,4}(\d{1,5})\b/i.exec(line) ?? /(?:\d{1,3}(?:\.\d{1,3}){3}|localhost|\[[0-9a-f:]+\]):(\d{1,5})\b/i.exec(line)) : null);
+  const port = match ? Number(match[1]) : NaN;
+  return Number.isInteger(port) && port > 0 && port < 65536 ? port : undefined;
 }
 
 const SHELL_PRELUDE = 'ulimit -n "$(ulimit -Hn)" 2>/dev/null; exec "$@"';
@@ -44,6 +60,8 @@ export class BrokerProcess {
     readonly dataDir: string,
     /** Milliseconds from spawn to the `listening on` line (recovery time when the data dir has a backlog). */
     readonly startupMs: number,
+    /** The AMQP 0-9-1 port, when started with `amqp: true`. */
+    readonly amqpPort: number | undefined,
     exited: Promise<number | null>,
     ownsDataDir: boolean,
   ) {
@@ -53,6 +71,12 @@ export class BrokerProcess {
 
   get wsUrl(): string {
     return `${this.url.replace(/^http/, 'ws')}/ws`;
+  }
+
+  /** `amqp://guest:guest@HOST:AMQP_PORT` (vhost `/`); throws when the AMQP port is not known. */
+  get amqpUrl(): string {
+    if (this.amqpPort === undefined) throw new Error('the broker was not started with amqp: true');
+    return `amqp://guest:guest@${new URL(this.url).hostname}:${this.amqpPort}`;
   }
 
   static async start(options: BrokerOptions = {}): Promise<BrokerProcess> {
@@ -73,32 +97,40 @@ export class BrokerProcess {
     });
     const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
     const tail: string[] = [];
-    const url = await new Promise<string>((resolve, reject) => {
+    const timeoutMs = options.startTimeoutMs ?? 120_000;
+    const { url, amqpPort } = await new Promise<{ url: string; amqpPort: number | undefined }>((resolve, reject) => {
+      let url: string | undefined;
+      let amqpPort: number | undefined;
+      const ready = (): boolean => url !== undefined && (!options.amqp || amqpPort !== undefined);
       const timer = setTimeout(() => {
         child.kill('SIGKILL');
-        reject(new Error(`broker did not log 'listening on' within ${options.startTimeoutMs ?? 120_000} ms:\n${tail.join('\n')}`));
-      }, options.startTimeoutMs ?? 120_000);
-      let listening = false;
+        const missing = url === undefined ? "'listening on'" : 'its AMQP port';
+        reject(new Error(`broker did not log ${missing} within ${timeoutMs} ms:\n${tail.join('\n')}`));
+      }, timeoutMs);
+      let started = false;
       const onLine = (line: string): void => {
-        const match = /listening on (https?:\/\/[^\s"]+)/.exec(line);
-        if (!listening && match) {
-          listening = true;
-          clearTimeout(timer);
-          resolve(match[1] as string);
-          return;
-        }
-        if (!listening) tail.push(line);
-        else if (/"level":(40|50|60)/.test(line) || !line.startsWith('{')) process.stderr.write(`[broker] ${line}\n`);
+        if (!started) {
+          const match = /listening on (https?:\/\/[^\s"]+)/.exec(line);
+          if (match && url === undefined) url = match[1] as string;
+          else if (options.amqp && amqpPort === undefined) amqpPort = amqpPortFromLog(line);
+          if (ready()) {
+            started = true;
+            clearTimeout(timer);
+            resolve({ url: url as string, amqpPort });
+            return;
+          }
+          tail.push(line);
+        } else if (/"level":(40|50|60)/.test(line) || !line.startsWith('{')) process.stderr.write(`[broker] ${line}\n`);
       };
       createInterface({ input: child.stdout as NodeJS.ReadableStream }).on('line', onLine);
       createInterface({ input: child.stderr as NodeJS.ReadableStream }).on('line', onLine);
       void exited.then((code) => {
         clearTimeout(timer);
-        if (!listening) reject(new Error(`broker exited (${code}) before listening:\n${tail.join('\n')}`));
+        if (!started) reject(new Error(`broker exited (${code}) before listening:\n${tail.join('\n')}`));
       });
     });
     const startupMs = Math.round(performance.now() - started);
-    return new BrokerProcess(child, child.pid as number, url, dataDir, startupMs, exited, ownsDataDir);
+    return new BrokerProcess(child, child.pid as number, url, dataDir, startupMs, amqpPort, exited, ownsDataDir);
   }
 
   rss(): number | undefined {

@@ -1,6 +1,7 @@
 /**
- * The RabbitMQ side of the side-by-side (scenario 8): the BenchConnection contract over amqplib, one
- * AMQP connection with a plain channel (no-confirm publishes, consuming) and a confirm channel.
+ * The BenchConnection contract over amqplib, for RabbitMQ (scenarios 8 and 12) and Warren's AMQP 0-9-1
+ * listener (scenario 12): one AMQP connection with a plain channel (no-confirm publishes, consuming)
+ * and a confirm channel.
  */
 import amqp from 'amqplib';
 import type { BenchConnection, OnDelivery } from './adapter.js';

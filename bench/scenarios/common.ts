@@ -19,8 +19,12 @@ export interface BenchOptions {
   amqpUrl: string;
 }
 
-/** Which broker a run measures: Warren (spawned per run) or the RabbitMQ already running. */
-export type TargetKind = 'warren' | 'amqp';
+/**
+ * Which broker a run measures, through which client: Warren (spawned per run) over its WebSocket with
+ * the bundled client, the same Warren over AMQP 0-9-1 with amqplib, or the RabbitMQ already running
+ * (amqplib).
+ */
+export type TargetKind = 'warren' | 'warren-amqp' | 'amqp';
 
 export interface RunEnv {
   readonly options: BenchOptions;
@@ -81,17 +85,19 @@ export async function withTarget<T>(env: RunEnv, fn: (m: Measured) => Promise<T>
   if (env.target === 'amqp') {
     return fn({ target: { kind: 'amqp', url: env.options.amqpUrl }, pid: pidsNamed('beam.smp')[0], broker: undefined });
   }
-  const broker = await startWarren(env.options);
+  const overAmqp = env.target === 'warren-amqp';
+  const broker = await startWarren(env.options, undefined, overAmqp);
   try {
-    return await fn({ target: { kind: 'warren', url: broker.wsUrl }, pid: broker.pid, broker });
+    const target: Target = overAmqp ? { kind: 'amqp', url: broker.amqpUrl } : { kind: 'warren', url: broker.wsUrl };
+    return await fn({ target, pid: broker.pid, broker });
   } finally {
     await broker.dispose();
   }
 }
 
-export function startWarren(options: BenchOptions, dataDir?: string): Promise<BrokerProcess> {
+export function startWarren(options: BenchOptions, dataDir?: string, amqp = false): Promise<BrokerProcess> {
   const { dataRoot, logLevel, cpuProfDir, brokerNodeArgs: nodeArgs } = options;
-  return BrokerProcess.start({ dataDir, dataRoot, logLevel, cpuProfDir, nodeArgs });
+  return BrokerProcess.start({ dataDir, dataRoot, logLevel, cpuProfDir, nodeArgs, amqp });
 }
 
 export interface Measurement extends JobOutcome {

@@ -127,7 +127,7 @@ export class Channel {
   ): Consumer {
     this.assertOpen();
     if (this.consumers.has(options.tag)) {
-      throw new BrokerError('NOT_ALLOWED', `consumer tag '${options.tag}' is already in use on this connection`);
+      throw new BrokerError('NOT_ALLOWED', `attempt to reuse consumer tag '${options.tag}'`);
     }
     const consumer = new Consumer(this, queue, { ...options, prefetch: options.prefetch ?? this.prefetch });
     queue.addConsumer(consumer);

@@ -168,8 +168,10 @@ export class VHost {
       for (const field of ['type', 'durable', 'autoDelete', 'internal'] as const) {
         if (existing[field] !== wanted[field]) throw this.inequivalent(field, 'exchange', name, wanted[field], existing[field]);
       }
-      if (!argumentsEqual(existing.arguments, wanted.arguments)) {
-        throw this.inequivalent('arguments', 'exchange', name, wanted.arguments, existing.arguments);
+      for (const key of new Set([...Object.keys(existing.arguments), ...Object.keys(wanted.arguments)])) {
+        if (!argumentsEqual({ v: existing.arguments[key] }, { v: wanted.arguments[key] })) {
+          throw this.inequivalent(key, 'exchange', name, wanted.arguments[key], existing.arguments[key]);
+        }
       }
       return existing;
     }
@@ -190,7 +192,7 @@ export class VHost {
 
   deleteExchange(name: string, ifUnused = false): void {
     if (name === '') throw accessRefused(DEFAULT_EXCHANGE_REFUSED);
-    if (name.startsWith('amq.')) throw accessRefused(`cannot delete exchange '${name}' in vhost '${this.name}': reserved prefix 'amq.*'`);
+    if (name.startsWith('amq.')) throw accessRefused(`deletion of system exchange '${name}' in vhost '${this.name}' not allowed`);
     const exchange = this.exchanges.get(name);
     if (!exchange) return;
     if (ifUnused && exchange.outbound.size > 0) throw preconditionFailed(`exchange '${name}' in vhost '${this.name}' in use`);
@@ -285,7 +287,7 @@ export class VHost {
     if (!queue) return 0;
     this.checkExclusiveAccess(queue, connection);
     if (options.ifUnused && queue.consumerCount > 0) throw preconditionFailed(`queue '${name}' in vhost '${this.name}' in use`);
-    if (options.ifEmpty && queue.messageCount > 0) throw preconditionFailed(`queue '${name}' in vhost '${this.name}' is not empty`);
+    if (options.ifEmpty && queue.messageCount > 0) throw preconditionFailed(`queue '${name}' in vhost '${this.name}' not empty`);
     this.queues.delete(name);
     queue.expiry?.stop();
     if (queue.owner) this.exclusiveQueues.get(queue.owner)?.delete(queue);
@@ -471,12 +473,18 @@ export class VHost {
     return name;
   }
 
+  /** RabbitMQ's words: `inequivalent arg 'auto_delete' for queue 'q' in vhost '/': received 'true' but current is 'false'`. */
   private inequivalent(field: string, kind: string, name: string, received: unknown, current: unknown): BrokerError {
     return preconditionFailed(
-      `inequivalent arg '${field}' for ${kind} '${name}' in vhost '${this.name}': ` +
-        `received ${JSON.stringify(received) ?? 'none'} but current is ${JSON.stringify(current) ?? 'none'}`,
+      `inequivalent arg '${field === 'autoDelete' ? 'auto_delete' : field}' for ${kind} '${name}' in vhost '${this.name}': ` +
+        `received ${quotedValue(received)} but current is ${quotedValue(current)}`,
     );
   }
+}
+
+function quotedValue(value: unknown): string {
+  if (value === undefined) return 'none';
+  return typeof value === 'object' && value !== null ? `'${JSON.stringify(value)}'` : `'${String(value)}'`;
 }
 
 /** Exclusive queues die with their connection, so they are never written out, whatever `durable` says. */

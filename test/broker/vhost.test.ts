@@ -131,11 +131,11 @@ describe('exchange.declare', () => {
     it.each([
       ['type', { type: 'fanout' }],
       ['durable', { durable: false }],
-      ['autoDelete', { autoDelete: true }],
+      ['auto_delete', { autoDelete: true }],
       ['internal', { internal: true }],
-      ['arguments', { arguments: { a: 2 } }],
-      ['arguments', { arguments: {} }],
-      ['arguments', { arguments: { a: 1, b: 1 } }],
+      ['a', { arguments: { a: 2 } }],
+      ['a', { arguments: {} }],
+      ['b', { arguments: { a: 1, b: 1 } }],
     ])('%s', (field, change) => {
       const original = vhost.declareExchange(base);
       expectBrokerError(() => vhost.declareExchange({ ...base, ...change }), 'PRECONDITION_FAILED', new RegExp(`inequivalent arg '${field}'`));
@@ -358,7 +358,7 @@ describe('queue.declare', () => {
 
     it.each([
       ['durable', { durable: false }],
-      ['autoDelete', { autoDelete: true }],
+      ['auto_delete', { autoDelete: true }],
       ['x-max-length', { arguments: { 'x-max-length': 11, 'custom': 'a' } }],
       ['custom', { arguments: { 'x-max-length': 10, 'custom': 'b' } }],
       ['custom', { arguments: { 'x-max-length': 10 } }],

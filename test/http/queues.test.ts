@@ -78,7 +78,7 @@ describe('queues', () => {
     const name = unique('q');
     await api('PUT', q(name));
     await fill(name, ['one']);
-    expect((await api('DELETE', `${q(name)}?if-empty=true`)).body).toEqual({ error: 'bad_request', reason: `queue '${name}' in vhost '/' is not empty` });
+    expect((await api('DELETE', `${q(name)}?if-empty=true`)).body).toEqual({ error: 'bad_request', reason: `queue '${name}' in vhost '/' not empty` });
     const conn = await warren.connect();
     await conn.consume({ queue: name }, () => undefined);
     expect((await api('DELETE', `${q(name)}?if-unused=true`)).status).toBe(400);

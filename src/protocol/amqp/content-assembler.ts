@@ -49,10 +49,15 @@ export class ContentAssembler {
       }
       case FRAME_HEADER: {
         if (state.at !== 'header') return this.unexpected('content header frame without a content-carrying method', state.at === 'body' ? state.method : undefined);
+        // The class is checked before the header is decoded (RabbitMQ's order): a header of another class is
+        // out of order, whatever it holds.
+        const classId = methodSpec(state.method.method).classId;
+        const headerClass = frame.payload.length >= 2 ? (frame.payload[0] as number) * 256 + (frame.payload[1] as number) : -1;
+        if (headerClass !== classId) {
+          return this.unexpected(`expected content header for class ${classId}, got one for class ${headerClass} instead`, state.method);
+        }
         const header = decodeContentHeader(frame.payload);
         if ('kind' in header) return header;
-        const classId = methodSpec(state.method.method).classId;
-        if (header.classId !== classId) return this.unexpected(`content header for class ${header.classId} after a method of class ${classId}`, state.method);
         if (header.bodySize === 0) return this.finish(state.method, header.properties, frame.payload, Buffer.alloc(0));
         this.state = { at: 'body', method: state.method, properties: header.properties, header: frame.payload, size: header.bodySize, parts: [], received: 0 };
         return undefined;
@@ -67,7 +72,8 @@ export class ContentAssembler {
         return this.finish(state.method, state.properties, state.header, body);
       }
       case FRAME_HEARTBEAT:
-        return this.unexpected('heartbeat frame handed to a channel');
+        // RabbitMQ's text for a frame it does not expect: its type and octets.
+        return this.unexpected('type 8, all octets = <<>>');
     }
   }
 

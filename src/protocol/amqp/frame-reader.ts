@@ -109,7 +109,8 @@ export class FrameReader {
     if (this.frameMax > 0 && size + FRAME_OVERHEAD > this.frameMax) {
       return this.fail(amqpError('FRAME_ERROR', `frame of ${size + FRAME_OVERHEAD} bytes exceeds frame_max ${this.frameMax}`));
     }
-    if (type === FRAME_HEARTBEAT && (channel !== 0 || size !== 0)) {
+    // A heartbeat on another channel is readable, and refused where channels are handled (505, as RabbitMQ).
+    if (type === FRAME_HEARTBEAT && size !== 0) {
       return this.fail(amqpError('FRAME_ERROR', `heartbeat frame with channel ${channel} and size ${size}`));
     }
     const total = HEADER_BYTES + size + 1;

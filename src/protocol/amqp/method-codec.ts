@@ -27,7 +27,9 @@ export function methodSpecById(classId: number, methodId: number): MethodSpec | 
 
 /** Decodes a method frame's payload. Unknown class or method → 540; malformed arguments → 502. */
 export function decodeMethod(payload: Uint8Array): AmqpMethod | AmqpError {
-  if (payload.byteLength < 4) return amqpError('SYNTAX_ERROR', `method frame of ${payload.byteLength} bytes has no class/method id`);
+  // A method's arguments that cannot be decoded are a frame error, as RabbitMQ raises it (rabbit_reader:
+  // "cannot decode"), whatever the fault: truncated, too long, a bad table, a bad string.
+  if (payload.byteLength < 4) return amqpError('FRAME_ERROR', `method frame of ${payload.byteLength} bytes has no class/method id`);
   const r = new WireReader(payload);
   const classId = r.short();
   const methodId = r.short();
@@ -54,12 +56,12 @@ export function decodeMethod(payload: Uint8Array): AmqpMethod | AmqpError {
       out[arg.field] = readArg(r, arg.type);
     }
     if (r.remaining !== 0) {
-      return amqpError('SYNTAX_ERROR', `${r.remaining} bytes after the arguments of ${spec.name}`, classId, methodId);
+      return amqpError('FRAME_ERROR', `${r.remaining} bytes after the arguments of ${spec.name}`, classId, methodId);
     }
     // The object was built from the same generated table the AmqpMethod union was generated from.
     return out as unknown as AmqpMethod;
   } catch (e) {
-    if (e instanceof Malformed) return amqpError(e.name, `${spec.name}: ${e.detail}`, classId, methodId);
+    if (e instanceof Malformed) return amqpError('FRAME_ERROR', `cannot decode ${spec.name}: ${e.detail}`, classId, methodId);
     throw e;
   }
 }

@@ -79,7 +79,7 @@ describe('ConnectionMachine: out of order and codec errors', () => {
     const m = newMachine();
     await toRunning(m);
     const truncated = encodeFrame(1, 0, Buffer.from([0, 10, 0, 50, 0, 200])); // connection.close cut short
-    expect(closeSent(await feed(m, truncated))).toMatchObject({ replyCode: 502, classId: 10, methodId: 50 });
+    expect(closeSent(await feed(m, truncated))).toMatchObject({ replyCode: 501, classId: 10, methodId: 50 });
   });
 
   it('an unknown method: 540 with its ids', async () => {

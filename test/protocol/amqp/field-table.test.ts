@@ -75,7 +75,7 @@ describe('field tables', () => {
     expect(readTable(new WireReader(bytes))).toEqual(t);
   });
 
-  describe('malformed tables give 502 SYNTAX_ERROR through the method decoder', () => {
+  describe('malformed tables give 501 FRAME_ERROR through the method decoder, as RabbitMQ', () => {
     const valid = encode(new Map<string, FieldValue>([['key', { type: 'longstr', value: Buffer.from('value') }]]));
     const patched = (at: number, byte: number): Buffer => {
       const copy = Buffer.from(valid);
@@ -93,7 +93,7 @@ describe('field tables', () => {
     ];
     it.each(cases)('%s', (_name, table) => {
       const result = decodeMethod(inStartOk(table));
-      expect(result).toMatchObject({ kind: 'error', code: 502, name: 'SYNTAX_ERROR', classId: 10, methodId: 11 });
+      expect(result).toMatchObject({ kind: 'error', code: 501, name: 'FRAME_ERROR', classId: 10, methodId: 11 });
     });
   });
 

@@ -59,19 +59,19 @@ describe('method codec', () => {
   describe('malformed payloads give typed errors', () => {
     const valid = encodeMethodPayload({ method: 'queue.bind', ticket: 0, queue: 'q', exchange: 'x', routingKey: 'rk', nowait: false, arguments: smallTable() });
     const cases: [string, Uint8Array, number, string][] = [
-      ['shorter than class and method ids', Uint8Array.of(0, 60, 0), 502, 'SYNTAX_ERROR'],
+      ['shorter than class and method ids', Uint8Array.of(0, 60, 0), 501, 'FRAME_ERROR'],
       ['unknown class', Uint8Array.of(0x12, 0x34, 0, 10), 540, 'NOT_IMPLEMENTED'],
       ['unknown method of a known class', Uint8Array.of(0, 60, 0, 99), 540, 'NOT_IMPLEMENTED'],
-      ['truncated arguments', valid.subarray(0, 10), 502, 'SYNTAX_ERROR'],
-      ['truncated table', valid.subarray(0, valid.length - 3), 502, 'SYNTAX_ERROR'],
-      ['trailing bytes', Buffer.concat([valid, Uint8Array.of(0)]), 502, 'SYNTAX_ERROR'],
-      ['shortstr length past the end', Uint8Array.of(0, 60, 0, 21, 200, 0x61), 502, 'SYNTAX_ERROR'],
-      ['longstr length past the end', Uint8Array.of(0, 10, 0, 21, 0xff, 0xff, 0xff, 0xff), 502, 'SYNTAX_ERROR'],
-      ['table length past the end', Uint8Array.of(0, 40, 0, 10, 0, 0, 1, 0x78, 1, 0x64, 0, 0xff, 0, 0, 0), 502, 'SYNTAX_ERROR'],
+      ['truncated arguments', valid.subarray(0, 10), 501, 'FRAME_ERROR'],
+      ['truncated table', valid.subarray(0, valid.length - 3), 501, 'FRAME_ERROR'],
+      ['trailing bytes', Buffer.concat([valid, Uint8Array.of(0)]), 501, 'FRAME_ERROR'],
+      ['shortstr length past the end', Uint8Array.of(0, 60, 0, 21, 200, 0x61), 501, 'FRAME_ERROR'],
+      ['longstr length past the end', Uint8Array.of(0, 10, 0, 21, 0xff, 0xff, 0xff, 0xff), 501, 'FRAME_ERROR'],
+      ['table length past the end', Uint8Array.of(0, 40, 0, 10, 0, 0, 1, 0x78, 1, 0x64, 0, 0xff, 0, 0, 0), 501, 'FRAME_ERROR'],
     ];
     // queue.bind whose arguments table holds one entry "k" with the undefined type tag 'Q'.
     const unknownType = Buffer.concat([valid.subarray(0, valid.length - smallTableBytes()), Uint8Array.of(0, 0, 0, 3, 1, 0x6b, 0x51)]);
-    cases.push(['unknown field value type', unknownType, 502, 'SYNTAX_ERROR']);
+    cases.push(['unknown field value type', unknownType, 501, 'FRAME_ERROR']);
 
     it.each(cases)('%s → %i %s', (_name, payload, code, name) => {
       const result = decodeMethod(payload);
@@ -95,8 +95,8 @@ function smallTableBytes(): number {
 }
 
 describe('shortstr text', () => {
-  it('refuses a shortstr that is not UTF-8 (502) rather than decoding it lossily', () => {
-    expect(decodeMethod(Uint8Array.of(0, 60, 0, 21, 2, 0xc3, 0x28))).toMatchObject({ kind: 'error', code: 502 });
+  it('refuses a shortstr that is not UTF-8 (501, as RabbitMQ) rather than decoding it lossily', () => {
+    expect(decodeMethod(Uint8Array.of(0, 60, 0, 21, 2, 0xc3, 0x28))).toMatchObject({ kind: 'error', code: 501 });
   });
   it('keeps a leading byte-order mark', () => {
     const m: AmqpMethod = { method: 'basic.consume-ok', consumerTag: '\uFEFFtag' };

@@ -13,10 +13,10 @@ import { AmqpChannel, type ChannelHost } from './amqp-channel.js';
 import { buildMethod } from '../build-method.js';
 import { ConnectionMachine } from '../connection-machine.js';
 import type { ConnectionAction, ConnectionHooks } from '../connection-types.js';
-import { FRAME_METHOD } from '../frame-constants.js';
+import { FRAME_HEARTBEAT, FRAME_METHOD } from '../frame-constants.js';
 import { FrameReader, type Frame } from '../frame-reader.js';
 import { tableToJson } from './message-mapping.js';
-import { decodeMethod, encodeMethodFrame } from '../method-codec.js';
+import { decodeMethod, encodeMethodFrame, methodSpec } from '../method-codec.js';
 import { isAmqpError } from '../errors.js';
 
 /** The bytes under a connection: a TCP socket, or a WebSocket carrying AMQP frames in binary messages. */
@@ -295,6 +295,8 @@ export class AmqpConnection implements ClientConnection, ChannelHost {
   }
 
   private channelFrame(number: number, frame: Frame): void {
+    // A heartbeat belongs on channel 0 (rabbit_reader: an unexpected frame, open channel or not).
+    if (frame.type === FRAME_HEARTBEAT) return this.connectionError(505, 'UNEXPECTED_FRAME - type 8, all octets = <<>>', 0, 0);
     const channel = this.channelsByNumber.get(number);
     if (channel) return channel.handleFrame(frame);
     this.openChannel(number, frame);
@@ -305,7 +307,8 @@ export class AmqpConnection implements ClientConnection, ChannelHost {
     const method = frame.type === FRAME_METHOD ? decodeMethod(frame.payload) : undefined;
     if (method && isAmqpError(method)) return this.connectionError(method.code, method.replyText, method.classId, method.methodId);
     if (method?.method !== 'channel.open') {
-      return this.connectionError(504, "CHANNEL_ERROR - expected 'channel.open'", 0, 0);
+      const ids = method ? methodSpec(method.method) : { classId: 0, methodId: 0 };
+      return this.connectionError(504, "CHANNEL_ERROR - expected 'channel.open'", ids.classId, ids.methodId);
     }
     const user = this.user;
     const vhost = this.vhost;
