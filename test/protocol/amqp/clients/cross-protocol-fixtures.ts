@@ -210,28 +210,3 @@ export function amqplibValue(value: FieldValue): unknown {
   }
 }
 
-/**
- * What an AMQP consumer gets back from Warren for a header an AMQP publisher sent. Warren keeps headers
- * as JSON (docs/protocol.md, "Widths collapse"), so integer widths come back as int32 when the value
- * fits, else int64, and a float as a double; RabbitMQ returns every type exactly. A documented
- * difference, kept apart here so that the RabbitMQ run still checks the exact types.
- */
-export function afterWarren(value: FieldValue): FieldValue {
-  switch (value.type) {
-    case 'int8':
-    case 'uint8':
-    case 'int16':
-    case 'uint16':
-    case 'int32':
-    case 'uint32':
-      return value.value >= -(2 ** 31) && value.value < 2 ** 31 ? { type: 'int32', value: value.value } : { type: 'int64', value: BigInt(value.value) };
-    case 'float':
-      return { type: 'double', value: value.value };
-    case 'table':
-      return { type: 'table', value: new Map([...value.value].map(([k, v]) => [k, afterWarren(v)])) };
-    case 'array':
-      return { type: 'array', value: value.value.map(afterWarren) };
-    default:
-      return value;
-  }
-}
