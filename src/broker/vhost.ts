@@ -16,6 +16,7 @@ import { validateQueueArguments } from './queue-arguments.js';
 import { Queue, QueueEntry } from './queue.js';
 import { startExpiry } from './queue-expiry.js';
 import { senderSelectedKeys, withoutBcc } from './sender-selected.js';
+import { inequivalentArg } from './inequivalent.js';
 import { routeMessage } from './router.js';
 import type { VHostContext, VHostMetadata } from './vhost-context.js';
 import { checkQueueLimit, type VHostLimits } from './vhost-limits.js';
@@ -473,18 +474,9 @@ export class VHost {
     return name;
   }
 
-  /** RabbitMQ's words: `inequivalent arg 'auto_delete' for queue 'q' in vhost '/': received 'true' but current is 'false'`. */
   private inequivalent(field: string, kind: string, name: string, received: unknown, current: unknown): BrokerError {
-    return preconditionFailed(
-      `inequivalent arg '${field === 'autoDelete' ? 'auto_delete' : field}' for ${kind} '${name}' in vhost '${this.name}': ` +
-        `received ${quotedValue(received)} but current is ${quotedValue(current)}`,
-    );
+    return inequivalentArg(field, `${kind} '${name}' in vhost '${this.name}'`, received, current);
   }
-}
-
-function quotedValue(value: unknown): string {
-  if (value === undefined) return 'none';
-  return typeof value === 'object' && value !== null ? `'${JSON.stringify(value)}'` : `'${String(value)}'`;
 }
 
 /** Exclusive queues die with their connection, so they are never written out, whatever `durable` says. */

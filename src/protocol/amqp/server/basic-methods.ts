@@ -89,10 +89,10 @@ export function publish(scope: BasicScope, m: MethodOf<'basic.publish'>, propert
   if (m.immediate) throw new BrokerError('NOT_IMPLEMENTED', 'immediate=true');
   const mapped = propertiesFromAmqp(properties);
   const sent = replyToRewritten(scope, mapped);
-  // Header and body are views into socket chunks: the copies let the chunks go. A rewritten reply-to (or
-  // a cluster-id, which is dropped as RabbitMQ drops it) changes the header: that one is encoded afresh.
+  // Header and body are views into socket chunks: the copies let the chunks go. The header goes out again
+  // as it came (exact field widths, cluster-id), unless a rewritten reply-to changed it.
   const content =
-    sent === mapped && properties.clusterId === undefined
+    sent === mapped
       ? AmqpContent.copied(m.exchange, m.routingKey, sent, header, body)
       : { exchange: m.exchange, routingKey: m.routingKey, properties: sent, body: Buffer.from(body) };
   const transaction = scope.transaction;

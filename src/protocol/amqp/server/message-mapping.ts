@@ -23,8 +23,9 @@ const DELIVERY_COUNT = 'x-delivery-count';
  * The properties of a basic.publish, as the broker keeps them. Absent properties stay absent. Refuses,
  * with RabbitMQ's 406 and reply text, an `expiration` that is not an integer from 0 to ten years of
  * milliseconds (`invalid expiration '…': …`) and a `deliveryMode` other than 1 or 2 (`invalid message:
- * {delivery_mode_unknown,N}`), in that order, as rabbit_channel checks them. `cluster-id` is dropped, as
- * RabbitMQ 3.10 drops it (0-9-1 reserves it). The user-id check belongs to the channel, which knows the user.
+ * {delivery_mode_unknown,N}`), in that order, as rabbit_channel checks them. `cluster-id` (reserved by 0-9-1)
+ * has no place in Warren's message: AMQP consumers get it back with the publisher's own content header
+ * (see AmqpContent), JSON consumers never see it. The user-id check belongs to the channel, which knows the user.
  */
 export function propertiesFromAmqp(p: BasicProperties): MessageProperties {
   // Checked before anything is built, in rabbit_channel's order; the result keeps the spec's order.

@@ -57,16 +57,9 @@ function withoutHeaders(p: BasicProperties): Omit<BasicProperties, 'headers'> {
   return rest;
 }
 
-/**
- * RabbitMQ 3.10.8 hands cluster-id to consumers (checked with this test and with pika, basic.get and
- * basic.consume alike); docs/protocol.md says Warren drops it "as RabbitMQ 3.10 drops it", which that
- * run contradicts. Kept per broker so that both runs pass while the difference is decided.
- */
+/** RabbitMQ 3.10.8 hands cluster-id to consumers, and so does Warren on a first delivery (docs/protocol.md). */
 function expectedRoundTripProperties(): Omit<BasicProperties, 'headers'> {
-  const all = withoutHeaders(AMQP_PROPERTIES);
-  if (target.name === 'rabbitmq') return all;
-  const { clusterId: _dropped, ...rest } = all;
-  return rest;
+  return withoutHeaders(AMQP_PROPERTIES);
 }
 
 /**
