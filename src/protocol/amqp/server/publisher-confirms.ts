@@ -47,7 +47,7 @@ export class PublisherConfirms {
     if (this.flushScheduled) return;
     this.flushScheduled = true;
     // Publishes read from one socket chunk are confirmed together, after the whole chunk is handled.
-    setImmediate(() => this.flush());
+    queueMicrotask(() => this.flush());
   }
 
   /** Sends every confirm that is ready, from the oldest, stopping at the first still waiting. */
