@@ -15,6 +15,7 @@ import type { Operations } from '../operations/operations.js';
 import { dispatch, type Reply } from './handlers/index.js';
 import { OrderedReplies } from './ordered-replies.js';
 import { messageContentJson } from './wire-message.js';
+import { ReplySubscription, type ReplyConsumer } from '../operations/direct-reply-to.js';
 
 /** What the session needs of the socket under it; the WebSocket route provides it. */
 export interface Transport {
@@ -64,7 +65,7 @@ export type SessionState = 'awaiting-connect' | 'authenticating' | 'open' | 'clo
  * One WebSocket connection speaking the JSON protocol: parses and validates frames, runs them against
  * the broker through the dispatch table, and turns the broker's deliveries into pushes.
  */
-export class Session implements DeliverySink, ClientConnection {
+export class Session implements DeliverySink, ClientConnection, ReplyConsumer {
   readonly id = serverName('conn-');
   readonly protocol = 'Warren JSON over WebSocket';
   readonly transport = 'websocket';
@@ -91,6 +92,8 @@ export class Session implements DeliverySink, ClientConnection {
     () => this.state === 'closed',
   );
   private closeRequested = false;
+  /** Its consumer on `amq.rabbitmq.reply-to` (direct reply-to), if it started one. */
+  readonly replyConsumer: ReplySubscription;
   private timer: NodeJS.Timeout | undefined;
 
   constructor(
@@ -100,6 +103,7 @@ export class Session implements DeliverySink, ClientConnection {
     /** Port on the broker the client connected to. */
     readonly localPort = 0,
   ) {
+    this.replyConsumer = new ReplySubscription(context.ops.messages.replyTo, this);
     this.timer = setTimeout(() => this.handshakeExpired(), context.handshakeTimeout);
     this.timer.unref();
   }
@@ -277,6 +281,14 @@ export class Session implements DeliverySink, ClientConnection {
     this.socket.send(JSON.stringify({ op: 'cancelled', consumerTag, ...reason }));
   }
 
+  /** A reply for this connection's direct reply-to consumer. */
+  deliverReply(message: Message): void {
+    const consumerTag = this.replyConsumer.tag;
+    if (consumerTag === undefined || this.state !== 'open') return;
+    const deliveryTag = this.channel.directDeliveryTag();
+    this.socket.send(`{"op":"deliver","consumerTag":${JSON.stringify(consumerTag)},"deliveryTag":${deliveryTag},"redelivered":false,${messageContentJson(message)}}`);
+  }
+
   /** A mandatory message that no queue took goes back to its publisher. */
   sendReturn(message: Message): void {
     this.socket.send(`{"op":"return","replyCode":312,"replyText":"NO_ROUTE",${messageContentJson(message)}}`);
@@ -343,6 +355,7 @@ export class Session implements DeliverySink, ClientConnection {
     this.backlog = [];
     if (this.timer) clearTimeout(this.timer);
     this.timer = undefined;
+    this.replyConsumer.stop();
     this.currentChannel?.close();
     if (wasOpen) this.context.onClose?.(this);
   }

@@ -1,6 +1,7 @@
 import { serverName } from '../../broker/names.js';
 import { immediate, type Done } from '../../operations/done.js';
 import type { Got } from '../../operations/message-operations.js';
+import { REPLY_TO_QUEUE } from '../../operations/direct-reply-to.js';
 import type { CancelFrame, ConsumeFrame, GetFrame, QosFrame } from '../frames.js';
 import type { Session } from '../session.js';
 import { propertiesWithDeliveryCount, toWireProperties, wireBody } from '../wire-message.js';
@@ -12,9 +13,14 @@ export function qos(session: Session, frame: QosFrame): HandlerResult {
 }
 
 export function consume(session: Session, frame: ConsumeFrame): HandlerResult {
+  const tag = frame.consumerTag === '' ? serverName('amq.ctag-') : frame.consumerTag;
+  if (frame.queue === REPLY_TO_QUEUE) {
+    session.replyConsumer.start(tag, frame.noAck);
+    return immediate({ consumerTag: tag });
+  }
   const { consumer, queue } = session.ops.messages.consume(session.caller, {
     queue: frame.queue,
-    tag: frame.consumerTag === '' ? serverName('amq.ctag-') : frame.consumerTag,
+    tag,
     noAck: frame.noAck,
     exclusive: frame.exclusive,
     prefetch: frame.prefetch,
@@ -26,6 +32,7 @@ export function consume(session: Session, frame: ConsumeFrame): HandlerResult {
 }
 
 export function cancel(session: Session, frame: CancelFrame): HandlerResult {
+  if (session.replyConsumer.cancel(frame.consumerTag)) return immediate(undefined);
   return session.ops.messages.cancel(session.caller, frame.consumerTag);
 }
 

@@ -12,7 +12,13 @@ export function publish(session: Session, frame: PublishFrame): HandlerResult {
   const confirm = frame.id !== undefined;
   const { value: published, durable } = session.ops.messages.publish(
     session.caller,
-    publishedContent(frame.exchange, frame.routingKey, fromWireProperties(frame.properties), frame.body, frame.encoding),
+    publishedContent(
+      frame.exchange,
+      frame.routingKey,
+      session.ops.messages.replyTo.rewrite(fromWireProperties(frame.properties), session.replyConsumer.name),
+      frame.body,
+      frame.encoding,
+    ),
     { mandatory: frame.mandatory, confirm },
   );
   session.published();

@@ -8,7 +8,7 @@ import { BrokerError } from '../../../broker/errors.js';
 import type { Message } from '../../../broker/message.js';
 import type { QueueEntry } from '../../../broker/queue.js';
 import type { Caller } from '../../../operations/caller.js';
-import type { ReplyConsumer } from '../../../operations/direct-reply-to.js';
+import { ReplySubscription, type ReplyConsumer } from '../../../operations/direct-reply-to.js';
 import type { Operations } from '../../../operations/operations.js';
 import type { ChannelView } from '../../client-connection.js';
 import { OrderedReplies } from '../../ordered-replies.js';
@@ -53,10 +53,10 @@ export class AmqpChannel implements DeliverySink, ReplyConsumer, basic.BasicScop
   lastQueue: string | undefined;
   confirms: PublisherConfirms | undefined;
   transaction: ChannelTransaction | undefined;
-  /** The direct reply-to consumer: its tag and the name its replies are sent to. */
-  private replyConsumer: { readonly tag: string; readonly name: string } | undefined;
+  /** The direct reply-to consumer. */
+  readonly replies: ReplySubscription;
   private readonly assembler = new ContentAssembler();
-  private readonly replies: OrderedReplies<Buffer[]>;
+  private readonly ordered: OrderedReplies<Buffer[]>;
 
   constructor(
     private readonly host: ChannelHost,
@@ -65,7 +65,8 @@ export class AmqpChannel implements DeliverySink, ReplyConsumer, basic.BasicScop
   ) {
     this.broker = new Channel(`${host.id} (${number})`, base.vhost, this, host);
     this.caller = { ...base, channel: this.broker };
-    this.replies = new OrderedReplies<Buffer[]>(
+    this.replies = new ReplySubscription(host.ops.messages.replyTo, this);
+    this.ordered = new OrderedReplies<Buffer[]>(
       (frames) => this.host.write(frames),
       // Nothing more goes out once the channel is closing: a held reply after channel.close would confuse the client.
       () => this.state !== 'open',
@@ -121,33 +122,18 @@ export class AmqpChannel implements DeliverySink, ReplyConsumer, basic.BasicScop
     this.releaseBroker();
   }
 
-  get replyToName(): string | undefined {
-    return this.replyConsumer?.name;
-  }
-
-  consumeReplies(tag: string): void {
-    this.replyConsumer = { tag, name: this.ops.messages.replyTo.register(this) };
-  }
-
-  cancelReplies(tag: string): boolean {
-    if (this.replyConsumer?.tag !== tag) return false;
-    this.ops.messages.replyTo.unregister(this.replyConsumer.name);
-    this.replyConsumer = undefined;
-    return true;
-  }
-
   /** A reply for this channel's direct reply-to consumer. */
   deliverReply(message: Message): void {
-    const consumer = this.replyConsumer;
-    if (!consumer || this.state !== 'open') return;
+    const consumerTag = this.replies.tag;
+    if (consumerTag === undefined || this.state !== 'open') return;
     const deliveryTag = this.broker.directDeliveryTag();
-    this.host.write(deliverFrames(this.number, { consumerTag: consumer.tag, deliveryTag, redelivered: false }, message, 0, this.frameMax));
+    this.host.write(deliverFrames(this.number, { consumerTag, deliveryTag, redelivered: false }, message, 0, this.frameMax));
   }
 
   /** Everything the channel holds goes back: consumers, unacked deliveries, a transaction, the reply consumer. */
   private releaseBroker(): void {
     this.transaction?.rollback();
-    if (this.replyConsumer) this.cancelReplies(this.replyConsumer.tag);
+    this.replies.stop();
     this.broker.close();
   }
 
@@ -189,7 +175,7 @@ export class AmqpChannel implements DeliverySink, ReplyConsumer, basic.BasicScop
           return undefined;
         },
       );
-      this.replies.replyWhen(text);
+      this.ordered.replyWhen(text);
       return;
     }
     this.send(outcome, method);
@@ -198,7 +184,7 @@ export class AmqpChannel implements DeliverySink, ReplyConsumer, basic.BasicScop
   private send(replied: Replied, method: AmqpMethod): void {
     const frames = this.framesOf(replied.reply);
     if (frames === undefined && replied.durable === undefined && replied.after === undefined) return;
-    this.replies.reply(frames, replied.after, replied.durable, (error) => {
+    this.ordered.reply(frames, replied.after, replied.durable, (error) => {
       this.fail(error, method);
       return undefined;
     });

@@ -2,8 +2,8 @@
 // operations-layer call; deliveries reach the channel through the broker channel's DeliverySink.
 import type { Channel } from '../../../broker/channel.js';
 import { BrokerError, notFound, preconditionFailed } from '../../../broker/errors.js';
-import type { Message, MessageProperties } from '../../../broker/message.js';
-import { REPLY_TO_QUEUE } from '../../../operations/direct-reply-to.js';
+import type { Message } from '../../../broker/message.js';
+import { REPLY_TO_QUEUE, type ReplySubscription } from '../../../operations/direct-reply-to.js';
 import { serverName } from '../../../broker/names.js';
 import type { Caller } from '../../../operations/caller.js';
 import type { Done } from '../../../operations/done.js';
@@ -32,12 +32,8 @@ export interface BasicScope {
   sendReturn(message: Message): void;
   /** Called after each publish (a publisher under a memory alarm stops being read). */
   published(): void;
-  /** The name replies to this channel's `amq.rabbitmq.reply-to` consumer go to; undefined without one. */
-  readonly replyToName: string | undefined;
-  /** Starts the channel's direct reply-to consumer (no-ack, one per channel). */
-  consumeReplies(tag: string): void;
-  /** Cancels it, if `tag` is its tag. */
-  cancelReplies(tag: string): boolean;
+  /** The channel's consumer on `amq.rabbitmq.reply-to` (direct reply-to). */
+  readonly replies: ReplySubscription;
 }
 
 function queueName(scope: BasicScope, name: string): string {
@@ -62,10 +58,7 @@ export function qos(scope: BasicScope, m: MethodOf<'basic.qos'>): Replied {
 export function consume(scope: BasicScope, m: MethodOf<'basic.consume'>): Replied {
   const tag = m.consumerTag === '' ? serverName('amq.ctag-') : m.consumerTag;
   if (m.queue === REPLY_TO_QUEUE) {
-    // RabbitMQ's wording for both refusals.
-    if (!m.noAck) throw preconditionFailed('reply consumer cannot acknowledge');
-    if (scope.replyToName !== undefined) throw preconditionFailed('reply consumer already set');
-    scope.consumeReplies(tag);
+    scope.replies.start(tag, m.noAck);
     return { reply: m.nowait ? undefined : buildMethod('basic.consume-ok', { consumerTag: tag }) };
   }
   const { queue } = scope.ops.messages.consume(scope.caller, {
@@ -80,7 +73,7 @@ export function consume(scope: BasicScope, m: MethodOf<'basic.consume'>): Replie
 }
 
 export function cancel(scope: BasicScope, m: MethodOf<'basic.cancel'>): Replied {
-  if (scope.cancelReplies(m.consumerTag)) return { reply: m.nowait ? undefined : buildMethod('basic.cancel-ok', { consumerTag: m.consumerTag }) };
+  if (scope.replies.cancel(m.consumerTag)) return { reply: m.nowait ? undefined : buildMethod('basic.cancel-ok', { consumerTag: m.consumerTag }) };
   const done = scope.ops.messages.cancel(scope.caller, m.consumerTag);
   return replyAfter(done, buildMethod('basic.cancel-ok', { consumerTag: m.consumerTag }), m.nowait);
 }
@@ -88,7 +81,7 @@ export function cancel(scope: BasicScope, m: MethodOf<'basic.cancel'>): Replied 
 export function publish(scope: BasicScope, m: MethodOf<'basic.publish'>, properties: BasicProperties, header: Uint8Array, body: Buffer): Replied {
   if (m.immediate) throw new BrokerError('NOT_IMPLEMENTED', 'immediate=true');
   const mapped = propertiesFromAmqp(properties);
-  const sent = replyToRewritten(scope, mapped);
+  const sent = scope.ops.messages.replyTo.rewrite(mapped, scope.replies.name);
   // Header and body are views into socket chunks: the copies let the chunks go. The header goes out again
   // as it came (exact field widths, cluster-id), unless a rewritten reply-to changed it.
   const content =
@@ -104,14 +97,6 @@ export function publish(scope: BasicScope, m: MethodOf<'basic.publish'>, propert
   }
   publishNow(scope, content, m.mandatory);
   return {};
-}
-
-/** A request with `reply-to: amq.rabbitmq.reply-to` names this channel's reply consumer instead. */
-function replyToRewritten(scope: BasicScope, properties: MessageProperties): MessageProperties {
-  if (properties.replyTo !== REPLY_TO_QUEUE) return properties;
-  const name = scope.replyToName;
-  if (name === undefined) throw preconditionFailed('fast reply consumer does not exist');
-  return { ...properties, replyTo: name };
 }
 
 function publishNow(scope: BasicScope, content: Parameters<Operations['messages']['publish']>[1], mandatory: boolean): Done<unknown> {
