@@ -25,10 +25,11 @@ try {
   const client = new AMQPWebSocketClient(url, '/', 'guest', 'guest');
   const conn = await client.connect();
   const ch = await conn.channel();
-  const q = await ch.queue('browser-q', { durable: true });
+  await ch.queueDeclare('browser-q', { durable: true });
   await ch.confirmSelect();
-  await q.publish('hello from the browser', { contentType: 'text/plain', headers: { n: 7 } });
-  const msg = await q.get({ noAck: true });
+  // With confirm mode on, the publish resolves on the broker's basic.ack.
+  await ch.basicPublish('', 'browser-q', 'hello from the browser', { contentType: 'text/plain', headers: { n: 7 } });
+  const msg = await ch.basicGet('browser-q', { noAck: true });
   out.textContent = JSON.stringify({ body: msg.bodyToString(), contentType: msg.properties.contentType, headers: msg.properties.headers });
   await conn.close();
 } catch (error) {
@@ -64,7 +65,9 @@ describe('AMQP over WebSocket in Chromium', () => {
     const { port } = site.address() as AddressInfo;
     await page.goto(`http://127.0.0.1:${port}/?broker=${encodeURIComponent(warren.amqpWsUrl)}`);
     await expect.poll(() => page.locator('#out').textContent(), { timeout: 10_000 }).not.toBe('…');
-    expect(JSON.parse((await page.locator('#out').textContent()) ?? '')).toEqual({
+    const out = (await page.locator('#out').textContent()) ?? '';
+    expect(out).not.toMatch(/^error/);
+    expect(JSON.parse(out)).toEqual({
       body: 'hello from the browser',
       contentType: 'text/plain',
       headers: { n: 7 },
