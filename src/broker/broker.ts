@@ -86,6 +86,9 @@ export class Broker implements QueueObserver, StoreWatcher {
     this.definitionChanged({ kind: 'cluster-name', name });
   }
 
+  /** Told when the disk alarm is raised or cleared (the server holds AMQP publishers, as RabbitMQ). */
+  onDiskAlarm: ((on: boolean) => void) | undefined;
+
   /** Set while free disk space is below its limit: persistent publishes and new durable definitions are refused. */
   get diskAlarm(): boolean {
     return this.alarm;
@@ -93,7 +96,9 @@ export class Broker implements QueueObserver, StoreWatcher {
 
   set diskAlarm(on: boolean) {
     const cleared = this.alarm && !on;
+    const changed = this.alarm !== on;
     this.alarm = on;
+    if (changed) this.onDiskAlarm?.(on);
     // Dead letters whose copies had to wait for the alarm go now (see DeadLetterer).
     if (cleared) for (const vhost of this.vhosts.values()) vhost.deadLetterer.diskSpaceBack();
   }

@@ -119,6 +119,7 @@ export async function createWarrenServer(config: WarrenConfig, options: WarrenSe
   registerAmqpWebSocketRoute(app, amqpContext);
   const amqp = config.amqpPort === 'off' ? undefined : new AmqpListener(amqpContext);
   app.get('/api/protocol/schema', async () => protocolSchemaDocument());
+  broker.onDiskAlarm = (on) => connections.setAlarm('disk', on);
   const memory = new MemoryMonitor({
     limitBytes: memoryLimitBytes(config.memoryHighWatermark, totalmem()),
     onChange: (alarm, rss) => {

@@ -3,6 +3,9 @@ import type { Channel } from '../broker/channel.js';
 import type { ErrorName } from '../broker/errors.js';
 import type { VHost } from '../broker/vhost.js';
 
+/** A resource alarm that holds publishers. */
+export type Alarm = 'memory' | 'disk';
+
 export interface Peer {
   readonly address: string;
   readonly port: number;
@@ -50,9 +53,13 @@ export interface ClientConnection {
   readonly channelMax: number;
   /** Open channels, by number. */
   channels(): ChannelView[];
-  /** Memory or disk alarm raised: publishers stop being read (AMQP also sends `connection.blocked`). */
-  block(reason: string): void;
-  unblock(): void;
+  /**
+   * An alarm was raised: publishers stop being read (AMQP also sends `connection.blocked`). The JSON
+   * protocol is blocked by the memory alarm only; under a disk alarm it refuses persistent publishes.
+   */
+  block(alarm: Alarm): void;
+  /** That alarm cleared; reading resumes once no alarm holds the connection. */
+  unblock(alarm: Alarm): void;
   /** Closes the connection, telling the client why. */
   close(reason: ErrorName, message: string): void;
 }

@@ -1,5 +1,5 @@
 import type { ConnectionDirectory, ConnectionInfo } from '../operations/admin-operations.js';
-import type { ClientConnection } from './client-connection.js';
+import type { Alarm, ClientConnection } from './client-connection.js';
 
 /**
  * The open client connections of every protocol (JSON WebSocket sessions, AMQP 0-9-1 connections), for
@@ -30,10 +30,15 @@ export class ConnectionRegistry implements ConnectionDirectory {
   }
 
   /** Memory alarm: publishers stop being read until it clears; consumers go on. */
-  setMemoryAlarm(alarm: boolean): void {
+  setMemoryAlarm(on: boolean): void {
+    this.setAlarm('memory', on);
+  }
+
+  /** A memory or disk alarm raised or cleared, for every connection. */
+  setAlarm(alarm: Alarm, on: boolean): void {
     for (const connection of this.connections.values()) {
-      if (alarm) connection.block('memory');
-      else connection.unblock();
+      if (on) connection.block(alarm);
+      else connection.unblock(alarm);
     }
   }
 

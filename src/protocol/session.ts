@@ -7,7 +7,7 @@ import type { Message } from '../broker/message.js';
 import { serverName } from '../broker/names.js';
 import type { QueueEntry } from '../broker/queue.js';
 import type { VHost } from '../broker/vhost.js';
-import type { ChannelView, ClientConnection } from './client-connection.js';
+import type { Alarm, ChannelView, ClientConnection } from './client-connection.js';
 import type { FrameParser } from './frame-parser.js';
 import type { ConnectFrame, FrameId } from './frames.js';
 import type { Caller } from '../operations/caller.js';
@@ -150,16 +150,19 @@ export class Session implements DeliverySink, ClientConnection, ReplyConsumer {
     if (this.context.broker.memoryAlarm) this.block();
   }
 
-  /** Memory alarm raised: stop reading this connection if it publishes. */
-  block(): void {
-    if (this.blocked || !this.hasPublished || this.state === 'closed') return;
+  /**
+   * Memory alarm raised: stop reading this connection if it publishes. A disk alarm does not block the
+   * JSON protocol: its persistent publishes are refused with an error frame instead, and the rest go on.
+   */
+  block(alarm: Alarm = 'memory'): void {
+    if (alarm !== 'memory' || this.blocked || !this.hasPublished || this.state === 'closed') return;
     this.blocked = true;
     this.socket.pauseReading();
   }
 
   /** Memory alarm cleared. */
-  unblock(): void {
-    if (!this.blocked) return;
+  unblock(alarm: Alarm = 'memory'): void {
+    if (alarm !== 'memory' || !this.blocked) return;
     this.blocked = false;
     this.socket.resumeReading();
   }

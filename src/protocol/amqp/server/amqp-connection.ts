@@ -7,7 +7,7 @@ import { BrokerError, type ErrorName } from '../../../broker/errors.js';
 import { serverName } from '../../../broker/names.js';
 import type { VHost } from '../../../broker/vhost.js';
 import type { Operations } from '../../../operations/operations.js';
-import type { ChannelView, ClientConnection, Peer } from '../../client-connection.js';
+import type { Alarm, ChannelView, ClientConnection, Peer } from '../../client-connection.js';
 import type { Logger } from '../../session.js';
 import { AmqpChannel, type ChannelHost } from './amqp-channel.js';
 import { buildMethod } from '../build-method.js';
@@ -75,7 +75,8 @@ export class AmqpConnection implements ClientConnection, ChannelHost {
   private closed = false;
   private registered = false;
   private hasPublished = false;
-  private blockedBy: string | undefined;
+  /** Alarms holding this connection's publishers; reading pauses after a publish while any holds. */
+  private readonly alarms = new Set<Alarm>();
   private readingPaused = false;
   private readonly timer: NodeJS.Timeout;
 
@@ -130,16 +131,16 @@ export class AmqpConnection implements ClientConnection, ChannelHost {
     for (const channel of this.channelsByNumber.values()) channel.broker.setWritable(writable);
   }
 
-  block(reason: string): void {
-    if (this.blockedBy !== undefined || this.closed) return;
-    this.blockedBy = reason;
-    this.apply(this.machine.block(reason === 'memory' ? 'low on memory' : reason));
+  block(alarm: Alarm): void {
+    if (this.closed || this.alarms.has(alarm)) return;
+    this.alarms.add(alarm);
+    // RabbitMQ's reasons; one connection.blocked however many alarms hold it.
+    if (this.alarms.size === 1) this.apply(this.machine.block(alarm === 'memory' ? 'low on memory' : 'low on disk'));
     if (this.hasPublished) this.pauseForAlarm();
   }
 
-  unblock(): void {
-    if (this.blockedBy === undefined) return;
-    this.blockedBy = undefined;
+  unblock(alarm: Alarm): void {
+    if (!this.alarms.delete(alarm) || this.alarms.size > 0) return;
     this.apply(this.machine.unblock());
     if (this.readingPaused) {
       this.readingPaused = false;
@@ -172,8 +173,10 @@ export class AmqpConnection implements ClientConnection, ChannelHost {
   published(): void {
     this.hasPublished = true;
     // A connection opened during an alarm was not told when it was raised.
-    if (this.blockedBy === undefined && this.context.broker.memoryAlarm) this.block('memory');
-    else if (this.blockedBy !== undefined) this.pauseForAlarm();
+    const broker = this.context.broker;
+    if (broker.memoryAlarm) this.block('memory');
+    if (broker.diskAlarm) this.block('disk');
+    if (this.alarms.size > 0) this.pauseForAlarm();
   }
 
   internalError(error: unknown, method: string): void {

@@ -54,4 +54,35 @@ describe('memory alarm over AMQP', () => {
     await publisher.close();
     await consumer.close();
   });
+
+  it('a disk alarm blocks AMQP publishers too (low on disk), instead of refusing their persistent messages', async () => {
+    warren = await startWarren();
+    const server = warren.server;
+    const publisher = await amqp.connect(warren.amqpUrl);
+    const events: string[] = [];
+    publisher.on('blocked', (reason: string) => events.push(`blocked: ${reason}`));
+    publisher.on('unblocked', () => events.push('unblocked'));
+    const ch = await publisher.createConfirmChannel();
+    await ch.assertQueue('disk-work', { durable: true });
+    ch.sendToQueue('disk-work', Buffer.from('before'), { persistent: true });
+    await ch.waitForConfirms();
+
+    server.broker.diskAlarm = true;
+    await until(() => events.length === 1, 'connection.blocked');
+    expect(events).toEqual(['blocked: low on disk']);
+    let confirmed = false;
+    ch.sendToQueue('disk-work', Buffer.from('during'), { persistent: true }, () => (confirmed = true));
+    // Not read while the alarm holds: neither refused (the connection stays open) nor confirmed.
+    const observer = await amqp.connect(warren.amqpUrl);
+    const och = await observer.createChannel();
+    expect((await och.checkQueue('disk-work')).messageCount).toBe(1);
+    expect(confirmed).toBe(false);
+
+    server.broker.diskAlarm = false;
+    await until(() => confirmed, 'the held publish confirmed');
+    expect(events).toEqual(['blocked: low on disk', 'unblocked']);
+    expect((await och.checkQueue('disk-work')).messageCount).toBe(2);
+    await publisher.close();
+    await observer.close();
+  });
 });
