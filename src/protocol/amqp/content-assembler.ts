@@ -35,6 +35,11 @@ type State =
 export class ContentAssembler {
   private state: State = { at: 'method' };
 
+  /** The body size the content being assembled announced, once its header is in; undefined otherwise. */
+  get announcedBodySize(): number | undefined {
+    return this.state.at === 'body' ? this.state.size : undefined;
+  }
+
   /** A finished command, undefined while content is still arriving, or an error. */
   push(frame: Frame): Command | AmqpError | undefined {
     const state = this.state;

@@ -21,6 +21,7 @@ import { deliverFrames, returnFrames } from './delivery-frames.js';
 import { fitReplyText, isAmqpError, type AmqpError } from '../errors.js';
 import type { Frame } from '../frame-reader.js';
 import { decodeMethod, encodeMethodFrame, methodSpec } from '../method-codec.js';
+import { FRAME_HEADER } from '../frame-constants.js';
 import { PublisherConfirms } from './publisher-confirms.js';
 import type { AmqpMethod } from '../spec/methods.js';
 import * as topology from './topology-methods.js';
@@ -30,6 +31,8 @@ export interface ChannelHost {
   readonly id: string;
   readonly ops: Operations;
   readonly frameMax: number;
+  /** The largest body a publish may carry (`--max-body-size`). */
+  readonly maxBodySize: number;
   /** The client announced `consumer_cancel_notify`: it wants basic.cancel when the broker cancels a consumer. */
   readonly cancelNotify: boolean;
   write(frames: readonly Uint8Array[]): void;
@@ -110,7 +113,15 @@ export class AmqpChannel implements DeliverySink, ReplyConsumer, basic.BasicScop
     if (this.state === 'closed') return;
     if (this.state === 'closing') return this.whileClosing(frame);
     const command = this.assembler.push(frame);
-    if (command === undefined) return;
+    if (command === undefined) {
+      // Refused as soon as the header announces it, so a huge body is never buffered (RabbitMQ's words).
+      const size = this.assembler.announcedBodySize;
+      const max = this.host.maxBodySize;
+      if (size !== undefined && size > max && frame.type === FRAME_HEADER) {
+        this.fail(new BrokerError('PRECONDITION_FAILED', `message size ${size} is larger than configured max size ${max}`), buildMethod('basic.publish', {}));
+      }
+      return;
+    }
     if (isAmqpError(command)) return this.connectionError(command);
     this.run(command);
   }

@@ -106,6 +106,10 @@ export class AmqpConnection implements ClientConnection, ChannelHost {
     return this.context.ops;
   }
 
+  get maxBodySize(): number {
+    return this.context.broker.maxBodySize;
+  }
+
   get cancelNotify(): boolean {
     return this.capability('consumer_cancel_notify');
   }

@@ -236,3 +236,26 @@ describe('direct reply-to', () => {
     expect(errors[0]?.message).toMatch(/406.*fast reply consumer does not exist/);
   });
 });
+
+describe('message size', () => {
+  it('refuses a body above --max-body-size at its content header (406), and the connection carries on', async () => {
+    const small = await startWarren({ maxBodySize: 1000 });
+    try {
+      const conn = await amqp.connect(small.amqpUrl);
+      conn.on('error', () => undefined);
+      const errors: Error[] = [];
+      const ch = await conn.createChannel();
+      ch.on('error', (error: Error) => errors.push(error));
+      await ch.assertQueue('sized', { exclusive: true });
+      ch.sendToQueue('sized', Buffer.alloc(5000));
+      await until(() => errors.length > 0, 'the channel error');
+      expect(errors[0]?.message).toMatch(/406 \(PRECONDITION-FAILED\) with message "PRECONDITION_FAILED - message size 5000 is larger than configured max size 1000"/);
+      const other = await conn.createChannel();
+      other.sendToQueue('sized', Buffer.alloc(1000));
+      expect((await other.checkQueue('sized')).messageCount).toBe(1);
+      await conn.close();
+    } finally {
+      await small.stop();
+    }
+  });
+});
