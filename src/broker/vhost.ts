@@ -169,11 +169,7 @@ export class VHost {
       for (const field of ['type', 'durable', 'autoDelete', 'internal'] as const) {
         if (existing[field] !== wanted[field]) throw this.inequivalent(field, 'exchange', name, wanted[field], existing[field]);
       }
-      for (const key of new Set([...Object.keys(existing.arguments), ...Object.keys(wanted.arguments)])) {
-        if (!argumentsEqual({ v: existing.arguments[key] }, { v: wanted.arguments[key] })) {
-          throw this.inequivalent(key, 'exchange', name, wanted.arguments[key], existing.arguments[key]);
-        }
-      }
+      this.checkArguments('exchange', name, existing.arguments, wanted.arguments);
       return existing;
     }
     if (name.startsWith('amq.')) throw accessRefused(`exchange name '${name}' contains reserved prefix 'amq.*'`);
@@ -244,11 +240,7 @@ export class VHost {
       for (const field of ['durable', 'exclusive', 'autoDelete'] as const) {
         if (existing[field] !== wanted[field]) throw this.inequivalent(field, 'queue', requested, wanted[field], existing[field]);
       }
-      for (const key of new Set([...Object.keys(existing.arguments), ...Object.keys(wanted.arguments)])) {
-        if (!argumentsEqual({ v: existing.arguments[key] }, { v: wanted.arguments[key] })) {
-          throw this.inequivalent(key, 'queue', requested, wanted.arguments[key], existing.arguments[key]);
-        }
-      }
+      this.checkArguments('queue', requested, existing.arguments, wanted.arguments);
       existing.expiry?.used();
       return this.declareResult(existing);
     }
@@ -472,6 +464,13 @@ export class VHost {
     do name = serverName('amq.gen-');
     while (this.queues.has(name));
     return name;
+  }
+
+  /** A redeclare's arguments against the existing ones, key by key: the first that differs is named. */
+  private checkArguments(kind: string, name: string, existing: Readonly<Record<string, unknown>>, wanted: Readonly<Record<string, unknown>>): void {
+    for (const key of new Set([...Object.keys(existing), ...Object.keys(wanted)])) {
+      if (!argumentsEqual({ v: existing[key] }, { v: wanted[key] })) throw this.inequivalent(key, kind, name, wanted[key], existing[key]);
+    }
   }
 
   private inequivalent(field: string, kind: string, name: string, received: unknown, current: unknown): BrokerError {

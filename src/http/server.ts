@@ -117,7 +117,7 @@ export async function createWarrenServer(config: WarrenConfig, options: WarrenSe
     onClose: (connection) => connections.remove(connection),
   };
   registerAmqpWebSocketRoute(app, amqpContext);
-  const amqp = config.amqpPort === 'off' ? undefined : new AmqpListener(amqpContext);
+  const amqp = config.amqpPort === 'off' ? undefined : { listener: new AmqpListener(amqpContext), port: config.amqpPort };
   app.get('/api/protocol/schema', async () => protocolSchemaDocument());
   broker.onDiskAlarm = (on) => connections.setAlarm('disk', on);
   const memory = new MemoryMonitor({
@@ -152,7 +152,7 @@ export async function createWarrenServer(config: WarrenConfig, options: WarrenSe
     ops,
     async listen() {
       // AMQP first: once the line tools and people wait for (`listening on http://HOST:PORT`) is out, every listener is up.
-      const amqpPort = amqp && config.amqpPort !== 'off' ? await amqp.listen(config.host, config.amqpPort) : undefined;
+      const amqpPort = amqp ? await amqp.listener.listen(config.host, amqp.port) : undefined;
       if (amqpPort !== undefined) app.log.info(`AMQP 0-9-1 listening on amqp://${config.host}:${amqpPort}`);
       await app.listen({ host: config.host, port: config.port, listenTextResolver: (address) => `listening on ${address}` });
       const address = app.server.address();
@@ -163,7 +163,7 @@ export async function createWarrenServer(config: WarrenConfig, options: WarrenSe
       closing ??= (async () => {
         memory.stop();
         connections.closeAll('broker shutting down');
-        await amqp?.close();
+        await amqp?.listener.close();
         await app.close();
         await durable.close();
       })();

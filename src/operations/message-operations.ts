@@ -6,7 +6,7 @@ import { Message, type MessageContent } from '../broker/message.js';
 import type { Queue, QueueEntry } from '../broker/queue.js';
 import type { Held } from '../broker/scheduled-messages.js';
 import type { Caller } from './caller.js';
-import { DirectReplyTo } from './direct-reply-to.js';
+import { DirectReplyTo, type ReplyConsumer } from './direct-reply-to.js';
 import { immediate, type Done, type DurabilityWatch } from './done.js';
 import type { Permissions } from './permissions.js';
 
@@ -108,7 +108,7 @@ export class MessageOperations {
   }
 
   /** A reply to a direct reply-to requester: delivered at once, never stored, so there is nothing to wait for. */
-  private reply(caller: Caller, content: MessageContent, requester: { deliverReply(message: Message): void }, options: PublishOptions): Done<Published> {
+  private reply(caller: Caller, content: MessageContent, requester: ReplyConsumer, options: PublishOptions): Done<Published> {
     const message = Message.create(0, content);
     const stats = caller.channel?.stats;
     this.broker.stats.publish++;

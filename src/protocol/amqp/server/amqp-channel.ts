@@ -20,10 +20,9 @@ import { ContentAssembler, type Command } from '../content-assembler.js';
 import { deliverFrames, returnFrames } from './delivery-frames.js';
 import { fitReplyText, isAmqpError, type AmqpError } from '../errors.js';
 import type { Frame } from '../frame-reader.js';
-import { decodeMethod, encodeMethodFrame, methodSpec } from '../method-codec.js';
+import { decodeMethod, encodeMethodFrame, methodSpec, type MethodName } from '../method-codec.js';
 import { FRAME_HEADER } from '../frame-constants.js';
 import { PublisherConfirms } from './publisher-confirms.js';
-import type { AmqpMethod } from '../spec/methods.js';
 import * as topology from './topology-methods.js';
 
 /** What a channel needs of its connection. */
@@ -118,7 +117,7 @@ export class AmqpChannel implements DeliverySink, ReplyConsumer, basic.BasicScop
       const size = this.assembler.announcedBodySize;
       const max = this.host.maxBodySize;
       if (size !== undefined && size > max && frame.type === FRAME_HEADER) {
-        this.fail(new BrokerError('PRECONDITION_FAILED', `message size ${size} is larger than configured max size ${max}`), buildMethod('basic.publish', {}));
+        this.fail(new BrokerError('PRECONDITION_FAILED', `message size ${size} is larger than configured max size ${max}`), 'basic.publish');
       }
       return;
     }
@@ -171,7 +170,7 @@ export class AmqpChannel implements DeliverySink, ReplyConsumer, basic.BasicScop
   }
 
   private run(command: Command): void {
-    const method = command.method;
+    const method = command.method.method;
     let outcome: Outcome;
     try {
       outcome = this.dispatch(command);
@@ -192,7 +191,7 @@ export class AmqpChannel implements DeliverySink, ReplyConsumer, basic.BasicScop
     this.send(outcome, method);
   }
 
-  private send(replied: Replied, method: AmqpMethod): void {
+  private send(replied: Replied, method: MethodName): void {
     const frames = this.framesOf(replied.reply);
     if (frames === undefined && replied.durable === undefined && replied.after === undefined) return;
     this.ordered.reply(frames, replied.after, replied.durable, (error) => {
@@ -202,7 +201,7 @@ export class AmqpChannel implements DeliverySink, ReplyConsumer, basic.BasicScop
   }
 
   /** A `later` reply once it is known: its durability is awaited in its place in the order. */
-  private async settled(replied: Replied, method: AmqpMethod): Promise<Buffer[] | undefined> {
+  private async settled(replied: Replied, method: MethodName): Promise<Buffer[] | undefined> {
     try {
       await replied.durable;
     } catch (error) {
@@ -338,12 +337,12 @@ export class AmqpChannel implements DeliverySink, ReplyConsumer, basic.BasicScop
     }
   }
 
-  private fail(error: unknown, method: AmqpMethod): void {
+  private fail(error: unknown, method: MethodName): void {
     if (this.state !== 'open') return;
     const known = asBrokerError(error);
-    if (!known) this.host.internalError(error, method.method);
-    const brokerError = known ?? new BrokerError('INTERNAL_ERROR', `internal error handling ${method.method}`);
-    const { classId, methodId } = methodSpec(method.method);
+    if (!known) this.host.internalError(error, method);
+    const brokerError = known ?? new BrokerError('INTERNAL_ERROR', `internal error handling ${method}`);
+    const { classId, methodId } = methodSpec(method);
     if (!isChannelError(brokerError)) {
       this.host.connectionError(brokerError.code, fitReplyText(replyTextOf(brokerError)), classId, methodId);
       return;
