@@ -27,6 +27,8 @@ export interface WarrenConfig {
   readonly memoryHighWatermark: number;
   /** Milliseconds a delivery may stay unacked before its consumer is cancelled; 0 = no limit. */
   readonly consumerTimeout: number;
+  /** Prometheus metrics (`/metrics`) on the HTTP host: 0 = any free port, `off` = no listener. */
+  readonly prometheusPort: number | 'off';
 }
 
 export const defaultConfig: WarrenConfig = {
@@ -44,6 +46,7 @@ export const defaultConfig: WarrenConfig = {
   segmentSize: 32 * 1024 * 1024,
   memoryHighWatermark: 0.4,
   consumerTimeout: DEFAULT_CONSUMER_TIMEOUT_MS,
+  prometheusPort: 15692,
 };
 
 /** Each setting: its flag, its environment variable, and how to read it. */
@@ -62,6 +65,7 @@ const settings = {
   segmentSize: { flag: 'segment-size', env: 'WARREN_SEGMENT_SIZE', parse: integer(4096, 1024 * 1024 * 1024) },
   memoryHighWatermark: { flag: 'memory-high-watermark', env: 'WARREN_MEMORY_HIGH_WATERMARK', parse: positiveNumber },
   consumerTimeout: { flag: 'consumer-timeout', env: 'WARREN_CONSUMER_TIMEOUT', parse: integer(0, MAX_CONSUMER_TIMEOUT_MS) },
+  prometheusPort: { flag: 'prometheus-port', env: 'WARREN_PROMETHEUS_PORT', parse: portOrOff },
 } as const satisfies { [K in keyof WarrenConfig]: { flag: string; env: string; parse: (raw: string) => WarrenConfig[K] } };
 
 export class ConfigError extends Error {}

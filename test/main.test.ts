@@ -18,7 +18,7 @@ function startBroker(env: Record<string, string>, args: string[] = []) {
   const dataDir = mkdtempSync(join(tmpdir(), 'warren-main-'));
   dirs.push(dataDir);
   const child = spawn(process.execPath, [mainJs, ...args], {
-    env: { ...process.env, WARREN_PORT: '0', WARREN_AMQP_PORT: '0', WARREN_DATA_DIR: dataDir, ...env },
+    env: { ...process.env, WARREN_PORT: '0', WARREN_AMQP_PORT: '0', WARREN_PROMETHEUS_PORT: '0', WARREN_DATA_DIR: dataDir, ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let output = '';

@@ -88,7 +88,7 @@ export class BrokerProcess {
       cwd: ROOT,
       env: {
         ...process.env,
-        WARREN_PORT: '0', WARREN_AMQP_PORT: '0',
+        WARREN_PORT: '0', WARREN_AMQP_PORT: '0', WARREN_PROMETHEUS_PORT: '0',
         WARREN_HOST: '127.0.0.1',
         WARREN_DATA_DIR: dataDir,
         WARREN_LOG_LEVEL: options.logLevel ?? 'info',

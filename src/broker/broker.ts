@@ -2,7 +2,9 @@ import { systemClock, type Clock } from './clock.js';
 import { DEFAULT_CONSUMER_TIMEOUT_MS } from './consumer-timeout.js';
 import { diskAlarmRefusal, notFound, preconditionFailed } from './errors.js';
 import { nameProblem } from './names.js';
+import { ChannelTally } from './channel-tally.js';
 import { MessageStats } from './message-stats.js';
+import { QueueChurn } from './queue-churn.js';
 import type { Message } from './message.js';
 import type { DefinitionChange, DefinitionsObserver, MessageStore, StoreWatcher } from './persistence.js';
 import type { Queue, QueueEntry, QueueObserver } from './queue.js';
@@ -32,6 +34,9 @@ export class Broker implements QueueObserver, StoreWatcher {
   readonly maxBodySize: number;
   /** Broker-wide counters; they outlive the queues, exchanges and connections that feed them. */
   readonly stats = new MessageStats();
+  /** Client channels by protocol; like `stats`, monotonic as channels come and go. */
+  readonly channelTally = new ChannelTally();
+  readonly queueChurn = new QueueChurn();
   readonly messageStore: MessageStore | undefined;
   readonly clock: Clock;
   /** See BrokerOptions.consumerTimeout; a queue's or a consume's `x-consumer-timeout` overrides it. */

@@ -1,3 +1,4 @@
+import type { ProtocolTotals } from './channel-tally.js';
 import { Consumer, type ConsumerOptions } from './consumer.js';
 import { BrokerError, preconditionFailed } from './errors.js';
 import type { Message } from './message.js';
@@ -12,6 +13,8 @@ export interface DeliverySink {
   consumerCancelled(consumerTag: string, reason?: CancelReason): void;
   /** A mandatory message this connection published reached no queue (later, for a delayed message); sinks without returns leave it out. */
   sendReturn?(message: Message): void;
+  /** A one-channel protocol's session names its protocol here, as a connection does (`ConnectionIdentity`). */
+  readonly protocol?: string;
 }
 
 /** Why the broker cancelled a consumer, for the client; `reason` is a stable code, `message` for people. */
@@ -36,6 +39,8 @@ export type ChannelState = 'open' | 'closed';
  */
 export interface ConnectionIdentity {
   readonly id: string;
+  /** The client protocol's name (`ClientConnection.protocol`), for the per-protocol counters. */
+  readonly protocol?: string;
 }
 
 type Settlement = 'ack' | 'requeue' | 'discard';
@@ -55,6 +60,11 @@ export class Channel {
    */
   sharedPrefetch = 0;
   readonly connection: ConnectionIdentity;
+  /**
+   * Its protocol's broker-wide totals, which take its counters when it closes; undefined for a channel
+   * of no client protocol (the management API's get).
+   */
+  readonly totals: ProtocolTotals | undefined;
   /** Cleared by the transport while its outgoing buffer is full; deliveries pause until it is set again. */
   private isWritable = true;
   /** Cleared by the client's `channel.flow`: deliveries pause until it asks again. */
@@ -72,6 +82,8 @@ export class Channel {
     connection?: ConnectionIdentity,
   ) {
     this.connection = connection ?? this;
+    const protocol = connection?.protocol ?? sink.protocol;
+    this.totals = protocol === undefined ? undefined : vhost.channelTally.opened(protocol, this);
   }
 
   /** Whether deliveries may go out at all: the socket has room and the client has not paused them. */
@@ -110,6 +122,10 @@ export class Channel {
 
   get unackedCount(): number {
     return this.unacked.size;
+  }
+
+  get consumerCount(): number {
+    return this.consumers.size;
   }
 
   get consumerList(): Consumer[] {
@@ -210,7 +226,11 @@ export class Channel {
   get(queue: Queue, noAck: boolean): { deliveryTag: number; entry: QueueEntry } | undefined {
     this.assertOpen();
     const entry = queue.take(noAck);
-    if (!entry) return undefined;
+    if (!entry) {
+      this.stats.getEmpty++;
+      queue.stats.getEmpty++;
+      return undefined;
+    }
     const tag = this.nextTag++;
     if (noAck) this.stats.getNoAck++;
     else {
@@ -254,6 +274,7 @@ export class Channel {
   close(): void {
     if (this.state === 'closed') return;
     this.state = 'closed';
+    if (this.totals) this.vhost.channelTally.closed(this.totals, this);
     const consumers = [...this.consumers.values()];
     this.consumers.clear();
     // Requeue before any consumer leaves its queue: leaving dispatches, and the requeued messages must

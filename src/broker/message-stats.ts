@@ -19,6 +19,8 @@ export class MessageStats {
   deliverNoAck = 0;
   get = 0;
   getNoAck = 0;
+  /** basic.get on an empty queue. */
+  getEmpty = 0;
   /** Deliveries (and gets) that carried the redelivered flag. */
   redeliver = 0;
   ack = 0;

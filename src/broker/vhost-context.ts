@@ -1,6 +1,8 @@
+import type { ChannelTally } from './channel-tally.js';
 import type { Clock } from './clock.js';
 import type { MessageStats } from './message-stats.js';
 import type { DefinitionChange, MessageStore } from './persistence.js';
+import type { QueueChurn } from './queue-churn.js';
 import type { QueueObserver } from './queue.js';
 
 /** What a vhost needs from the broker around it. */
@@ -10,6 +12,9 @@ export interface VHostContext {
   readonly queueObserver: QueueObserver;
   readonly messageStore: MessageStore | undefined;
   readonly stats: MessageStats;
+  /** Channels by client protocol, for the broker-wide per-protocol counters. */
+  readonly channelTally: ChannelTally;
+  readonly queueChurn: QueueChurn;
   readonly diskAlarm: boolean;
   readonly clock: Clock;
   /** Milliseconds an unacked delivery may wait when neither consume nor queue says; 0 = no limit. */

@@ -18,6 +18,7 @@ import { startExpiry } from './queue-expiry.js';
 import { senderSelectedKeys, withoutBcc } from './sender-selected.js';
 import { inequivalentArg } from './inequivalent.js';
 import { routeMessage } from './router.js';
+import type { ChannelTally } from './channel-tally.js';
 import type { VHostContext, VHostMetadata } from './vhost-context.js';
 import { checkQueueLimit, type VHostLimits } from './vhost-limits.js';
 
@@ -62,6 +63,11 @@ export class VHost {
   readonly policies = new PolicyBook();
   private meta: VHostMetadata;
   private currentLimits: VHostLimits = {};
+
+  /** The broker's channels by protocol: a channel of this vhost joins it when it opens. */
+  get channelTally(): ChannelTally {
+    return this.context.channelTally;
+  }
 
   constructor(
     readonly name: string,
@@ -282,6 +288,7 @@ export class VHost {
     if (options.ifUnused && queue.consumerCount > 0) throw preconditionFailed(`queue '${name}' in vhost '${this.name}' in use`);
     if (options.ifEmpty && queue.messageCount > 0) throw preconditionFailed(`queue '${name}' in vhost '${this.name}' not empty`);
     this.queues.delete(name);
+    this.context.queueChurn.deleted++;
     queue.expiry?.stop();
     if (queue.owner) this.exclusiveQueues.get(queue.owner)?.delete(queue);
     for (const binding of [...queue.inbound]) this.removeBinding(binding);

@@ -20,6 +20,7 @@ import { MemoryMonitor, memoryLimitBytes } from './memory-monitor.js';
 import { totalmem } from 'node:os';
 import { AmqpListener, registerAmqpWebSocketRoute, selectSubprotocol } from './amqp-listener.js';
 import type { AmqpContext } from '../protocol/amqp/server/amqp-connection.js';
+import { createPrometheusListener } from './prometheus/prometheus-setup.js';
 
 export interface WarrenServer {
   readonly app: FastifyInstance;
@@ -30,7 +31,7 @@ export interface WarrenServer {
   readonly connections: ConnectionRegistry;
   readonly ops: Operations;
   /** Starts listening; resolves with the address actually bound (port 0 picks a free one). */
-  listen(): Promise<{ host: string; port: number; url: string; amqpPort?: number }>;
+  listen(): Promise<{ host: string; port: number; url: string; amqpPort?: number; prometheusPort?: number }>;
   /** Closes every connection with a `close` push (320 CONNECTION_FORCED), then the server. */
   close(): Promise<void>;
 }
@@ -140,6 +141,7 @@ export async function createWarrenServer(config: WarrenConfig, options: WarrenSe
     disk: () => durable.diskUsage(),
   });
   await registerConsole(app);
+  const prometheus = createPrometheusListener(config.prometheusPort, { broker, connections, durable, memoryLimit: () => memory.limitBytes, version: VERSION, log: app.log });
 
   let closing: Promise<void> | undefined;
   return {
@@ -154,16 +156,25 @@ export async function createWarrenServer(config: WarrenConfig, options: WarrenSe
       // AMQP first: once the line tools and people wait for (`listening on http://HOST:PORT`) is out, every listener is up.
       const amqpPort = amqp ? await amqp.listener.listen(config.host, amqp.port) : undefined;
       if (amqpPort !== undefined) app.log.info(`AMQP 0-9-1 listening on amqp://${config.host}:${amqpPort}`);
+      const prometheusPort = prometheus ? await prometheus.listener.listen(config.host, prometheus.port) : undefined;
+      if (prometheusPort !== undefined) app.log.info(`Prometheus metrics on http://${config.host}:${prometheusPort}/metrics`);
       await app.listen({ host: config.host, port: config.port, listenTextResolver: (address) => `listening on ${address}` });
       const address = app.server.address();
       const port = typeof address === 'object' && address ? address.port : config.port;
-      return { host: config.host, port, url: `http://${config.host}:${port}`, ...(amqpPort !== undefined ? { amqpPort } : {}) };
+      return {
+        host: config.host,
+        port,
+        url: `http://${config.host}:${port}`,
+        ...(amqpPort !== undefined ? { amqpPort } : {}),
+        ...(prometheusPort !== undefined ? { prometheusPort } : {}),
+      };
     },
     close() {
       closing ??= (async () => {
         memory.stop();
         connections.closeAll('broker shutting down');
         await amqp?.listener.close();
+        await prometheus?.listener.close();
         await app.close();
         await durable.close();
       })();

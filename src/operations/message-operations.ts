@@ -87,6 +87,7 @@ export class MessageOperations {
     const global = this.broker.stats;
     const stats = caller.channel?.stats;
     if (stats) stats.publish++;
+    caller.channel?.totals?.messageSizes.observe(result.message.size);
     let returned = false;
     if (!routed && rejectedBy === undefined && !result.scheduled) {
       if (options.mandatory) {
@@ -113,6 +114,7 @@ export class MessageOperations {
     const stats = caller.channel?.stats;
     this.broker.stats.publish++;
     if (stats) stats.publish++;
+    caller.channel?.totals?.messageSizes.observe(message.size);
     if (options.confirm) {
       this.broker.stats.confirm++;
       if (stats) stats.confirm++;

@@ -41,7 +41,7 @@ export class Operations {
   constructor(options: OperationsOptions) {
     const permissions = new Permissions(options.users, options.users.topicPermissions);
     this.watch = new DurabilityWatch(options.durability, options.log);
-    this.topology = new TopologyOperations(permissions, this.watch);
+    this.topology = new TopologyOperations(permissions, this.watch, options.broker.queueChurn);
     this.messages = new MessageOperations(options.broker, permissions, this.watch);
     this.admin = new AdminOperations(options.broker, options.users, options.connections, permissions, this.watch);
     this.policies = new PolicyOperations(options.broker, permissions, this.watch);

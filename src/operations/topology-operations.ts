@@ -1,4 +1,5 @@
 import type { Exchange } from '../broker/exchange.js';
+import type { QueueChurn } from '../broker/queue-churn.js';
 import type { BindingRequest, ExchangeDeclaration, QueueDeclaration, QueueDeclareResult } from '../broker/vhost.js';
 import type { Caller } from './caller.js';
 import type { Done, DurabilityWatch } from './done.js';
@@ -17,6 +18,8 @@ export class TopologyOperations {
   constructor(
     private readonly permissions: Permissions,
     private readonly watch: DurabilityWatch,
+    /** Counted here, not in the domain, so that queues recovered at start-up are not counted as declared. */
+    private readonly churn: QueueChurn,
   ) {}
 
   declareExchange(caller: Caller, declaration: Omit<ExchangeDeclaration, 'declaredBy'>): Done<{ exchange: Exchange; created: boolean }> {
@@ -53,6 +56,8 @@ export class TopologyOperations {
     }
     const mark = this.watch.mark;
     const result = vhost.declareQueue({ ...declaration, declaredBy: caller.user.name }, caller.channel);
+    this.churn.declared++;
+    if (created && !declaration.passive) this.churn.created++;
     return this.watch.done({ ...result, created: created && !declaration.passive }, mark);
   }
 

@@ -7,14 +7,20 @@ import type { Alarm, ClientConnection } from './client-connection.js';
  */
 export class ConnectionRegistry implements ConnectionDirectory {
   private readonly connections = new Map<string, ClientConnection>();
+  /** Connections opened and closed since start (RabbitMQ's `rabbitmq_connections_{opened,closed}_total`): kept here, as they outlive the connections. */
+  opened = 0;
+  closed = 0;
 
   add(connection: ClientConnection): void {
+    if (!this.connections.has(connection.id)) this.opened++;
     this.connections.set(connection.id, connection);
   }
 
   remove(connection: ClientConnection): void {
     // Only the registered one: an id is never reused, but a stale remove must not drop a live entry.
-    if (this.connections.get(connection.id) === connection) this.connections.delete(connection.id);
+    if (this.connections.get(connection.id) !== connection) return;
+    this.connections.delete(connection.id);
+    this.closed++;
   }
 
   get(id: string): ClientConnection | undefined {

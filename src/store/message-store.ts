@@ -24,6 +24,7 @@ import {
 } from './record-codec.js';
 import { adoptRecovered, type RecoveredQueues } from './recovered-queues.js';
 import { Segment, segmentPath } from './segment.js';
+import { WriteTimings } from './write-timings.js';
 import { SegmentWriter, type Batch, type WriterHooks, type WriterOptions, type WriterStats } from './segment-writer.js';
 import { MULTI } from './slot-table.js';
 import { silentLog, type StoreLog } from './store-log.js';
@@ -59,7 +60,7 @@ const FLUSH_BYTES = 1024 * 1024;
  * files on demand.
  */
 export class SegmentMessageStore implements MessageStore, DurabilityBarrier {
-  readonly stats: SegmentStoreStats = { fsyncs: 0, flushes: 0, bytesWritten: 0, segmentsDeleted: 0, messagesCopied: 0 };
+  readonly stats: SegmentStoreStats = { fsyncs: 0, flushes: 0, bytesWritten: 0, segmentsDeleted: 0, messagesCopied: 0, timings: new WriteTimings() };
   private readonly state = new StoreState();
   private writer!: SegmentWriter;
   private readonly reader: ContentReader;

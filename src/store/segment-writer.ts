@@ -2,6 +2,7 @@ import { open, type FileHandle } from 'node:fs/promises';
 import { unguarded, type SpaceLedger } from './disk-guard.js';
 import { syncDirectory, writeFully, type Segment } from './segment.js';
 import { Batch } from './write-batch.js';
+import type { WriteTimings } from './write-timings.js';
 
 export { Batch } from './write-batch.js';
 
@@ -40,6 +41,7 @@ export interface WriterStats {
   fsyncs: number;
   flushes: number;
   bytesWritten: number;
+  readonly timings: WriteTimings;
 }
 
 const CHUNK_SIZE = 256 * 1024;
@@ -306,7 +308,12 @@ export class SegmentWriter {
     this.stats.flushes++;
     this.stats.bytesWritten += batch.used;
     this.hooks.written(batch);
+    const syncStarted = performance.now();
     await Promise.all([...touched].map((segment) => (segment.handle as NonNullable<Segment['handle']>).datasync()));
+    const { timings } = this.stats;
+    timings.fsyncSeconds.observe((performance.now() - syncStarted) / 1000);
+    timings.batchBytes.observe(batch.used);
+    timings.batchMessages.observe(batch.added.length);
     this.stats.fsyncs += touched.size;
     if (this.directoryDirty) {
       await syncDirectory(this.options.dir);

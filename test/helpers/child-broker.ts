@@ -20,7 +20,7 @@ export interface ChildBroker {
  */
 export function spawnBroker(dataDir: string, env: Record<string, string> = {}): Promise<ChildBroker> {
   const child = spawn(process.execPath, [mainJs], {
-    env: { ...process.env, WARREN_PORT: '0', WARREN_AMQP_PORT: '0', WARREN_HOST: '127.0.0.1', WARREN_DATA_DIR: dataDir, WARREN_LOG_LEVEL: 'info', ...env },
+    env: { ...process.env, WARREN_PORT: '0', WARREN_AMQP_PORT: '0', WARREN_PROMETHEUS_PORT: '0', WARREN_HOST: '127.0.0.1', WARREN_DATA_DIR: dataDir, WARREN_LOG_LEVEL: 'info', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let output = '';

@@ -19,6 +19,8 @@ export interface RunningWarren {
   readonly amqpUrl: string;
   /** `ws://127.0.0.1:PORT/amqp`: AMQP 0-9-1 over WebSocket. */
   readonly amqpWsUrl: string;
+  /** The Prometheus port (ephemeral: a test never binds 15692); 0 when started with `prometheusPort: 'off'`. */
+  readonly prometheusPort: number;
   /** Opens a client connection as guest (or with the given options) and closes it with the server. */
   connect(options?: Partial<ConnectOptions>): Promise<WarrenConnection>;
   stop(): Promise<void>;
@@ -27,8 +29,8 @@ export interface RunningWarren {
 /** A real Warren on an ephemeral port with a fresh temp data dir. */
 export async function startWarren(overrides: Partial<WarrenConfig> = {}, options: WarrenServerOptions = {}): Promise<RunningWarren> {
   const dataDir = overrides.dataDir ?? mkdtempSync(join(tmpdir(), 'warren-test-'));
-  const server = await createWarrenServer({ ...defaultConfig, port: 0, amqpPort: 0, logLevel: 'silent', ...overrides, dataDir }, options);
-  const { port, amqpPort } = await server.listen();
+  const server = await createWarrenServer({ ...defaultConfig, port: 0, amqpPort: 0, prometheusPort: 0, logLevel: 'silent', ...overrides, dataDir }, options);
+  const { port, amqpPort, prometheusPort } = await server.listen();
   const url = `http://127.0.0.1:${port}`;
   const wsUrl = `ws://127.0.0.1:${port}/ws`;
   const connections: WarrenConnection[] = [];
@@ -40,6 +42,7 @@ export async function startWarren(overrides: Partial<WarrenConfig> = {}, options
     amqpPort: amqpPort ?? 0,
     amqpUrl: `amqp://guest:guest@127.0.0.1:${amqpPort ?? 0}`,
     amqpWsUrl: `ws://127.0.0.1:${port}/amqp`,
+    prometheusPort: prometheusPort ?? 0,
     async connect(options = {}) {
       const connection = await connect(wsUrl, { username: 'guest', password: 'guest', ...options });
       connections.push(connection);

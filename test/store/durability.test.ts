@@ -243,7 +243,7 @@ describe('kill -9', () => {
 
   function spawnBroker(dataDir: string): Promise<{ child: ChildProcess; url: string }> {
     const child = spawn(process.execPath, [mainJs], {
-      env: { ...process.env, WARREN_PORT: '0', WARREN_AMQP_PORT: '0', WARREN_DATA_DIR: dataDir, WARREN_LOG_LEVEL: 'info' },
+      env: { ...process.env, WARREN_PORT: '0', WARREN_AMQP_PORT: '0', WARREN_PROMETHEUS_PORT: '0', WARREN_DATA_DIR: dataDir, WARREN_LOG_LEVEL: 'info' },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     children.push(child);

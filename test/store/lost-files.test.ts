@@ -146,7 +146,7 @@ describe('a data dir that holds messages but no definitions', () => {
     const { dataDir } = await dataDirWithMessages();
     unlinkSync(join(dataDir, 'definitions.log'));
     const child = spawn(process.execPath, [mainJs], {
-      env: { ...process.env, WARREN_PORT: '0', WARREN_AMQP_PORT: '0', WARREN_HOST: '127.0.0.1', WARREN_DATA_DIR: dataDir, WARREN_LOG_LEVEL: 'info' },
+      env: { ...process.env, WARREN_PORT: '0', WARREN_AMQP_PORT: '0', WARREN_PROMETHEUS_PORT: '0', WARREN_HOST: '127.0.0.1', WARREN_DATA_DIR: dataDir, WARREN_LOG_LEVEL: 'info' },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     let stderr = '';
