@@ -58,7 +58,7 @@ function renderHistogram(lines: string[], name: string, { labels, histogram: h }
   let cumulative = 0;
   h.bounds.forEach((bound, i) => {
     cumulative += h.counts[i] as number;
-    lines.push(`${name}_bucket${labelText({ ...labels, le: formatValue(bound) })} ${formatValue(cumulative)}`);
+    lines.push(`${name}_bucket${labelText({ ...labels, le: formatBound(bound) })} ${formatValue(cumulative)}`);
   });
   lines.push(`${name}_bucket${labelText({ ...labels, le: '+Inf' })} ${formatValue(h.count)}`);
   lines.push(`${name}_sum${labelText(labels)} ${formatValue(h.sum)}`);
@@ -78,6 +78,23 @@ export function escapeLabelValue(value: string): string {
 
 function escapeHelp(help: string): string {
   return help.replace(/[\\\n]/g, (c) => (c === '\n' ? '\\n' : '\\\\'));
+}
+
+/**
+ * A bucket bound as Prometheus writes it once scraped (Go's shortest `%g`, with `.0` on whole numbers):
+ * `100.0`, `0.00025`, `1e+06`. RabbitMQ's dashboards match `le` by that exact string (`le="1e+06"`), and
+ * Prometheus 2 keeps the scraped string as it is, so it has to be that string already.
+ */
+export function formatBound(bound: number): string {
+  if (!Number.isFinite(bound)) return formatValue(bound);
+  const exponent = bound === 0 ? 0 : Math.floor(Math.log10(Math.abs(bound)));
+  if (exponent < -4 || exponent >= 6) {
+    const [mantissa, power = '0'] = bound.toExponential().split('e');
+    const sign = power.startsWith('-') ? '-' : '+';
+    return `${mantissa}e${sign}${power.replace(/^[-+]/, '').padStart(2, '0')}`;
+  }
+  const plain = String(bound);
+  return plain.includes('.') ? plain : `${plain}.0`;
 }
 
 function formatValue(value: number): string {

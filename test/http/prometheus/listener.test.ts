@@ -80,7 +80,7 @@ describe('the exposition', () => {
     const [g, c, hist] = parsePrometheusTextFormat(text);
     expect(g).toEqual({ name: 'a_gauge', help: 'back\\slash and\nnewline', type: 'GAUGE', metrics: [{ value: '3', labels: { name: 'q"uo\\te\nline' } }] });
     expect(c).toEqual({ name: 'a_total', help: 'a counter', type: 'COUNTER', metrics: [{ value: '7' }] });
-    expect(hist?.metrics).toEqual([{ buckets: { '1': '1', '10': '2', '+Inf': '3' }, count: '3', sum: '55.5' }]);
+    expect(hist?.metrics).toEqual([{ buckets: { '1.0': '1', '10.0': '2', '+Inf': '3' }, count: '3', sum: '55.5' }]);
   });
 });
 

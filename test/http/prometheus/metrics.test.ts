@@ -99,7 +99,7 @@ describe('/metrics (aggregated)', () => {
 
   it('keeps a message-size histogram per protocol with RabbitMQ buckets', () => {
     // The parser folds labelled histogram series together, so these lines are read from the text.
-    expect(before.text).toContain('rabbitmq_message_size_bytes_bucket{protocol="amqp091",le="100"} 6');
+    expect(before.text).toContain('rabbitmq_message_size_bytes_bucket{protocol="amqp091",le="100.0"} 6');
     expect(before.text).toContain('rabbitmq_message_size_bytes_count{protocol="amqp091"} 6');
     expect(before.text).toContain(`rabbitmq_message_size_bytes_sum{protocol="amqp091"} ${5 * 'message 0'.length + 'returned'.length}`);
     expect(before.text).toContain('rabbitmq_message_size_bytes_count{protocol="warren_json"} 3');
