@@ -1,6 +1,5 @@
 import http from 'node:http';
 import type https from 'node:https';
-import type { AddressInfo } from 'node:net';
 import { aggregated, detailed, perObject } from './endpoints.js';
 import { DetailedQueryError, parseDetailedQuery } from './detailed-query.js';
 import { CONTENT_TYPE } from './exposition.js';
@@ -39,7 +38,8 @@ export class PrometheusListener {
       });
     });
     this.options.source.eventLoop.start();
-    return (this.server.address() as AddressInfo).port;
+    const address = this.server.address();
+    return typeof address === 'object' && address ? address.port : port;
   }
 
   async close(): Promise<void> {

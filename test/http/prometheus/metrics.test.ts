@@ -149,4 +149,35 @@ describe('/metrics (aggregated)', () => {
     expect(valueOf(after, 'rabbitmq_queue_messages_delivered_ack_total')).toBe(4);
     expect(valueOf(after, 'rabbitmq_global_publishers', AMQP)).toBe(0);
   });
+
+  it('stays monotonic when a whole vhost goes, with its queues and connections', async () => {
+    const auth = { authorization: `Basic ${Buffer.from('guest:guest').toString('base64')}`, 'content-type': 'application/json' };
+    const put = (path: string, body: unknown): Promise<Response> => fetch(`${warren.url}/api${path}`, { method: 'PUT', headers: auth, body: JSON.stringify(body) });
+    expect((await put('/vhosts/doomed', {})).ok).toBe(true);
+    expect((await put('/permissions/doomed/guest', { configure: '.*', write: '.*', read: '.*' })).ok).toBe(true);
+    const connection = await amqp.connect(`${warren.amqpUrl}/doomed`);
+    connection.on('error', () => undefined);
+    const ch = await connection.createChannel();
+    ch.on('error', () => undefined);
+    await ch.assertQueue('doomed-q');
+    for (let i = 0; i < 4; i++) ch.sendToQueue('doomed-q', Buffer.from('x'));
+    const got = await ch.get('doomed-q', { noAck: true });
+    expect(got).not.toBe(false);
+    const during = await scrape(warren.prometheusPort);
+    // metrics-json, in '/', still holds its two.
+    expect(valueOf(during, 'rabbitmq_queue_messages_ready')).toBe(2 + 3);
+
+    const closed = new Promise((resolve) => connection.once('close', resolve));
+    expect((await fetch(`${warren.url}/api/vhosts/doomed`, { method: 'DELETE', headers: auth })).status).toBe(204);
+    await closed;
+    await until(() => warren.server.connections.size === 0, 'the vhost\'s connection to close');
+    const after = await scrape(warren.prometheusPort);
+    expect(valueOf(after, 'rabbitmq_queue_messages_ready')).toBe(2);
+    expect(valueOf(after, 'rabbitmq_queues_deleted_total')).toBe(valueOf(during, 'rabbitmq_queues_deleted_total') + 1);
+    expect(valueOf(after, 'rabbitmq_connections_closed_total')).toBe(valueOf(during, 'rabbitmq_connections_closed_total') + 1);
+    expect(valueOf(after, 'rabbitmq_global_messages_received_total', AMQP)).toBe(6 + 4);
+    expect(valueOf(after, 'rabbitmq_global_messages_delivered_get_auto_ack_total', AMQP)).toBe(1);
+    expect(valueOf(after, 'rabbitmq_queue_get_total')).toBe(1);
+    expect(valueOf(after, 'rabbitmq_exchange_messages_published_total')).toBe(valueOf(during, 'rabbitmq_exchange_messages_published_total'));
+  });
 });
