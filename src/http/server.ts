@@ -20,6 +20,8 @@ import { MemoryMonitor, memoryLimitBytes } from './memory-monitor.js';
 import { totalmem } from 'node:os';
 import { AmqpListener, registerAmqpWebSocketRoute, selectSubprotocol } from './amqp-listener.js';
 import type { AmqpContext } from '../protocol/amqp/server/amqp-connection.js';
+import { TlsListeners } from './tls/tls-listeners.js';
+import type { WatchOptions } from './tls/certificate-source.js';
 
 export interface WarrenServer {
   readonly app: FastifyInstance;
@@ -30,7 +32,7 @@ export interface WarrenServer {
   readonly connections: ConnectionRegistry;
   readonly ops: Operations;
   /** Starts listening; resolves with the address actually bound (port 0 picks a free one). */
-  listen(): Promise<{ host: string; port: number; url: string; amqpPort?: number }>;
+  listen(): Promise<{ host: string; port: number; url: string; amqpPort?: number; amqpsPort?: number }>;
   /** Closes every connection with a `close` push (320 CONNECTION_FORCED), then the server. */
   close(): Promise<void>;
 }
@@ -39,10 +41,14 @@ export interface WarrenServer {
 export interface WarrenServerOptions {
   /** Time for the lifecycle rules (queue expiry); a test brings a fake one so that nothing sleeps. */
   readonly clock?: Clock | undefined;
+  /** How fast certificate file changes are picked up; tests shorten it. */
+  readonly tlsWatch?: WatchOptions | undefined;
 }
 
 export async function createWarrenServer(config: WarrenConfig, options: WarrenServerOptions = {}): Promise<WarrenServer> {
+  const tls = await TlsListeners.open(config);
   const app = Fastify({
+    ...tls?.fastifyOptions(),
     logger: { level: config.logLevel },
     // A console polling the API would flood the log; request lines are for debugging.
     logController: new LogController({ disableRequestLogging: config.logLevel !== 'debug' && config.logLevel !== 'trace' }),
@@ -113,10 +119,12 @@ export async function createWarrenServer(config: WarrenConfig, options: WarrenSe
     heartbeat: config.heartbeat,
     handshakeTimeout: config.handshakeTimeout,
     log: app.log,
+    findUser: (name) => users.getUser(name),
     onOpen: (connection) => connections.add(connection),
     onClose: (connection) => connections.remove(connection),
   };
   registerAmqpWebSocketRoute(app, amqpContext);
+  tls?.start(amqpContext, options.tlsWatch);
   const amqp = config.amqpPort === 'off' ? undefined : { listener: new AmqpListener(amqpContext), port: config.amqpPort };
   app.get('/api/protocol/schema', async () => protocolSchemaDocument());
   broker.onDiskAlarm = (on) => connections.setAlarm('disk', on);
@@ -138,6 +146,7 @@ export async function createWarrenServer(config: WarrenConfig, options: WarrenSe
     version: VERSION,
     memoryLimit: () => memory.limitBytes,
     disk: () => durable.diskUsage(),
+    tls,
   });
   await registerConsole(app);
 
@@ -154,16 +163,26 @@ export async function createWarrenServer(config: WarrenConfig, options: WarrenSe
       // AMQP first: once the line tools and people wait for (`listening on http://HOST:PORT`) is out, every listener is up.
       const amqpPort = amqp ? await amqp.listener.listen(config.host, amqp.port) : undefined;
       if (amqpPort !== undefined) app.log.info(`AMQP 0-9-1 listening on amqp://${config.host}:${amqpPort}`);
-      await app.listen({ host: config.host, port: config.port, listenTextResolver: (address) => `listening on ${address}` });
+      const amqpsPort = await tls?.listen(config.host);
+      if (amqpsPort !== undefined) app.log.info(`AMQP 0-9-1 over TLS listening on amqps://${config.host}:${amqpsPort}`);
+      // fastify names the scheme from its own `https` option, which a server factory bypasses.
+      const scheme = tls ? 'https' : 'http';
+      await app.listen({ host: config.host, port: config.port, listenTextResolver: (address) => `listening on ${address.replace(/^http:/, `${scheme}:`)}` });
       const address = app.server.address();
       const port = typeof address === 'object' && address ? address.port : config.port;
-      return { host: config.host, port, url: `http://${config.host}:${port}`, ...(amqpPort !== undefined ? { amqpPort } : {}) };
+      return {
+        host: config.host,
+        port,
+        url: `${scheme}://${config.host}:${port}`,
+        ...(amqpPort !== undefined ? { amqpPort } : {}),
+        ...(amqpsPort !== undefined ? { amqpsPort } : {}),
+      };
     },
     close() {
       closing ??= (async () => {
         memory.stop();
         connections.closeAll('broker shutting down');
-        await amqp?.listener.close();
+        await Promise.all([amqp?.listener.close(), tls?.close()]);
         await app.close();
         await durable.close();
       })();
