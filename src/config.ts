@@ -32,7 +32,7 @@ export interface WarrenConfig {
   readonly tlsKey?: string;
   readonly tlsCa?: string;
   readonly tlsMinVersion: TlsVersion;
-  /** OpenSSL cipher list for TLSv1.2 (TLSv1.3 suites are not affected by it). */
+  /** OpenSSL cipher list; `TLS_…` names choose the TLSv1.3 suites, which are otherwise left as Node's. */
   readonly tlsCiphers?: string;
   /** Request a client certificate and refuse a client without one verified against --tls-ca. */
   readonly tlsVerifyPeer: boolean;
