@@ -8,8 +8,8 @@
 import type { X509Certificate } from 'node:crypto';
 
 export interface TlsListenerInfo {
-  /** RabbitMQ's listener protocol names. */
-  readonly protocol: 'https' | 'amqp/ssl';
+  /** RabbitMQ's listener protocol names: `https`, `amqp/ssl`, `https/prometheus`. */
+  readonly protocol: string;
   readonly interface: string;
   readonly port: number;
 }

@@ -25,7 +25,7 @@ export function tlsFactsOf(socket: Socket): { tls?: TlsFacts } {
 
 export function describeCertificate(certificate: X509Certificate): NonNullable<TlsFacts['peerCertificate']> {
   const subject = attributes(certificate.subject);
-  const commonNames = subject.filter(([type]) => type === 'CN').map(([, value]) => value);
+  const commonNames = subject.filter(([type]) => type === 'CN').map(([, value]) => unescape(value));
   return {
     subject: distinguishedName(subject),
     issuer: distinguishedName(attributes(certificate.issuer)),
@@ -34,7 +34,10 @@ export function describeCertificate(certificate: X509Certificate): NonNullable<T
   };
 }
 
-/** Node prints a name one attribute a line, in certificate order (least specific first). */
+/**
+ * Node prints a name one attribute a line, in certificate order (least specific first), each value
+ * already escaped as RFC 2253 asks (`O=Acme\, Inc.`; control characters as `\XX`).
+ */
 function attributes(name: string): Array<[string, string]> {
   return name
     .split('\n')
@@ -45,12 +48,17 @@ function attributes(name: string): Array<[string, string]> {
     });
 }
 
-/** RFC 4514: most specific first, comma separated, specials escaped (rabbit_cert_info:format_rdn_sequence). */
+/** RFC 4514: most specific first, comma separated (rabbit_cert_info:format_rdn_sequence). */
 function distinguishedName(items: ReadonlyArray<[string, string]>): string {
   return [...items]
     .reverse()
-    .map(([type, value]) => `${type}=${value.replace(/[,+"\\<>;]/g, (c) => `\\${c}`)}`)
+    .map(([type, value]) => `${type}=${value}`)
     .join(',');
+}
+
+/** The value itself, for a user name: `Acme\, Inc.` → `Acme, Inc.`. */
+function unescape(value: string): string {
+  return value.replace(/\\([0-9A-Fa-f]{2}|.)/g, (_, escaped: string) => (escaped.length === 2 ? String.fromCharCode(parseInt(escaped, 16)) : escaped));
 }
 
 /** `Nov 30 22:30:00 2026 GMT` → `2026-11-30T22:30:00Z`, as RabbitMQ prints certificate times. */

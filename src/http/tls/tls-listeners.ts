@@ -55,7 +55,8 @@ export function createTlsServerFactory(source: CertificateSource, log: Logger, h
 
 /** What the server assembly needs: open the certificate, make the listeners, report their certificates. */
 export class TlsListeners implements TlsStatus {
-  private httpServer: HttpServer | undefined;
+  /** HTTPS servers made here, by the protocol the expiration check names them with. */
+  private readonly httpServers = new Map<HttpServer, string>();
   private amqps: { listener: AmqpListener; port: number } | undefined;
   private host = '';
   private amqpsBound: number | undefined;
@@ -72,9 +73,17 @@ export class TlsListeners implements TlsStatus {
     return new TlsListeners(await CertificateSource.open(settings), config.amqpsPort);
   }
 
-  /** Fastify options that make the HTTP port speak HTTPS. */
-  fastifyOptions(): { serverFactory: ReturnType<typeof createHttpServerFactory> } {
-    return { serverFactory: createHttpServerFactory(this.source, (server) => (this.httpServer = server)) };
+  /**
+   * Fastify options that make a fastify app's port speak HTTPS: `Fastify({ ...tls?.fastifyOptions() })`.
+   * `protocol` names the listener in the certificate-expiration check (RabbitMQ: `https`, `https/prometheus`).
+   */
+  fastifyOptions(protocol = 'https'): { serverFactory: ReturnType<typeof createHttpServerFactory> } {
+    return {
+      serverFactory: createHttpServerFactory(this.source, (server) => {
+        this.httpServers.set(server, protocol);
+        server.once('close', () => this.httpServers.delete(server));
+      }),
+    };
   }
 
   /** Watches the files and prepares AMQPS (unless `--amqps-port off`). */
@@ -118,8 +127,10 @@ export class TlsListeners implements TlsStatus {
 
   listeners(): TlsListenerInfo[] {
     const out: TlsListenerInfo[] = [];
-    const address = this.httpServer?.address();
-    if (address && typeof address === 'object') out.push({ protocol: 'https', interface: address.address, port: address.port });
+    for (const [server, protocol] of this.httpServers) {
+      const address = server.address();
+      if (address && typeof address === 'object') out.push({ protocol, interface: address.address, port: address.port });
+    }
     if (this.amqpsBound !== undefined) out.push({ protocol: 'amqp/ssl', interface: this.host, port: this.amqpsBound });
     return out;
   }

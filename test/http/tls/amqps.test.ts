@@ -1,5 +1,7 @@
 import amqp from 'amqplib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { WebSocket } from 'ws';
+import { connect } from '../../../src/client/index.js';
 import { TestPki, type Issued } from './pki.js';
 import { httpsRequest, startTlsWarren, type TlsWarren } from './support.js';
 
@@ -127,6 +129,59 @@ describe('AMQPS with --tls-verify-peer', () => {
     await expect(httpsRequest(`${warren.url}/api/overview`, { ca: pki.ca.cert })).rejects.toThrow(/alert certificate required/);
     const ok = await httpsRequest(`${warren.url}/api/overview`, { ca: pki.ca.cert, ...clientPem(guestCert) });
     expect(ok.status).toBe(200);
+  });
+});
+
+describe('client certificates on the HTTP port (--tls-verify-peer)', () => {
+  let pki: TestPki;
+  let warren: TlsWarren;
+  let guestCert: Issued;
+
+  beforeAll(async () => {
+    pki = new TestPki();
+    warren = await startTlsWarren(pki, pki.issue('localhost', { server: true }), { tlsVerifyPeer: true });
+    guestCert = pki.issue('guest', { subjectPrefix: '/O=Acme, Inc./OU=Ops' });
+  });
+
+  afterAll(async () => {
+    await warren?.stop();
+    pki?.remove();
+  });
+
+  it('shows the JSON client certificate of a WSS session in the listing (RFC 4514, specials escaped)', async () => {
+    const connection = await connect(`wss://127.0.0.1:${warren.port}/ws`, {
+      username: 'guest',
+      password: 'guest',
+      tls: { ca: pki.ca.cert, ...clientPem(guestCert) },
+      clientProperties: { connection_name: 'json-with-cert' },
+    });
+    try {
+      const listing = (await httpsRequest(`${warren.url}/api/connections`, { ca: pki.ca.cert, ...clientPem(guestCert) })).body as Array<Record<string, unknown>>;
+      expect(listing.find((c) => c.user_provided_name === 'json-with-cert')).toMatchObject({
+        protocol: 'Warren JSON over WebSocket',
+        ssl: true,
+        peer_cert_subject: 'CN=guest,OU=Ops,O=Acme\\, Inc.',
+        peer_cert_issuer: 'CN=Warren Test CA',
+      });
+    } finally {
+      await connection.close();
+    }
+  });
+
+  it('offers EXTERNAL to AMQP over WSS (/amqp) with a verified certificate', async () => {
+    const socket = new WebSocket(`wss://127.0.0.1:${warren.port}/amqp`, 'amqp', { ca: pki.ca.cert, ...clientPem(guestCert) });
+    try {
+      await new Promise((resolve, reject) => {
+        socket.once('open', resolve);
+        socket.once('error', reject);
+      });
+      const start = new Promise<Buffer>((resolve) => socket.once('message', (data: Buffer) => resolve(data)));
+      socket.send(Buffer.from('AMQP\x00\x00\x09\x01', 'latin1'));
+      // connection.start's mechanisms long string, as the server wrote it.
+      expect((await start).toString('latin1')).toContain('PLAIN AMQPLAIN EXTERNAL');
+    } finally {
+      socket.terminate();
+    }
   });
 });
 
