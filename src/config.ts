@@ -29,6 +29,17 @@ export interface WarrenConfig {
   readonly consumerTimeout: number;
   /** Prometheus metrics (`/metrics`) on the HTTP host: 0 = any free port, `off` = no listener. */
   readonly prometheusPort: number | 'off';
+  /** TLS (docs/tls.md): PEM files; with cert and key the HTTP port speaks HTTPS/WSS and AMQPS listens. */
+  readonly tlsCert?: string;
+  readonly tlsKey?: string;
+  readonly tlsCa?: string;
+  readonly tlsMinVersion: TlsVersion;
+  /** OpenSSL cipher list; `TLS_…` names choose the TLSv1.3 suites, which are otherwise left as Node's. */
+  readonly tlsCiphers?: string;
+  /** Request a client certificate and refuse a client without one verified against --tls-ca. */
+  readonly tlsVerifyPeer: boolean;
+  /** AMQP 0-9-1 over TLS, when TLS is configured: 0 = any free port, `off` = no listener. */
+  readonly amqpsPort: number | 'off';
 }
 
 export const defaultConfig: WarrenConfig = {
@@ -47,6 +58,9 @@ export const defaultConfig: WarrenConfig = {
   memoryHighWatermark: 0.4,
   consumerTimeout: DEFAULT_CONSUMER_TIMEOUT_MS,
   prometheusPort: 15692,
+  tlsMinVersion: 'TLSv1.2',
+  tlsVerifyPeer: false,
+  amqpsPort: 5671,
 };
 
 /** Each setting: its flag, its environment variable, and how to read it. */
@@ -66,7 +80,16 @@ const settings = {
   memoryHighWatermark: { flag: 'memory-high-watermark', env: 'WARREN_MEMORY_HIGH_WATERMARK', parse: positiveNumber },
   consumerTimeout: { flag: 'consumer-timeout', env: 'WARREN_CONSUMER_TIMEOUT', parse: integer(0, MAX_CONSUMER_TIMEOUT_MS) },
   prometheusPort: { flag: 'prometheus-port', env: 'WARREN_PROMETHEUS_PORT', parse: portOrOff },
-} as const satisfies { [K in keyof WarrenConfig]: { flag: string; env: string; parse: (raw: string) => WarrenConfig[K] } };
+  tlsCert: { flag: 'tls-cert', env: 'WARREN_TLS_CERT', parse: nonEmpty },
+  tlsKey: { flag: 'tls-key', env: 'WARREN_TLS_KEY', parse: nonEmpty },
+  tlsCa: { flag: 'tls-ca', env: 'WARREN_TLS_CA', parse: nonEmpty },
+  tlsMinVersion: { flag: 'tls-min-version', env: 'WARREN_TLS_MIN_VERSION', parse: tlsVersion },
+  tlsCiphers: { flag: 'tls-ciphers', env: 'WARREN_TLS_CIPHERS', parse: nonEmpty },
+  tlsVerifyPeer: { flag: 'tls-verify-peer', env: 'WARREN_TLS_VERIFY_PEER', parse: boolean, boolean: true },
+  amqpsPort: { flag: 'amqps-port', env: 'WARREN_AMQPS_PORT', parse: portOrOff },
+} as const satisfies { [K in keyof WarrenConfig]-?: { flag: string; env: string; parse: (raw: string) => WarrenConfig[K]; boolean?: true } };
+
+export type TlsVersion = 'TLSv1.2' | 'TLSv1.3';
 
 export class ConfigError extends Error {}
 
@@ -74,7 +97,7 @@ export const usage = `Usage: warren [options]
 
 Options (each also from an environment variable; a flag wins over the variable):
 ${Object.entries(settings)
-  .map(([key, s]) => `  --${s.flag.padEnd(18)} ${s.env.padEnd(25)} default: ${String(defaultConfig[key as keyof WarrenConfig])}`)
+  .map(([key, s]) => `  --${s.flag.padEnd(18)} ${s.env.padEnd(25)} default: ${String(defaultConfig[key as keyof WarrenConfig] ?? '(none)')}`)
   .join('\n')}
   --help`;
 
@@ -82,23 +105,43 @@ ${Object.entries(settings)
 export function loadConfig(argv: readonly string[], env: Readonly<Record<string, string | undefined>>): WarrenConfig {
   const { values } = parseArgs({
     args: [...argv],
-    options: Object.fromEntries(Object.values(settings).map((s) => [s.flag, { type: 'string' as const }])),
+    // A boolean setting is a bare flag (`--tls-verify-peer`); its variable says true or false.
+    options: Object.fromEntries(Object.values(settings).map((s) => [s.flag, { type: 'boolean' in s ? ('boolean' as const) : ('string' as const) }])),
     strict: true,
     allowPositionals: false,
   });
   const config: Record<string, unknown> = { ...defaultConfig };
   for (const [key, setting] of Object.entries(settings)) {
     const fromFlag = values[setting.flag];
-    const raw = typeof fromFlag === 'string' ? fromFlag : env[setting.env];
+    const raw = fromFlag === true ? 'true' : typeof fromFlag === 'string' ? fromFlag : env[setting.env];
     if (raw === undefined || raw === '') continue;
     try {
       config[key] = setting.parse(raw);
     } catch (error) {
-      const source = typeof fromFlag === 'string' ? `--${setting.flag}` : setting.env;
+      const source = fromFlag !== undefined ? `--${setting.flag}` : setting.env;
       throw new ConfigError(`${source}: ${(error as Error).message}`);
     }
   }
+  checkTls(config as unknown as WarrenConfig);
   return config as unknown as WarrenConfig;
+}
+
+/** The TLS settings only make sense together: a certificate needs its key, and the rest need both. */
+function checkTls(config: WarrenConfig): void {
+  if ((config.tlsCert === undefined) !== (config.tlsKey === undefined)) {
+    throw new ConfigError(`--tls-cert and --tls-key go together: ${config.tlsCert === undefined ? '--tls-key' : '--tls-cert'} is set without the other`);
+  }
+  if (config.tlsCert !== undefined) {
+    if (config.tlsVerifyPeer && config.tlsCa === undefined) throw new ConfigError('--tls-verify-peer needs --tls-ca: the CA client certificates are verified against');
+    return;
+  }
+  const orphans = [
+    config.tlsCa !== undefined && '--tls-ca',
+    config.tlsCiphers !== undefined && '--tls-ciphers',
+    config.tlsVerifyPeer && '--tls-verify-peer',
+    config.tlsMinVersion !== defaultConfig.tlsMinVersion && '--tls-min-version',
+  ].filter((flag) => flag !== false);
+  if (orphans.length > 0) throw new ConfigError(`${orphans.join(', ')} need --tls-cert and --tls-key`);
 }
 
 function nonEmpty(raw: string): string {
@@ -123,6 +166,17 @@ function positiveNumber(raw: string): number {
   const value = Number(raw);
   if (!/^\d+(\.\d+)?$/.test(raw.trim()) || !(value > 0)) throw new Error(`expected a positive number, got '${raw}'`);
   return value;
+}
+
+function tlsVersion(raw: string): TlsVersion {
+  if (raw !== 'TLSv1.2' && raw !== 'TLSv1.3') throw new Error(`expected TLSv1.2 or TLSv1.3, got '${raw}'`);
+  return raw;
+}
+
+function boolean(raw: string): boolean {
+  if (raw === 'true') return true;
+  if (raw === 'false') return false;
+  throw new Error(`expected true or false, got '${raw}'`);
 }
 
 function logLevel(raw: string): LogLevel {

@@ -277,6 +277,15 @@ export class UserStore implements Authenticator {
     return usable && ok ? user : undefined;
   }
 
+  /**
+   * A user whose identity was proven another way (a verified client certificate, for EXTERNAL): it must
+   * exist, and the loopback rule holds all the same, as RabbitMQ checks `loopback_users` whatever the mechanism.
+   */
+  admitProven(username: string, peerAddress: string): AuthResult | undefined {
+    const user = this.users.get(username);
+    return user ? this.admit(user, peerAddress) : undefined;
+  }
+
   private admit(user: User, peerAddress: string): AuthResult {
     const username = user.name;
     if (this.loopbackUsers.has(username) && !isLoopback(peerAddress)) {

@@ -56,7 +56,7 @@ export class WarrenConnection implements Settler {
 
   /** Opens the socket and performs the `connect` handshake. */
   static async connect(url: string, options: O.ConnectOptions): Promise<WarrenConnection> {
-    const socket = await openSocket(url, await resolveWebSocket(options.WebSocket));
+    const socket = await openSocket(url, await resolveWebSocket(options.WebSocket, options.tls), options.tls);
     const connection = new WarrenConnection(socket);
     const { username, password, vhost = '/', heartbeat, clientProperties } = options;
     try {

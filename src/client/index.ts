@@ -10,6 +10,6 @@ export { ReceivedMessage, ReturnedMessage, MessageContent } from './message.js';
 export { WarrenError, ConnectionClosedError } from './errors.js';
 export type { CloseInfo, Reason } from './errors.js';
 export { encodeBase64, decodeBase64, encodeUtf8, decodeUtf8 } from './codec.js';
-export type { WebSocketLike, WebSocketConstructor } from './socket.js';
+export type { WebSocketLike, WebSocketConstructor, NodeTlsOptions } from './socket.js';
 export type * from './options.js';
 export type * from './frames.js';

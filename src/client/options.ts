@@ -5,7 +5,7 @@
  */
 import type * as F from './frames.js';
 import type { ExchangeType } from './frames.js';
-import type { WebSocketConstructor } from './socket.js';
+import type { NodeTlsOptions, WebSocketConstructor } from './socket.js';
 
 /** The fields of a request frame that a caller chooses. */
 type FieldsOf<Frame> = Omit<Frame, 'op' | 'id'>;
@@ -17,6 +17,8 @@ export interface ConnectOptions extends FieldsOf<F.ConnectFrame> {
   heartbeat?: number;
   /** WebSocket implementation; default the global one, else the `ws` package. */
   WebSocket?: WebSocketConstructor;
+  /** Node, `wss://`: a private CA, a client certificate (see NodeTlsOptions). */
+  tls?: NodeTlsOptions;
 }
 
 export interface ServerInfo {

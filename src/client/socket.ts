@@ -18,7 +18,21 @@ export interface WebSocketLike {
   close(code?: number, reason?: string): void;
 }
 
-export type WebSocketConstructor = new (url: string) => WebSocketLike;
+export type WebSocketConstructor = new (url: string, protocols?: undefined, options?: NodeTlsOptions) => WebSocketLike;
+
+/**
+ * Node only: how `wss://` trusts the server (a private CA) and proves the client (a client certificate),
+ * handed to the `ws` package's constructor. A browser uses its own trust store and ignores these.
+ */
+export interface NodeTlsOptions {
+  /** PEM: the CA(s) the server's certificate must chain to, instead of Node's default roots. */
+  ca?: string | Uint8Array | Array<string | Uint8Array>;
+  /** PEM client certificate and key, for a server started with --tls-verify-peer. */
+  cert?: string | Uint8Array;
+  key?: string | Uint8Array;
+  /** Default true; false accepts any server certificate (tests only). */
+  rejectUnauthorized?: boolean;
+}
 
 export interface MessageEventLike {
   data: unknown;
@@ -34,21 +48,24 @@ interface ErrorEventLike {
   error?: unknown;
 }
 
-/** `given`, else the global WebSocket (browsers, Node ≥ 22), else the `ws` package. */
-export async function resolveWebSocket(given?: WebSocketConstructor): Promise<WebSocketConstructor> {
+/**
+ * `given`, else the global WebSocket (browsers, Node ≥ 22), else the `ws` package. With TLS options the
+ * `ws` package: Node's global WebSocket takes none and would fail the handshake against a private CA.
+ */
+export async function resolveWebSocket(given?: WebSocketConstructor, tls?: NodeTlsOptions): Promise<WebSocketConstructor> {
   if (given) return given;
   const native = (globalThis as { WebSocket?: WebSocketConstructor }).WebSocket;
-  if (typeof native === 'function') return native;
+  if (typeof native === 'function' && tls === undefined) return native;
   const ws = await import('ws');
   return ws.default;
 }
 
 /** Resolves once the socket is open; rejects with ConnectionClosedError if it fails or closes first. */
-export function openSocket(url: string, Impl: WebSocketConstructor): Promise<WebSocketLike> {
+export function openSocket(url: string, Impl: WebSocketConstructor, tls?: NodeTlsOptions): Promise<WebSocketLike> {
   return new Promise<WebSocketLike>((resolve, reject) => {
     let socket: WebSocketLike;
     try {
-      socket = new Impl(url);
+      socket = tls ? new Impl(url, undefined, tls) : new Impl(url);
     } catch (err) {
       reject(err instanceof Error ? err : new Error(String(err)));
       return;

@@ -3,6 +3,12 @@ import type { FastifyInstance } from 'fastify';
 import type { WebSocket } from 'ws';
 import { AmqpConnection, type AmqpContext } from '../protocol/amqp/server/amqp-connection.js';
 import { TcpAmqpTransport, WebSocketAmqpTransport } from './amqp-transports.js';
+import { tlsFactsOf } from './tls/tls-facts.js';
+
+/** Makes the listening server; `accept` is called with each connection ready to speak AMQP (after any TLS handshake). */
+export type AmqpServerFactory = (accept: (socket: Socket) => void) => Server;
+
+const plainServer: AmqpServerFactory = (accept) => createServer({ noDelay: true }, accept);
 
 /** A bug met while serving one connection costs that connection, never the broker. */
 function guarded(context: AmqpContext, connection: AmqpConnection, what: string, work: () => void, drop: () => void): void {
@@ -18,13 +24,21 @@ function guarded(context: AmqpContext, connection: AmqpConnection, what: string,
   }
 }
 
-/** AMQP 0-9-1 over TCP. */
+/** AMQP 0-9-1 over TCP, or over TLS with a TLS server factory (AMQPS). */
 export class AmqpListener {
   private readonly server: Server;
   private readonly sockets = new Set<Socket>();
 
-  constructor(private readonly context: AmqpContext) {
-    this.server = createServer({ noDelay: true }, (socket) => this.accept(socket));
+  constructor(
+    private readonly context: AmqpContext,
+    createServer: AmqpServerFactory = plainServer,
+  ) {
+    this.server = createServer((socket) => this.accept(socket));
+    // Counted from the TCP accept, so that close() also drops a peer stuck in a TLS handshake.
+    this.server.on('connection', (socket: Socket) => {
+      this.sockets.add(socket);
+      socket.once('close', () => this.sockets.delete(socket));
+    });
   }
 
   /** Resolves with the port bound (0 picks a free one). */
@@ -52,12 +66,11 @@ export class AmqpListener {
   }
 
   private accept(socket: Socket): void {
-    this.sockets.add(socket);
     const transport = new TcpAmqpTransport(socket);
     const connection = new AmqpConnection(
       this.context,
       transport,
-      { address: socket.remoteAddress ?? '', port: socket.remotePort ?? 0 },
+      { address: socket.remoteAddress ?? '', port: socket.remotePort ?? 0, ...tlsFactsOf(socket) },
       'tcp',
       socket.localPort ?? 0,
     );
@@ -65,7 +78,6 @@ export class AmqpListener {
     const drop = (): void => void socket.destroy();
     socket.on('data', (chunk: Buffer) => guarded(this.context, connection, 'frame handling', () => connection.receive(chunk), drop));
     socket.on('close', () => {
-      this.sockets.delete(socket);
       guarded(this.context, connection, 'connection close', () => connection.transportClosed(), drop);
     });
     socket.on('error', (error) => this.context.log.debug({ err: error, connection: connection.id }, 'AMQP socket error'));
@@ -80,7 +92,7 @@ export function registerAmqpWebSocketRoute(app: FastifyInstance, context: AmqpCo
     const connection = new AmqpConnection(
       context,
       transport,
-      { address: raw.remoteAddress ?? '', port: raw.remotePort ?? 0 },
+      { address: raw.remoteAddress ?? '', port: raw.remotePort ?? 0, ...tlsFactsOf(raw) },
       'websocket',
       raw.localPort ?? 0,
     );

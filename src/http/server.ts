@@ -21,6 +21,9 @@ import { totalmem } from 'node:os';
 import { AmqpListener, registerAmqpWebSocketRoute, selectSubprotocol } from './amqp-listener.js';
 import type { AmqpContext } from '../protocol/amqp/server/amqp-connection.js';
 import { createPrometheusListener } from './prometheus/prometheus-setup.js';
+import type { RequestHandler } from './prometheus/prometheus-listener.js';
+import { TlsListeners } from './tls/tls-listeners.js';
+import type { WatchOptions } from './tls/certificate-source.js';
 
 export interface WarrenServer {
   readonly app: FastifyInstance;
@@ -31,7 +34,7 @@ export interface WarrenServer {
   readonly connections: ConnectionRegistry;
   readonly ops: Operations;
   /** Starts listening; resolves with the address actually bound (port 0 picks a free one). */
-  listen(): Promise<{ host: string; port: number; url: string; amqpPort?: number; prometheusPort?: number }>;
+  listen(): Promise<{ host: string; port: number; url: string; amqpPort?: number; amqpsPort?: number; prometheusPort?: number }>;
   /** Closes every connection with a `close` push (320 CONNECTION_FORCED), then the server. */
   close(): Promise<void>;
 }
@@ -40,10 +43,14 @@ export interface WarrenServer {
 export interface WarrenServerOptions {
   /** Time for the lifecycle rules (queue expiry); a test brings a fake one so that nothing sleeps. */
   readonly clock?: Clock | undefined;
+  /** How fast certificate file changes are picked up; tests shorten it. */
+  readonly tlsWatch?: WatchOptions | undefined;
 }
 
 export async function createWarrenServer(config: WarrenConfig, options: WarrenServerOptions = {}): Promise<WarrenServer> {
+  const tls = await TlsListeners.open(config);
   const app = Fastify({
+    ...tls?.fastifyOptions(),
     logger: { level: config.logLevel },
     // A console polling the API would flood the log; request lines are for debugging.
     logController: new LogController({ disableRequestLogging: config.logLevel !== 'debug' && config.logLevel !== 'trace' }),
@@ -114,10 +121,12 @@ export async function createWarrenServer(config: WarrenConfig, options: WarrenSe
     heartbeat: config.heartbeat,
     handshakeTimeout: config.handshakeTimeout,
     log: app.log,
+    findUser: (name, peerAddress) => users.admitProven(name, peerAddress),
     onOpen: (connection) => connections.add(connection),
     onClose: (connection) => connections.remove(connection),
   };
   registerAmqpWebSocketRoute(app, amqpContext);
+  tls?.start(amqpContext, options.tlsWatch);
   const amqp = config.amqpPort === 'off' ? undefined : { listener: new AmqpListener(amqpContext), port: config.amqpPort };
   app.get('/api/protocol/schema', async () => protocolSchemaDocument());
   broker.onDiskAlarm = (on) => connections.setAlarm('disk', on);
@@ -139,9 +148,20 @@ export async function createWarrenServer(config: WarrenConfig, options: WarrenSe
     version: VERSION,
     memoryLimit: () => memory.limitBytes,
     disk: () => durable.diskUsage(),
+    tls,
   });
   await registerConsole(app);
-  const prometheus = createPrometheusListener(config.prometheusPort, { broker, connections, durable, memoryLimit: () => memory.limitBytes, version: VERSION, log: app.log });
+  // With TLS configured every listener speaks it, the metrics port too (RabbitMQ's `https/prometheus`).
+  const metricsServer = tls?.fastifyOptions('https/prometheus').serverFactory;
+  const prometheus = createPrometheusListener(config.prometheusPort, {
+    broker,
+    connections,
+    durable,
+    memoryLimit: () => memory.limitBytes,
+    version: VERSION,
+    log: app.log,
+    ...(metricsServer ? { createServer: (handler: RequestHandler) => metricsServer(handler, {}) } : {}),
+  });
 
   let closing: Promise<void> | undefined;
   return {
@@ -156,16 +176,21 @@ export async function createWarrenServer(config: WarrenConfig, options: WarrenSe
       // AMQP first: once the line tools and people wait for (`listening on http://HOST:PORT`) is out, every listener is up.
       const amqpPort = amqp ? await amqp.listener.listen(config.host, amqp.port) : undefined;
       if (amqpPort !== undefined) app.log.info(`AMQP 0-9-1 listening on amqp://${config.host}:${amqpPort}`);
+      const amqpsPort = await tls?.listen(config.host);
+      if (amqpsPort !== undefined) app.log.info(`AMQP 0-9-1 over TLS listening on amqps://${config.host}:${amqpsPort}`);
       const prometheusPort = prometheus ? await prometheus.listener.listen(config.host, prometheus.port) : undefined;
-      if (prometheusPort !== undefined) app.log.info(`Prometheus metrics on http://${config.host}:${prometheusPort}/metrics`);
-      await app.listen({ host: config.host, port: config.port, listenTextResolver: (address) => `listening on ${address}` });
+      if (prometheusPort !== undefined) app.log.info(`Prometheus metrics on ${tls ? 'https' : 'http'}://${config.host}:${prometheusPort}/metrics`);
+      // fastify names the scheme from its own `https` option, which a server factory bypasses.
+      const scheme = tls ? 'https' : 'http';
+      await app.listen({ host: config.host, port: config.port, listenTextResolver: (address) => `listening on ${address.replace(/^http:/, `${scheme}:`)}` });
       const address = app.server.address();
       const port = typeof address === 'object' && address ? address.port : config.port;
       return {
         host: config.host,
         port,
-        url: `http://${config.host}:${port}`,
+        url: `${scheme}://${config.host}:${port}`,
         ...(amqpPort !== undefined ? { amqpPort } : {}),
+        ...(amqpsPort !== undefined ? { amqpsPort } : {}),
         ...(prometheusPort !== undefined ? { prometheusPort } : {}),
       };
     },
@@ -173,8 +198,7 @@ export async function createWarrenServer(config: WarrenConfig, options: WarrenSe
       closing ??= (async () => {
         memory.stop();
         connections.closeAll('broker shutting down');
-        await amqp?.listener.close();
-        await prometheus?.listener.close();
+        await Promise.all([amqp?.listener.close(), tls?.close(), prometheus?.listener.close()]);
         await app.close();
         await durable.close();
       })();

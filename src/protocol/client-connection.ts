@@ -9,6 +9,26 @@ export type Alarm = 'memory' | 'disk';
 export interface Peer {
   readonly address: string;
   readonly port: number;
+  /** The TLS session the connection runs over; absent on a plain connection. */
+  readonly tls?: TlsFacts;
+}
+
+/** What the management API shows of a connection's TLS session, and what EXTERNAL logs in with. */
+export interface TlsFacts {
+  /** `TLSv1.3`, as OpenSSL names it. */
+  readonly protocol: string;
+  /** The cipher suite's standard (IANA) name, `TLS_AES_256_GCM_SHA384`. */
+  readonly cipher: string;
+  /** The client's certificate; only one verified against the CA is recorded. */
+  readonly peerCertificate?: {
+    /** RFC 4514 distinguished names, most specific first, as RabbitMQ prints them. */
+    readonly subject: string;
+    readonly issuer: string;
+    /** `<notBefore> - <notAfter>`, ISO 8601 UTC. */
+    readonly validity: string;
+    /** The subject's CN (several joined with `,`); what SASL EXTERNAL logs in as. */
+    readonly commonName: string | undefined;
+  };
 }
 
 /** What the management API shows of one channel of a connection, besides the broker-side channel's own state. */

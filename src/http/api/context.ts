@@ -13,6 +13,7 @@ import type { Channel } from '../../broker/channel.js';
 import type { VHost } from '../../broker/vhost.js';
 import type { ClientConnection } from '../../protocol/client-connection.js';
 import type { ConnectionRegistry } from '../../protocol/connection-registry.js';
+import type { TlsStatus } from '../tls/certificate-expiry.js';
 import type { ApiUser } from './auth.js';
 import { badRequest, notAuthorised, notFound, objectNotFound } from './errors.js';
 import { listQueryProperties } from './listing.js';
@@ -47,6 +48,8 @@ export interface ApiContext {
   memoryLimit(): number;
   /** Bytes the data dir's message store holds on disk, and free bytes on its file system. */
   disk(): { path: string; used: number; free: number; freeLimit: number };
+  /** The TLS listeners' certificates; undefined without TLS. */
+  readonly tls?: TlsStatus | undefined;
 }
 
 /** The vhost named in a GET/DELETE URL; RabbitMQ's plain 404 when it does not exist. */

@@ -4,6 +4,7 @@
  */
 import type { Consumer } from '../../broker/consumer.js';
 import type { ChannelView, ClientConnection } from '../../protocol/client-connection.js';
+import { sslFields } from '../tls/tls-facts.js';
 import { connectionOf, rabbitTime, type ApiContext } from './context.js';
 import { channelCounters, ChannelMetrics, connectionCounters, type Ranges } from './rates.js';
 
@@ -43,19 +44,12 @@ export function formatConnection(ctx: ApiContext, connection: ClientConnection, 
     host: null,
     name: connection.id,
     node: ctx.node,
-    // No TLS listener: RabbitMQ shows these as null on a plain connection.
-    peer_cert_issuer: null,
-    peer_cert_subject: null,
-    peer_cert_validity: null,
     peer_host: connection.peer.address,
     peer_port: connection.peer.port,
     port: connection.localPort || (ctx.listener()?.port ?? null),
     protocol: connection.protocol,
-    ssl: false,
-    ssl_cipher: null,
-    ssl_hash: null,
-    ssl_key_exchange: null,
-    ssl_protocol: null,
+    // ssl, ssl_*, peer_cert_*: null on a plain connection, as RabbitMQ shows them.
+    ...sslFields(connection.peer.tls),
     state: 'running',
     timeout: connection.heartbeat,
     type: 'network',

@@ -15,6 +15,7 @@ import type { UserStore } from '../../auth/user-store.js';
 import type { Broker } from '../../broker/broker.js';
 import type { Operations } from '../../operations/operations.js';
 import type { ConnectionRegistry } from '../../protocol/connection-registry.js';
+import type { TlsStatus } from '../tls/certificate-expiry.js';
 import { RABBITMQ_VERSION } from './definitions-format.js';
 import { BasicAuth } from './auth.js';
 import { parseBody } from './body.js';
@@ -50,6 +51,7 @@ export interface ManagementApiOptions {
   /** Memory high watermark in bytes (default 40% of RAM). */
   readonly memoryLimit?: () => number;
   readonly disk?: () => { path: string; used: number; free: number; freeLimit: number };
+  readonly tls?: TlsStatus | undefined;
 }
 
 export interface ManagementApi {
@@ -90,6 +92,7 @@ export async function registerManagementApi(app: FastifyInstance, options: Manag
     bigBodyLimit: bigBodyLimit(options.broker.maxBodySize),
     memoryLimit: options.memoryLimit ?? (() => Math.floor(totalmem() * 0.4)),
     disk: options.disk ?? (() => ({ path: '', used: 0, free: 0, freeLimit: 0 })),
+    tls: options.tls,
     listener() {
       const address = app.server.address();
       return typeof address === 'object' && address ? { address: address.address, port: address.port } : undefined;

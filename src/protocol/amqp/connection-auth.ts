@@ -6,7 +6,9 @@ import { readTable } from './field-table.js';
 import { WireReader } from './wire-reader.js';
 
 export const AUTH_MECHANISMS = ['PLAIN', 'AMQPLAIN'] as const;
-export type AuthMechanism = (typeof AUTH_MECHANISMS)[number];
+/** SASL EXTERNAL: the identity is the TLS client certificate's, offered only where there is one. */
+export const EXTERNAL = 'EXTERNAL';
+export type AuthMechanism = (typeof AUTH_MECHANISMS)[number] | typeof EXTERNAL;
 
 export interface Credentials {
   readonly user: string;
@@ -14,11 +16,13 @@ export interface Credentials {
 }
 
 export function isAuthMechanism(name: string): name is AuthMechanism {
-  return (AUTH_MECHANISMS as readonly string[]).includes(name);
+  return name === EXTERNAL || (AUTH_MECHANISMS as readonly string[]).includes(name);
 }
 
 /** The credentials in a start-ok response, or a detail string saying why the response is malformed. */
 export function parseCredentials(mechanism: AuthMechanism, response: Uint8Array): Credentials | string {
+  // EXTERNAL's response (an authorisation identity) is ignored, as RabbitMQ's rabbit_auth_mechanism_ssl does.
+  if (mechanism === EXTERNAL) return { user: '', password: '' };
   return mechanism === 'PLAIN' ? parsePlain(response) : parseAmqplain(response);
 }
 

@@ -107,7 +107,7 @@ export class ConnectionMachine<U extends ConnectionUser> {
           versionMajor: 0,
           versionMinor: 9,
           serverProperties,
-          mechanisms: Buffer.from(AUTH_MECHANISMS.join(' ')),
+          mechanisms: Buffer.from((this.options.mechanisms ?? AUTH_MECHANISMS).join(' ')),
           locales: Buffer.from('en_US'),
         }),
       ),
@@ -228,6 +228,10 @@ export class ConnectionMachine<U extends ConnectionUser> {
     const at = ids('connection.start-ok');
     if (!isAuthMechanism(mechanism)) {
       return this.fail(error(C.COMMAND_INVALID, 'COMMAND_INVALID', `unknown authentication mechanism '${mechanism}'`, at), false);
+    }
+    // rabbit_reader: a known mechanism this connection was not offered (EXTERNAL without a certificate).
+    if (!(this.options.mechanisms ?? AUTH_MECHANISMS).some((offered) => offered === mechanism)) {
+      return this.fail(error(C.COMMAND_INVALID, 'COMMAND_INVALID', `invalid authentication mechanism '${mechanism}'`, at), false);
     }
     this.properties = clientProperties;
     const caps = clientProperties.get('capabilities');

@@ -41,6 +41,8 @@ export interface ConnectionMachineOptions<U extends ConnectionUser> {
     readonly capabilities?: readonly string[];
   };
   readonly tune?: Partial<TuneLimits>;
+  /** Offered in connection.start, in this order; default PLAIN and AMQPLAIN. */
+  readonly mechanisms?: readonly AuthMechanism[];
   /** Smallest frame_max a client may choose. The spec's FRAME-MIN-SIZE is 4096; RabbitMQ 4.1+ uses 8192. */
   readonly frameMinSize?: number;
   /** RabbitMQ's handshake_timeout: the connection must be open this long after the first tick. */

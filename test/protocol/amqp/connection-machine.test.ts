@@ -107,9 +107,34 @@ describe('ConnectionMachine: authentication failures', () => {
   it('an unknown mechanism closes the socket without a close method (503 in the log)', async () => {
     const m = newMachine();
     m.protocolHeader();
+    const out = await feed(m, startOk({ mechanism: 'CRAM-MD5', response: Buffer.alloc(0) }));
+    expect(sentMethods(out)).toEqual([]);
+    expect(socketClose(out)).toMatchObject({ reason: 'handshake-error', detail: "COMMAND_INVALID - unknown authentication mechanism 'CRAM-MD5'" });
+  });
+
+  it('a known mechanism this connection was not offered (EXTERNAL without a certificate) is refused as invalid', async () => {
+    const m = newMachine();
+    m.protocolHeader();
     const out = await feed(m, startOk({ mechanism: 'EXTERNAL', response: Buffer.alloc(0) }));
     expect(sentMethods(out)).toEqual([]);
-    expect(socketClose(out)).toMatchObject({ reason: 'handshake-error', detail: "COMMAND_INVALID - unknown authentication mechanism 'EXTERNAL'" });
+    expect(socketClose(out)).toMatchObject({ reason: 'handshake-error', detail: "COMMAND_INVALID - invalid authentication mechanism 'EXTERNAL'" });
+  });
+
+  it('offers and hands EXTERNAL to the authenticate hook when the owner offers it; its response is ignored', async () => {
+    const seen: unknown[] = [];
+    const m = newMachine({ mechanisms: ['PLAIN', 'AMQPLAIN', 'EXTERNAL'] }, {
+      authenticate: async (request) => {
+        seen.push(request);
+        return { ok: true, user: { name: 'from-certificate', tags: '' } };
+      },
+    });
+    const [start] = m.protocolHeader();
+    if (start?.kind !== 'send') throw new Error('expected a send');
+    const { fields } = frameLib.decodeFrame(frameLib.parseFrame(Buffer.from(start.bytes), 0) || fail());
+    expect(fields).toMatchObject({ mechanisms: Buffer.from('PLAIN AMQPLAIN EXTERNAL') });
+    const out = await feed(m, startOk({ mechanism: 'EXTERNAL', response: Buffer.from('someone-else') }));
+    expect(sentMethods(out).map((sent) => sent.method)).toEqual(['connection.tune']);
+    expect(seen).toEqual([{ mechanism: 'EXTERNAL', user: '', password: '' }]);
   });
 
   it.each([
@@ -203,3 +228,7 @@ describe('ConnectionMachine: tune-ok and open refused', () => {
     expect(closeSent(await feed(m, open('gone'))).replyText).toBe('NOT_ALLOWED - vhost gone not found');
   });
 });
+
+function fail(): never {
+  throw new Error('amqplib could not parse the frame');
+}

@@ -2,7 +2,9 @@
 import type { FastifyReply } from 'fastify';
 import { isBrokerError } from '../../../broker/errors.js';
 import { trustedActor } from '../../../operations/caller.js';
+import { expiringListeners, windowSeconds } from '../../tls/certificate-expiry.js';
 import { apiUser } from '../auth.js';
+import { badRequest } from '../errors.js';
 import { bareVhostParams, checkVhostAccess, plainParam, vhostOr404, type ApiContext, type ApiInstance } from '../context.js';
 
 const ok = { status: 'ok' } as const;
@@ -13,6 +15,7 @@ function failed(reply: FastifyReply, reason: string, extra: Record<string, unkno
 
 const tags = ['health'];
 const portParams = { type: 'object', properties: { port: plainParam }, required: ['port'] } as const;
+const expirationParams = { type: 'object', properties: { within: plainParam, unit: plainParam }, required: ['within', 'unit'] } as const;
 const protocolParams = { type: 'object', properties: { protocol: plainParam }, required: ['protocol'] } as const;
 
 export function registerHealthRoutes(app: ApiInstance, ctx: ApiContext): void {
@@ -53,7 +56,13 @@ export function registerHealthRoutes(app: ApiInstance, ctx: ApiContext): void {
   app.get('/health/checks/virtual-hosts', { schema: { tags, summary: 'Every vhost is running (always, in Warren)' } }, async () => ok);
   app.get('/health/checks/node-is-mirror-sync-critical', { schema: { tags } }, async () => ok);
   app.get('/health/checks/node-is-quorum-critical', { schema: { tags } }, async () => ok);
-  app.get('/health/checks/certificate-expiration/:within/:unit', { schema: { tags } }, async () => ok);
+  app.get('/health/checks/certificate-expiration/:within/:unit', { schema: { tags, params: expirationParams } }, async (request, reply) => {
+    const seconds = windowSeconds(request.params.within, request.params.unit);
+    if (typeof seconds !== 'number') throw badRequest(seconds.error);
+    const expiring = expiringListeners(ctx.tls, seconds, Date.now(), ctx.node);
+    if (expiring.length === 0) return ok;
+    return failed(reply, 'Certificates expiring', { expired: expiring });
+  });
   app.get('/health/checks/port-listener/:port', { schema: { tags, params: portParams } }, async (request, reply) => {
     const port = ctx.listener()?.port;
     if (String(port) === request.params.port) return ok;

@@ -12,7 +12,8 @@ import type { Logger } from '../../session.js';
 import { AmqpChannel, type ChannelHost } from './amqp-channel.js';
 import { buildMethod } from '../build-method.js';
 import { ConnectionMachine } from '../connection-machine.js';
-import type { ConnectionAction, ConnectionHooks } from '../connection-types.js';
+import type { AuthOutcome, ConnectionAction, ConnectionHooks } from '../connection-types.js';
+import { externalLogin, offeredMechanisms, type UserLookup } from './external-login.js';
 import { FRAME_HEARTBEAT, FRAME_METHOD } from '../frame-constants.js';
 import { FrameReader, type Frame } from '../frame-reader.js';
 import { tableToJson } from './message-mapping.js';
@@ -38,6 +39,8 @@ export interface AmqpContext {
   readonly heartbeat: number;
   readonly handshakeTimeout: number;
   readonly log: Logger;
+  /** For SASL EXTERNAL (TLS client certificates): the user named by the certificate's CN. */
+  readonly findUser?: UserLookup;
   onOpen(connection: AmqpConnection): void;
   onClose(connection: AmqpConnection): void;
 }
@@ -91,6 +94,7 @@ export class AmqpConnection implements ClientConnection, ChannelHost {
       hooks: this.hooks(),
       server: { version: context.version, platform: `Node.js ${process.version}`, capabilities: AMQP_CAPABILITIES },
       tune: { channelMax: CHANNEL_MAX, frameMax: FRAME_MAX, heartbeat: context.heartbeat },
+      mechanisms: offeredMechanisms(peer),
       handshakeTimeoutMs: context.handshakeTimeout,
     });
     this.timer = setInterval(() => this.apply(this.machine.tick(Date.now())), 1000);
@@ -270,6 +274,7 @@ export class AmqpConnection implements ClientConnection, ChannelHost {
     return {
       authenticate: async ({ mechanism, user, password }) => {
         this.authMechanism = mechanism;
+        if (mechanism === 'EXTERNAL') return this.logged(externalLogin(this.peer, this.context.findUser));
         const result = await this.context.authenticator.authenticate(user, password, this.peer.address);
         if (result.ok) return { ok: true, user: result.user };
         this.context.log.info({ connection: this.id, peer: this.peer, user, reason: result.error.message }, 'AMQP login refused');
@@ -299,6 +304,11 @@ export class AmqpConnection implements ClientConnection, ChannelHost {
         return { ok: true };
       },
     };
+  }
+
+  private logged(outcome: AuthOutcome<AuthenticatedUser>): AuthOutcome<AuthenticatedUser> {
+    if (!outcome.ok) this.context.log.info({ connection: this.id, peer: this.peer, reason: outcome.detail }, 'AMQP login refused');
+    return outcome;
   }
 
   private channelFrame(number: number, frame: Frame): void {
