@@ -1,6 +1,7 @@
 import { parseArgs } from 'node:util';
 import { DEFAULT_MAX_BODY_SIZE } from './broker/broker.js';
 import { DEFAULT_CONSUMER_TIMEOUT_MS, MAX_CONSUMER_TIMEOUT_MS } from './broker/consumer-timeout.js';
+import { parseOriginList } from './http/origin-check.js';
 
 export type LogLevel = 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
 
@@ -27,6 +28,8 @@ export interface WarrenConfig {
   readonly memoryHighWatermark: number;
   /** Milliseconds a delivery may stay unacked before its consumer is cancelled; 0 = no limit. */
   readonly consumerTimeout: number;
+  /** Origins (besides the broker's own) whose pages may open `/ws` and `/amqp`, and call `/api` (CORS). */
+  readonly wsAllowedOrigins: readonly string[];
 }
 
 export const defaultConfig: WarrenConfig = {
@@ -44,6 +47,7 @@ export const defaultConfig: WarrenConfig = {
   segmentSize: 32 * 1024 * 1024,
   memoryHighWatermark: 0.4,
   consumerTimeout: DEFAULT_CONSUMER_TIMEOUT_MS,
+  wsAllowedOrigins: [],
 };
 
 /** Each setting: its flag, its environment variable, and how to read it. */
@@ -62,6 +66,7 @@ const settings = {
   segmentSize: { flag: 'segment-size', env: 'WARREN_SEGMENT_SIZE', parse: integer(4096, 1024 * 1024 * 1024) },
   memoryHighWatermark: { flag: 'memory-high-watermark', env: 'WARREN_MEMORY_HIGH_WATERMARK', parse: positiveNumber },
   consumerTimeout: { flag: 'consumer-timeout', env: 'WARREN_CONSUMER_TIMEOUT', parse: integer(0, MAX_CONSUMER_TIMEOUT_MS) },
+  wsAllowedOrigins: { flag: 'ws-allowed-origins', env: 'WARREN_WS_ALLOWED_ORIGINS', parse: parseOriginList },
 } as const satisfies { [K in keyof WarrenConfig]: { flag: string; env: string; parse: (raw: string) => WarrenConfig[K] } };
 
 export class ConfigError extends Error {}

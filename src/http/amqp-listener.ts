@@ -3,6 +3,7 @@ import type { FastifyInstance } from 'fastify';
 import type { WebSocket } from 'ws';
 import { AmqpConnection, type AmqpContext } from '../protocol/amqp/server/amqp-connection.js';
 import { TcpAmqpTransport, WebSocketAmqpTransport } from './amqp-transports.js';
+import { foreignOrigin } from './origin-check.js';
 
 /** A bug met while serving one connection costs that connection, never the broker. */
 function guarded(context: AmqpContext, connection: AmqpConnection, what: string, work: () => void, drop: () => void): void {
@@ -80,7 +81,7 @@ export function registerAmqpWebSocketRoute(app: FastifyInstance, context: AmqpCo
     const connection = new AmqpConnection(
       context,
       transport,
-      { address: raw.remoteAddress ?? '', port: raw.remotePort ?? 0 },
+      { address: raw.remoteAddress ?? '', port: raw.remotePort ?? 0, foreignOrigin: foreignOrigin(request) },
       'websocket',
       raw.localPort ?? 0,
     );

@@ -12,6 +12,7 @@ import { VERSION } from '../version.js';
 import { registerManagementApi } from './api/index.js';
 import { registerConsole } from './console-route.js';
 import { registerWebSocketRoute } from './ws-route.js';
+import { registerBrowserAccess } from './browser-access.js';
 import { trustedActor } from '../operations/caller.js';
 import { Operations } from '../operations/operations.js';
 import { DurableState } from '../store/durable-state.js';
@@ -91,6 +92,7 @@ export async function createWarrenServer(config: WarrenConfig, options: WarrenSe
     // Room for a maximum-size body in base64 plus the frame around it; a bigger frame closes the socket.
     options: { maxPayload: Math.ceil((config.maxBodySize * 4) / 3) + 1024 * 1024, handleProtocols: selectSubprotocol },
   });
+  registerBrowserAccess(app, config);
   registerWebSocketRoute(
     app,
     {

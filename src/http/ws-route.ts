@@ -3,6 +3,7 @@ import type { ConnectionRegistry } from '../protocol/connection-registry.js';
 import { Session, type SessionContext } from '../protocol/session.js';
 import { DEFAULT_SEND_HIGH_WATER, SocketTransport } from './socket-transport.js';
 import type { WebSocket } from 'ws';
+import { foreignOrigin } from './origin-check.js';
 
 /** `/ws`: each WebSocket becomes one protocol session. */
 export function registerWebSocketRoute(
@@ -21,7 +22,7 @@ export function registerWebSocketRoute(
     const session = new Session(
       sessionContext,
       transport,
-      { address: request.socket.remoteAddress ?? '', port: request.socket.remotePort ?? 0 },
+      { address: request.socket.remoteAddress ?? '', port: request.socket.remotePort ?? 0, foreignOrigin: foreignOrigin(request) },
       request.socket.localPort ?? 0,
     );
     transport.onWritable = (writable) => {

@@ -9,6 +9,8 @@ export type Alarm = 'memory' | 'disk';
 export interface Peer {
   readonly address: string;
   readonly port: number;
+  /** The page's `Origin` when a browser connected from another origin than the broker's own. */
+  readonly foreignOrigin?: string | undefined;
 }
 
 /** What the management API shows of one channel of a connection, besides the broker-side channel's own state. */

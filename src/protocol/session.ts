@@ -56,6 +56,8 @@ export interface SessionContext {
 export interface Peer {
   readonly address: string;
   readonly port: number;
+  /** The page's `Origin` when a browser connected from another origin than the broker's own. */
+  readonly foreignOrigin?: string | undefined;
 }
 
 /** awaiting-connect → authenticating → open → closed; nothing goes back. */
@@ -308,7 +310,7 @@ export class Session implements DeliverySink, ClientConnection, ReplyConsumer {
   private async connect(frame: ConnectFrame): Promise<void> {
     this.state = 'authenticating';
     try {
-      const result = await this.context.authenticator.authenticate(frame.username, frame.password, this.peer.address);
+      const result = await this.context.authenticator.authenticate(frame.username, frame.password, this.peer.address, this.peer.foreignOrigin);
       if (this.state !== 'authenticating') return;
       if (!result.ok) return this.refuse(result.error, frame.id);
       const vhost = this.context.broker.vhosts.get(frame.vhost);

@@ -270,7 +270,7 @@ export class AmqpConnection implements ClientConnection, ChannelHost {
     return {
       authenticate: async ({ mechanism, user, password }) => {
         this.authMechanism = mechanism;
-        const result = await this.context.authenticator.authenticate(user, password, this.peer.address);
+        const result = await this.context.authenticator.authenticate(user, password, this.peer.address, this.peer.foreignOrigin);
         if (result.ok) return { ok: true, user: result.user };
         this.context.log.info({ connection: this.id, peer: this.peer, user, reason: result.error.message }, 'AMQP login refused');
         return { ok: false, detail: result.error.message };
