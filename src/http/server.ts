@@ -1,6 +1,7 @@
 import fastifyWebsocket from '@fastify/websocket';
 import Fastify, { LogController, type FastifyInstance } from 'fastify';
 import { UserStore } from '../auth/user-store.js';
+import { createAuthenticator } from '../auth/auth-setup.js';
 import { Broker } from '../broker/broker.js';
 import { systemClock, type Clock } from '../broker/clock.js';
 import { StartupClock } from '../broker/startup-clock.js';
@@ -71,6 +72,7 @@ export async function createWarrenServer(config: WarrenConfig, options: WarrenSe
     consumerTimeout: config.consumerTimeout,
   });
   const users = new UserStore();
+  const authenticator = createAuthenticator(users, config);
   const connections = new ConnectionRegistry();
   const ops = new Operations({ broker, users, durability: durable, connections, log: app.log });
   await durable.restore(broker, users, {
@@ -97,7 +99,7 @@ export async function createWarrenServer(config: WarrenConfig, options: WarrenSe
     app,
     {
       broker,
-      authenticator: users,
+      authenticator,
       ops,
       parser: new FrameParser(),
       version: VERSION,
@@ -110,7 +112,7 @@ export async function createWarrenServer(config: WarrenConfig, options: WarrenSe
   const amqpContext: AmqpContext = {
     broker,
     ops,
-    authenticator: users,
+    authenticator,
     version: VERSION,
     heartbeat: config.heartbeat,
     handshakeTimeout: config.handshakeTimeout,
@@ -135,6 +137,7 @@ export async function createWarrenServer(config: WarrenConfig, options: WarrenSe
   await registerManagementApi(app, {
     broker,
     users,
+    authenticator,
     ops,
     connections,
     version: VERSION,
