@@ -100,10 +100,12 @@ const CHECKED_PATHS: ReadonlySet<string> = new Set(['/ws', '/amqp']);
  */
 export function registerOriginCheck(app: FastifyInstance, allowed: AllowedOrigins): void {
   app.addHook('onRequest', async (request, reply) => {
-    if (!CHECKED_PATHS.has(request.url.split('?')[0] ?? '')) return;
+    // The matched route, not the raw URL: `/ws?x`, `/ws/` or an encoded path reach the same handler.
+    const route = request.routeOptions.url;
+    if (route === undefined || !CHECKED_PATHS.has(route)) return;
     const origin = request.headers.origin;
     if (origin === undefined || allowed.allows(origin, ownOrigin(request))) return;
-    const reason = `origin '${origin}' is not allowed to open ${request.url.split('?')[0]}: see --ws-allowed-origins`;
+    const reason = `origin '${origin}' is not allowed to open ${route}: see --ws-allowed-origins`;
     request.log.info({ origin, peer: request.socket.remoteAddress, url: request.url }, 'WebSocket upgrade refused: origin not allowed');
     await reply.code(403).type('application/json').send({ error: 'forbidden', reason });
   });

@@ -67,7 +67,7 @@ describe('allowed origins', () => {
   });
 
   it('refuses a foreign origin with 403 and a reason, on /ws and /amqp', async () => {
-    for (const url of [warren.wsUrl, warren.amqpWsUrl]) {
+    for (const url of [warren.wsUrl, `${warren.wsUrl}?v=1`, warren.amqpWsUrl]) {
       const result = await upgrade(url, 'http://evil.test', url.endsWith('/amqp') ? 'amqp' : undefined);
       expect(result).toMatchObject({ opened: false, status: 403 });
       if (result.opened) continue;
@@ -104,6 +104,19 @@ describe('allowed origins', () => {
     if (!asAlice.opened) throw new Error('upgrade refused');
     expect(await login(asAlice.socket, 'alice', 'secret')).toMatchObject({ op: 'ok', id: 1 });
     asAlice.socket.close();
+  });
+
+  it('refuses guest on the API from a foreign page, and not from its own', async () => {
+    const asGuest = (origin: string) =>
+      warren.server.app.inject({
+        method: 'GET',
+        url: '/api/whoami',
+        headers: { origin, host: new URL(own).host, authorization: `Basic ${Buffer.from('guest:guest').toString('base64')}` },
+      });
+    const foreign = await asGuest('http://app.test:8080');
+    expect(foreign.statusCode).toBe(401);
+    expect(JSON.parse(foreign.body)).toEqual({ error: 'not_authorised', reason: 'User can only log in via localhost' });
+    expect((await asGuest(own)).statusCode).toBe(200);
   });
 
   it('answers CORS preflights for listed origins only', async () => {
