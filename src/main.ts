@@ -52,7 +52,7 @@ async function main(): Promise<void> {
 }
 
 /** Refusals that explain themselves: what is wrong with the data dir and what to do. A stack would bury that. */
-const explained = [DataDirError, DefinitionsLogError, LostDefinitionsError];
+const explained = [DataDirError, DefinitionsLogError, LostDefinitionsError, ConfigError];
 
 main().catch((error: unknown) => {
   // The reason first, on its own line; a stack only for what is not one of ours, and after it.

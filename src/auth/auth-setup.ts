@@ -1,4 +1,4 @@
-import type { WarrenConfig } from '../config.js';
+import { ConfigError, type WarrenConfig } from '../config.js';
 import { AuthBackends, type AuthBackend } from './auth-backends.js';
 import type { Authenticator } from './authenticator.js';
 import { TokenValidator } from './token-validator.js';
@@ -25,16 +25,21 @@ export function createAuthenticator(users: UserStore, config: AuthConfig): Authe
   const backends: readonly AuthBackend[] = config.authBackends.length > 0 ? config.authBackends : tokenConfigured ? ['internal', 'oauth2'] : ['internal'];
   if (!backends.includes('oauth2')) return users;
   if (!tokenConfigured) {
-    throw new Error('--auth-backends oauth2 needs --oauth2-issuer, --oauth2-jwks-url, --oauth2-key-file or --oauth2-hs256-key');
+    throw new ConfigError('--auth-backends oauth2 needs --oauth2-issuer, --oauth2-jwks-url, --oauth2-key-file or --oauth2-hs256-key');
   }
-  const tokens = new TokenValidator({
-    resourceServerId: config.oauth2ResourceServerId,
-    issuer: config.oauth2Issuer || undefined,
-    jwksUrl: config.oauth2JwksUrl || undefined,
-    keyFiles: config.oauth2KeyFile,
-    hs256Key: config.oauth2Hs256Key || undefined,
-    scopeClaim: config.oauth2ScopeClaim || undefined,
-    usernameClaims: config.oauth2UsernameClaim,
-  });
+  let tokens: TokenValidator;
+  try {
+    tokens = new TokenValidator({
+      resourceServerId: config.oauth2ResourceServerId,
+      issuer: config.oauth2Issuer || undefined,
+      jwksUrl: config.oauth2JwksUrl || undefined,
+      keyFiles: config.oauth2KeyFile,
+      hs256Key: config.oauth2Hs256Key || undefined,
+      scopeClaim: config.oauth2ScopeClaim || undefined,
+      usernameClaims: config.oauth2UsernameClaim,
+    });
+  } catch (error) {
+    throw new ConfigError(`--oauth2-key-file: ${(error as Error).message}`);
+  }
   return new AuthBackends(users, tokens, backends);
 }

@@ -44,6 +44,9 @@ export interface WarrenServerOptions {
 }
 
 export async function createWarrenServer(config: WarrenConfig, options: WarrenServerOptions = {}): Promise<WarrenServer> {
+  // Before anything is opened: a key file that cannot be read stops the start with nothing to undo.
+  const users = new UserStore();
+  const authenticator = createAuthenticator(users, config);
   const app = Fastify({
     logger: { level: config.logLevel },
     // A console polling the API would flood the log; request lines are for debugging.
@@ -71,8 +74,6 @@ export async function createWarrenServer(config: WarrenConfig, options: WarrenSe
     clock,
     consumerTimeout: config.consumerTimeout,
   });
-  const users = new UserStore();
-  const authenticator = createAuthenticator(users, config);
   const connections = new ConnectionRegistry();
   const ops = new Operations({ broker, users, durability: durable, connections, log: app.log });
   await durable.restore(broker, users, {
