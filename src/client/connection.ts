@@ -224,6 +224,7 @@ export class WarrenConnection implements Settler {
 
   /** Closes the connection (the broker requeues unacked messages). Idempotent. */
   close(): Promise<void> {
+    this.#refresher?.stop();
     if (this.#closing) return this.#closing;
     if (this.#state === 'closed') return this.closed;
     const reply = this.#state === 'open' ? this.#call({ op: 'close' }, R.toVoid) : Promise.resolve();
