@@ -6,6 +6,10 @@ import { startWarren, type RunningWarren } from '../helpers/warren.js';
 import { AllowedOrigins, parseOriginList } from '../../src/http/origin-check.js';
 import { loadConfig } from '../../src/config.js';
 import { withTimeout } from '../protocol/support.js';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { exited, spawnBroker } from '../helpers/child-broker.js';
 
 type Upgrade = { opened: true; socket: WebSocket } | { opened: false; status: number; body: string };
 
@@ -180,5 +184,30 @@ describe('the setting', () => {
     expect(origins.listed('https://xexample.com')).toBe(false);
     expect(origins.listed('https://x.example.com.evil')).toBe(false);
     expect(new AllowedOrigins(['*']).listed('https://anything.test')).toBe(true);
+  });
+});
+
+describe('the log', () => {
+  it('records a refused upgrade on one line at info level, not as an error', async () => {
+    const dataDir = mkdtempSync(join(tmpdir(), 'warren-origin-log-'));
+    const broker = await spawnBroker(dataDir);
+    try {
+      expect(await upgrade(broker.wsUrl, 'http://evil.test')).toMatchObject({ opened: false, status: 403 });
+      const line = await withTimeout(
+        (async () => {
+          for (;;) {
+            const found = broker.output().split('\n').find((l) => l.includes('origin not allowed'));
+            if (found) return found;
+            await new Promise((resolve) => setTimeout(resolve, 20));
+          }
+        })(),
+        'the log line',
+      );
+      expect(JSON.parse(line)).toMatchObject({ level: 30, origin: 'http://evil.test', msg: 'WebSocket upgrade refused: origin not allowed' });
+    } finally {
+      broker.child.kill('SIGTERM');
+      await exited(broker.child);
+      rmSync(dataDir, { recursive: true, force: true });
+    }
   });
 });
