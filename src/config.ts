@@ -1,6 +1,8 @@
 import { parseArgs } from 'node:util';
 import { DEFAULT_MAX_BODY_SIZE } from './broker/broker.js';
 import { DEFAULT_CONSUMER_TIMEOUT_MS, MAX_CONSUMER_TIMEOUT_MS } from './broker/consumer-timeout.js';
+import { parseOriginList } from './http/origin-check.js';
+import { AUTH_BACKENDS, type AuthBackend } from './auth/auth-backends.js';
 
 export type LogLevel = 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
 
@@ -40,6 +42,23 @@ export interface WarrenConfig {
   readonly tlsVerifyPeer: boolean;
   /** AMQP 0-9-1 over TLS, when TLS is configured: 0 = any free port, `off` = no listener. */
   readonly amqpsPort: number | 'off';
+  /** Origins (besides the broker's own) whose pages may open `/ws` and `/amqp`, and call `/api` (CORS). */
+  readonly wsAllowedOrigins: readonly string[];
+  /** `internal`, `oauth2`; empty = both when an OAuth 2 issuer or key is set, else internal. */
+  readonly authBackends: readonly AuthBackend[];
+  /** OAuth 2 (token login): the issuer (`iss`; its JWKS by OpenID discovery when no JWKS URL). '' = none. */
+  readonly oauth2Issuer: string;
+  readonly oauth2JwksUrl: string;
+  /** What `aud` must contain and scopes are prefixed with. */
+  readonly oauth2ResourceServerId: string;
+  /** PEM public key files (comma-separated); a file's base name is its key id. */
+  readonly oauth2KeyFile: readonly string[];
+  /** Shared HS256 secret, for development. '' = none. */
+  readonly oauth2Hs256Key: string;
+  /** Extra claim holding scopes (dotted path). '' = `scope` only. */
+  readonly oauth2ScopeClaim: string;
+  /** Claims tried in order for the user name. */
+  readonly oauth2UsernameClaim: readonly string[];
 }
 
 export const defaultConfig: WarrenConfig = {
@@ -61,6 +80,15 @@ export const defaultConfig: WarrenConfig = {
   tlsMinVersion: 'TLSv1.2',
   tlsVerifyPeer: false,
   amqpsPort: 5671,
+  wsAllowedOrigins: [],
+  authBackends: [],
+  oauth2Issuer: '',
+  oauth2JwksUrl: '',
+  oauth2ResourceServerId: 'warren',
+  oauth2KeyFile: [],
+  oauth2Hs256Key: '',
+  oauth2ScopeClaim: '',
+  oauth2UsernameClaim: ['sub', 'client_id'],
 };
 
 /** Each setting: its flag, its environment variable, and how to read it. */
@@ -87,6 +115,15 @@ const settings = {
   tlsCiphers: { flag: 'tls-ciphers', env: 'WARREN_TLS_CIPHERS', parse: nonEmpty },
   tlsVerifyPeer: { flag: 'tls-verify-peer', env: 'WARREN_TLS_VERIFY_PEER', parse: boolean, boolean: true },
   amqpsPort: { flag: 'amqps-port', env: 'WARREN_AMQPS_PORT', parse: portOrOff },
+  wsAllowedOrigins: { flag: 'ws-allowed-origins', env: 'WARREN_WS_ALLOWED_ORIGINS', parse: parseOriginList },
+  authBackends: { flag: 'auth-backends', env: 'WARREN_AUTH_BACKENDS', parse: parseAuthBackends },
+  oauth2Issuer: { flag: 'oauth2-issuer', env: 'WARREN_OAUTH2_ISSUER', parse: httpUrl },
+  oauth2JwksUrl: { flag: 'oauth2-jwks-url', env: 'WARREN_OAUTH2_JWKS_URL', parse: httpUrl },
+  oauth2ResourceServerId: { flag: 'oauth2-resource-server-id', env: 'WARREN_OAUTH2_RESOURCE_SERVER_ID', parse: nonEmpty },
+  oauth2KeyFile: { flag: 'oauth2-key-file', env: 'WARREN_OAUTH2_KEY_FILE', parse: commaList },
+  oauth2Hs256Key: { flag: 'oauth2-hs256-key', env: 'WARREN_OAUTH2_HS256_KEY', parse: nonEmpty },
+  oauth2ScopeClaim: { flag: 'oauth2-scope-claim', env: 'WARREN_OAUTH2_SCOPE_CLAIM', parse: nonEmpty },
+  oauth2UsernameClaim: { flag: 'oauth2-username-claim', env: 'WARREN_OAUTH2_USERNAME_CLAIM', parse: commaList },
 } as const satisfies { [K in keyof WarrenConfig]-?: { flag: string; env: string; parse: (raw: string) => WarrenConfig[K]; boolean?: true } };
 
 export type TlsVersion = 'TLSv1.2' | 'TLSv1.3';
@@ -183,4 +220,23 @@ function logLevel(raw: string): LogLevel {
   const levels: LogLevel[] = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'];
   if (!(levels as string[]).includes(raw)) throw new Error(`expected one of ${levels.join(', ')}, got '${raw}'`);
   return raw as LogLevel;
+}
+
+function commaList(raw: string): string[] {
+  const items = raw.split(',').map((item) => item.trim()).filter((item) => item !== '');
+  if (items.length === 0) throw new Error('must not be empty');
+  return items;
+}
+
+function parseAuthBackends(raw: string): AuthBackend[] {
+  const backends = commaList(raw);
+  const known: readonly string[] = AUTH_BACKENDS;
+  const unknown = backends.find((backend) => !known.includes(backend));
+  if (unknown !== undefined) throw new Error(`unknown auth backend '${unknown}': expected ${AUTH_BACKENDS.join(', ')}`);
+  return AUTH_BACKENDS.filter((backend) => backends.includes(backend));
+}
+
+function httpUrl(raw: string): string {
+  if (!/^https?:\/\/[^\s]+$/.test(raw.trim())) throw new Error(`expected an http(s) URL, got '${raw}'`);
+  return raw.trim();
 }

@@ -29,11 +29,14 @@ export class ApiError extends Error {
     this.reason = reason;
   }
 
-  /** The credentials no longer work (wrong password, user deleted, tags removed): sign in again. */
+  /** The credentials no longer work (wrong password, user deleted, tags removed, token expired): sign in again. */
   get endsSession() {
     return (
       this.status === 401 &&
-      (this.error === 'not_authorized' || this.reason === 'Not management user' || this.reason === 'User can only log in via localhost')
+      (this.error === 'not_authorized' ||
+        this.reason === 'Not management user' ||
+        this.reason === 'User can only log in via localhost' ||
+        (typeof this.reason === 'string' && this.reason.startsWith('token refused')))
     );
   }
 }

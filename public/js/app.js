@@ -298,6 +298,12 @@ function endSession(reason) {
       saveCredentials(creds);
       start(me, { focus: true });
     },
+    async signInWithToken(token) {
+      const creds = { username: '', authorization: `Bearer ${token}` };
+      const me = /** @type {Whoami} */ (await request('GET', '/whoami', { as: creds }));
+      saveCredentials({ username: me.name, authorization: creds.authorization });
+      start(me, { focus: true });
+    },
   });
 }
 

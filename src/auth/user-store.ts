@@ -210,13 +210,13 @@ export class UserStore implements Authenticator {
 
   // Authenticator
 
-  async authenticate(username: string, password: string, peerAddress: string): Promise<AuthResult> {
+  async authenticate(username: string, password: string, peerAddress: string, foreignOrigin?: string): Promise<AuthResult> {
     const cacheKey = this.loginKey(username, password);
     const cached = this.logins.get(cacheKey);
     // A remembered login holds only while the user is the very object it was checked against: every
     // change to the user (password, tags, deletion) replaces that object.
     if (cached && cached.expires > Date.now() && this.users.get(username) === cached.user) {
-      return this.admit(cached.user, peerAddress);
+      return this.admit(cached.user, peerAddress, foreignOrigin);
     }
     const verdict = this.throttle.check(peerAddress, username);
     if (!verdict.allowed) {
@@ -248,7 +248,7 @@ export class UserStore implements Authenticator {
       if (this.logins.size >= MAX_REMEMBERED_LOGINS) this.logins.clear();
       this.logins.set(cacheKey, { user, expires: Date.now() + LOGIN_MEMORY_MS });
     }
-    return this.admit(user, peerAddress);
+    return this.admit(user, peerAddress, foreignOrigin);
   }
 
   /**
@@ -281,12 +281,12 @@ export class UserStore implements Authenticator {
    * A user whose identity was proven another way (a verified client certificate, for EXTERNAL): it must
    * exist, and the loopback rule holds all the same, as RabbitMQ checks `loopback_users` whatever the mechanism.
    */
-  admitProven(username: string, peerAddress: string): AuthResult | undefined {
+  admitProven(username: string, peerAddress: string, foreignOrigin?: string): AuthResult | undefined {
     const user = this.users.get(username);
-    return user ? this.admit(user, peerAddress) : undefined;
+    return user ? this.admit(user, peerAddress, foreignOrigin) : undefined;
   }
 
-  private admit(user: User, peerAddress: string): AuthResult {
+  private admit(user: User, peerAddress: string, foreignOrigin: string | undefined): AuthResult {
     const username = user.name;
     if (this.loopbackUsers.has(username) && !isLoopback(peerAddress)) {
       return {
@@ -295,11 +295,19 @@ export class UserStore implements Authenticator {
         error: new BrokerError('ACCESS_REFUSED', `user '${username}' can only connect via localhost`),
       };
     }
+    if (this.loopbackUsers.has(username) && foreignOrigin !== undefined) {
+      return {
+        ok: false,
+        failure: 'loopback',
+        error: new BrokerError('ACCESS_REFUSED', `user '${username}' can only connect via localhost: not from a page of origin '${foreignOrigin}'`),
+      };
+    }
     return { ok: true, user: { name: user.name, tags: user.tags } };
   }
 
   /** A user may use a vhost when it has a permission entry there (whatever the regexes say). */
   canAccessVhost(user: AuthenticatedUser, vhost: string): boolean {
+    if (user.grants) return user.grants.canAccessVhost(vhost);
     return this.permissions.get(vhost)?.has(user.name) ?? false;
   }
 

@@ -12,6 +12,7 @@ import type * as O from './options.js';
 import * as R from './requests.js';
 import type { Mapper } from './requests.js';
 import { OPEN, openSocket, resolveWebSocket } from './socket.js';
+import { TokenRefresher } from './token.js';
 import type { CloseEventLike, MessageEventLike, WebSocketLike } from './socket.js';
 
 export interface ConnectionEvents {
@@ -53,19 +54,27 @@ export class WarrenConnection implements Settler {
   #closeInfo: CloseInfo | undefined;
   #closing: Promise<void> | undefined;
   #resolveClosed!: () => void;
+  #refresher: TokenRefresher | undefined;
 
   /** Opens the socket and performs the `connect` handshake. */
   static async connect(url: string, options: O.ConnectOptions): Promise<WarrenConnection> {
     const socket = await openSocket(url, await resolveWebSocket(options.WebSocket, options.tls), options.tls);
     const connection = new WarrenConnection(socket);
-    const { username, password, vhost = '/', heartbeat, clientProperties } = options;
+    const { username, password, vhost = '/', heartbeat, clientProperties, token: tokenOption } = options;
     try {
-      const ok = await connection.#call<OkReply & ConnectOk>(
-        { op: 'connect', vhost, username, password, heartbeat, clientProperties },
-        undefined,
-      );
+      const token = typeof tokenOption === 'function' ? await tokenOption() : tokenOption;
+      const credentials = token === undefined ? { username, password } : { token };
+      const ok = await connection.#call<OkReply & ConnectOk>({ op: 'connect', vhost, ...credentials, heartbeat, clientProperties }, undefined);
       connection.serverInfo = { server: ok.server, version: ok.version, heartbeat: ok.heartbeat };
       connection.#state = 'open';
+      if (typeof tokenOption === 'function' && token !== undefined) {
+        connection.#refresher = new TokenRefresher(
+          tokenOption,
+          (next) => connection.updateToken(next),
+          (error) => connection.#events.emit('error', error instanceof WarrenError ? error : new WarrenError(403, 'ACCESS_REFUSED', `token refresh failed: ${error.message}`)),
+        );
+        connection.#refresher.schedule(token);
+      }
       return connection;
     } catch (err) {
       if (socket.readyState === OPEN) socket.close(1000);
@@ -194,6 +203,14 @@ export class WarrenConnection implements Settler {
     return this.#call({ op: 'get', queue: o.queue, noAck: o.noAck }, R.toGetResult);
   }
 
+  /**
+   * Hands the broker a refreshed token before the current one expires (a connection opened with a token
+   * provider does this by itself). Refused when the token is invalid or for another user.
+   */
+  updateToken(token: string): Promise<void> {
+    return this.#call({ op: 'update-token', token }, R.toVoid);
+  }
+
   /** Low level: sends `frame` with a fresh id; resolves with the `ok` frame, rejects with a WarrenError. */
   request(frame: Record<string, unknown>): Promise<Record<string, unknown>> {
     return this.#call({ ...frame, id: undefined } as unknown as ClientFrame, undefined);
@@ -207,6 +224,7 @@ export class WarrenConnection implements Settler {
 
   /** Closes the connection (the broker requeues unacked messages). Idempotent. */
   close(): Promise<void> {
+    this.#refresher?.stop();
     if (this.#closing) return this.#closing;
     if (this.#state === 'closed') return this.closed;
     const reply = this.#state === 'open' ? this.#call({ op: 'close' }, R.toVoid) : Promise.resolve();
@@ -294,6 +312,7 @@ export class WarrenConnection implements Settler {
   #onClose(event: CloseEventLike): void {
     if (this.#state === 'closed') return;
     this.#state = 'closed';
+    this.#refresher?.stop();
     this.#socket.onmessage = this.#socket.onclose = this.#socket.onerror = null;
     const error = new ConnectionClosedError(
       this.#closeInfo,

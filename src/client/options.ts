@@ -6,13 +6,19 @@
 import type * as F from './frames.js';
 import type { ExchangeType } from './frames.js';
 import type { NodeTlsOptions, WebSocketConstructor } from './socket.js';
+import type { TokenProvider } from './token.js';
 
 /** The fields of a request frame that a caller chooses. */
 type FieldsOf<Frame> = Omit<Frame, 'op' | 'id'>;
 
-export interface ConnectOptions extends FieldsOf<F.ConnectFrame> {
+export interface ConnectOptions extends Omit<FieldsOf<F.ConnectFrame>, 'token'> {
   /** Default `/`. */
   vhost?: string;
+  /**
+   * An OAuth 2 access token instead of username and password; or a function that returns the current
+   * one, which the client calls again before each token expires and hands to the broker (`update-token`).
+   */
+  token?: string | TokenProvider;
   /** Seconds; the lower non-zero of the client's and the server's is used. */
   heartbeat?: number;
   /** WebSocket implementation; default the global one, else the `ws` package. */

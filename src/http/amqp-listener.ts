@@ -9,6 +9,7 @@ import { tlsFactsOf } from './tls/tls-facts.js';
 export type AmqpServerFactory = (accept: (socket: Socket) => void) => Server;
 
 const plainServer: AmqpServerFactory = (accept) => createServer({ noDelay: true }, accept);
+import { foreignOrigin } from './origin-check.js';
 
 /** A bug met while serving one connection costs that connection, never the broker. */
 function guarded(context: AmqpContext, connection: AmqpConnection, what: string, work: () => void, drop: () => void): void {
@@ -92,7 +93,7 @@ export function registerAmqpWebSocketRoute(app: FastifyInstance, context: AmqpCo
     const connection = new AmqpConnection(
       context,
       transport,
-      { address: raw.remoteAddress ?? '', port: raw.remotePort ?? 0, ...tlsFactsOf(raw) },
+      { address: raw.remoteAddress ?? '', port: raw.remotePort ?? 0, ...tlsFactsOf(raw), foreignOrigin: foreignOrigin(request) },
       'websocket',
       raw.localPort ?? 0,
     );

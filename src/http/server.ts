@@ -1,6 +1,7 @@
 import fastifyWebsocket from '@fastify/websocket';
 import Fastify, { LogController, type FastifyInstance } from 'fastify';
 import { UserStore } from '../auth/user-store.js';
+import { createAuthenticator } from '../auth/auth-setup.js';
 import { Broker } from '../broker/broker.js';
 import { systemClock, type Clock } from '../broker/clock.js';
 import { StartupClock } from '../broker/startup-clock.js';
@@ -12,6 +13,7 @@ import { VERSION } from '../version.js';
 import { registerManagementApi } from './api/index.js';
 import { registerConsole } from './console-route.js';
 import { registerWebSocketRoute } from './ws-route.js';
+import { registerBrowserAccess } from './browser-access.js';
 import { trustedActor } from '../operations/caller.js';
 import { Operations } from '../operations/operations.js';
 import { DurableState } from '../store/durable-state.js';
@@ -48,6 +50,9 @@ export interface WarrenServerOptions {
 }
 
 export async function createWarrenServer(config: WarrenConfig, options: WarrenServerOptions = {}): Promise<WarrenServer> {
+  // Before anything is opened: a key file that cannot be read stops the start with nothing to undo.
+  const users = new UserStore();
+  const authenticator = createAuthenticator(users, config);
   const tls = await TlsListeners.open(config);
   const app = Fastify({
     ...tls?.fastifyOptions(),
@@ -77,7 +82,6 @@ export async function createWarrenServer(config: WarrenConfig, options: WarrenSe
     clock,
     consumerTimeout: config.consumerTimeout,
   });
-  const users = new UserStore();
   const connections = new ConnectionRegistry();
   const ops = new Operations({ broker, users, durability: durable, connections, log: app.log });
   await durable.restore(broker, users, {
@@ -99,11 +103,12 @@ export async function createWarrenServer(config: WarrenConfig, options: WarrenSe
     // Room for a maximum-size body in base64 plus the frame around it; a bigger frame closes the socket.
     options: { maxPayload: Math.ceil((config.maxBodySize * 4) / 3) + 1024 * 1024, handleProtocols: selectSubprotocol },
   });
+  registerBrowserAccess(app, config);
   registerWebSocketRoute(
     app,
     {
       broker,
-      authenticator: users,
+      authenticator,
       ops,
       parser: new FrameParser(),
       version: VERSION,
@@ -116,12 +121,12 @@ export async function createWarrenServer(config: WarrenConfig, options: WarrenSe
   const amqpContext: AmqpContext = {
     broker,
     ops,
-    authenticator: users,
+    authenticator,
     version: VERSION,
     heartbeat: config.heartbeat,
     handshakeTimeout: config.handshakeTimeout,
     log: app.log,
-    findUser: (name, peerAddress) => users.admitProven(name, peerAddress),
+    findUser: (name, peerAddress, foreignOrigin) => users.admitProven(name, peerAddress, foreignOrigin),
     onOpen: (connection) => connections.add(connection),
     onClose: (connection) => connections.remove(connection),
   };
@@ -143,6 +148,7 @@ export async function createWarrenServer(config: WarrenConfig, options: WarrenSe
   await registerManagementApi(app, {
     broker,
     users,
+    authenticator,
     ops,
     connections,
     version: VERSION,

@@ -4,6 +4,7 @@ import { Session, type SessionContext } from '../protocol/session.js';
 import { DEFAULT_SEND_HIGH_WATER, SocketTransport } from './socket-transport.js';
 import type { WebSocket } from 'ws';
 import { tlsFactsOf } from './tls/tls-facts.js';
+import { foreignOrigin } from './origin-check.js';
 
 /** `/ws`: each WebSocket becomes one protocol session. */
 export function registerWebSocketRoute(
@@ -22,7 +23,7 @@ export function registerWebSocketRoute(
     const session = new Session(
       sessionContext,
       transport,
-      { address: request.socket.remoteAddress ?? '', port: request.socket.remotePort ?? 0, ...tlsFactsOf(request.socket) },
+      { address: request.socket.remoteAddress ?? '', port: request.socket.remotePort ?? 0, ...tlsFactsOf(request.socket), foreignOrigin: foreignOrigin(request) },
       request.socket.localPort ?? 0,
     );
     transport.onWritable = (writable) => {

@@ -20,7 +20,10 @@ export class Permissions {
     if (caller.trusted) return;
     const user = caller.user.name;
     const vhost = caller.vhost.name;
-    if (!this.authenticator.isAllowed(user, vhost, access, name)) {
+    // A token user's scopes stand in for stored permissions; the rule and the refusal are the same.
+    const grants = caller.user.grants;
+    const allowed = grants ? grants.isAllowed(vhost, access, name) : this.authenticator.isAllowed(user, vhost, access, name);
+    if (!allowed) {
       throw accessRefused(`access to ${kind} '${name === '' ? 'amq.default' : name}' in vhost '${vhost}' refused for user '${user}'`);
     }
   }
@@ -60,9 +63,12 @@ export class Permissions {
     if (caller.trusted) return;
     const user = caller.user.name;
     const vhost = caller.vhost.name;
-    const permission = this.topics.find(user, vhost, exchange);
-    if (permission === undefined || caller.vhost.exchanges.get(exchange)?.type !== 'topic') return;
-    if (!permission.patterns[access].test(routingKey)) {
+    const grants = caller.user.grants;
+    const permission = grants ? undefined : this.topics.find(user, vhost, exchange);
+    if ((!grants && permission === undefined) || caller.vhost.exchanges.get(exchange)?.type !== 'topic') return;
+    // Scopes always govern topic exchanges: a key needs a scope with a matching routing-key part (RabbitMQ's oauth2 backend).
+    const allowed = grants ? grants.topicAllowed(vhost, access, exchange, routingKey) : (permission?.patterns[access].test(routingKey) ?? true);
+    if (!allowed) {
       throw accessRefused(`${access} access to topic '${routingKey}' in exchange '${exchange}' in vhost '${vhost}' refused for user '${user}'`);
     }
   }

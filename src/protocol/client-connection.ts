@@ -11,6 +11,8 @@ export interface Peer {
   readonly port: number;
   /** The TLS session the connection runs over; absent on a plain connection. */
   readonly tls?: TlsFacts;
+  /** The page's `Origin` when a browser connected from another origin than the broker's own. */
+  readonly foreignOrigin?: string | undefined;
 }
 
 /** What the management API shows of a connection's TLS session, and what EXTERNAL logs in with. */

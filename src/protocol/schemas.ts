@@ -14,6 +14,7 @@ export const tableSchema = { type: 'object', default: {} } as const;
 const deliveryTag = { type: 'integer', minimum: 0, maximum: Number.MAX_SAFE_INTEGER } as const;
 const prefetch = { type: 'integer', minimum: 0, maximum: 65535 } as const;
 export const frameIdSchema = { type: ['string', 'integer'] } as const;
+const token = { type: 'string', minLength: 1, maxLength: 16384 } as const;
 
 function flag<const Default extends boolean>(value: Default) {
   return { type: 'boolean', default: value } as const;
@@ -53,13 +54,15 @@ export const frameSchemas = {
       vhost: { type: 'string', default: '/' },
       username: { type: 'string' },
       password: { type: 'string' },
+      /** An OAuth 2 access token (JWT) instead of username and password. */
+      token,
       heartbeat: { type: 'integer', minimum: 0, maximum: 65535 },
       clientProperties: tableSchema,
     },
-    'username',
-    'password',
   ),
   close: op('close', {}),
+  /** A refreshed token for the open connection, before the current one expires. */
+  'update-token': op('update-token', { token }, 'token'),
   'exchange.declare': op(
     'exchange.declare',
     {

@@ -16,6 +16,7 @@ import { dispatch, type Reply } from './handlers/index.js';
 import { OrderedReplies } from './ordered-replies.js';
 import { messageContentJson } from './wire-message.js';
 import { ReplySubscription, type ReplyConsumer } from '../operations/direct-reply-to.js';
+import { login, refreshToken, TokenExpiry } from './token-login.js';
 
 /** What the session needs of the socket under it; the WebSocket route provides it. */
 export interface Transport {
@@ -56,6 +57,8 @@ export interface SessionContext {
 export interface Peer {
   readonly address: string;
   readonly port: number;
+  /** The page's `Origin` when a browser connected from another origin than the broker's own. */
+  readonly foreignOrigin?: string | undefined;
 }
 
 /** awaiting-connect → authenticating → open → closed; nothing goes back. */
@@ -69,7 +72,9 @@ export class Session implements DeliverySink, ClientConnection, ReplyConsumer {
   readonly id = serverName('conn-');
   readonly protocol = 'Warren JSON over WebSocket';
   readonly transport = 'websocket';
-  readonly authMechanism = 'PLAIN';
+  get authMechanism(): string {
+    return this.user?.grants ? 'OAUTH2' : 'PLAIN';
+  }
   /** One channel, numbered 1 as an AMQP connection's first. */
   readonly channelMax = 1;
   readonly connectedAt = Date.now();
@@ -95,6 +100,9 @@ export class Session implements DeliverySink, ClientConnection, ReplyConsumer {
   /** Its consumer on `amq.rabbitmq.reply-to` (direct reply-to), if it started one. */
   readonly replyConsumer: ReplySubscription;
   private timer: NodeJS.Timeout | undefined;
+  private readonly tokenExpiry = new TokenExpiry((at) =>
+    this.close('ACCESS_REFUSED', `token expired at ${new Date(at).toISOString()}: connection closed (send update-token before it expires)`),
+  );
 
   constructor(
     private readonly context: SessionContext,
@@ -205,6 +213,15 @@ export class Session implements DeliverySink, ClientConnection, ReplyConsumer {
       this.replies.reply(errorText(new BrokerError('NOT_ALLOWED', 'already connected'), frame.id, frame.op));
       return;
     }
+    if (frame.op === 'update-token') {
+      const id = frame.id;
+      const done = refreshToken(this.context.authenticator, this.caller.user, this.vhost.name, frame.token).then(
+        () => (this.tokenExpiry.arm(this.user), id === undefined ? undefined : okText(id, undefined)),
+        (error: unknown) => errorText(this.asBrokerError(error, 'update-token'), id, 'update-token'),
+      );
+      this.replies.replyWhen(done);
+      return;
+    }
     if (frame.op === 'close') {
       const text = frame.id === undefined ? undefined : okText(frame.id, undefined);
       const closeNow = (): void => {
@@ -308,7 +325,7 @@ export class Session implements DeliverySink, ClientConnection, ReplyConsumer {
   private async connect(frame: ConnectFrame): Promise<void> {
     this.state = 'authenticating';
     try {
-      const result = await this.context.authenticator.authenticate(frame.username, frame.password, this.peer.address);
+      const result = await login(this.context.authenticator, frame, this.peer);
       if (this.state !== 'authenticating') return;
       if (!result.ok) return this.refuse(result.error, frame.id);
       const vhost = this.context.broker.vhosts.get(frame.vhost);
@@ -326,6 +343,7 @@ export class Session implements DeliverySink, ClientConnection, ReplyConsumer {
       this.currentCaller = { user: result.user, vhost, channel: this.currentChannel };
       this.state = 'open';
       this.startHeartbeat();
+      this.tokenExpiry.arm(result.user);
       this.context.onOpen?.(this);
       if (frame.id !== undefined) {
         this.sendOk(frame.id, { server: 'warren', version: this.context.version, heartbeat: this.heartbeat });
@@ -358,6 +376,7 @@ export class Session implements DeliverySink, ClientConnection, ReplyConsumer {
     this.backlog = [];
     if (this.timer) clearTimeout(this.timer);
     this.timer = undefined;
+    this.tokenExpiry.disarm();
     this.replyConsumer.stop();
     this.currentChannel?.close();
     if (wasOpen) this.context.onClose?.(this);

@@ -11,7 +11,7 @@ import { dirname, join } from 'node:path';
 import type { Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startWarren, type RunningWarren } from '../helpers/warren.js';
-import { launchBrowser, openPage } from './support.js';
+import { launchBrowser, openPage, rest } from './support.js';
 
 const require = createRequire(import.meta.url);
 const clientBundle = join(dirname(require.resolve('@cloudamqp/amqp-client')), '..', '..', 'dist', 'amqp-websocket-client.mjs');
@@ -22,7 +22,8 @@ import { AMQPWebSocketClient } from '/amqp-websocket-client.mjs';
 const out = document.getElementById('out');
 try {
   const url = new URLSearchParams(location.search).get('broker');
-  const client = new AMQPWebSocketClient(url, '/', 'guest', 'guest');
+  // guest may not log in from another origin's page: a user of the app's own.
+  const client = new AMQPWebSocketClient(url, '/', 'browser-app', 'browser-secret');
   const conn = await client.connect();
   const ch = await conn.channel();
   await ch.queueDeclare('browser-q', { durable: true });
@@ -42,7 +43,6 @@ let site: Server;
 let browser: Browser;
 
 beforeAll(async () => {
-  warren = await startWarren();
   // Another origin than the broker's: the page a developer would serve their app from.
   site = createServer((request, response) => {
     if (request.url?.startsWith('/amqp-websocket-client.mjs')) {
@@ -50,6 +50,10 @@ beforeAll(async () => {
     } else response.writeHead(200, { 'content-type': 'text/html' }).end(PAGE);
   });
   await new Promise<void>((resolve) => site.listen(0, '127.0.0.1', resolve));
+  // The operator allows the app's origin (by default only the broker's own pages may open /amqp).
+  warren = await startWarren({ wsAllowedOrigins: [`http://127.0.0.1:${(site.address() as AddressInfo).port}`] });
+  await rest(warren.url, 'PUT', '/users/browser-app', { password: 'browser-secret', tags: '' });
+  await rest(warren.url, 'PUT', '/permissions/%2F/browser-app', { configure: '.*', write: '.*', read: '.*' });
   browser = await launchBrowser();
 });
 

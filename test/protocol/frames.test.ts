@@ -211,6 +211,7 @@ describe('requests and replies', () => {
 const minimalFrames: Record<OpName, Record<string, unknown>> = {
   connect: { username: 'u', password: 'p' },
   close: {},
+  'update-token': { token: 't' },
   'exchange.declare': { exchange: 'x' },
   'exchange.delete': { exchange: 'x' },
   'exchange.bind': { destination: 'd', source: 's' },
@@ -284,6 +285,7 @@ describe('GET /api/protocol/schema', () => {
   const ops = [
     'connect',
     'close',
+    'update-token',
     'exchange.declare',
     'exchange.delete',
     'exchange.bind',

@@ -1,11 +1,19 @@
 // @ts-check
-/** Sign-in: HTTP Basic credentials checked against `GET /api/whoami`, kept for this tab only. */
+/**
+ * Sign-in: HTTP Basic credentials, or an OAuth 2 access token pasted from the identity provider (sent as
+ * `Authorization: Bearer`), checked against `GET /api/whoami` and kept for this tab only. The OIDC
+ * redirect flow is a later step (docs/auth.md).
+ */
 import { h, replaceChildren } from '../dom.js';
 import { Status, field, input, onSubmit, submit } from '../forms.js';
 
 /**
  * @param {HTMLElement} root
- * @param {{ message: string, signIn: (username: string, password: string) => Promise<void> }} options
+ * @param {{
+ *   message: string,
+ *   signIn: (username: string, password: string) => Promise<void>,
+ *   signInWithToken?: (token: string) => Promise<void>,
+ * }} options
  */
 export function mountSignIn(root, options) {
   const username = input({ name: 'username', autocomplete: 'username', required: true, autocapitalize: 'off' });
@@ -26,6 +34,29 @@ export function mountSignIn(root, options) {
   onSubmit(form, status, async () => {
     await options.signIn(username.value, password.value);
   });
-  replaceChildren(root, h('div', { class: 'page narrow' }, form));
+  const withToken = options.signInWithToken;
+  replaceChildren(root, h('div', { class: 'page narrow' }, form, withToken ? tokenForm(withToken) : null));
   username.focus();
+}
+
+/**
+ * Folded away by default: most people sign in with a password. Its summary avoids the words "Sign in" so
+ * the password form's button stays the only one of that name on the page.
+ * @param {(token: string) => Promise<void>} signInWithToken
+ */
+function tokenForm(signInWithToken) {
+  const token = h('textarea', { name: 'token', rows: 4, required: true, spellcheck: false, autocomplete: 'off' });
+  const status = new Status();
+  const form = h(
+    'form',
+    { class: 'sign-in token', 'aria-label': 'Sign in with token' },
+    h('p', { class: 'hint', text: 'Paste an access token (JWT) from your identity provider. It needs a management tag scope, for example warren.tag:management.' }),
+    field('Access token', token),
+    status.element,
+    h('div', { class: 'actions' }, submit('Sign in with token')),
+  );
+  onSubmit(form, status, async () => {
+    await signInWithToken(token.value.trim());
+  });
+  return h('details', { class: 'token-sign-in' }, h('summary', { text: 'Use an access token instead' }), form);
 }

@@ -4,7 +4,8 @@
  * console polling several endpoints a second does not pay for scrypt each time.
  */
 import type { FastifyRequest } from 'fastify';
-import type { UserStore } from '../../auth/user-store.js';
+import type { Authenticator, AuthResult, PermissionGrants } from '../../auth/authenticator.js';
+import { foreignOrigin } from '../origin-check.js';
 import type { Actor } from '../../operations/caller.js';
 import { ApiError, REALM } from './errors.js';
 
@@ -15,6 +16,8 @@ export interface ApiUser {
   /** monitoring or administrator: sees every vhost, connection and channel. */
   readonly isMonitor: boolean;
   readonly isPolicymaker: boolean;
+  /** A token user's scopes (`Authorization: Bearer`), checked in place of stored permissions. */
+  readonly grants?: PermissionGrants | undefined;
 }
 
 const ManagementTags: ReadonlySet<string> = new Set(['management', 'policymaker', 'monitoring', 'administrator']);
@@ -41,25 +44,33 @@ export function apiActor(request: FastifyRequest): Actor {
 const loginFailed = (): ApiError => new ApiError(401, 'not_authorized', 'Not_Authorized', { 'www-authenticate': REALM });
 
 export class BasicAuth {
-  constructor(private readonly users: UserStore) {}
+  constructor(private readonly users: Pick<Authenticator, 'authenticate' | 'authenticateToken'>) {}
 
   /** Authenticates the request (throws a 401 ApiError) and remembers the user for `apiUser()`. */
   async check(request: FastifyRequest): Promise<ApiUser> {
+    const bearer = parseBearer(request.headers.authorization);
+    if (bearer !== undefined) {
+      if (!this.users.authenticateToken) throw new ApiError(401, 'not_authorised', 'token login is not enabled on this broker');
+      request.apiUser = this.admit(await this.users.authenticateToken(bearer));
+      return request.apiUser;
+    }
     const credentials = parseBasic(request.headers.authorization);
     if (!credentials) throw loginFailed();
-    const user = await this.verify(credentials.username, credentials.password, request.ip);
+    const outcome = await this.users.authenticate(credentials.username, credentials.password, request.ip, foreignOrigin(request));
+    const user = this.admit(outcome);
     request.apiUser = user;
     return user;
   }
 
-  private async verify(username: string, password: string, ip: string): Promise<ApiUser> {
-    const outcome = await this.users.authenticate(username, password, ip);
+  private admit(outcome: AuthResult): ApiUser {
     if (!outcome.ok) {
       if (outcome.failure === 'loopback') throw new ApiError(401, 'not_authorised', 'User can only log in via localhost');
       if (outcome.failure === 'throttled') {
         const retryAfter = String(Math.ceil(outcome.retryAfterMs / 1000));
         throw new ApiError(429, 'too_many_requests', outcome.error.message, { 'retry-after': retryAfter });
       }
+      // A refused token says why (expired, wrong audience); a refused password never does.
+      if (outcome.error.message.startsWith('token refused')) throw new ApiError(401, 'not_authorised', outcome.error.message);
       throw loginFailed();
     }
     const tags = outcome.user.tags;
@@ -71,8 +82,14 @@ export class BasicAuth {
       isAdmin,
       isMonitor: isAdmin || tags.includes('monitoring'),
       isPolicymaker: isAdmin || tags.includes('policymaker'),
+      ...(outcome.user.grants ? { grants: outcome.user.grants } : {}),
     };
   }
+}
+
+function parseBearer(header: string | undefined): string | undefined {
+  const match = header === undefined ? null : /^Bearer\s+([A-Za-z0-9._~+/-]+=*)\s*$/i.exec(header);
+  return match ? match[1] : undefined;
 }
 
 function parseBasic(header: string | undefined): { username: string; password: string } | undefined {

@@ -6,6 +6,7 @@
  * JSON whatever the content type), its own ajv (no type coercion: RabbitMQ's booleans-as-strings are
  * spelled out in the schemas), its error shape, its auth hook and a catch-all for 404/405.
  */
+import type { Authenticator } from '../../auth/authenticator.js';
 import fastifySwagger from '@fastify/swagger';
 import type { JsonSchemaToTsProvider } from '@fastify/type-provider-json-schema-to-ts';
 import { Ajv } from 'ajv';
@@ -43,6 +44,8 @@ import { registerVhostRoutes } from './routes/vhosts.js';
 export interface ManagementApiOptions {
   readonly broker: Broker;
   readonly users: UserStore;
+  /** Who logs in (users and, when configured, tokens); the user store when absent. */
+  readonly authenticator?: Authenticator;
   readonly connections: ConnectionRegistry;
   readonly ops: Operations;
   readonly version: string;
@@ -77,7 +80,7 @@ function bigBodyLimit(maxBodySize: number): number {
 
 export async function registerManagementApi(app: FastifyInstance, options: ManagementApiOptions): Promise<ManagementApi> {
   const sampler = new RateSampler(options.broker, options.connections, options.sampler);
-  const auth = new BasicAuth(options.users);
+  const auth = new BasicAuth(options.authenticator ?? options.users);
   const api: ManagementApi = { sampler, auth };
   app.decorate('managementApi', api);
   const ctx: ApiContext = {

@@ -9,8 +9,8 @@ import type { HandlerResult } from './reply.js';
 
 export type { HandlerResult, Reply } from './reply.js';
 
-/** `connect` and `close` change the session's state and live in the session. */
-type DispatchedOp = Exclude<keyof ClientFrames, 'connect' | 'close'>;
+/** `connect`, `close` and `update-token` change the session's state and live in the session. */
+type DispatchedOp = Exclude<keyof ClientFrames, 'connect' | 'close' | 'update-token'>;
 
 type Handler<K extends DispatchedOp> = (session: Session, frame: ClientFrames[K]) => HandlerResult;
 

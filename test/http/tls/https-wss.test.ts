@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import WebSocket from 'ws';
 import { connect } from '../../../src/client/index.js';
 import { TestPki, type Issued } from './pki.js';
 import { httpsRequest, startTlsWarren, type TlsWarren } from './support.js';
@@ -71,6 +72,24 @@ describe('HTTPS and WSS on the HTTP port', () => {
     } finally {
       await connection.close();
     }
+  });
+
+  it("takes the broker's own origin as https:// on a TLS port: the same page over http:// is foreign", async () => {
+    const open = (origin: string) =>
+      new Promise<number>((resolve, reject) => {
+        const socket = new WebSocket(`wss://127.0.0.1:${warren.port}/ws`, { ca: pki.ca.cert, origin });
+        socket.once('open', () => {
+          socket.close();
+          resolve(101);
+        });
+        socket.once('unexpected-response', (_request, response) => {
+          response.resume();
+          resolve(response.statusCode ?? 0);
+        });
+        socket.once('error', reject);
+      });
+    expect(await open(`https://127.0.0.1:${warren.port}`)).toBe(101);
+    expect(await open(`http://127.0.0.1:${warren.port}`)).toBe(403);
   });
 
   it('fails a wss:// connection without the CA with a clear error', async () => {

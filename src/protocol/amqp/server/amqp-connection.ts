@@ -19,6 +19,7 @@ import { FrameReader, type Frame } from '../frame-reader.js';
 import { tableToJson } from './message-mapping.js';
 import { decodeMethod, encodeMethodFrame, methodSpec } from '../method-codec.js';
 import { isAmqpError } from '../errors.js';
+import { adoptRefreshed, TokenExpiry } from '../../token-login.js';
 
 /** The bytes under a connection: a TCP socket, or a WebSocket carrying AMQP frames in binary messages. */
 export interface AmqpTransport {
@@ -81,6 +82,8 @@ export class AmqpConnection implements ClientConnection, ChannelHost {
   /** Alarms holding this connection's publishers; reading pauses after a publish while any holds. */
   private readonly alarms = new Set<Alarm>();
   private readingPaused = false;
+  /** A token login's connection closes when the token expires, unless update-secret refreshed it. */
+  private readonly tokenExpiry = new TokenExpiry((at) => this.close('ACCESS_REFUSED', `token expired at ${new Date(at).toISOString()}`));
   private readonly timer: NodeJS.Timeout;
 
   constructor(
@@ -248,6 +251,7 @@ export class AmqpConnection implements ClientConnection, ChannelHost {
           break;
         case 'user-updated':
           this.user = action.user;
+          this.tokenExpiry.arm(this.user);
           break;
         case 'channel-frame':
           this.channelFrame(action.channel, action.frame);
@@ -275,7 +279,7 @@ export class AmqpConnection implements ClientConnection, ChannelHost {
       authenticate: async ({ mechanism, user, password }) => {
         this.authMechanism = mechanism;
         if (mechanism === 'EXTERNAL') return this.logged(externalLogin(this.peer, this.context.findUser));
-        const result = await this.context.authenticator.authenticate(user, password, this.peer.address);
+        const result = await this.context.authenticator.authenticate(user, password, this.peer.address, this.peer.foreignOrigin);
         if (result.ok) return { ok: true, user: result.user };
         this.context.log.info({ connection: this.id, peer: this.peer, user, reason: result.error.message }, 'AMQP login refused');
         return { ok: false, detail: result.error.message };
@@ -283,7 +287,8 @@ export class AmqpConnection implements ClientConnection, ChannelHost {
       // A new password (or, with a token backend, a new token) for the same user, checked as a login would be.
       updateSecret: async (user, secret) => {
         const result = await this.context.authenticator.authenticate(user.name, Buffer.from(secret).toString('utf8'), this.peer.address);
-        return result.ok && result.user.name === user.name ? { ok: true, user: result.user } : { ok: false };
+        if (!result.ok || result.user.name !== user.name) return { ok: false };
+        return { ok: true, user: adoptRefreshed(user, result.user) };
       },
       canOpen: async (user, vhostName) => {
         const vhost = this.context.broker.vhosts.get(vhostName);
@@ -300,6 +305,7 @@ export class AmqpConnection implements ClientConnection, ChannelHost {
         this.vhost = vhost;
         this.clientProperties = tableToJson(this.machine.clientProperties);
         this.registered = true;
+        this.tokenExpiry.arm(user);
         this.context.onOpen(this);
         return { ok: true };
       },
@@ -348,6 +354,7 @@ export class AmqpConnection implements ClientConnection, ChannelHost {
     if (this.closed) return;
     this.closed = true;
     clearInterval(this.timer);
+    this.tokenExpiry.disarm();
     this.releaseChannels();
     // Exclusive queues belong to the connection (every channel's broker channel names it as its connection).
     this.vhost?.deleteExclusiveQueues(this);

@@ -7,7 +7,7 @@ import { AUTH_MECHANISMS, EXTERNAL, type AuthMechanism } from '../connection-aut
 import type { AuthOutcome } from '../connection-types.js';
 
 /** Admits an existing user without credentials, loopback rule included (the user store's `admitProven`); undefined when there is no such user. */
-export type UserLookup = (name: string, peerAddress: string) => AuthResult | undefined;
+export type UserLookup = (name: string, peerAddress: string, foreignOrigin: string | undefined) => AuthResult | undefined;
 
 /**
  * PLAIN and AMQPLAIN everywhere; EXTERNAL too on a TLS connection whose client certificate was verified.
@@ -22,7 +22,7 @@ export function externalLogin(peer: Peer, findUser: UserLookup | undefined): Aut
   const certificate = peer.tls?.peerCertificate;
   if (!certificate) return { ok: false, detail: 'connection peer presented no verified TLS (x.509) certificate' };
   if (certificate.commonName === undefined) return { ok: false, detail: `no CN in the certificate subject '${certificate.subject}'` };
-  const admitted = findUser?.(certificate.commonName, peer.address);
+  const admitted = findUser?.(certificate.commonName, peer.address, peer.foreignOrigin);
   if (!admitted) return { ok: false, detail: `certificate CN '${certificate.commonName}': no such user` };
   return admitted.ok ? { ok: true, user: admitted.user } : { ok: false, detail: admitted.error.message };
 }

@@ -18,12 +18,14 @@ describe('SASL EXTERNAL login', () => {
     const users = new UserStore();
     await users.putUser('guest', { password: 'guest', tags: ['administrator'] });
     await users.putUser('alice', { password: 'pw', tags: ['management'] });
-    const admit = (name: string, address: string) => users.admitProven(name, address);
+    const admit = (name: string, address: string, origin: string | undefined) => users.admitProven(name, address, origin);
 
     expect(externalLogin(withCertificate('10.0.0.5', 'alice'), admit)).toEqual({ ok: true, user: { name: 'alice', tags: ['management'] } });
     expect(externalLogin(withCertificate('127.0.0.1', 'guest'), admit)).toMatchObject({ ok: true, user: { name: 'guest' } });
     // A certificate proves who the client is, not where it is: guest stays loopback-only.
     expect(externalLogin(withCertificate('10.0.0.5', 'guest'), admit)).toEqual({ ok: false, detail: "user 'guest' can only connect via localhost" });
+    // Nor from a page of a foreign origin over AMQP-over-WebSocket, on this very machine.
+    expect(externalLogin({ ...withCertificate('127.0.0.1', 'guest'), foreignOrigin: 'https://evil.test' }, admit)).toMatchObject({ ok: false });
     expect(externalLogin(withCertificate('127.0.0.1', 'mallory'), admit)).toMatchObject({ ok: false, detail: expect.stringMatching(/no such user/) });
     expect(externalLogin(withCertificate('127.0.0.1', undefined), admit)).toMatchObject({ ok: false, detail: expect.stringMatching(/no CN/) });
     expect(externalLogin({ address: '127.0.0.1', port: 1 }, admit)).toMatchObject({ ok: false, detail: expect.stringMatching(/no verified TLS/) });
