@@ -133,13 +133,20 @@ export function describeStep(e) {
       return {
         label: 'dead-lettered',
         tone: 'warn',
-        text: `from ${queue}${e.reason ? ` (${e.reason})` : ''}${e.dead_letter_exchange !== undefined ? ` to ${exchangeWords(e.dead_letter_exchange)}` : ''}`,
+        text: `from ${queue}${e.reason ? ` (${e.reason})` : ''}${deadLetterWords(e.dead_letter_exchange)}`,
       };
     case 'expired':
       return { label: 'expired', tone: 'warn', text: `in ${queue}${e.reason && e.reason !== 'expired' ? ` (${e.reason})` : ''}` };
     default:
       return { label: e.event, tone: 'plain', text: '' };
   }
+}
+
+/** @param {string | null | undefined} exchange null: the queue's dead-letter exchange does not exist */
+function deadLetterWords(exchange) {
+  if (exchange === undefined) return '';
+  if (exchange === null) return ': dropped, its dead-letter exchange does not exist';
+  return ` to ${exchangeWords(exchange)}`;
 }
 
 /** @param {TraceEvent} e */

@@ -32,7 +32,7 @@ import { openStream, path } from './api.js';
  * @property {number} [delivery_count]
  * @property {boolean} [requeue]
  * @property {string} [reason]
- * @property {string} [dead_letter_exchange]
+ * @property {string | null} [dead_letter_exchange] null when the queue's dead-letter exchange does not exist
  */
 
 /**

@@ -138,7 +138,7 @@ export class TraceList {
           null,
           ...message.steps.map((e) => {
             const step = describeStep(e);
-            return h('tr', null, h('td', { text: String(e.seq) }), h('td', { text: e.at }), h('th', { scope: 'row', text: step.label }), h('td', { text: step.text }));
+            return h('tr', null, h('td', { text: String(e.seq) }), h('td', { class: 'when' }, h('time', { dateTime: e.at, title: e.at, text: clock(e.at) })), h('th', { scope: 'row', text: step.label }), h('td', { text: step.text }));
           }),
         ),
       ),
