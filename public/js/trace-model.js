@@ -3,6 +3,7 @@
  * The trace view's messages: events grouped by message (trace id, with a dead letter joined to the
  * message it came from), at most `keep` messages (the oldest dropped), each step put in words.
  */
+import { exchangeLabel } from './format.js';
 
 /** @typedef {import('./trace-stream.js').TraceEvent} TraceEvent */
 
@@ -82,9 +83,15 @@ export class TraceModel {
   }
 }
 
-/** `"x"`, or `the default exchange`. @param {string} name */
+/** `exchange "x"`, or `the default exchange`. @param {string | null} name null: not known */
 function exchangeWords(name) {
+  if (name === null) return 'an exchange not known to this trace';
   return name === '' ? 'the default exchange' : `exchange "${name}"`;
+}
+
+/** For list rows and details: the exchange, or `(not known)` when the trace never had the message's content. @param {string | null} name */
+export function exchangeName(name) {
+  return name === null ? '(not known)' : exchangeLabel(name);
 }
 
 /** `by connection "c" (user u, amqp091, channel 1)`, or '' when the event names no connection. @param {TraceEvent} e */

@@ -15,7 +15,7 @@ import { openStream, path } from './api.js';
  * @property {string} event published, routed, unroutable, returned, delivered, acked, nacked, rejected, dead-lettered, expired
  * @property {string} trace_id
  * @property {string} [from_trace_id] the message this one came from (a dead letter's original)
- * @property {string} exchange
+ * @property {string | null} exchange null (with no routing keys, properties or payload) when the message was paged out before the stream saw it
  * @property {string[]} routing_keys
  * @property {Record<string, unknown>} properties
  * @property {number} payload_bytes
@@ -27,7 +27,7 @@ import { openStream, path } from './api.js';
  * @property {string | null} protocol
  * @property {string[]} [queues]
  * @property {string} [queue]
- * @property {string} [consumer_tag]
+ * @property {string | null} [consumer_tag] null for a get
  * @property {boolean} [redelivered]
  * @property {number} [delivery_count]
  * @property {boolean} [requeue]

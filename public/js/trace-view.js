@@ -4,9 +4,8 @@
  * (`h(…, {text})`), never as markup: payloads and headers are whatever publishers sent.
  */
 import { h, replaceChildren } from './dom.js';
-import { exchangeLabel } from './format.js';
 import { messageBody } from './messages.js';
-import { describeStep, payloadPreview } from './trace-model.js';
+import { describeStep, exchangeName, payloadPreview } from './trace-model.js';
 
 /** @typedef {import('./trace-model.js').TracedMessage} TracedMessage */
 /** @typedef {import('./trace-model.js').Applied} Applied */
@@ -83,7 +82,7 @@ export class TraceList {
         onclick: () => this.select(message),
       },
       h('time', { dateTime: first.at, text: clock(first.at) }),
-      h('span', { class: 'traced-route' }, h('span', { text: exchangeLabel(first.exchange) }), ' → ', h('code', { text: first.routing_keys.join(', ') || '(empty key)' })),
+      h('span', { class: 'traced-route' }, h('span', { text: exchangeName(first.exchange) }), ' → ', h('code', { text: first.routing_keys.join(', ') || '(empty key)' })),
       h('span', { class: `badge tone-${outcome.tone}`, text: outcome.label }),
       h('span', { class: 'preview', text: payloadPreview(first) }),
     );
@@ -120,7 +119,7 @@ export class TraceList {
       h('h2', { text: 'Details' }),
       h('p', { class: 'hint' }, 'Trace id ', h('code', { text: [...message.ids].join(', ') })),
       messageBody({
-        exchange: first.exchange,
+        exchange: exchangeName(first.exchange),
         routing_key: first.routing_keys.join(', '),
         redelivered: delivered?.redelivered ?? false,
         properties: first.properties,

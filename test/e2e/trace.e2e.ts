@@ -35,6 +35,9 @@ async function restPublish(exchange: string, routingKey: string, payload: string
   return answer.routed;
 }
 
+/** Live trace watchers of vhost `/` in the server (the firehose is off). */
+const watchers = (): number => suite.warren().server.broker.vhost('/').tracer.listenerCount;
+
 const stat = (page: Page, name: string): Locator => page.locator(`dd[data-stat="${name}"]`);
 const state = (page: Page): Locator => page.locator('.trace-state');
 /** The list entry of the message whose payload preview contains `text`. */
@@ -42,10 +45,27 @@ const traced = (page: Page, text: string): Locator => page.locator('li.traced', 
 /** The events of a list entry, in order. */
 const stepsOf = (entry: Locator): Promise<string[]> => entry.locator('li.step').evaluateAll((items) => items.map((item) => item.getAttribute('data-event') ?? ''));
 
+/**
+ * Clicks Resume whenever the page paused itself, until `read()` (the number of messages shown, unless
+ * given) reaches `count`.
+ */
+async function resumeUntil(page: Page, count: number, read: () => Promise<number> = async () => Number(((await stat(page, 'Messages shown').textContent()) ?? '').replace(/\D/g, ''))): Promise<void> {
+  await until(
+    async () => {
+      const value = await read();
+      if (value < count && (await state(page).getAttribute('data-state')) === 'paused') await page.getByRole('button', { name: 'Resume', exact: true }).click();
+      return value;
+    },
+    (value) => value >= count,
+    `${count} reached`,
+    20_000,
+  );
+}
+
 /** Opens the Trace page, fills the form and starts; resolves once the server's hello line is shown. */
 async function startTrace(page: Page, fields: Record<string, string> = {}): Promise<void> {
   for (const [label, value] of Object.entries(fields)) await page.getByLabel(label, { exact: true }).fill(value);
-  await page.getByRole('button', { name: 'Start' }).click();
+  await page.getByRole('button', { name: 'Start', exact: true }).click();
   await hasText(page.locator('.trace-notice[data-kind="hello"]'), 'Tracing virtual host "/"');
   await hasText(state(page), 'Live');
 }
@@ -76,7 +96,7 @@ describe('console trace view', () => {
     await entry.locator('.traced-head').click();
     const detail = page.locator('.trace-detail');
     await hasText(detail.locator('.payload pre'), markup, { exact: true });
-    await hasText(detail.locator('table.kv', { hasText: 'Headers' }), 'tenant <b>acme</b>');
+    await hasText(detail.locator('table.kv', { hasText: 'Headers' }), 'tenant<b>acme</b>');
     await hasText(detail.locator('table.kv', { hasText: 'Properties' }), 'm-42');
     expect(await page.locator('main img, main b').count()).toBe(0);
     expect(await page.evaluate(() => (window as unknown as { __pwned?: number }).__pwned)).toBeUndefined();
@@ -88,19 +108,23 @@ describe('console trace view', () => {
     await api('PUT', `/exchanges/${vh('/')}/e2e-trace-void`, { type: 'direct', durable: false });
     const page = await open('#/trace');
     await startTrace(page);
-    expect(await restPublish('e2e-trace-void', 'nowhere', 'dropped on the floor')).toBe(false);
-    const ch = await amqpChannel('e2e-trace-mandatory');
+    const ch = await amqpChannel('e2e-trace-unroutable');
+    ch.publish('e2e-trace-void', 'nowhere', Buffer.from('dropped on the floor'));
     ch.publish('e2e-trace-void', 'nowhere', Buffer.from('sent back'), { mandatory: true });
+    // The management API's publish is mandatory, as RabbitMQ's: its caller hears "routed: false".
+    expect(await restPublish('e2e-trace-void', 'nowhere', 'told over http')).toBe(false);
 
     const dropped = traced(page, 'dropped on the floor');
     await until(() => stepsOf(dropped), (steps) => steps.join(' ') === 'published unroutable', 'published → unroutable');
-    await hasText(dropped.locator('li.step[data-event="published"]'), 'protocol http');
     await hasText(dropped.locator('li.step[data-event="unroutable"]'), 'no queue is bound to exchange "e2e-trace-void"');
     await hasText(dropped.locator('.badge'), 'unroutable', { exact: true });
 
     const returned = traced(page, 'sent back');
     await until(() => stepsOf(returned), (steps) => steps.join(' ') === 'published returned', 'published → returned');
     await hasText(returned.locator('li.step[data-event="returned"]'), 'to the publisher, connection');
+    const http = traced(page, 'told over http');
+    await until(() => stepsOf(http), (steps) => steps.join(' ') === 'published returned', 'the HTTP publish returned');
+    await hasText(http.locator('li.step[data-event="published"]'), 'user guest, http');
   });
 
   it('shows only what the filter matches: routing-key glob and header', async () => {
@@ -139,10 +163,12 @@ describe('console trace view', () => {
     expect(await page.locator('li.traced').count()).toBe(1);
 
     await restPublish('', 'e2e-trace-rejects', 'not wanted');
-    await api('POST', `/queues/${vh('/')}/e2e-trace-rejects/get`, { count: 1, ackmode: 'reject_requeue_false', encoding: 'auto' });
+    const ch = await amqpChannel('e2e-trace-rejecter');
+    const got = await until(() => ch.get('e2e-trace-rejects'), (msg) => msg !== false, 'a message to reject');
+    if (got) ch.reject(got, false);
     const rejected = traced(page, 'not wanted');
     await until(() => stepsOf(rejected), (steps) => steps.join(' ') === 'published routed delivered rejected dead-lettered routed', 'rejected and dead-lettered');
-    await hasText(rejected.locator('li.step[data-event="delivered"]'), 'fetched with get');
+    await hasText(rejected.locator('li.step[data-event="delivered"]'), 'fetched with get by connection');
     await hasText(rejected.locator('li.step[data-event="rejected"]'), 'not requeued');
     await hasText(rejected.locator('li.step[data-event="dead-lettered"]'), '(rejected)');
     // Both dead letters really are in the DLQ.
@@ -152,12 +178,13 @@ describe('console trace view', () => {
   it('Stop ends the request: the server drops the watcher and nothing more arrives', async () => {
     const page = await open('#/trace');
     await startTrace(page);
+    expect(watchers()).toBe(1);
     await restPublish('', 'e2e-trace-nobody', 'before stop');
     await hasText(stat(page, 'Received'), '2', { exact: true });
-    await page.getByRole('button', { name: 'Stop' }).click();
+    await page.getByRole('button', { name: 'Stop', exact: true }).click();
     await hasText(state(page), 'Stopped.', { exact: true });
-    expect(await page.getByRole('button', { name: 'Stop' }).isDisabled()).toBe(true);
-    // TODO(merge): assert the server's watcher count drops to 0 here.
+    expect(await page.getByRole('button', { name: 'Stop', exact: true }).isDisabled()).toBe(true);
+    await until(async () => watchers(), (n) => n === 0, 'the server to drop the watcher');
     await restPublish('', 'e2e-trace-nobody', 'after stop');
     await hasText(stat(page, 'Received'), '2', { exact: true });
     expect(await traced(page, 'after stop').count()).toBe(0);
@@ -172,7 +199,19 @@ describe('console trace view', () => {
     await hasText(state(page), 'Capped after 3 events');
     expect(await page.locator('.trace-state').getAttribute('data-state')).toBe('ended');
     await hasText(stat(page, 'Received'), '3', { exact: true });
-    expect(await page.getByRole('button', { name: 'Stop' }).isDisabled()).toBe(true);
+    expect(await page.getByRole('button', { name: 'Stop', exact: true }).isDisabled()).toBe(true);
+  });
+
+  it('says so when the server closes the trace because its vhost was deleted', async () => {
+    await api('PUT', `/vhosts/e2e-trace-gone`, {});
+    await api('PUT', `/permissions/e2e-trace-gone/guest`, { configure: '.*', write: '.*', read: '.*' });
+    const page = await open(`#/trace?vhost=e2e-trace-gone`);
+    await page.getByLabel('Virtual host').selectOption('e2e-trace-gone');
+    await page.getByRole('button', { name: 'Start', exact: true }).click();
+    await hasText(page.locator('.trace-notice[data-kind="hello"]'), 'Tracing virtual host "e2e-trace-gone"');
+    await api('DELETE', `/vhosts/e2e-trace-gone`);
+    await hasText(page.locator('.trace-notice[data-kind="closed"]'), 'The server closed the trace: vhost deleted');
+    await hasText(state(page), 'Closed by the server: vhost deleted', { exact: true });
   });
 
   it('keeps only the newest messages on screen', async () => {
@@ -187,7 +226,7 @@ describe('console trace view', () => {
   it('pauses: the list freezes while events wait, reading stops at the limit, Resume draws them all', async () => {
     const page = await open('#/trace');
     await startTrace(page, { 'Stop reading when waiting (events)': '6' });
-    await page.getByRole('button', { name: 'Pause' }).click();
+    await page.getByRole('button', { name: 'Pause', exact: true }).click();
     await hasText(state(page), 'Paused (you paused the list): 0 events waiting.');
     expect(await state(page).getAttribute('data-state')).toBe('paused');
 
@@ -201,7 +240,7 @@ describe('console trace view', () => {
     // The page reads no more: what the server sends now waits in the connection.
     await restPublish('', 'e2e-trace-paused', 'paused 4');
     await screenshot(page, 'trace-paused');
-    await page.getByRole('button', { name: 'Resume' }).click();
+    await page.getByRole('button', { name: 'Resume', exact: true }).click();
     await hasText(stat(page, 'Messages shown'), '4', { exact: true });
     await hasText(state(page), 'Live');
     expect(await page.locator('li.traced .preview').allTextContents()).toEqual(['paused 4', 'paused 3', 'paused 2', 'paused 1']);
@@ -209,21 +248,40 @@ describe('console trace view', () => {
 
   it('pauses by itself when the page falls behind, and Resume reads on', async () => {
     const page = await open('#/trace');
-    // A limit of one event: any line read while another waits to be drawn counts as falling behind.
-    await startTrace(page, { 'Stop reading when waiting (events)': '1' });
-    await restPublish('', 'e2e-trace-behind', 'first');
+    await startTrace(page, { 'Stop reading when waiting (events)': '5' });
+    // A burst of publishes arrives many lines to a read: more than five wait before the next frame.
+    const ch = await amqpChannel('e2e-trace-burst');
+    for (let n = 1; n <= 100; n++) ch.publish('', 'e2e-trace-behind', Buffer.from(`burst ${n}`));
     await hasText(state(page), 'Paused (the browser fell behind)');
-    await hasText(stat(page, 'Messages shown'), '1', { exact: true });
-    await restPublish('', 'e2e-trace-behind', 'second');
-    await page.getByRole('button', { name: 'Resume' }).click();
-    await hasText(stat(page, 'Messages shown'), '2', { exact: true });
+    expect(await state(page).getAttribute('data-state')).toBe('paused');
+    await resumeUntil(page, 100);
+    await hasText(stat(page, 'Received'), '200', { exact: true });
+  });
+
+  it('shows the server\'s gap line when a burst outruns what it buffers for the page', async () => {
+    // 100 messages with a 40 KB header each; one get of all of them makes 200 lines (delivered, nacked)
+    // in one go, far past the 1 MiB the server holds for a reader: it drops the rest and says how many.
+    await api('PUT', `/queues/${vh('/')}/e2e-trace-burst`, { durable: false });
+    const ch = await amqpChannel('e2e-trace-burst-publisher');
+    const big = 'x'.repeat(40_000);
+    for (let n = 1; n <= 100; n++) ch.sendToQueue('e2e-trace-burst', Buffer.from(`burst ${n}`), { headers: { big } });
+    await until(() => api<{ messages_ready: number }>('GET', `/queues/${vh('/')}/e2e-trace-burst`), (q) => q.messages_ready === 100, '100 messages ready');
+    const page = await open('#/trace');
+    await startTrace(page, { Queue: 'e2e-trace-burst' });
+    await api('POST', `/queues/${vh('/')}/e2e-trace-burst/get`, { count: 100, ackmode: 'ack_requeue_true', encoding: 'auto' });
+    const gap = await hasText(page.locator('.trace-notice[data-kind="gap"]'), /Missed \d+ events/);
+    const missed = Number(/Missed (\d+)/.exec(gap)?.[1]);
+    expect(missed).toBeGreaterThan(0);
+    await hasText(stat(page, 'Missed'), String(missed), { exact: true });
+    // Every line is accounted for: read, or missed.
+    await until(async () => Number(await stat(page, 'Received').textContent()) + missed, (n) => n === 200, 'received + missed = 200');
   });
 
   it('explains the refusal to a user who is not an administrator', async () => {
     await api('PUT', '/users/e2e-trace-monitor', { password: 'monitor', tags: 'monitoring' });
     await api('PUT', `/permissions/${vh('/')}/e2e-trace-monitor`, { configure: '.*', write: '.*', read: '.*' });
     const page = await open('#/trace', ['e2e-trace-monitor', 'monitor']);
-    await page.getByRole('button', { name: 'Start' }).click();
+    await page.getByRole('button', { name: 'Start', exact: true }).click();
     await hasText(page.getByRole('alert'), 'Only users with the administrator tag can do this.');
     await hasText(state(page), 'Not tracing.', { exact: true });
     // Still signed in: a refusal does not end the session.
