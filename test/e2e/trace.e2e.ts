@@ -131,9 +131,12 @@ describe('console trace view', () => {
     await api('PUT', `/exchanges/${vh('/')}/e2e-trace-orders`, { type: 'topic', durable: false });
     await api('PUT', `/queues/${vh('/')}/e2e-trace-orders-q`, { durable: false });
     await api('POST', `/bindings/${vh('/')}/e/e2e-trace-orders/q/e2e-trace-orders-q`, { routing_key: '#' });
-    const page = await open('#/trace');
-    await startTrace(page, { Exchange: 'e2e-trace-orders', 'Routing key (glob)': 'order.*', 'Header name': 'tenant', 'Header value': 'acme' });
-    await hasText(page.locator('.trace-notice[data-kind="hello"]'), 'e2e-trace-orders');
+    // From the exchange's page: the Trace view with the exchange filled in.
+    const page = await open(`#/exchanges/${vh('/')}/e2e-trace-orders`);
+    await page.getByRole('link', { name: 'Trace its messages' }).click();
+    expect(await page.getByLabel('Exchange', { exact: true }).inputValue()).toBe('e2e-trace-orders');
+    await startTrace(page, { 'Routing key (glob)': 'order.*', 'Header name': 'tenant', 'Header value': 'acme' });
+    await hasText(page.locator('.trace-notice[data-kind="hello"]'), 'where exchange "e2e-trace-orders", routing key "order.*", header "tenant=acme", up to 1,000 events.');
 
     // Excluded first (wrong key, wrong header, wrong exchange), then the one that matches: the stream is in
     // order, so once that one is shown the others would have been too.

@@ -33,6 +33,16 @@ function wholeNumber(control, label, min, max) {
   return value;
 }
 
+/**
+ * "Trace its messages" on a queue or exchange page: the Trace view with that filter filled in
+ * (administrators only, as the stream is).
+ * @param {import('../app.js').PageContext} ctx @param {{vhost: string, exchange?: string, queue?: string}} filter
+ */
+export function traceLink(ctx, filter) {
+  if (!ctx.has('administrator')) return null;
+  return h('a', { class: 'trace-link', href: router.href(['trace'], filter), text: 'Trace its messages' });
+}
+
 /** @type {import('../app.js').PageFn} */
 export function mountTrace(root, _params, location, ctx) {
   ctx.title('Trace');
@@ -80,7 +90,7 @@ export function mountTrace(root, _params, location, ctx) {
       field('Header value', headerValue),
       field('Stop after (events)', max, { hint: 'The server ends the trace after this many (up to 10,000).' }),
       field('Keep on screen (messages)', keep, { hint: 'Older messages are dropped from the list.' }),
-      field('Stop reading when waiting (events)', limit, { hint: 'Events not yet drawn before the page stops reading and the server starts dropping.' }),
+      field('Stop reading when waiting (events)', limit, { hint: 'Undrawn events at which the page stops reading the stream.' }),
     ),
     h('div', { class: 'actions' }, startButton, pauseButton, stopButton, clearButton),
   );
@@ -120,7 +130,7 @@ export function mountTrace(root, _params, location, ctx) {
       state = 'paused';
       const why = behind && !userPaused ? 'the browser fell behind' : 'you paused the list';
       text = `Paused (${why}): ${num(waiting)} events waiting.`;
-      if (readingStopped) text += ' Reading stopped: the server drops what does not fit and reports it as missed.';
+      if (readingStopped) text += ' Reading stopped: what the server cannot hold meanwhile is counted as missed.';
       if (ended) text += ` ${ended}`;
     } else if (ended) {
       state = 'ended';
@@ -326,10 +336,13 @@ export function mountTrace(root, _params, location, ctx) {
   return { update: () => undefined };
 }
 
-/** `, exchange "x", queue "q"` for the hello line's filter. @param {Record<string, unknown>} filter */
+/** ` where exchange "x", queue "q", up to 1,000 events` for the hello line's filter. @param {Record<string, unknown>} filter */
 function filterWords(filter) {
-  const parts = Object.entries(filter)
-    .filter(([, value]) => value !== undefined && value !== null && value !== '')
-    .map(([key, value]) => `${key.replace('_', ' ')} ${typeof value === 'string' ? `"${value}"` : JSON.stringify(value)}`);
-  return parts.length ? ` where ${parts.join(', ')}` : ', everything';
+  const { max, ...fields } = filter;
+  const parts = Object.entries(fields)
+    // An empty exchange is the default exchange (the server says `amq.default` that way); other empty fields are no filter.
+    .filter(([key, value]) => value !== undefined && value !== null && (value !== '' || key === 'exchange'))
+    .map(([key, value]) => `${key.replace('_', ' ')} ${key === 'exchange' && value === '' ? '(AMQP default)' : typeof value === 'string' ? `"${value}"` : JSON.stringify(value)}`);
+  const limit = typeof max === 'number' ? `, up to ${num(max)} events` : '';
+  return `${parts.length ? ` where ${parts.join(', ')}` : ', every message'}${limit}`;
 }
