@@ -1,8 +1,9 @@
 /**
  * The Trace view's reading of lines a real server cannot be made to send on demand — a line that is not
  * JSON, and events of a message whose content the server never had in memory for this trace (exchange
- * null) — with the stream served by the test itself (page.route). Everything else is tested against a
- * real Warren in trace.e2e.ts.
+ * null) — with the stream served by the test itself (page.route), and the page's line splitting and
+ * message bookkeeping run in the browser on their own. Everything else is tested against a real Warren
+ * in trace.e2e.ts.
  */
 import type { Page } from 'playwright-core';
 import { describe, expect, it } from 'vitest';
@@ -58,5 +59,46 @@ describe('trace view lines', () => {
     await hasText(page.locator('.trace-detail'), 'truncated');
     expect(await page.locator('main script, main i').count()).toBe(0);
     await screenshot(page, 'trace-lines');
+  });
+
+  it('splits lines across chunks and inside a UTF-8 character, and caps messages and steps', async () => {
+    const page = await suite.open('#/trace');
+    // A string, not a function: vitest would rewrite a dynamic import() in a function's source.
+    const result = (await page.evaluate(`(async () => {
+      const { LineSplitter, parseLine } = await import('/js/trace-stream.js');
+      const { TraceModel, STEPS_PER_MESSAGE } = await import('/js/trace-model.js');
+      const bytes = new TextEncoder().encode('{"type":"gap","missed":1}\\n{"type":"closed","reason":"é"}\\n{"type":"capped","events":2}');
+      // Cut inside the first line, and inside "é" (two bytes).
+      const cut = bytes.indexOf(0xc3) + 1;
+      const splitter = new LineSplitter();
+      const lines = [...splitter.push(bytes.slice(0, 5)), ...splitter.push(bytes.slice(5, cut)), ...splitter.push(bytes.slice(cut)), ...splitter.end()];
+      const event = (traceId, kind, from) => ({ type: 'event', seq: 1, at: '', event: kind, trace_id: traceId, ...(from ? { from_trace_id: from } : {}), exchange: '', routing_keys: [], properties: {}, payload_bytes: 0, payload: '', payload_encoding: 'string', connection: null, channel: null, user: null, protocol: null });
+      const model = new TraceModel(2);
+      model.apply([event('a', 'published'), event('b', 'published'), event('b2', 'routed', 'b')]);
+      const dropped = model.apply([event('c', 'published')]).dropped.map((m) => m.id);
+      const looping = new TraceModel(5);
+      looping.apply(Array.from({ length: STEPS_PER_MESSAGE + 7 }, () => event('r', 'delivered')));
+      const loop = looping.messages.get('r');
+      return {
+        lines: lines.map((l) => parseLine(l)),
+        kept: [...model.messages.keys()],
+        dropped,
+        joined: [...model.messages.get('b').ids],
+        steps: loop.steps.length,
+        more: loop.more,
+        bad: [parseLine('[1]').type, parseLine('{"type":"event"}').type, parseLine('{"type":"nope"}').type],
+      };
+    })()`)) as { lines: unknown[]; kept: string[]; dropped: string[]; joined: string[]; steps: number; more: number; bad: string[] };
+    expect(result.lines).toEqual([
+      { type: 'gap', missed: 1 },
+      { type: 'closed', reason: 'é' },
+      { type: 'capped', events: 2 },
+    ]);
+    expect(result.kept).toEqual(['b', 'c']);
+    expect(result.dropped).toEqual(['a']);
+    expect(result.joined).toEqual(['b', 'b2']);
+    expect(result.steps).toBe(50);
+    expect(result.more).toBe(7);
+    expect(result.bad).toEqual(['unreadable', 'unreadable', 'unreadable']);
   });
 });
