@@ -22,6 +22,8 @@ import { TraceList } from '../trace-view.js';
 /** Events drawn per animation frame. */
 const BATCH = 250;
 const DEFAULTS = { max: '1000', keep: '200', limit: '2000' };
+/** Stream notices kept (gap lines can come often on a busy vhost). */
+const MAX_NOTICES = 50;
 
 /**
  * A whole number within bounds, or an error naming the field.
@@ -110,10 +112,12 @@ export function mountTrace(root, _params, location, ctx) {
   /** Why the stream ended, once it has. @type {string | null} */
   let ended = null;
   let frame = 0;
+  let tracedVhost = '';
 
   /** @param {string} text @param {string} kind */
   function notice(text, kind) {
     notices.prepend(h('li', { class: `trace-notice ${kind}`, 'data-kind': kind, text: `${new Date().toLocaleTimeString(undefined, { hour12: false })} ${text}` }));
+    while (notices.childElementCount > MAX_NOTICES) notices.lastElementChild?.remove();
   }
 
   function refreshState() {
@@ -137,7 +141,7 @@ export function mountTrace(root, _params, location, ctx) {
       text = ended;
     } else if (running) {
       state = 'live';
-      text = `Live: tracing virtual host "${vhost.value}".`;
+      text = `Live: tracing virtual host "${tracedVhost}".`;
     }
     stateLine.dataset.state = state;
     setText(stateLine, text);
@@ -177,7 +181,7 @@ export function mountTrace(root, _params, location, ctx) {
       }
       flush();
       if (line.type === 'hello') notice(`Tracing virtual host "${line.vhost}"${filterWords(line.filter)}.`, 'hello');
-      else if (line.type === 'gap') notice(`Missed ${num(line.missed)} events: the server dropped them while the page was not reading.`, 'gap');
+      else if (line.type === 'gap') notice(`Missed ${num(line.missed)} events: the server dropped them because they came faster than the page read them.`, 'gap');
       else if (line.type === 'capped') notice(`Capped: the server stopped after ${num(line.events)} events.`, 'capped');
       else if (line.type === 'closed') notice(`The server closed the trace: ${line.reason}`, 'closed');
       else notice(`An unreadable line from the server was skipped: ${line.text}`, 'unreadable');
@@ -202,6 +206,8 @@ export function mountTrace(root, _params, location, ctx) {
   /** @param {{stopped: boolean, error?: unknown}} outcome */
   function onEnd(outcome) {
     running = false;
+    // Nothing more to read: only a pause by the user still holds the list.
+    behind = false;
     if (outcome.error) {
       ended = `The trace failed: ${messageOf(outcome.error)}`;
       notice(ended, 'closed');
@@ -247,6 +253,7 @@ export function mountTrace(root, _params, location, ctx) {
     received = missed = 0;
     userPaused = behind = false;
     ended = null;
+    tracedVhost = vhost.value;
     model = new TraceModel(keepCount);
     view.clear();
     notices.replaceChildren();
@@ -267,13 +274,15 @@ export function mountTrace(root, _params, location, ctx) {
     const next = new TraceStream({ onLines: (lines) => stream === next && onLines(lines), onEnd: (outcome) => stream === next && onEnd(outcome) });
     stream = next;
     startButton.disabled = true;
+    // Running from here: lines (or the end) may come before start's promise settles.
+    running = true;
     setText(stateLine, 'Connecting…');
     try {
       await next.start(vhost.value, filter, ctx.signal);
-      if (stream === next) running = true;
     } catch (error) {
       if (stream === next) {
         stream = null;
+        running = false;
         if (!ctx.signal.aborted) status.error(error);
       }
     } finally {
@@ -297,6 +306,7 @@ export function mountTrace(root, _params, location, ctx) {
     stop();
     // The stream's own end arrives after the abort; the page is already stopped for the user.
     running = false;
+    behind = false;
     ended = 'Stopped.';
     schedule();
   });
