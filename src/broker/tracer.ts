@@ -134,8 +134,17 @@ export class Tracer {
     };
   }
 
+  /** Called from inside deliveries and settlements: a listener that throws is dropped, never the delivery. */
   private emit(event: TraceEvent): void {
-    for (const listener of this.listeners) listener.event(event);
+    for (const listener of this.listeners) {
+      try {
+        listener.event(event);
+      } catch {
+        this.listeners.delete(listener);
+        if (listener === this.firehose) this.firehose = undefined;
+        this.active = this.listeners.size > 0;
+      }
+    }
   }
 }
 

@@ -200,3 +200,23 @@ describe('Firehose', () => {
     expect(del?.properties.headers).toMatchObject({ redelivered: 0, connection: 'c', channel: 7, user: 'u', vhost: '/' });
   });
 });
+
+describe('Tracer and a failing listener', () => {
+  it('drops a listener that throws, and the delivery goes on', () => {
+    const w = world();
+    w.vhost.declareQueue({ queue: 'q' }, null);
+    const good = new Recorder();
+    w.vhost.tracer.subscribe({
+      event() {
+        throw new Error('broken watcher');
+      },
+    });
+    w.vhost.tracer.subscribe(good);
+    const { channel, sink } = w.channel();
+    channel.consume(queueOf(w.vhost, 'q'), consumerOptions('c'));
+    publish(w.vhost, '', 'q', 'still delivered');
+    expect(sink.bodies()).toEqual(['still delivered']);
+    expect(w.vhost.tracer.listenerCount).toBe(1);
+    expect(good.kinds()).toEqual(['published', 'routed', 'delivered']);
+  });
+});

@@ -128,6 +128,18 @@ describe('firehose', () => {
     expect(first?.properties.headers).toMatchObject({ exchange_name: 'amq.topic', routing_keys: ['nobody.home'], routed_queues: [], channel: 1, user: 'guest', vhost: '/' });
     expect(new TextDecoder().decode(first?.body)).toBe('lost');
     expect(second?.properties.headers).toMatchObject({ exchange_name: 'amq.topic', routing_keys: ['also.nobody'], routed_queues: [], connection: '', channel: 0, user: 'guest' });
+
+    // The management API's get is a delivery too.
+    await watcher.queueBind({ queue: traceQueue, exchange: 'amq.rabbitmq.trace', routingKey: 'deliver.#' });
+    const queue = unique('fh-http-get');
+    await conn.queueDeclare({ queue });
+    await conn.publish({ routingKey: queue, body: 'to get' });
+    const got = await api('POST', `/api/queues/%2F/${queue}/get`, { body: { count: 1, ackmode: 'ack_requeue_false', encoding: 'auto' } });
+    expect(got.status).toBe(200);
+    await watcher.get({ queue: traceQueue, noAck: true });
+    const delivered = await watcher.get({ queue: traceQueue, noAck: true });
+    expect(delivered?.routingKey).toBe(`deliver.${queue}`);
+    expect(delivered?.properties.headers).toMatchObject({ redelivered: 0, connection: '', channel: 0, user: 'guest', vhost: '/' });
   });
 
   it('stops at once when tracing is turned off, and is off again after a restart only if it was off', async () => {

@@ -180,6 +180,17 @@ describe('trace stream: its end', () => {
   });
 });
 
+describe('trace stream: server shutdown', () => {
+  it('ends open streams with a closed line, and does not hold the server open', async () => {
+    const own = await startWarren();
+    const reader = await openTrace(own.url, '/api/trace/%2F/stream');
+    await reader.waitFor((line) => line.type === 'hello');
+    await own.stop();
+    await reader.ended;
+    expect(reader.lines.at(-1)).toEqual({ type: 'closed', reason: 'server closing' });
+  });
+});
+
 async function waitUntil(condition: () => boolean): Promise<void> {
   for (let i = 0; i < 200 && !condition(); i++) await new Promise((resolve) => setTimeout(resolve, 10));
   expect(condition()).toBe(true);

@@ -45,10 +45,7 @@ export function registerTraceRoutes(app: ApiInstance, ctx: ApiContext): void {
       if (!apiUser(request).isAdmin) throw new ApiError(403, 'not_authorised', 'Not administrator user');
       const vhost = vhostOr404(ctx, request.params.vhost);
       const { max: rawMax, ...fields } = request.query;
-      const max = rawMax === undefined ? DEFAULT_TRACE_MAX : Number(rawMax);
-      if (!/^[0-9]+$/.test(rawMax ?? '1') || max < 1 || max > MAX_TRACE_MAX) {
-        throw badRequest(`max must be an integer from 1 to ${MAX_TRACE_MAX}`);
-      }
+      const max = parseMax(rawMax);
       const filter = parseTraceFilter({ ...fields, exchange: fields.exchange === 'amq.default' ? '' : fields.exchange });
       if ('problem' in filter) throw badRequest(filter.problem);
 
@@ -60,6 +57,11 @@ export function registerTraceRoutes(app: ApiInstance, ctx: ApiContext): void {
         // Proxies (nginx) must pass each line on as it comes.
         'x-accel-buffering': 'no',
       });
+      // A HEAD has no body to stream into.
+      if (request.method === 'HEAD') {
+        response.end();
+        return reply;
+      }
       const stream = new TraceStream(response);
       open.add(stream);
       stream.hello({
@@ -82,4 +84,11 @@ export function registerTraceRoutes(app: ApiInstance, ctx: ApiContext): void {
       return reply;
     },
   );
+}
+
+function parseMax(raw: string | undefined): number {
+  if (raw === undefined) return DEFAULT_TRACE_MAX;
+  const max = Number(raw);
+  if (!/^[0-9]+$/.test(raw) || max < 1 || max > MAX_TRACE_MAX) throw badRequest(`max must be an integer from 1 to ${MAX_TRACE_MAX}`);
+  return max;
 }
