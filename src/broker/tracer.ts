@@ -101,9 +101,19 @@ export class Tracer {
     this.emit(kind === 'acked' ? { ...base, kind, queue } : { ...base, kind, queue, requeue });
   }
 
-  expired(queue: string, entry: QueueEntry): void {
+  /**
+   * A message died in `queue`: an expiry is told here. Its dead-lettering is told by the dead-letterer
+   * (`deadLettered`) when the queue has a dead-letter exchange; without one, a message pushed out by a
+   * length limit or a delivery limit is told here as dead-lettered to no exchange, so its end shows. (A
+   * rejected one shows as `rejected`, an expired one as `expired`.)
+   */
+  died(queue: string, entry: QueueEntry, reason: DeathReason, deadLettered: boolean): void {
+    const dropped = !deadLettered && (reason === 'maxlen' || reason === 'delivery_limit');
+    if (reason !== 'expired' && !dropped) return;
     const base = this.base(entry.message, contentOf(entry.message), UNKNOWN_ORIGIN);
-    if (base) this.emit({ ...base, kind: 'expired', queue });
+    if (!base) return;
+    if (reason === 'expired') this.emit({ ...base, kind: 'expired', queue });
+    else this.emit({ ...base, kind: 'dead-lettered', queue, reason, deadLetterExchange: null });
   }
 
   /**

@@ -64,7 +64,7 @@ describe('Tracer', () => {
     const stop = w.vhost.tracer.subscribe(new Recorder());
     stop();
     const tracer = w.vhost.tracer;
-    const calls = (['published', 'delivered', 'settled', 'expired', 'deadLettered', 'unrouted'] as const).map((method) => vi.spyOn(tracer, method));
+    const calls = (['published', 'delivered', 'settled', 'died', 'deadLettered', 'unrouted'] as const).map((method) => vi.spyOn(tracer, method));
     publish(w.vhost, '', 'q', 'quiet');
     publish(w.vhost, '', 'q', 'quiet');
     const { channel, sink } = w.channel();
@@ -218,5 +218,27 @@ describe('Tracer and a failing listener', () => {
     expect(sink.bodies()).toEqual(['still delivered']);
     expect(w.vhost.tracer.listenerCount).toBe(1);
     expect(good.kinds()).toEqual(['published', 'routed', 'delivered']);
+  });
+});
+
+describe('Tracer: deaths without a dead-letter exchange', () => {
+  it('shows a message pushed out by a length limit as dead-lettered to no exchange', () => {
+    const w = setup();
+    w.vhost.declareQueue({ queue: 'short', arguments: { 'x-max-length': 1 } }, null);
+    publish(w.vhost, '', 'short', 'first');
+    publish(w.vhost, '', 'short', 'second');
+    const deaths = w.recorder.events.filter((e) => e.kind === 'dead-lettered');
+    expect(deaths).toEqual([expect.objectContaining({ queue: 'short', reason: 'maxlen', deadLetterExchange: null, traceId: w.recorder.events[0]?.traceId })]);
+  });
+
+  it('shows a message past its delivery limit as dead-lettered to no exchange', () => {
+    const w = setup();
+    w.vhost.declareQueue({ queue: 'limited', arguments: { 'x-delivery-limit': 0 } }, null);
+    publish(w.vhost, '', 'limited', 'once');
+    const { channel } = w.channel();
+    const got = channel.get(queueOf(w.vhost, 'limited'), false);
+    channel.nack(got?.deliveryTag ?? 0, false, true);
+    expect(w.recorder.kinds()).toEqual(['published', 'routed', 'delivered', 'nacked', 'dead-lettered']);
+    expect(w.recorder.events.at(-1)).toMatchObject({ reason: 'delivery_limit', deadLetterExchange: null });
   });
 });
