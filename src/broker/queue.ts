@@ -39,7 +39,7 @@ export class Queue implements QueueProperties {
   expiry: QueueExpiry | undefined;
   /** Set by the vhost for a queue with `x-dead-letter-exchange`: takes the messages that die here. */
   deadLetters: DeadLetterSink | undefined;
-  /** Its vhost's, set by the vhost: told of expiries. */
+  /** Its vhost's, set by the vhost: told of expiries and deaths. */
   tracer: Tracer | undefined;
   /** Body bytes of the handed-out, not yet settled messages. */
   unackedBytes = 0;

@@ -3,7 +3,6 @@
  * docs/tracing.md). Administrators only. The response stays open, one JSON line per event, until the
  * watcher leaves, `max` events went out, the vhost is deleted or the server closes.
  */
-import type { FastifyInstance } from 'fastify';
 import { setFirehoseNode } from '../../../broker/firehose.js';
 import { parseTraceFilter } from '../../../operations/trace-filter.js';
 import { DEFAULT_TRACE_MAX, MAX_TRACE_MAX, TraceWatch } from '../../../operations/trace-watch.js';
@@ -28,7 +27,7 @@ export function registerTraceRoutes(app: ApiInstance, ctx: ApiContext): void {
   setFirehoseNode(ctx.node);
   const open = new Set<TraceStream>();
   // An open stream would keep the server from closing: each gets its end first.
-  (app as FastifyInstance).addHook('preClose', async () => {
+  app.addHook('preClose', async () => {
     for (const stream of open) stream.end({ type: 'closed', reason: 'server closing' });
   });
   app.get(
