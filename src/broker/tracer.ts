@@ -82,6 +82,18 @@ export class Tracer {
     if (!held && names.length > 0) this.emit({ ...base, kind: 'routed', queues: names });
   }
 
+  /**
+   * A message a delayed exchange held (`heldId`) fell due and was routed as `copy`: to `queues`, or
+   * nowhere (dropped, or `returned` to its mandatory publisher).
+   */
+  released(copy: Message, heldId: number, queues: readonly { readonly name: string }[], returned = false): void {
+    const base = this.base(copy, contentOf(copy), UNKNOWN_ORIGIN);
+    if (!base) return;
+    const fromTraceId = String(heldId);
+    if (queues.length > 0) this.emit({ ...base, kind: 'routed', queues: queues.map((queue) => queue.name), fromTraceId });
+    else this.emit({ ...base, kind: returned ? 'returned' : 'unroutable', fromTraceId });
+  }
+
   /** A publish reached no queue: dropped, or returned to its (mandatory) publisher. */
   unrouted(message: Message, kind: 'unroutable' | 'returned', origin: TraceOrigin): void {
     const base = this.base(message, contentOf(message), origin);

@@ -242,3 +242,22 @@ describe('Tracer: deaths without a dead-letter exchange', () => {
     expect(w.recorder.events.at(-1)).toMatchObject({ reason: 'delivery_limit', deadLetterExchange: null });
   });
 });
+
+describe('Tracer: a delayed exchange', () => {
+  it('shows the publish held, then the routing at its due time from the held message', () => {
+    const w = setup();
+    w.vhost.declareExchange({ exchange: 'later', type: 'x-delayed-message', arguments: { 'x-delayed-type': 'direct' } });
+    w.vhost.declareQueue({ queue: 'q' }, null);
+    w.vhost.bind({ source: 'later', destination: 'q', destinationKind: 'queue', routingKey: 'k' });
+    publish(w.vhost, 'later', 'k', 'wait', { headers: { 'x-delay': 5000 } });
+    publish(w.vhost, 'later', 'nowhere', 'lost', { headers: { 'x-delay': 5000 } });
+    expect(w.recorder.kinds()).toEqual(['published', 'published']);
+    expect(w.recorder.events[0]).toMatchObject({ queues: [] });
+    w.clock.advance(5000);
+    expect(w.recorder.kinds()).toEqual(['published', 'published', 'routed', 'unroutable']);
+    const [held, heldLost, routed, lost] = w.recorder.events as [TraceEvent, TraceEvent, TraceEvent, TraceEvent];
+    expect(routed).toMatchObject({ queues: ['q'], fromTraceId: held.traceId });
+    expect(routed.traceId).not.toBe(held.traceId);
+    expect(lost).toMatchObject({ fromTraceId: heldLost.traceId });
+  });
+});
