@@ -156,16 +156,28 @@ export class Tracer {
     };
   }
 
-  /** Called from inside deliveries and settlements: a listener that throws is dropped, never the delivery. */
+  /**
+   * Called from inside deliveries and settlements: a listener that throws is dropped (and told, so a
+   * watcher can end its stream), never the delivery.
+   */
   private emit(event: TraceEvent): void {
     for (const listener of this.listeners) {
       try {
         listener.event(event);
       } catch {
-        this.listeners.delete(listener);
-        if (listener === this.firehose) this.firehose = undefined;
-        this.active = this.listeners.size > 0;
+        this.drop(listener);
       }
+    }
+  }
+
+  private drop(listener: TraceListener): void {
+    this.listeners.delete(listener);
+    if (listener === this.firehose) this.firehose = undefined;
+    this.active = this.listeners.size > 0;
+    try {
+      listener.closed?.('trace listener failed');
+    } catch {
+      // It failed twice; it is gone either way.
     }
   }
 }

@@ -206,9 +206,13 @@ describe('Tracer and a failing listener', () => {
     const w = world();
     w.vhost.declareQueue({ queue: 'q' }, null);
     const good = new Recorder();
+    let told: string | undefined;
     w.vhost.tracer.subscribe({
       event() {
         throw new Error('broken watcher');
+      },
+      closed(reason) {
+        told = reason;
       },
     });
     w.vhost.tracer.subscribe(good);
@@ -218,6 +222,7 @@ describe('Tracer and a failing listener', () => {
     expect(sink.bodies()).toEqual(['still delivered']);
     expect(w.vhost.tracer.listenerCount).toBe(1);
     expect(good.kinds()).toEqual(['published', 'routed', 'delivered']);
+    expect(told).toBe('trace listener failed');
   });
 });
 
