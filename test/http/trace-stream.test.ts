@@ -96,6 +96,30 @@ describe('trace stream', () => {
   });
 });
 
+describe('trace stream: the JSON client settling', () => {
+  it('shows a JSON reject as rejected and a nack as nacked, and a second watcher sees the same with its own numbering', async () => {
+    const queue = unique('trace-json-settle');
+    const conn = await warren.connect();
+    await conn.queueDeclare({ queue });
+    const first = await openTrace(warren.url, `/api/trace/%2F/stream?queue=${queue}`);
+    await first.waitFor((line) => line.type === 'hello');
+    await conn.publish({ routingKey: queue, body: 'a' });
+    const second = await openTrace(warren.url, `/api/trace/%2F/stream?queue=${queue}`);
+    await second.waitFor((line) => line.type === 'hello');
+    const got = await conn.get({ queue, noAck: false });
+    got?.nack({ requeue: true });
+    const again = await conn.get({ queue, noAck: false });
+    again?.reject(false);
+    for (const reader of [first, second]) await reader.waitFor(isEvent('rejected'), 'rejected');
+    expect(eventsOf(first).map((e) => e.event)).toEqual(['published', 'routed', 'delivered', 'nacked', 'delivered', 'rejected']);
+    // The second began after the publish: it picks the message up at its first event in the queue.
+    expect(eventsOf(second).map((e) => `${e.seq}:${e.event}`)).toEqual(['1:delivered', '2:nacked', '3:delivered', '4:rejected']);
+    expect(eventsOf(second, 'rejected')[0]).toMatchObject({ requeue: false, protocol: 'websocket', user: 'guest', payload: 'a' });
+    first.close();
+    second.close();
+  });
+});
+
 describe('trace stream: filters', () => {
   it('chooses messages by exchange, routing-key glob and header, and follows a chosen one', async () => {
     const exchange = unique('trace-x');
