@@ -309,8 +309,8 @@ export class Channel {
   }
 
   /** Settles the deliveries, then lets each queue they came from hand out what that freed up. */
-  private settle(deliveries: Delivery[], how: Settlement, kind: TracedSettlement = how === 'ack' ? 'acked' : 'nacked'): void {
-    if (this.vhost.tracer.active) this.traceSettled(deliveries, kind, how === 'requeue');
+  private settle(deliveries: Delivery[], how: Settlement, kind?: TracedSettlement): void {
+    if (this.vhost.tracer.active) this.traceSettled(deliveries, kind ?? (how === 'ack' ? 'acked' : 'nacked'), how === 'requeue');
     const [only] = deliveries;
     if (deliveries.length === 1 && only && this.sharedPrefetch === 0) {
       // The common single ack: no set of queues to build.

@@ -82,6 +82,18 @@ export class Tracer {
     if (!held && names.length > 0) this.emit({ ...base, kind: 'routed', queues: names });
   }
 
+  /**
+   * A message a delayed exchange held (`heldId`) fell due and was routed as `copy`: to `queues`, or
+   * nowhere (dropped, or `returned` to its mandatory publisher).
+   */
+  released(copy: Message, heldId: number, queues: readonly { readonly name: string }[], returned = false): void {
+    const base = this.base(copy, contentOf(copy), UNKNOWN_ORIGIN);
+    if (!base) return;
+    const fromTraceId = String(heldId);
+    if (queues.length > 0) this.emit({ ...base, kind: 'routed', queues: queues.map((queue) => queue.name), fromTraceId });
+    else this.emit({ ...base, kind: returned ? 'returned' : 'unroutable', fromTraceId });
+  }
+
   /** A publish reached no queue: dropped, or returned to its (mandatory) publisher. */
   unrouted(message: Message, kind: 'unroutable' | 'returned', origin: TraceOrigin): void {
     const base = this.base(message, contentOf(message), origin);
@@ -101,9 +113,19 @@ export class Tracer {
     this.emit(kind === 'acked' ? { ...base, kind, queue } : { ...base, kind, queue, requeue });
   }
 
-  expired(queue: string, entry: QueueEntry): void {
+  /**
+   * A message died in `queue`: an expiry is told here. Its dead-lettering is told by the dead-letterer
+   * (`deadLettered`) when the queue has a dead-letter exchange; without one, a message pushed out by a
+   * length limit or a delivery limit is told here as dead-lettered to no exchange, so its end shows. (A
+   * rejected one shows as `rejected`, an expired one as `expired`.)
+   */
+  died(queue: string, entry: QueueEntry, reason: DeathReason, deadLettered: boolean): void {
+    const dropped = !deadLettered && (reason === 'maxlen' || reason === 'delivery_limit');
+    if (reason !== 'expired' && !dropped) return;
     const base = this.base(entry.message, contentOf(entry.message), UNKNOWN_ORIGIN);
-    if (base) this.emit({ ...base, kind: 'expired', queue });
+    if (!base) return;
+    if (reason === 'expired') this.emit({ ...base, kind: 'expired', queue });
+    else this.emit({ ...base, kind: 'dead-lettered', queue, reason, deadLetterExchange: null });
   }
 
   /**
@@ -134,8 +156,29 @@ export class Tracer {
     };
   }
 
+  /**
+   * Called from inside deliveries and settlements: a listener that throws is dropped (and told, so a
+   * watcher can end its stream), never the delivery.
+   */
   private emit(event: TraceEvent): void {
-    for (const listener of this.listeners) listener.event(event);
+    for (const listener of this.listeners) {
+      try {
+        listener.event(event);
+      } catch {
+        this.drop(listener);
+      }
+    }
+  }
+
+  private drop(listener: TraceListener): void {
+    this.listeners.delete(listener);
+    if (listener === this.firehose) this.firehose = undefined;
+    this.active = this.listeners.size > 0;
+    try {
+      listener.closed?.('trace listener failed');
+    } catch {
+      // It failed twice; it is gone either way.
+    }
   }
 }
 

@@ -96,6 +96,30 @@ describe('trace stream', () => {
   });
 });
 
+describe('trace stream: the JSON client settling', () => {
+  it('shows a JSON reject as rejected and a nack as nacked, and a second watcher sees the same with its own numbering', async () => {
+    const queue = unique('trace-json-settle');
+    const conn = await warren.connect();
+    await conn.queueDeclare({ queue });
+    const first = await openTrace(warren.url, `/api/trace/%2F/stream?queue=${queue}`);
+    await first.waitFor((line) => line.type === 'hello');
+    await conn.publish({ routingKey: queue, body: 'a' });
+    const second = await openTrace(warren.url, `/api/trace/%2F/stream?queue=${queue}`);
+    await second.waitFor((line) => line.type === 'hello');
+    const got = await conn.get({ queue, noAck: false });
+    got?.nack({ requeue: true });
+    const again = await conn.get({ queue, noAck: false });
+    again?.reject(false);
+    for (const reader of [first, second]) await reader.waitFor(isEvent('rejected'), 'rejected');
+    expect(eventsOf(first).map((e) => e.event)).toEqual(['published', 'routed', 'delivered', 'nacked', 'delivered', 'rejected']);
+    // The second began after the publish: it picks the message up at its first event in the queue.
+    expect(eventsOf(second).map((e) => `${e.seq}:${e.event}`)).toEqual(['1:delivered', '2:nacked', '3:delivered', '4:rejected']);
+    expect(eventsOf(second, 'rejected')[0]).toMatchObject({ requeue: false, protocol: 'websocket', user: 'guest', payload: 'a' });
+    first.close();
+    second.close();
+  });
+});
+
 describe('trace stream: filters', () => {
   it('chooses messages by exchange, routing-key glob and header, and follows a chosen one', async () => {
     const exchange = unique('trace-x');
@@ -180,7 +204,92 @@ describe('trace stream: its end', () => {
   });
 });
 
+describe('trace stream: server shutdown', () => {
+  it('ends open streams with a closed line, and does not hold the server open', async () => {
+    const own = await startWarren();
+    const reader = await openTrace(own.url, '/api/trace/%2F/stream');
+    await reader.waitFor((line) => line.type === 'hello');
+    await own.stop();
+    await reader.ended;
+    expect(reader.lines.at(-1)).toEqual({ type: 'closed', reason: 'server closing' });
+  });
+});
+
 async function waitUntil(condition: () => boolean): Promise<void> {
   for (let i = 0; i < 200 && !condition(); i++) await new Promise((resolve) => setTimeout(resolve, 10));
   expect(condition()).toBe(true);
 }
+
+describe('trace stream: a reader that falls behind', () => {
+  it('drops events past the high-water mark and says how many in a gap line once it drains', async () => {
+    const queue = unique('trace-gap');
+    const conn = await warren.connect();
+    await conn.queueDeclare({ queue });
+    const reader = await openTrace(warren.url, `/api/trace/%2F/stream?queue=${queue}&max=10000`);
+    await reader.waitFor((line) => line.type === 'hello');
+    reader.pause();
+    // Each event line repeats the properties: 200 KB of header makes every line that big.
+    const big = 'h'.repeat(200 * 1024);
+    for (let i = 0; i < 150; i++) await conn.publish({ routingKey: queue, body: `m${i}`, properties: { headers: { big } } });
+    reader.resume();
+    const gap = await reader.waitFor((line) => line.type === 'gap', 'a gap line');
+    expect(gap.missed).toBeGreaterThan(0);
+    const before = eventsOf(reader).length;
+    expect(before + (gap.missed as number)).toBe(300);
+    await conn.publish({ routingKey: queue, body: 'after', properties: {} });
+    const after = await reader.waitFor(isEvent('routed', (line) => line.payload === 'after'), 'the event after the gap');
+    expect(after.seq).toBe(302);
+    expect(reader.lines.indexOf(gap)).toBeLessThan(reader.lines.indexOf(after));
+    await conn.queueDelete({ queue });
+    reader.close();
+  });
+});
+
+describe('trace stream: dead letters and expiry', () => {
+  it('follows a message that expires and is dead-lettered into its copy, with from_trace_id', async () => {
+    const source = unique('trace-ttl');
+    const dlq = unique('trace-dlq');
+    const dlx = unique('trace-dlx');
+    const conn = await warren.connect();
+    await conn.exchangeDeclare({ exchange: dlx, type: 'fanout' });
+    await conn.queueDeclare({ queue: dlq });
+    await conn.queueBind({ queue: dlq, exchange: dlx, routingKey: '' });
+    await conn.queueDeclare({ queue: source, arguments: { 'x-message-ttl': 1, 'x-dead-letter-exchange': dlx } });
+    const reader = await openTrace(warren.url, `/api/trace/%2F/stream?routing_key=${source}`);
+    await reader.waitFor((line) => line.type === 'hello');
+    await conn.publish({ routingKey: source, body: 'short-lived' });
+    const copyRouted = await reader.waitFor(isEvent('routed', (line) => line.from_trace_id !== undefined), 'the copy routed');
+    const events = eventsOf(reader);
+    expect(events.map((e) => e.event)).toEqual(['published', 'routed', 'expired', 'dead-lettered', 'routed']);
+    const [published, , expired, dead] = events as [TraceLine, TraceLine, TraceLine, TraceLine];
+    expect(expired).toMatchObject({ queue: source, trace_id: published.trace_id });
+    expect(dead).toMatchObject({ queue: source, reason: 'expired', dead_letter_exchange: dlx, trace_id: published.trace_id });
+    expect(copyRouted.from_trace_id).toBe(published.trace_id);
+    expect(copyRouted.trace_id).not.toBe(published.trace_id);
+    expect(copyRouted).toMatchObject({ exchange: dlx, queues: [dlq], payload: 'short-lived' });
+    expect((copyRouted.properties as { headers: Record<string, unknown> }).headers['x-first-death-reason']).toBe('expired');
+    // The copy's own journey follows.
+    const got = await conn.get({ queue: dlq, noAck: false });
+    got?.reject(false);
+    await reader.waitFor(isEvent('rejected', (line) => line.trace_id === copyRouted.trace_id), 'the copy rejected');
+    reader.close();
+  });
+
+  it('shows returned and unroutable publishes', async () => {
+    const reader = await openTrace(warren.url, `/api/trace/%2F/stream?exchange=amq.direct`);
+    await reader.waitFor((line) => line.type === 'hello');
+    const connection = await amqp.connect(warren.amqpUrl);
+    try {
+      const channel = await connection.createConfirmChannel();
+      channel.publish('amq.direct', 'nowhere', Buffer.from('back'), { mandatory: true });
+      channel.publish('amq.direct', 'nowhere', Buffer.from('gone'));
+      await channel.waitForConfirms();
+    } finally {
+      await connection.close();
+    }
+    await reader.waitFor(isEvent('unroutable'), 'unroutable');
+    expect(eventsOf(reader).map((e) => `${e.event}:${e.payload}`)).toEqual(['published:back', 'returned:back', 'published:gone', 'unroutable:gone']);
+    expect(eventsOf(reader, 'published')[0]).toMatchObject({ queues: [] });
+    reader.close();
+  });
+});

@@ -3,7 +3,6 @@
  * docs/tracing.md). Administrators only. The response stays open, one JSON line per event, until the
  * watcher leaves, `max` events went out, the vhost is deleted or the server closes.
  */
-import type { FastifyInstance } from 'fastify';
 import { setFirehoseNode } from '../../../broker/firehose.js';
 import { parseTraceFilter } from '../../../operations/trace-filter.js';
 import { DEFAULT_TRACE_MAX, MAX_TRACE_MAX, TraceWatch } from '../../../operations/trace-watch.js';
@@ -28,7 +27,7 @@ export function registerTraceRoutes(app: ApiInstance, ctx: ApiContext): void {
   setFirehoseNode(ctx.node);
   const open = new Set<TraceStream>();
   // An open stream would keep the server from closing: each gets its end first.
-  (app as FastifyInstance).addHook('preClose', async () => {
+  app.addHook('preClose', async () => {
     for (const stream of open) stream.end({ type: 'closed', reason: 'server closing' });
   });
   app.get(
@@ -45,10 +44,7 @@ export function registerTraceRoutes(app: ApiInstance, ctx: ApiContext): void {
       if (!apiUser(request).isAdmin) throw new ApiError(403, 'not_authorised', 'Not administrator user');
       const vhost = vhostOr404(ctx, request.params.vhost);
       const { max: rawMax, ...fields } = request.query;
-      const max = rawMax === undefined ? DEFAULT_TRACE_MAX : Number(rawMax);
-      if (!/^[0-9]+$/.test(rawMax ?? '1') || max < 1 || max > MAX_TRACE_MAX) {
-        throw badRequest(`max must be an integer from 1 to ${MAX_TRACE_MAX}`);
-      }
+      const max = parseMax(rawMax);
       const filter = parseTraceFilter({ ...fields, exchange: fields.exchange === 'amq.default' ? '' : fields.exchange });
       if ('problem' in filter) throw badRequest(filter.problem);
 
@@ -60,6 +56,11 @@ export function registerTraceRoutes(app: ApiInstance, ctx: ApiContext): void {
         // Proxies (nginx) must pass each line on as it comes.
         'x-accel-buffering': 'no',
       });
+      // A HEAD has no body to stream into.
+      if (request.method === 'HEAD') {
+        response.end();
+        return reply;
+      }
       const stream = new TraceStream(response);
       open.add(stream);
       stream.hello({
@@ -82,4 +83,11 @@ export function registerTraceRoutes(app: ApiInstance, ctx: ApiContext): void {
       return reply;
     },
   );
+}
+
+function parseMax(raw: string | undefined): number {
+  if (raw === undefined) return DEFAULT_TRACE_MAX;
+  const max = Number(raw);
+  if (!/^[0-9]+$/.test(raw) || max < 1 || max > MAX_TRACE_MAX) throw badRequest(`max must be an integer from 1 to ${MAX_TRACE_MAX}`);
+  return max;
 }
