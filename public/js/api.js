@@ -151,6 +151,35 @@ export async function request(method, apiPath, options = {}) {
   }
 }
 
+/**
+ * Opens a streaming `GET /api…` (the trace view's NDJSON): the same credentials and error sentences as
+ * `request`, but no timeout, and the Response is handed over unread so its body can be consumed as it
+ * arrives. EventSource cannot send the Authorization header, hence fetch.
+ * @param {string} apiPath already encoded (use `path`)
+ * @param {RequestOptions['query']} query
+ * @param {AbortSignal} signal aborting it ends the stream (the server sees the disconnect)
+ * @returns {Promise<Response>}
+ */
+export async function openStream(apiPath, query, signal) {
+  const auth = credentials();
+  /** @type {Record<string, string>} */
+  const headers = { accept: 'application/x-ndjson' };
+  if (auth) headers.authorization = auth.authorization;
+  let response;
+  try {
+    response = await fetch(`/api${apiPath}${queryString(query)}`, { headers, signal, credentials: 'omit', cache: 'no-store' });
+  } catch (error) {
+    if (signal.aborted) throw error;
+    throw new ApiError(0, 'network', String(error), 'Cannot reach the Warren server. Is it running?');
+  }
+  if (!response.ok) {
+    const apiError = toApiError(response.status, await response.text());
+    if (apiError.endsSession) sessionEnded(apiError);
+    throw apiError;
+  }
+  return response;
+}
+
 /** @param {Record<string, string | number | boolean | undefined> | undefined} query */
 function queryString(query) {
   if (!query) return '';

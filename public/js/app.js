@@ -15,6 +15,7 @@ import { mountExchanges } from './pages/exchanges.js';
 import { mountExchange } from './pages/exchange.js';
 import { mountQueues } from './pages/queues.js';
 import { mountQueue } from './pages/queue.js';
+import { mountTrace } from './pages/trace.js';
 import { mountUsers } from './pages/admin-users.js';
 import { mountPermissions } from './pages/admin-permissions.js';
 import { mountVhosts } from './pages/admin-vhosts.js';
@@ -60,6 +61,8 @@ const ROUTES = [
   { pattern: ['exchanges', ':vhost', ':name'], mount: mountExchange, nav: 'exchanges' },
   { pattern: ['queues'], mount: mountQueues, nav: 'queues' },
   { pattern: ['queues', ':vhost', ':name'], mount: mountQueue, nav: 'queues' },
+  // Open to every user: the server decides (administrators) and the page shows its refusal in words.
+  { pattern: ['trace'], mount: mountTrace, nav: 'trace' },
   { pattern: ['admin'], mount: mountUsers, nav: 'admin', requires: 'administrator' },
   { pattern: ['admin', 'users'], mount: mountUsers, nav: 'admin', requires: 'administrator' },
   { pattern: ['admin', 'permissions'], mount: mountPermissions, nav: 'admin', requires: 'administrator' },
@@ -75,6 +78,7 @@ const NAV = [
   { id: 'channels', label: 'Channels', href: '#/channels' },
   { id: 'exchanges', label: 'Exchanges', href: '#/exchanges' },
   { id: 'queues', label: 'Queues', href: '#/queues' },
+  { id: 'trace', label: 'Trace', href: '#/trace' },
   { id: 'admin', label: 'Admin', href: '#/admin/users', requires: 'administrator' },
   // As in RabbitMQ, a policymaker's Admin holds the policies only.
   { id: 'admin', label: 'Admin', href: '#/admin/policies', requires: 'policymaker', unless: 'administrator' },

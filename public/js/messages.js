@@ -98,7 +98,7 @@ function payloadBlock(m) {
 }
 
 /** The details of one message: routing, properties, headers, payload. @param {ApiMessage} m */
-function messageBody(m) {
+export function messageBody(m) {
   const properties = { ...propertiesOf(m) };
   const headers = properties.headers && typeof properties.headers === 'object' ? /** @type {Record<string, unknown>} */ (properties.headers) : null;
   delete properties.headers;

@@ -171,6 +171,7 @@ export class Broker implements QueueObserver, StoreWatcher {
     for (const queue of [...vhost.queues.keys()]) vhost.deleteQueue(queue);
     for (const exchange of vhost.exchanges.values()) exchange.scheduled?.drop();
     this.vhosts.delete(name);
+    vhost.tracer.close('vhost deleted');
     this.definitionChanged({ kind: 'vhost', vhost, deleted: true });
   }
 }

@@ -4,6 +4,8 @@ import { BrokerError, preconditionFailed } from './errors.js';
 import type { Message } from './message.js';
 import { MessageStats } from './message-stats.js';
 import type { Queue, QueueEntry } from './queue.js';
+import { UNKNOWN_ORIGIN, type TraceOrigin } from './trace-event.js';
+import type { TracedSettlement } from './tracer.js';
 import type { VHost } from './vhost.js';
 
 /** Where a channel's pushes go: the protocol session implements this at its edge. */
@@ -65,6 +67,8 @@ export class Channel {
    * of no client protocol (the management API's get).
    */
   readonly totals: ProtocolTotals | undefined;
+  /** Who it belongs to, for tracing: the protocol adapter that opens it says. */
+  origin: TraceOrigin = UNKNOWN_ORIGIN;
   /** Cleared by the transport while its outgoing buffer is full; deliveries pause until it is set again. */
   private isWritable = true;
   /** Cleared by the client's `channel.flow`: deliveries pause until it asks again. */
@@ -213,6 +217,7 @@ export class Channel {
       consumer.timeout?.delivered(tag);
     }
     if (entry.redelivered) this.stats.redeliver++;
+    if (this.vhost.tracer.active) this.vhost.tracer.delivered(consumer.queue.name, entry, consumer.tag, this.origin);
     this.sink.deliver(consumer, tag, entry);
   }
 
@@ -238,6 +243,7 @@ export class Channel {
       this.unacked.set(tag, { tag, queue, entry, consumer: null });
     }
     if (entry.redelivered) this.stats.redeliver++;
+    if (this.vhost.tracer.active) this.vhost.tracer.delivered(queue.name, entry, null, this.origin);
     return { deliveryTag: tag, entry };
   }
 
@@ -254,8 +260,9 @@ export class Channel {
     this.settle(this.take(deliveryTag, multiple), 'ack');
   }
 
-  nack(deliveryTag: number, multiple: boolean, requeue: boolean): void {
-    this.settle(this.take(deliveryTag, multiple), requeue ? 'requeue' : 'discard');
+  /** `kind` only names it in a trace: basic.reject settles as a nack of one delivery. */
+  nack(deliveryTag: number, multiple: boolean, requeue: boolean, kind: 'nacked' | 'rejected' = 'nacked'): void {
+    this.settle(this.take(deliveryTag, multiple), requeue ? 'requeue' : 'discard', kind);
   }
 
   /** basic.recover with requeue: every unacked delivery goes back to its queue. */
@@ -323,7 +330,8 @@ export class Channel {
   }
 
   /** Settles the deliveries, then lets each queue they came from hand out what that freed up. */
-  private settle(deliveries: Delivery[], how: Settlement): void {
+  private settle(deliveries: Delivery[], how: Settlement, kind?: TracedSettlement): void {
+    if (this.vhost.tracer.active) this.traceSettled(deliveries, kind ?? (how === 'ack' ? 'acked' : 'nacked'), how === 'requeue');
     const [only] = deliveries;
     if (deliveries.length === 1 && only && this.sharedPrefetch === 0) {
       // The common single ack: no set of queues to build.
@@ -335,6 +343,10 @@ export class Channel {
     // Room under a shared prefetch is room for every consumer of the channel, whatever queue it reads.
     if (this.sharedPrefetch > 0) for (const consumer of this.consumers.values()) touched.add(consumer.queue);
     for (const queue of touched) queue.dispatch();
+  }
+
+  private traceSettled(deliveries: readonly Delivery[], kind: TracedSettlement, requeue: boolean): void {
+    for (const { queue, entry } of deliveries) this.vhost.tracer.settled(queue.name, entry, kind, requeue, this.origin);
   }
 
   /** Settles without dispatching; returns the queues touched. */

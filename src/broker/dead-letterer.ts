@@ -7,11 +7,14 @@ import type { QueueEntry } from './queue-entry.js';
 import type { Queue, QueueObserver } from './queue.js';
 import { routeMessage, type RoutingTables } from './router.js';
 import { delayOf, type ScheduledMessages } from './scheduled-messages.js';
+import type { Tracer } from './tracer.js';
 
 /** What dead-lettering needs from its vhost: its routing tables, and the same hand-off to queues a publish uses. */
 export interface DeadLetterHost extends RoutingTables {
   /** Stores the message for its durable queues, then enqueues it in each (see `VHost.enqueueRouted`); `stored` when it went to the store. */
   enqueueRouted(message: Message, routed: readonly Queue[]): { readonly stored: boolean };
+  /** Told of each death and where its copy went. */
+  readonly tracer: Tracer;
 }
 
 export interface DeadLetterContext {
@@ -150,10 +153,12 @@ export class DeadLetterer implements DeadLetterSink {
       this.context.queueObserver.settled(queue, entry);
       return;
     }
-    if (!target || !exchange) this.dropped(queue);
-    else {
+    if (!target || !exchange) {
+      this.dropped(queue);
+      if (this.host.tracer.active) this.host.tracer.deadLettered(queue.name, entry.message, reason, null);
+    } else {
       const death = { queue: queue.name, reason, time: deathTime(this.context.clock.now()) };
-      const outcome = this.republish(queue, exchange, reason, deadLetterContent(content, death, target));
+      const outcome = this.republish(queue, entry.message, exchange, reason, deadLetterContent(content, death, target));
       if (outcome === 'held') {
         // What was read back for it is on disk still (its source is not settled): no need to keep it meanwhile.
         if (burial.readBack) burial.content = undefined;
@@ -172,9 +177,14 @@ export class DeadLetterer implements DeadLetterSink {
    * The copy, if the store took it (the source settles once it is on disk); `held` if the store would
    * have to take it while the disk alarm is on; else undefined (not stored, or dropped): settle now.
    */
-  private republish(source: Queue, exchange: Exchange, reason: DeathReason, content: MessageContent): Message | 'held' | undefined {
+  private republish(source: Queue, original: Message, exchange: Exchange, reason: DeathReason, content: MessageContent): Message | 'held' | undefined {
     const headers = content.properties.headers;
-    if (exchange.scheduled && delayOf(headers) > 0) return this.schedule(exchange, content);
+    const tracer = this.host.tracer.active ? this.host.tracer : undefined;
+    if (exchange.scheduled && delayOf(headers) > 0) {
+      const scheduled = this.schedule(exchange, content);
+      if (scheduled !== 'held') tracer?.deadLettered(source.name, original, reason, exchange.name);
+      return scheduled;
+    }
     const routed = routeMessage(this.host, exchange, { routingKey: content.routingKey, headers });
     // Only automatic deaths can cycle: a client rejecting in a loop is the client's choice.
     const targets = reason === 'rejected' ? routed : routed.filter((queue) => !isDeathCycle(queue.name, headers));
@@ -185,16 +195,16 @@ export class DeadLetterer implements DeadLetterSink {
     const stats = this.context.queueObserver.stats;
     exchange.stats.publish++;
     stats.publish++;
-    if (routed.length === 0) {
-      stats.dropUnroutable++;
-      return undefined;
-    }
-    if (targets.length === 0) {
-      this.dropped(source);
+    if (routed.length === 0 || targets.length === 0) {
+      tracer?.deadLettered(source.name, original, reason, exchange.name);
+      if (routed.length === 0) stats.dropUnroutable++;
+      else this.dropped(source);
       return undefined;
     }
     exchange.stats.publishOut++;
     const copy = Message.create(this.context.nextMessageId(), content);
+    // Before it is enqueued: its deliveries follow.
+    tracer?.deadLettered(source.name, original, reason, exchange.name, { message: copy, content, queues: targets });
     return this.host.enqueueRouted(copy, targets).stored ? copy : undefined;
   }
 

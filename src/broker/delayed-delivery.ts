@@ -8,10 +8,13 @@ import type { MessageStore } from './persistence.js';
 import type { Queue } from './queue.js';
 import { routeMessage, type RoutingTables } from './router.js';
 import { ScheduledMessages } from './scheduled-messages.js';
+import type { Tracer } from './tracer.js';
 
 /** What delayed delivery needs from its vhost: its routing tables and the hand-off to queues a publish uses. */
 export interface DelayedHost extends RoutingTables {
   enqueueRouted(message: Message, routed: readonly Queue[]): { readonly queues: readonly Queue[]; readonly rejectedBy: readonly Queue[]; readonly stored: boolean };
+  /** Told where each held message went when it fell due. */
+  readonly tracer: Tracer;
 }
 
 export interface DelayedContext {
@@ -86,20 +89,28 @@ export class DelayedDelivery {
     const exchange = messages.exchange;
     const routed = routeMessage(this.host, exchange, { routingKey: content.routingKey, headers: content.properties.headers });
     if (routed.length > 0) exchange.stats.publishOut++;
+    const tracer = this.host.tracer.active ? this.host.tracer : undefined;
+    // Before it is enqueued: its deliveries follow.
+    if (routed.length > 0) tracer?.released(copy, messages.messageId(slot), routed);
     const result = this.host.enqueueRouted(copy, routed);
-    if (result.queues.length === 0 && result.rejectedBy.length === 0) this.unroutable(messages.returnChannel(slot), copy);
+    if (result.queues.length === 0 && result.rejectedBy.length === 0) {
+      const returned = this.unroutable(messages.returnChannel(slot), copy);
+      if (routed.length === 0) tracer?.released(copy, messages.messageId(slot), [], returned);
+    }
     if (result.stored) this.awaiting.push({ slot, messages, copy });
     else messages.settle(slot);
     return true;
   }
 
-  private unroutable(channel: Channel | undefined, copy: Message): void {
+  /** Whether it went back to its publisher. */
+  private unroutable(channel: Channel | undefined, copy: Message): boolean {
     const stats = this.context.stats;
     if (channel?.returnUnroutable(copy)) {
       stats.returnUnroutable++;
       channel.stats.returnUnroutable++;
-    } else {
-      stats.dropUnroutable++;
+      return true;
     }
+    stats.dropUnroutable++;
+    return false;
   }
 }

@@ -15,6 +15,7 @@ import { asEntry, asMessage, QueueEntry } from './queue-entry.js';
 import { PriorityReadyList } from './priority-ready-list.js';
 import { ReadyList, type ReadyOrder } from './ready-list.js';
 import type { EnqueueOutcome, QueueObserver, QueueProperties, QueueState } from './queue-observer.js';
+import type { Tracer } from './tracer.js';
 
 export { QueueEntry } from './queue-entry.js';
 
@@ -38,6 +39,8 @@ export class Queue implements QueueProperties {
   expiry: QueueExpiry | undefined;
   /** Set by the vhost for a queue with `x-dead-letter-exchange`: takes the messages that die here. */
   deadLetters: DeadLetterSink | undefined;
+  /** Its vhost's, set by the vhost: told of expiries and deaths. */
+  tracer: Tracer | undefined;
   /** Body bytes of the handed-out, not yet settled messages. */
   unackedBytes = 0;
   readyBytes = 0;
@@ -217,6 +220,7 @@ export class Queue implements QueueProperties {
    * exchange, else dropped. Either way the source settles it (the dead-letterer does, after the copy).
    */
   bury(entry: QueueEntry, reason: DeathReason): void {
+    if (this.tracer?.active) this.tracer.died(this.name, entry, reason, this.deadLetters !== undefined && this.state === 'live');
     this.expiring?.forget(entry.message);
     if (!this.deadLetters || this.state !== 'live') return this.discard(entry);
     // The dead-letterer takes the content while it is in memory, so it is let go only afterwards.

@@ -144,6 +144,11 @@ export class ScheduledMessages {
     return this.table.returnChannel(slot);
   }
 
+  /** The id of the message a row holds (its routed copy gets a new one). */
+  messageId(slot: number): number {
+    return this.table.seq(slot);
+  }
+
   /** Schedules a fired row again, as it was (its routed copy was refused by the disk). */
   reschedule(slot: number): void {
     if (!this.dropped) this.index.add(slot);

@@ -21,6 +21,8 @@ import { routeMessage } from './router.js';
 import type { ChannelTally } from './channel-tally.js';
 import type { VHostContext, VHostMetadata } from './vhost-context.js';
 import { checkQueueLimit, type VHostLimits } from './vhost-limits.js';
+import { UNKNOWN_ORIGIN, type TraceOrigin } from './trace-event.js';
+import { Tracer } from './tracer.js';
 
 export type {
   BindingRequest,
@@ -61,6 +63,8 @@ export class VHost {
   readonly delayed: DelayedDelivery;
   /** Its policies and operator policies; each queue and exchange knows which apply to it. */
   readonly policies = new PolicyBook();
+  /** Tells the firehose and live watchers what happens to its messages (tracer.ts). */
+  readonly tracer: Tracer;
   private meta: VHostMetadata;
   private currentLimits: VHostLimits = {};
 
@@ -75,6 +79,7 @@ export class VHost {
   ) {
     this.deadLetterer = new DeadLetterer(this, context);
     this.delayed = new DelayedDelivery(this, context);
+    this.tracer = new Tracer(this, context);
     this.meta = {
       description: name === '/' ? 'Default virtual host' : '',
       tags: [],
@@ -111,6 +116,7 @@ export class VHost {
     if (same) return false;
     if (this.context.diskAlarm) throw diskAlarmRefusal('vhost changes');
     this.meta = { ...next, tags: [...next.tags] };
+    this.tracer.firehoseOn = this.meta.tracing;
     this.context.definitionChanged({ kind: 'vhost', vhost: this, deleted: false });
     return true;
   }
@@ -266,6 +272,7 @@ export class VHost {
     queue.operatorPolicy = operator;
     this.queues.set(name, queue);
     if (limits.deadLetter) queue.deadLetters = this.deadLetterer;
+    queue.tracer = this.tracer;
     this.startQueueExpiry(queue);
     if (isDurableQueue(queue)) this.context.definitionChanged({ kind: 'queue', queue, deleted: false });
     if (owner) {
@@ -321,9 +328,9 @@ export class VHost {
 
   /**
    * `returnTo`: the publishing channel of a `mandatory` publish, for a delayed message that turns out
-   * unroutable at its due time; null otherwise.
+   * unroutable at its due time; null otherwise. `origin`: who published, for tracing.
    */
-  publish(published: PublishRequest, returnTo: Channel | null = null): PublishResult {
+  publish(published: PublishRequest, returnTo: Channel | null = null, origin: TraceOrigin = UNKNOWN_ORIGIN): PublishResult {
     const senderSelected = senderSelectedKeys(published.properties.headers);
     const request = senderSelected ? withoutBcc(published) : published;
     const exchange = this.exchanges.get(request.exchange);
@@ -345,6 +352,7 @@ export class VHost {
     exchange.stats.publish++;
     this.context.stats.publish++;
     if (routed.length > 0) exchange.stats.publishOut++;
+    if (this.tracer.active) this.tracer.published(message, senderSelected, routed, origin, held !== undefined);
     if (held) return { message, queues: [], rejectedBy: [], stored: held.stored, scheduled: held };
     return { message, ...this.enqueueRouted(message, routed) };
   }

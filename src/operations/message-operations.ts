@@ -5,6 +5,7 @@ import { BrokerError, preconditionFailed } from '../broker/errors.js';
 import { Message, type MessageContent } from '../broker/message.js';
 import type { Queue, QueueEntry } from '../broker/queue.js';
 import type { Held } from '../broker/scheduled-messages.js';
+import type { TraceOrigin } from '../broker/trace-event.js';
 import type { Caller } from './caller.js';
 import { DirectReplyTo, type ReplyConsumer } from './direct-reply-to.js';
 import { immediate, type Done, type DurabilityWatch } from './done.js';
@@ -81,7 +82,9 @@ export class MessageOperations {
     const requester = this.replyTo.consumerFor(content.exchange, content.routingKey);
     if (requester) return this.reply(caller, content, requester, options);
     const mark = this.watch.mark;
-    const result = caller.vhost.publish(content, options.mandatory ? caller.channel : null);
+    const tracer = caller.vhost.tracer;
+    const origin = tracer.active ? originOf(caller) : undefined;
+    const result = caller.vhost.publish(content, options.mandatory ? caller.channel : null, origin);
     const routed = result.queues.length > 0;
     const rejectedBy = result.rejectedBy[0];
     const global = this.broker.stats;
@@ -98,6 +101,7 @@ export class MessageOperations {
         global.dropUnroutable++;
         if (stats) stats.dropUnroutable++;
       }
+      if (origin) tracer.unrouted(result.message, returned ? 'returned' : 'unroutable', origin);
     }
     if (options.confirm) {
       global.confirm++;
@@ -168,6 +172,7 @@ export class MessageOperations {
     this.permissions.check(caller, 'read', 'queue', queueName);
     const queue = caller.vhost.useQueue(queueName, caller.channel);
     const channel = new Channel(`take-${++this.takeChannels}`, caller.vhost, ignoreDeliveries);
+    channel.origin = originOf(caller);
     const taken: Taken[] = [];
     let mark: number;
     try {
@@ -200,9 +205,10 @@ export class MessageOperations {
     return this.watch.done(undefined, mark);
   }
 
-  nack(caller: Caller, deliveryTag: number, multiple: boolean, requeue: boolean): Done<void> {
+  /** `kind` names it in a trace: basic.reject is a nack of one delivery. */
+  nack(caller: Caller, deliveryTag: number, multiple: boolean, requeue: boolean, kind: 'nacked' | 'rejected' = 'nacked'): Done<void> {
     const mark = this.watch.mark;
-    channelOf(caller).nack(deliveryTag, multiple, requeue);
+    channelOf(caller).nack(deliveryTag, multiple, requeue, kind);
     return this.watch.done(undefined, mark);
   }
 
@@ -212,6 +218,11 @@ export class MessageOperations {
     channelOf(caller).recover();
     return immediate(undefined);
   }
+}
+
+/** The caller's channel says who it is; the management API has none, only its user. */
+function originOf(caller: Caller): TraceOrigin {
+  return caller.channel?.origin ?? { connection: null, channel: null, user: caller.user.name, protocol: 'http' };
 }
 
 function channelOf(caller: Caller): Channel {

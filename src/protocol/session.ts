@@ -340,6 +340,7 @@ export class Session implements DeliverySink, ClientConnection, ReplyConsumer {
       this.clientProperties = frame.clientProperties;
       this.heartbeat = negotiateHeartbeat(this.context.heartbeat, frame.heartbeat);
       this.currentChannel = new Channel(this.id, vhost, this);
+      this.currentChannel.origin = { connection: this.id, channel: 1, user: result.user.name, protocol: 'websocket' };
       this.currentCaller = { user: result.user, vhost, channel: this.currentChannel };
       this.state = 'open';
       this.startHeartbeat();

@@ -13,6 +13,7 @@ import { policyFacts } from '../policy-facts.js';
 import { publishForm } from '../publish.js';
 import { scheduledSection } from './exchange-scheduled.js';
 import * as router from '../router.js';
+import { traceLink } from './trace.js';
 
 const RATE_KEYS = [
   { key: 'publish_in', label: 'In' },
@@ -62,7 +63,7 @@ export function mountExchange(root, params, location, ctx) {
   replaceChildren(
     root,
     h('nav', { class: 'crumbs', 'aria-label': 'Breadcrumb' }, h('a', { href: router.href(['exchanges'], { vhost }), text: 'Exchanges' }), ` › ${vhost} ›`),
-    h('div', { class: 'page-head' }, h('h1', { tabIndex: -1 }, `Exchange ${label} `, typeEl), picker.element),
+    h('div', { class: 'page-head' }, h('h1', { tabIndex: -1 }, `Exchange ${label} `, typeEl), traceLink(ctx, { vhost, exchange: seg }), picker.element),
     status.element,
     info,
     policies.element,

@@ -16,6 +16,7 @@ import { DataTable, rowKey } from '../table.js';
 import { stateBadge } from './connections.js';
 import { browseSection, getSection } from './queue-messages.js';
 import { moveSection, retrySection } from './queue-relocate.js';
+import { traceLink } from './trace.js';
 
 const RATE_KEYS = [
   { key: 'publish', label: 'Publish' },
@@ -107,7 +108,7 @@ export function mountQueue(root, params, location, ctx) {
   replaceChildren(
     root,
     h('nav', { class: 'crumbs', 'aria-label': 'Breadcrumb' }, h('a', { href: router.href(['queues'], { vhost }), text: 'Queues' }), ` › ${vhost} ›`),
-    h('div', { class: 'page-head' }, h('h1', { tabIndex: -1 }, `Queue ${name} `, stateEl), picker.element),
+    h('div', { class: 'page-head' }, h('h1', { tabIndex: -1 }, `Queue ${name} `, stateEl), traceLink(ctx, { vhost, queue: name }), picker.element),
     status.element,
     stats,
     info,

@@ -38,6 +38,7 @@ import { registerQueueRoutes } from './routes/queues.js';
 import { registerScheduledRoutes } from './routes/scheduled.js';
 import { registerStubRoutes } from './routes/stubs.js';
 import { registerTopicPermissionRoutes } from './routes/topic-permissions.js';
+import { registerTraceRoutes } from './routes/trace.js';
 import { registerUserRoutes } from './routes/users.js';
 import { registerVhostRoutes } from './routes/vhosts.js';
 
@@ -184,6 +185,7 @@ async function managementPlugin(scope: FastifyInstance, ctx: ApiContext, auth: B
   registerTopicPermissionRoutes(app, ctx);
   registerDefinitionRoutes(app, ctx);
   registerLimitRoutes(app, ctx);
+  registerTraceRoutes(app, ctx);
   registerStubRoutes(app, ctx);
 
   scope.get('/openapi.json', { schema: { hide: true } }, async () => scope.swagger());

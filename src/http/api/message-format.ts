@@ -58,7 +58,7 @@ export function fromRabbitProperties(properties: Readonly<Record<string, unknown
   return out as MessageProperties & { headers?: Headers };
 }
 
-function toRabbitProperties(properties: MessageProperties): Record<string, unknown> {
+export function toRabbitProperties(properties: MessageProperties): Record<string, unknown> {
   const out: Record<string, unknown> = {};
   for (const [rabbit, warren] of names) {
     const value = properties[warren];

@@ -11,7 +11,7 @@ export function nack(session: Session, frame: NackFrame): HandlerResult {
 }
 
 export function reject(session: Session, frame: RejectFrame): HandlerResult {
-  return session.ops.messages.nack(session.caller, frame.deliveryTag, false, frame.requeue);
+  return session.ops.messages.nack(session.caller, frame.deliveryTag, false, frame.requeue, 'rejected');
 }
 
 export function recover(session: Session, frame: RecoverFrame): HandlerResult {

@@ -67,6 +67,7 @@ export class AmqpChannel implements DeliverySink, ReplyConsumer, basic.BasicScop
   ) {
     this.broker = new Channel(`${host.id} (${number})`, base.vhost, this, host);
     this.caller = { ...base, channel: this.broker };
+    this.broker.origin = { connection: host.id, channel: number, user: base.user.name, protocol: 'amqp091' };
     this.replies = new ReplySubscription(host.ops.messages.replyTo, this);
     this.ordered = new OrderedReplies<Buffer[]>(
       (frames) => this.host.write(frames),

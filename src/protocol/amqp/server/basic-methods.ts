@@ -124,12 +124,12 @@ export function get(scope: BasicScope, m: MethodOf<'basic.get'>): Outcome {
   return { later };
 }
 
-type Settle = { readonly how: 'ack' } | { readonly how: 'nack'; readonly requeue: boolean };
+type Settle = { readonly how: 'ack' } | { readonly how: 'nack'; readonly requeue: boolean; readonly kind?: 'rejected' };
 
 function settle(scope: BasicScope, rawTag: bigint, multiple: boolean, how: Settle): Replied {
   const tag = tagOf(rawTag);
   const run = (): Done<void> =>
-    how.how === 'ack' ? scope.ops.messages.ack(scope.caller, tag, multiple) : scope.ops.messages.nack(scope.caller, tag, multiple, how.requeue);
+    how.how === 'ack' ? scope.ops.messages.ack(scope.caller, tag, multiple) : scope.ops.messages.nack(scope.caller, tag, multiple, how.requeue, how.kind);
   const transaction = scope.transaction;
   if (transaction) {
     if (!(multiple && tag === 0) && !scope.broker.isUnacked(tag)) throw preconditionFailed(`unknown delivery tag ${rawTag}`);
@@ -150,7 +150,7 @@ export function nack(scope: BasicScope, m: MethodOf<'basic.nack'>): Replied {
 }
 
 export function reject(scope: BasicScope, m: MethodOf<'basic.reject'>): Replied {
-  return settle(scope, m.deliveryTag, false, { how: 'nack', requeue: m.requeue });
+  return settle(scope, m.deliveryTag, false, { how: 'nack', requeue: m.requeue, kind: 'rejected' });
 }
 
 export function recover(scope: BasicScope, m: MethodOf<'basic.recover'> | MethodOf<'basic.recover-async'>): Replied {

@@ -1,0 +1,93 @@
+/**
+ * `GET /api/trace/{vhost}/stream`: a live view of the vhost's trace events (a Warren extension; see
+ * docs/tracing.md). Administrators only. The response stays open, one JSON line per event, until the
+ * watcher leaves, `max` events went out, the vhost is deleted or the server closes.
+ */
+import { setFirehoseNode } from '../../../broker/firehose.js';
+import { parseTraceFilter } from '../../../operations/trace-filter.js';
+import { DEFAULT_TRACE_MAX, MAX_TRACE_MAX, TraceWatch } from '../../../operations/trace-watch.js';
+import { apiUser } from '../auth.js';
+import { vhostOr404, vhostParams, type ApiContext, type ApiInstance } from '../context.js';
+import { ApiError, badRequest } from '../errors.js';
+import { TraceStream } from '../trace-stream.js';
+
+const query = {
+  type: 'object',
+  properties: {
+    exchange: { type: 'string', description: 'Only messages published to this exchange (exact name; `amq.default` is the default exchange)' },
+    queue: { type: 'string', description: 'Only events in this queue, and the publishes routed to it' },
+    routing_key: { type: 'string', description: 'Routing-key glob: `*` any run of characters, `?` one' },
+    header: { type: 'string', description: 'One header, `name=value`' },
+    max: { type: 'string', description: `Events before the stream ends (default ${DEFAULT_TRACE_MAX}, at most ${MAX_TRACE_MAX})` },
+  },
+} as const;
+
+export function registerTraceRoutes(app: ApiInstance, ctx: ApiContext): void {
+  // The firehose's `node` header names this node as the management API does.
+  setFirehoseNode(ctx.node);
+  const open = new Set<TraceStream>();
+  // An open stream would keep the server from closing: each gets its end first.
+  app.addHook('preClose', async () => {
+    for (const stream of open) stream.end({ type: 'closed', reason: 'server closing' });
+  });
+  app.get(
+    '/trace/:vhost/stream',
+    {
+      schema: {
+        tags: ['trace'],
+        summary: 'Live trace events of a vhost, as newline-delimited JSON (Warren extension)',
+        params: vhostParams,
+        querystring: query,
+      },
+    },
+    async (request, reply) => {
+      if (!apiUser(request).isAdmin) throw new ApiError(403, 'not_authorised', 'Not administrator user');
+      const vhost = vhostOr404(ctx, request.params.vhost);
+      const { max: rawMax, ...fields } = request.query;
+      const max = parseMax(rawMax);
+      const filter = parseTraceFilter({ ...fields, exchange: fields.exchange === 'amq.default' ? '' : fields.exchange });
+      if ('problem' in filter) throw badRequest(filter.problem);
+
+      reply.hijack();
+      const response = reply.raw;
+      response.writeHead(200, {
+        'content-type': 'application/x-ndjson',
+        'cache-control': 'no-cache',
+        // Proxies (nginx) must pass each line on as it comes.
+        'x-accel-buffering': 'no',
+      });
+      // A HEAD has no body to stream into.
+      if (request.method === 'HEAD') {
+        response.end();
+        return reply;
+      }
+      const stream = new TraceStream(response);
+      open.add(stream);
+      stream.hello({
+        type: 'hello',
+        vhost: vhost.name,
+        filter: {
+          ...(filter.exchange !== undefined ? { exchange: filter.exchange } : {}),
+          ...(filter.queue !== undefined ? { queue: filter.queue } : {}),
+          ...(filter.routingKey !== undefined ? { routing_key: filter.routingKey } : {}),
+          ...(filter.header !== undefined ? { header: `${filter.header.name}=${filter.header.value}` } : {}),
+          max,
+        },
+      });
+      const watch = new TraceWatch(vhost, filter, max, stream);
+      response.on('close', () => {
+        watch.stop();
+        stream.end();
+        open.delete(stream);
+      });
+      return reply;
+    },
+  );
+}
+
+function parseMax(raw: string | undefined): number {
+  if (raw === undefined) return DEFAULT_TRACE_MAX;
+  const max = Number(raw);
+  if (!/^[0-9]+$/.test(raw) || max < 1 || max > MAX_TRACE_MAX) throw badRequest(`max must be an integer from 1 to ${MAX_TRACE_MAX}`);
+  return max;
+}
