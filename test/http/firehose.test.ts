@@ -56,6 +56,14 @@ function collect(channel: amqp.Channel, queue: string): { messages: ConsumeMessa
 }
 
 describe('firehose', () => {
+  it('is on for a vhost created with tracing, and for one imported from definitions with it', async () => {
+    expect((await api('PUT', '/api/vhosts/fh-created', { body: { tracing: true } })).status).toBe(201);
+    expect(warren.server.broker.vhost('fh-created').tracer.firehoseOn).toBe(true);
+    const imported = await api('POST', '/api/definitions', { body: { vhosts: [{ name: 'fh-imported', tracing: true }] } });
+    expect(imported.status).toBeLessThan(300);
+    expect(warren.server.broker.vhost('fh-imported').tracer.firehoseOn).toBe(true);
+  });
+
   it('publishes publish.<exchange> and deliver.<queue> trace messages with RabbitMQ headers (amqplib)', async () => {
     await setTracing(true);
     const connection = await amqp.connect(warren.amqpUrl);

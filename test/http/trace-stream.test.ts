@@ -204,6 +204,24 @@ describe('trace stream: its end', () => {
   });
 });
 
+describe('trace stream: its watcher', () => {
+  it('ends when the watching user is deleted or loses the administrator tag', async () => {
+    const deleted = await createUser(api, unique('trace-admin'), 'administrator');
+    const demoted = await createUser(api, unique('trace-admin'), 'administrator');
+    const first = await openTrace(warren.url, '/api/trace/%2F/stream', deleted);
+    const second = await openTrace(warren.url, '/api/trace/%2F/stream', demoted);
+    await first.waitFor((line) => line.type === 'hello');
+    await second.waitFor((line) => line.type === 'hello');
+    expect((await api('PUT', `/api/users/${demoted[0]}`, { body: { password: demoted[1], tags: 'monitoring' } })).status).toBe(204);
+    await second.ended;
+    expect(second.lines.at(-1)).toEqual({ type: 'closed', reason: 'user is no longer an administrator' });
+    expect(first.lines.some((line) => line.type === 'closed')).toBe(false);
+    expect((await api('DELETE', `/api/users/${deleted[0]}`)).status).toBe(204);
+    await first.ended;
+    expect(first.lines.at(-1)).toEqual({ type: 'closed', reason: 'user deleted' });
+  });
+});
+
 describe('trace stream: server shutdown', () => {
   it('ends open streams with a closed line, and does not hold the server open', async () => {
     const own = await startWarren();

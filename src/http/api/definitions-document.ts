@@ -20,7 +20,7 @@ const documentSchema = {
     vhosts: list({
       type: 'object',
       required: ['name'],
-      properties: { name: str, description: str, tags, default_queue_type: str, metadata: object },
+      properties: { name: str, description: str, tags, default_queue_type: str, metadata: object, tracing: boolish },
     }),
     permissions: list({
       type: 'object',
@@ -61,7 +61,7 @@ export type Boolish = boolean | 'true' | 'false';
 type Tags = string | string[];
 // The shapes `documentSchema` guarantees once it has validated a document.
 export interface UserDef { name: string; password_hash?: string; password?: string; hashing_algorithm?: string; tags?: Tags; limits?: unknown }
-interface VhostDef { name: string; description?: string; tags?: Tags; default_queue_type?: string; metadata?: Record<string, unknown>; limits?: unknown }
+interface VhostDef { name: string; description?: string; tags?: Tags; default_queue_type?: string; metadata?: Record<string, unknown>; limits?: unknown; tracing?: Boolish }
 interface PermissionDef { user: string; vhost: string; configure: string; write: string; read: string }
 interface QueueDef { name: string; vhost?: string; type?: unknown; durable?: Boolish; auto_delete?: Boolish; arguments?: Record<string, unknown> }
 interface ExchangeDef {

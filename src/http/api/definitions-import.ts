@@ -99,6 +99,8 @@ export async function importDefinitions(
         ...(typeof description === 'string' ? { description } : {}),
         ...(tags !== undefined ? { tags: parseTags(tags) } : {}),
         ...(typeof queueType === 'string' ? { defaultQueueType: queueType } : {}),
+        // As RabbitMQ's import: `tracing` turns the vhost's firehose on (or off).
+        ...(v.tracing !== undefined ? { tracing: v.tracing === true || v.tracing === 'true' } : {}),
       });
     }
     for (const p of doc.permissions ?? []) {

@@ -41,13 +41,8 @@ export interface TraceLine extends MessageSummary {
 }
 
 export function summarise(content: MessageContent, routingKeys: readonly string[], size: number): MessageSummary {
-  return {
-    exchange: content.exchange,
-    routing_keys: [...routingKeys],
-    properties: toRabbitProperties(content.properties),
-    payload_bytes: size,
-    ...preview(content),
-  };
+  const { payload, payload_encoding } = preview(content);
+  return { exchange: content.exchange, routing_keys: [...routingKeys], properties: toRabbitProperties(content.properties), payload_bytes: size, payload, payload_encoding };
 }
 
 /** When neither the event nor anything kept has the content: only its size is known. */
@@ -55,16 +50,21 @@ export function unknownSummary(size: number): MessageSummary {
   return { exchange: null, routing_keys: [], properties: {}, payload_bytes: size, payload: '', payload_encoding: 'string' };
 }
 
+/** Built field by field rather than spread together: a spread with fields added costs microseconds an event. */
 export function traceLine(event: TraceEvent, seq: number, summary: MessageSummary): TraceLine {
   const { origin } = event;
-  const base = {
-    type: 'event' as const,
+  const line: Mutable<TraceLine> = {
+    type: 'event',
     seq,
     at: new Date(event.at).toISOString(),
     event: event.kind,
     trace_id: event.traceId,
-    ...('fromTraceId' in event && event.fromTraceId !== undefined ? { from_trace_id: event.fromTraceId } : {}),
-    ...summary,
+    exchange: summary.exchange,
+    routing_keys: summary.routing_keys,
+    properties: summary.properties,
+    payload_bytes: summary.payload_bytes,
+    payload: summary.payload,
+    payload_encoding: summary.payload_encoding,
     connection: origin.connection,
     channel: origin.channel,
     user: origin.user,
@@ -72,30 +72,41 @@ export function traceLine(event: TraceEvent, seq: number, summary: MessageSummar
   };
   switch (event.kind) {
     case 'published':
+      line.queues = event.queues;
+      break;
     case 'routed':
-      return { ...base, queues: [...event.queues] };
+      line.queues = event.queues;
+      if (event.fromTraceId !== undefined) line.from_trace_id = event.fromTraceId;
+      break;
     case 'unroutable':
     case 'returned':
-      return base;
+      if (event.fromTraceId !== undefined) line.from_trace_id = event.fromTraceId;
+      break;
     case 'delivered':
-      return {
-        ...base,
-        queue: event.queue,
-        consumer_tag: event.consumerTag,
-        redelivered: event.redelivered,
-        delivery_count: event.deliveryCount,
-      };
+      line.queue = event.queue;
+      line.consumer_tag = event.consumerTag;
+      line.redelivered = event.redelivered;
+      line.delivery_count = event.deliveryCount;
+      break;
     case 'acked':
-      return { ...base, queue: event.queue };
+    case 'expired':
+      line.queue = event.queue;
+      break;
     case 'nacked':
     case 'rejected':
-      return { ...base, queue: event.queue, requeue: event.requeue === true };
+      line.queue = event.queue;
+      line.requeue = event.requeue === true;
+      break;
     case 'dead-lettered':
-      return { ...base, queue: event.queue, reason: event.reason, dead_letter_exchange: event.deadLetterExchange };
-    case 'expired':
-      return { ...base, queue: event.queue };
+      line.queue = event.queue;
+      line.reason = event.reason;
+      line.dead_letter_exchange = event.deadLetterExchange;
+      break;
   }
+  return line;
 }
+
+type Mutable<T> = { -readonly [K in keyof T]: T[K] };
 
 const strictUtf8 = new TextDecoder('utf-8', { fatal: true });
 

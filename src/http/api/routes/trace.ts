@@ -25,11 +25,19 @@ const query = {
 export function registerTraceRoutes(app: ApiInstance, ctx: ApiContext): void {
   // The firehose's `node` header names this node as the management API does.
   setFirehoseNode(ctx.node);
-  const open = new Set<TraceStream>();
+  /** Open streams, by the user watching. */
+  const open = new Map<TraceStream, string>();
   // An open stream would keep the server from closing: each gets its end first.
   app.addHook('preClose', async () => {
-    for (const stream of open) stream.end({ type: 'closed', reason: 'server closing' });
+    for (const stream of open.keys()) stream.end({ type: 'closed', reason: 'server closing' });
   });
+  // Authorised once, at the request: a watcher who stops being an administrator stops watching.
+  const unsubscribe = ctx.users.subscribe((change) => {
+    if (change.kind !== 'user' || (!change.deleted && change.user.tags.includes('administrator'))) return;
+    const reason = change.deleted ? 'user deleted' : 'user is no longer an administrator';
+    for (const [stream, user] of open) if (user === change.user.name) stream.end({ type: 'closed', reason });
+  });
+  app.addHook('onClose', async () => unsubscribe());
   app.get(
     '/trace/:vhost/stream',
     {
@@ -41,7 +49,8 @@ export function registerTraceRoutes(app: ApiInstance, ctx: ApiContext): void {
       },
     },
     async (request, reply) => {
-      if (!apiUser(request).isAdmin) throw new ApiError(403, 'not_authorised', 'Not administrator user');
+      const user = apiUser(request);
+      if (!user.isAdmin) throw new ApiError(403, 'not_authorised', 'Not administrator user');
       const vhost = vhostOr404(ctx, request.params.vhost);
       const { max: rawMax, ...fields } = request.query;
       const max = parseMax(rawMax);
@@ -62,7 +71,7 @@ export function registerTraceRoutes(app: ApiInstance, ctx: ApiContext): void {
         return reply;
       }
       const stream = new TraceStream(response);
-      open.add(stream);
+      open.set(stream, user.name);
       stream.hello({
         type: 'hello',
         vhost: vhost.name,
