@@ -1,10 +1,12 @@
 // @ts-check
 /**
- * Reading the trace stream (`GET /api/trace/{vhost}/stream`, NDJSON). Holding the stream does not buffer
- * in the page: it stops calling `reader.read()`, so the browser's and the kernel's buffers fill and TCP
- * backpressure reaches the server, which then drops events and says how many in a `gap` line.
+ * Reading the trace stream (`GET /api/trace/{vhost}/stream`, NDJSON). Holding the stream stops calling
+ * `reader.read()` and tells the server (`PUT /api/trace/{vhost}/stream/{id}` `{paused: true}`): Chromium
+ * does not pass a page's backpressure on to the socket but keeps reading into its own buffers, so only
+ * the server can stop the flow. While paused the server counts what it did not send, and says how many
+ * in a `gap` line on resume.
  */
-import { openStream, path } from './api.js';
+import { api, openStream, path } from './api.js';
 
 /**
  * One trace event as the server sends it (see docs: the console's Trace view).
@@ -36,7 +38,7 @@ import { openStream, path } from './api.js';
  */
 
 /**
- * @typedef {{type: 'hello', vhost: string, filter: Record<string, unknown>}
+ * @typedef {{type: 'hello', vhost: string, stream: string, filter: Record<string, unknown>}
  *   | TraceEvent
  *   | {type: 'gap', missed: number}
  *   | {type: 'capped', events: number}
@@ -88,7 +90,7 @@ export function parseLine(text) {
   if (!isObject(value)) return { type: 'unreadable', text: text.slice(0, 200) };
   switch (value.type) {
     case 'hello':
-      return { type: 'hello', vhost: String(value.vhost ?? ''), filter: isObject(value.filter) ? value.filter : {} };
+      return { type: 'hello', vhost: String(value.vhost ?? ''), stream: typeof value.stream === 'string' ? value.stream : '', filter: isObject(value.filter) ? value.filter : {} };
     case 'gap':
       return { type: 'gap', missed: Number(value.missed) || 0 };
     case 'capped':
@@ -116,6 +118,7 @@ export function traceQuery(filter) {
  * @typedef {Object} StreamHandlers
  * @property {(lines: TraceLine[]) => void} onLines lines of one chunk, in order
  * @property {(outcome: {stopped: boolean, error?: unknown}) => void} onEnd the body ended, failed or was stopped
+ * @property {() => void} [onServerPaused] the server took a pause or a resume (see `serverPaused`)
  */
 
 export class TraceStream {
@@ -125,6 +128,13 @@ export class TraceStream {
     this.controller = new AbortController();
     this.held = false;
     this.stopped = false;
+    /** The server's name for this stream (its hello line), for pause and resume. */
+    this.id = '';
+    /** The server said it holds back events (a pause it answered, not yet resumed). */
+    this.serverPaused = false;
+    /** Pauses and resumes go out one after another, so the server ends in the state asked last. */
+    this.told = Promise.resolve();
+    this.vhost = '';
     /** @type {(() => void) | null} */
     this.wake = null;
   }
@@ -136,6 +146,7 @@ export class TraceStream {
    */
   async start(vhost, filter, pageSignal) {
     const signal = AbortSignal.any([this.controller.signal, pageSignal]);
+    this.vhost = vhost;
     const response = await openStream(path`/trace/${vhost}/stream`, traceQuery(filter), signal);
     if (!response.body) throw new Error('The browser gave no readable body for the trace stream.');
     void this.read(response.body.getReader(), signal);
@@ -153,6 +164,7 @@ export class TraceStream {
         const { value, done } = await reader.read();
         if (done) break;
         const lines = splitter.push(value).map(parseLine);
+        for (const line of lines) if (line.type === 'hello' && line.stream) this.id = line.stream;
         if (lines.length > 0) this.handlers.onLines(lines);
       }
       const tail = splitter.end().map(parseLine);
@@ -165,15 +177,32 @@ export class TraceStream {
     }
   }
 
-  /** Stops reading until `resume`; the server notices through TCP backpressure. */
+  /** Stops reading until `resume`, and has the server stop sending (it counts what it holds back). */
   hold() {
+    if (this.held) return;
     this.held = true;
+    this.tellServer(true);
   }
 
   resume() {
+    if (this.held && !this.stopped) this.tellServer(false);
     this.held = false;
     this.wake?.();
     this.wake = null;
+  }
+
+  /** @param {boolean} paused */
+  tellServer(paused) {
+    if (!this.id) return;
+    // A stream that ended meanwhile answers 404: nothing left to pause.
+    const url = path`/trace/${this.vhost}/stream/${this.id}`;
+    this.told = this.told
+      .then(() => api.put(url, { paused }))
+      .then(() => {
+        this.serverPaused = paused;
+        this.handlers.onServerPaused?.();
+      })
+      .catch(() => undefined);
   }
 
   /** Cancels the request: the server sees the disconnect and drops its subscription. */

@@ -226,7 +226,7 @@ describe('console trace view', () => {
     await hasText(stat(page, 'Received'), '8', { exact: true });
   });
 
-  it('pauses: the list freezes while events wait, reading stops at the limit, Resume draws them all', async () => {
+  it('pauses: the list freezes while events wait, reading stops at the limit and the server holds back, Resume tells what was missed', async () => {
     const page = await open('#/trace');
     await startTrace(page, { 'Stop reading when waiting (events)': '6' });
     await page.getByRole('button', { name: 'Pause', exact: true }).click();
@@ -239,17 +239,22 @@ describe('console trace view', () => {
     await restPublish('', 'e2e-trace-paused', 'paused 2');
     await hasText(stat(page, 'Waiting'), '4', { exact: true });
     await restPublish('', 'e2e-trace-paused', 'paused 3');
-    await hasText(state(page), 'Reading stopped');
-    // The page reads no more: what the server sends now waits in the connection.
+    // The page reads no more, and the server (told so) sends nothing more: it counts.
+    await hasText(state(page), 'Reading stopped: the server holds back new events');
     await restPublish('', 'e2e-trace-paused', 'paused 4');
     await screenshot(page, 'trace-paused');
     await page.getByRole('button', { name: 'Resume', exact: true }).click();
-    await hasText(stat(page, 'Messages shown'), '4', { exact: true });
+    await hasText(stat(page, 'Messages shown'), '3', { exact: true });
+    await hasText(stat(page, 'Missed'), '2', { exact: true });
+    await hasText(page.locator('.trace-notice[data-kind="gap"]'), 'Missed 2 events');
     await hasText(state(page), 'Live');
-    expect(await page.locator('li.traced .preview').allTextContents()).toEqual(['paused 4', 'paused 3', 'paused 2', 'paused 1']);
+    expect(await page.locator('li.traced .preview').allTextContents()).toEqual(['paused 3', 'paused 2', 'paused 1']);
+    // Live again: the next message shows.
+    await restPublish('', 'e2e-trace-paused', 'paused 5');
+    await hasText(stat(page, 'Messages shown'), '4', { exact: true });
   });
 
-  it('pauses by itself when the page falls behind, and Resume reads on', async () => {
+  it('pauses by itself when the page falls behind, and Resume reads on: every event is read or counted missed', async () => {
     const page = await open('#/trace');
     await startTrace(page, { 'Stop reading when waiting (events)': '5' });
     // A burst of publishes arrives many lines to a read: more than five wait before the next frame.
@@ -257,8 +262,11 @@ describe('console trace view', () => {
     for (let n = 1; n <= 100; n++) ch.publish('', 'e2e-trace-behind', Buffer.from(`burst ${n}`));
     await hasText(state(page), 'Paused (the browser fell behind)');
     expect(await state(page).getAttribute('data-state')).toBe('paused');
-    await resumeUntil(page, 100);
-    await hasText(stat(page, 'Received'), '200', { exact: true });
+    const count = async (name: string): Promise<number> => Number(((await stat(page, name).textContent()) ?? '').replace(/\D/g, ''));
+    await resumeUntil(page, 200, async () => (await count('Received')) + (await count('Missed')));
+    // The last lines may have come in one burst and paused the page once more: one Resume and it is live.
+    if ((await state(page).getAttribute('data-state')) === 'paused') await page.getByRole('button', { name: 'Resume', exact: true }).click();
+    await hasText(state(page), 'Live');
   });
 
   it('shows the server\'s gap line when a burst outruns what it buffers for the page', async () => {

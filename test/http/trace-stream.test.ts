@@ -31,7 +31,7 @@ describe('trace stream', () => {
     expect(reader.status).toBe(200);
     expect(reader.headers['content-type']).toBe('application/x-ndjson');
     const hello = await reader.waitFor((line) => line.type === 'hello');
-    expect(hello).toEqual({ type: 'hello', vhost: '/', filter: { queue, max: 1000 } });
+    expect(hello).toEqual({ type: 'hello', vhost: '/', stream: expect.stringMatching(/^[0-9a-f-]{36}$/), filter: { queue, max: 1000 } });
 
     await conn.consume({ queue }, (message) => message.ack());
     await conn.publish({ routingKey: queue, body: 'hello trace', properties: { headers: { k: 'v' }, contentType: 'text/plain' } });
@@ -260,6 +260,56 @@ describe('trace stream: a reader that falls behind', () => {
     expect(reader.lines.indexOf(gap)).toBeLessThan(reader.lines.indexOf(after));
     await conn.queueDelete({ queue });
     reader.close();
+  });
+});
+
+describe('trace stream: paused by its reader', () => {
+  it('sends nothing while paused, counts what it held back, and says how many in a gap line on resume', async () => {
+    const queue = unique('trace-paused');
+    const conn = await warren.connect();
+    await conn.queueDeclare({ queue });
+    const reader = await openTrace(warren.url, `/api/trace/%2F/stream?queue=${queue}`);
+    const hello = await reader.waitFor((line) => line.type === 'hello');
+    const stream = `/api/trace/%2F/stream/${String(hello.stream)}`;
+    await conn.publish({ routingKey: queue, body: 'before' });
+    await reader.waitFor(isEvent('routed', (line) => line.payload === 'before'));
+
+    expect((await api('PUT', stream, { body: { paused: true } })).status).toBe(204);
+    for (let i = 0; i < 3; i++) await conn.publish({ routingKey: queue, body: `while paused ${i}` });
+    // The stream is still open and chose the events; it sent none of them.
+    await conn.publish({ routingKey: queue, body: 'probe' });
+    expect((await api('PUT', stream, { body: { paused: false } })).status).toBe(204);
+    const gap = await reader.waitFor((line) => line.type === 'gap', 'a gap line');
+    expect(gap.missed).toBe(8);
+    expect(eventsOf(reader).map((line) => line.payload)).toEqual(['before', 'before']);
+
+    await conn.publish({ routingKey: queue, body: 'after' });
+    const after = await reader.waitFor(isEvent('routed', (line) => line.payload === 'after'));
+    expect(after.seq).toBe(2 + 8 + 2);
+    expect(reader.lines.indexOf(gap)).toBeLessThan(reader.lines.indexOf(after));
+    // Resuming a stream that is not paused changes nothing and sends no gap.
+    expect((await api('PUT', stream, { body: { paused: false } })).status).toBe(204);
+    expect(reader.lines.filter((line) => line.type === 'gap')).toHaveLength(1);
+    reader.close();
+    await conn.queueDelete({ queue });
+  });
+
+  it('refuses a bad body with 400, a stream that is not open (or of another vhost) with 404, a non-administrator with 403', async () => {
+    const reader = await openTrace(warren.url, '/api/trace/%2F/stream');
+    const hello = await reader.waitFor((line) => line.type === 'hello');
+    const stream = `/api/trace/%2F/stream/${String(hello.stream)}`;
+    expect((await api('PUT', stream, { body: { paused: 'yes' } })).status).toBe(400);
+    expect((await api('PUT', stream, { body: { paused: true, extra: 1 } })).status).toBe(400);
+    expect((await api('PUT', stream, { body: {} })).status).toBe(400);
+    expect((await api('PUT', '/api/trace/%2F/stream/nope', { body: { paused: true } })).status).toBe(404);
+    const other = unique('trace-pause-vh');
+    expect((await api('PUT', `/api/vhosts/${other}`)).status).toBe(201);
+    expect((await api('PUT', `/api/trace/${other}/stream/${String(hello.stream)}`, { body: { paused: true } })).status).toBe(404);
+    const monitor = await createUser(api, unique('trace-pause-monitor'), 'monitoring');
+    expect((await api('PUT', stream, { body: { paused: true }, as: monitor })).status).toBe(403);
+    reader.close();
+    await waitUntil(() => warren.server.broker.vhost('/').tracer.listenerCount === 0);
+    expect((await api('PUT', stream, { body: { paused: true } })).status).toBe(404);
   });
 });
 

@@ -134,7 +134,7 @@ export function mountTrace(root, _params, location, ctx) {
       state = 'paused';
       const why = behind && !userPaused ? 'the browser fell behind' : 'you paused the list';
       text = `Paused (${why}): ${num(waiting)} events waiting.`;
-      if (readingStopped) text += ' Reading stopped: what the server cannot hold meanwhile is counted as missed.';
+      if (readingStopped) text += stream?.serverPaused ? ' Reading stopped: the server holds back new events and counts them as missed.' : ' Reading stopped.';
       if (ended) text += ` ${ended}`;
     } else if (ended) {
       state = 'ended';
@@ -271,7 +271,11 @@ export function mountTrace(root, _params, location, ctx) {
       }),
     );
     /** @type {TraceStream} */
-    const next = new TraceStream({ onLines: (lines) => stream === next && onLines(lines), onEnd: (outcome) => stream === next && onEnd(outcome) });
+    const next = new TraceStream({
+      onLines: (lines) => stream === next && onLines(lines),
+      onEnd: (outcome) => stream === next && onEnd(outcome),
+      onServerPaused: () => stream === next && refreshState(),
+    });
     stream = next;
     startButton.disabled = true;
     // Running from here: lines (or the end) may come before start's promise settles.

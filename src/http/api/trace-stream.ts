@@ -1,8 +1,11 @@
 /**
  * One trace watcher's HTTP response: newline-delimited JSON, a line per event as it happens. A reader
  * that falls behind is never buffered for without bound: past the high-water mark events are dropped
- * and counted, and a `gap` line says how many once the response drains.
+ * and counted, and a `gap` line says how many once the response drains. A reader can also say it is
+ * paused (a browser does not pass its page's backpressure on to the socket: Chromium keeps reading into
+ * its own buffers), and then it gets nothing but the count, in a `gap` line when it resumes.
  */
+import { randomUUID } from 'node:crypto';
 import type { ServerResponse } from 'node:http';
 import type { TraceEvent } from '../../broker/trace-event.js';
 import type { TraceSink } from '../../operations/trace-watch.js';
@@ -15,7 +18,11 @@ export const TRACE_HIGH_WATER_MARK = 1024 * 1024;
 const MAX_SUMMARIES = 10_000;
 
 export class TraceStream implements TraceSink {
+  /** Names the stream to `PUT /api/trace/{vhost}/stream/{id}`, which pauses and resumes it. */
+  readonly id = randomUUID();
   private missed = 0;
+  private paused = false;
+  private waitingForDrain = false;
   private ended = false;
   private readonly summaries = new Map<string, MessageSummary>();
 
@@ -31,8 +38,9 @@ export class TraceStream implements TraceSink {
 
   event(event: TraceEvent, seq: number): boolean {
     if (this.ended) return false;
-    if (this.missed > 0 || this.response.writableLength > this.highWaterMark) {
-      if (this.missed++ === 0) this.response.once('drain', () => this.drained());
+    if (this.paused || this.missed > 0 || this.response.writableLength > this.highWaterMark) {
+      this.missed++;
+      if (!this.paused) this.awaitDrain();
       return false;
     }
     this.write(traceLine(event, seq, this.summaryOf(event)));
@@ -55,8 +63,29 @@ export class TraceStream implements TraceSink {
     this.response.end();
   }
 
+  get isPaused(): boolean {
+    return this.paused;
+  }
+
+  /** The reader paused or resumed; on resume the events missed meanwhile are told in a `gap` line. */
+  setPaused(paused: boolean): void {
+    if (this.ended || paused === this.paused) return;
+    this.paused = paused;
+    if (!paused && this.missed > 0) this.awaitDrain();
+  }
+
+  private awaitDrain(): void {
+    if (this.waitingForDrain) return;
+    if (this.response.writableLength <= this.highWaterMark) return this.drained();
+    this.waitingForDrain = true;
+    this.response.once('drain', () => {
+      this.waitingForDrain = false;
+      this.drained();
+    });
+  }
+
   private drained(): void {
-    if (this.ended || this.missed === 0) return;
+    if (this.ended || this.paused || this.missed === 0) return;
     const missed = this.missed;
     this.missed = 0;
     this.write({ type: 'gap', missed });

@@ -27,6 +27,8 @@ export function registerTraceRoutes(app: ApiInstance, ctx: ApiContext): void {
   setFirehoseNode(ctx.node);
   /** Open streams, by the user watching. */
   const open = new Map<TraceStream, string>();
+  /** The same streams by id, with their vhost, for pause and resume. */
+  const byId = new Map<string, { stream: TraceStream; vhost: string }>();
   // An open stream would keep the server from closing: each gets its end first.
   app.addHook('preClose', async () => {
     for (const stream of open.keys()) stream.end({ type: 'closed', reason: 'server closing' });
@@ -72,9 +74,11 @@ export function registerTraceRoutes(app: ApiInstance, ctx: ApiContext): void {
       }
       const stream = new TraceStream(response);
       open.set(stream, user.name);
+      byId.set(stream.id, { stream, vhost: vhost.name });
       stream.hello({
         type: 'hello',
         vhost: vhost.name,
+        stream: stream.id,
         filter: {
           ...(filter.exchange !== undefined ? { exchange: filter.exchange } : {}),
           ...(filter.queue !== undefined ? { queue: filter.queue } : {}),
@@ -88,8 +92,30 @@ export function registerTraceRoutes(app: ApiInstance, ctx: ApiContext): void {
         watch.stop();
         stream.end();
         open.delete(stream);
+        byId.delete(stream.id);
       });
       return reply;
+    },
+  );
+
+  app.put(
+    '/trace/:vhost/stream/:id',
+    {
+      schema: {
+        tags: ['trace'],
+        summary: 'Pauses or resumes an open trace stream: while paused its events are only counted, and told as a gap line on resume',
+        params: { type: 'object', properties: { vhost: { type: 'string' }, id: { type: 'string' } }, required: ['vhost', 'id'] },
+        body: { type: 'object', properties: { paused: { type: 'boolean' } }, required: ['paused'], additionalProperties: false },
+      },
+    },
+    async (request, reply) => {
+      const user = apiUser(request);
+      if (!user.isAdmin) throw new ApiError(403, 'not_authorised', 'Not administrator user');
+      const vhost = vhostOr404(ctx, request.params.vhost);
+      const found = byId.get(request.params.id);
+      if (!found || found.vhost !== vhost.name) throw new ApiError(404, 'not_found', `no open trace stream '${request.params.id}' in vhost '${vhost.name}'`);
+      found.stream.setPaused(request.body.paused);
+      return reply.code(204).send();
     },
   );
 }
