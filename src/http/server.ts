@@ -24,6 +24,7 @@ import { AmqpListener, registerAmqpWebSocketRoute, selectSubprotocol } from './a
 import type { AmqpContext } from '../protocol/amqp/server/amqp-connection.js';
 import { createPrometheusListener } from './prometheus/prometheus-setup.js';
 import type { RequestHandler } from './prometheus/prometheus-listener.js';
+import { BoundListeners } from './bound-listeners.js';
 import { TlsListeners } from './tls/tls-listeners.js';
 import type { WatchOptions } from './tls/certificate-source.js';
 
@@ -145,7 +146,9 @@ export async function createWarrenServer(config: WarrenConfig, options: WarrenSe
     },
   });
   memory.start();
+  const bound = new BoundListeners();
   await registerManagementApi(app, {
+    listeners: bound,
     broker,
     users,
     authenticator,
@@ -191,6 +194,10 @@ export async function createWarrenServer(config: WarrenConfig, options: WarrenSe
       await app.listen({ host: config.host, port: config.port, listenTextResolver: (address) => `listening on ${address.replace(/^http:/, `${scheme}:`)}` });
       const address = app.server.address();
       const port = typeof address === 'object' && address ? address.port : config.port;
+      if (amqpPort !== undefined) bound.add({ protocol: 'amqp', address: config.host, port: amqpPort });
+      if (amqpsPort !== undefined) bound.add({ protocol: 'amqp/ssl', address: config.host, port: amqpsPort });
+      bound.addHttp(tls !== undefined, config.host, port);
+      if (prometheusPort !== undefined) bound.add({ protocol: tls ? 'https/prometheus' : 'http/prometheus', address: config.host, port: prometheusPort });
       return {
         host: config.host,
         port,

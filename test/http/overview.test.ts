@@ -35,8 +35,14 @@ describe('overview', () => {
     expect(body.uptime).toBeTypeOf('number');
     expect(record(body.memory).rss).toBeTypeOf('number');
     const listeners = array(body.listeners);
-    expect(listeners.map((l) => l.protocol)).toEqual(['http', 'warren-ws']);
-    expect(listeners[0]?.port).toBe(Number(new URL(warren.url).port));
+    const httpPort = Number(new URL(warren.url).port);
+    expect(listeners.map((l) => [l.protocol, l.port])).toEqual([
+      ['amqp', warren.amqpPort],
+      ['http', httpPort],
+      ['warren-ws', httpPort],
+      ['http/web-amqp', httpPort],
+      ['http/prometheus', warren.prometheusPort],
+    ]);
     expect(record(body.message_stats)).toMatchObject({ publish: 1, confirm: 1, publish_details: { rate: 0 } });
     expect(record(body.sample_retention_policies).basic).toEqual([600, 3600]);
     await conn.close();
@@ -80,8 +86,15 @@ describe('health checks', () => {
       expect((await api('GET', url)).body, url).toEqual({ status: 'ok' });
     }
     expect((await api('GET', `/api/health/checks/port-listener/${new URL(warren.url).port}`)).status).toBe(200);
+    expect((await api('GET', `/api/health/checks/port-listener/${warren.amqpPort}`)).status).toBe(200);
+    expect((await api('GET', `/api/health/checks/port-listener/${warren.prometheusPort}`)).status).toBe(200);
     expect((await api('GET', '/api/health/checks/port-listener/1')).status).toBe(503);
-    expect(record((await api('GET', '/api/health/checks/protocol-listener/amqp091')).body).status).toBe('failed');
+    for (const protocol of ['amqp', 'amqp091', 'warren-ws', 'http/web-amqp', 'prometheus']) {
+      expect((await api('GET', `/api/health/checks/protocol-listener/${encodeURIComponent(protocol)}`)).body, protocol).toEqual({ status: 'ok' });
+    }
+    // No TLS here, and no MQTT ever.
+    expect(record((await api('GET', '/api/health/checks/protocol-listener/amqps')).body).status).toBe('failed');
+    expect(record((await api('GET', '/api/health/checks/protocol-listener/mqtt')).body).status).toBe('failed');
   });
 
   it('lets any management user run them', async () => {

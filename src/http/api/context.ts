@@ -2,6 +2,7 @@
  * What every route module shares: the broker, users and client connections, the rate sampler, and the lookups and
  * checks every endpoint repeats (vhost by URL name, `amq.default`, vhost access, permission regexes).
  */
+import type { BoundListener } from '../bound-listeners.js';
 import type { JsonSchemaToTsProvider } from '@fastify/type-provider-json-schema-to-ts';
 import type { FastifyBaseLogger, FastifyInstance, RawReplyDefaultExpression, RawRequestDefaultExpression, RawServerDefault } from 'fastify';
 import type { FromSchema } from 'json-schema-to-ts';
@@ -42,6 +43,8 @@ export interface ApiContext {
   readonly startedAt: number;
   /** Where the HTTP server listens, once it does. */
   listener(): { address: string; port: number } | undefined;
+  /** Every port the broker listens on, by protocol. */
+  listeners(): readonly BoundListener[];
   /** Largest request body accepted by publish and definitions import. */
   readonly bigBodyLimit: number;
   /** Memory high watermark in bytes. */

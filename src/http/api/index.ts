@@ -16,6 +16,7 @@ import type { UserStore } from '../../auth/user-store.js';
 import type { Broker } from '../../broker/broker.js';
 import type { Operations } from '../../operations/operations.js';
 import type { ConnectionRegistry } from '../../protocol/connection-registry.js';
+import { BoundListeners } from '../bound-listeners.js';
 import type { TlsStatus } from '../tls/certificate-expiry.js';
 import { RABBITMQ_VERSION } from './definitions-format.js';
 import { BasicAuth } from './auth.js';
@@ -56,6 +57,8 @@ export interface ManagementApiOptions {
   readonly memoryLimit?: () => number;
   readonly disk?: () => { path: string; used: number; free: number; freeLimit: number };
   readonly tls?: TlsStatus | undefined;
+  /** Every bound listener; without it, only the HTTP port this API is served on. */
+  readonly listeners?: BoundListeners;
 }
 
 export interface ManagementApi {
@@ -100,6 +103,14 @@ export async function registerManagementApi(app: FastifyInstance, options: Manag
     listener() {
       const address = app.server.address();
       return typeof address === 'object' && address ? { address: address.address, port: address.port } : undefined;
+    },
+    listeners() {
+      if (options.listeners) return options.listeners.list();
+      const http = this.listener();
+      if (!http) return [];
+      const only = new BoundListeners();
+      only.addHttp(false, http.address, http.port);
+      return only.list();
     },
   };
   await app.register(async (scope) => managementPlugin(scope, ctx, auth), { prefix: '/api' });

@@ -42,6 +42,23 @@ describe('HTTPS and WSS on the HTTP port', () => {
     expect(JSON.stringify(check.body)).toContain('https/prometheus');
   });
 
+  it('lists every listener with its TLS protocol name in the overview, and the listener checks know them', async () => {
+    const overview = await httpsRequest(`${warren.url}/api/overview`, { ca: pki.ca.cert });
+    const listeners = (overview.body as { listeners: Array<{ protocol: string; port: number }> }).listeners;
+    expect(listeners.map((l) => [l.protocol, l.port])).toEqual([
+      ['amqp', warren.amqpPort],
+      ['amqp/ssl', warren.amqpsPort],
+      ['https', warren.port],
+      ['warren-ws/ssl', warren.port],
+      ['https/web-amqp', warren.port],
+      ['https/prometheus', warren.prometheusPort],
+    ]);
+    for (const protocol of ['amqp/ssl', 'amqps', 'https']) {
+      expect((await httpsRequest(`${warren.url}/api/health/checks/protocol-listener/${encodeURIComponent(protocol)}`, { ca: pki.ca.cert })).status, protocol).toBe(200);
+    }
+    expect((await httpsRequest(`${warren.url}/api/health/checks/port-listener/${String(warren.amqpsPort)}`, { ca: pki.ca.cert })).status).toBe(200);
+  });
+
   it('keeps plain AMQP as configured and adds AMQPS', () => {
     expect(warren.amqpPort).toEqual(expect.any(Number));
     expect(warren.amqpsPort).toEqual(expect.any(Number));

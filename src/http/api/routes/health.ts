@@ -18,6 +18,15 @@ const portParams = { type: 'object', properties: { port: plainParam }, required:
 const expirationParams = { type: 'object', properties: { within: plainParam, unit: plainParam }, required: ['within', 'unit'] } as const;
 const protocolParams = { type: 'object', properties: { protocol: plainParam }, required: ['protocol'] } as const;
 
+/** Other names RabbitMQ's check takes for a listener's protocol. */
+const PROTOCOL_ALIASES: Readonly<Record<string, string>> = {
+  amqp091: 'amqp',
+  'amqp0-9-1': 'amqp',
+  'amqp0.9.1': 'amqp',
+  amqps: 'amqp/ssl',
+  prometheus: 'http/prometheus',
+};
+
 export function registerHealthRoutes(app: ApiInstance, ctx: ApiContext): void {
   app.get(
     '/aliveness-test/:vhost',
@@ -64,14 +73,13 @@ export function registerHealthRoutes(app: ApiInstance, ctx: ApiContext): void {
     return failed(reply, 'Certificates expiring', { expired: expiring });
   });
   app.get('/health/checks/port-listener/:port', { schema: { tags, params: portParams } }, async (request, reply) => {
-    const port = ctx.listener()?.port;
-    if (String(port) === request.params.port) return ok;
-    return failed(reply, `No active listener on port ${request.params.port}`, { missing: Number(request.params.port), ports: port === undefined ? [] : [port] });
+    const ports = [...new Set(ctx.listeners().map((l) => l.port))];
+    if (ports.some((port) => String(port) === request.params.port)) return ok;
+    return failed(reply, `No active listener on port ${request.params.port}`, { missing: Number(request.params.port), ports });
   });
   app.get('/health/checks/protocol-listener/:protocol', { schema: { tags, params: protocolParams } }, async (request, reply) => {
-    // Warren listens for HTTP and its own WebSocket protocol only; no AMQP, MQTT or STOMP.
-    const protocols = ['http', 'warren-ws'];
-    if (protocols.includes(request.params.protocol)) return ok;
+    const protocols = [...new Set(ctx.listeners().map((l) => l.protocol))];
+    if (protocols.includes(PROTOCOL_ALIASES[request.params.protocol] ?? request.params.protocol)) return ok;
     return failed(reply, `No active listener for protocol ${request.params.protocol}`, { missing: request.params.protocol, protocols });
   });
   app.get('/healthchecks/node', { schema: { tags, summary: 'Deprecated in RabbitMQ; always ok' } }, async () => ok);

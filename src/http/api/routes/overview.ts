@@ -157,12 +157,13 @@ function overview(ctx: ApiContext, user: ApiUser, ranges: Ranges): Record<string
   };
   if (user.isMonitor) {
     out.node = ctx.node;
-    out.listeners = listener
-      ? [
-          { node: ctx.node, protocol: 'http', ip_address: listener.address, port: listener.port, socket_opts: {} },
-          { node: ctx.node, protocol: 'warren-ws', ip_address: listener.address, port: listener.port, socket_opts: { path: '/ws' } },
-        ]
-      : [];
+    out.listeners = ctx.listeners().map((l) => ({
+      node: ctx.node,
+      protocol: l.protocol,
+      ip_address: l.address,
+      port: l.port,
+      socket_opts: l.path === undefined ? {} : { path: l.path },
+    }));
     out.contexts = listener ? [{ node: ctx.node, description: 'Warren management', path: '/', port: String(listener.port) }] : [];
   }
   return out;
