@@ -97,7 +97,8 @@ export function exchangeName(name) {
 /** `by connection "c" (user u, amqp091, channel 1)`, or '' when the event names no connection. @param {TraceEvent} e */
 export function whoWords(e) {
   const parts = [e.user ? `user ${e.user}` : null, e.protocol ?? null, typeof e.channel === 'number' ? `channel ${e.channel}` : null].filter(Boolean);
-  const connection = e.connection ? `connection "${e.connection}"` : 'the broker';
+  const named = e.connection_name ? `connection "${e.connection_name}" (${e.connection})` : `connection "${e.connection}"`;
+  const connection = e.connection ? named : 'the broker';
   return `${connection}${parts.length ? ` (${parts.join(', ')})` : ''}`;
 }
 

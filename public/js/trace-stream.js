@@ -24,6 +24,7 @@ import { api, openStream, path } from './api.js';
  * @property {string} payload the first bytes only
  * @property {'string' | 'base64'} payload_encoding
  * @property {string | null} connection
+ * @property {string | null} [connection_name] the name the client gave its connection
  * @property {number | null} channel
  * @property {string | null} user
  * @property {string | null} protocol

@@ -15,12 +15,14 @@ export type TraceProtocol = 'amqp091' | 'websocket' | 'http';
  */
 export interface TraceOrigin {
   readonly connection: string | null;
+  /** The name the client gave its connection (`connection_name`), if it gave one. */
+  readonly connectionName: string | null;
   readonly channel: number | null;
   readonly user: string | null;
   readonly protocol: TraceProtocol | null;
 }
 
-export const UNKNOWN_ORIGIN: TraceOrigin = { connection: null, channel: null, user: null, protocol: null };
+export const UNKNOWN_ORIGIN: TraceOrigin = { connection: null, connectionName: null, channel: null, user: null, protocol: null };
 
 export const TraceEventKinds = [
   'published',

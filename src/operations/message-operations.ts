@@ -222,7 +222,7 @@ export class MessageOperations {
 
 /** The caller's channel says who it is; the management API has none, only its user. */
 function originOf(caller: Caller): TraceOrigin {
-  return caller.channel?.origin ?? { connection: null, channel: null, user: caller.user.name, protocol: 'http' };
+  return caller.channel?.origin ?? { connection: null, connectionName: null, channel: null, user: caller.user.name, protocol: 'http' };
 }
 
 function channelOf(caller: Caller): Channel {

@@ -33,6 +33,12 @@ export interface TlsFacts {
   };
 }
 
+/** The client's own name for its connection (`connection_name` in its client properties), if it gave one. */
+export function providedName(clientProperties: Readonly<Record<string, unknown>>): string | null {
+  const name = clientProperties.connection_name;
+  return typeof name === 'string' ? name : null;
+}
+
 /** What the management API shows of one channel of a connection, besides the broker-side channel's own state. */
 export interface ChannelView {
   /** 1 for the JSON protocol's one channel; the AMQP channel number otherwise. */

@@ -7,7 +7,7 @@ import type { Message } from '../broker/message.js';
 import { serverName } from '../broker/names.js';
 import type { QueueEntry } from '../broker/queue.js';
 import type { VHost } from '../broker/vhost.js';
-import type { Alarm, ChannelView, ClientConnection } from './client-connection.js';
+import { providedName, type Alarm, type ChannelView, type ClientConnection } from './client-connection.js';
 import type { FrameParser } from './frame-parser.js';
 import type { ConnectFrame, FrameId } from './frames.js';
 import type { Caller } from '../operations/caller.js';
@@ -340,7 +340,7 @@ export class Session implements DeliverySink, ClientConnection, ReplyConsumer {
       this.clientProperties = frame.clientProperties;
       this.heartbeat = negotiateHeartbeat(this.context.heartbeat, frame.heartbeat);
       this.currentChannel = new Channel(this.id, vhost, this);
-      this.currentChannel.origin = { connection: this.id, channel: 1, user: result.user.name, protocol: 'websocket' };
+      this.currentChannel.origin = { connection: this.id, connectionName: providedName(this.clientProperties), channel: 1, user: result.user.name, protocol: 'websocket' };
       this.currentCaller = { user: result.user, vhost, channel: this.currentChannel };
       this.state = 'open';
       this.startHeartbeat();

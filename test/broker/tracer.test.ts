@@ -7,7 +7,7 @@ import type { TraceEvent, TraceListener, TraceOrigin } from '../../src/broker/tr
 import { FakeClock } from '../helpers/fake-clock.js';
 import { bytes, consumerOptions, publish, queueOf, world, type World } from './fixtures.js';
 
-const ORIGIN: TraceOrigin = { connection: 'conn-1', channel: 3, user: 'alice', protocol: 'amqp091' };
+const ORIGIN: TraceOrigin = { connection: 'conn-1', connectionName: 'orders-service', channel: 3, user: 'alice', protocol: 'amqp091' };
 
 class Recorder implements TraceListener {
   readonly events: TraceEvent[] = [];
@@ -83,7 +83,7 @@ describe('Tracer', () => {
     w.vhost.bind({ source: 'x', destination: 'a', destinationKind: 'queue' });
     w.vhost.bind({ source: 'x', destination: 'b', destinationKind: 'queue' });
     const { channel, sink } = w.channel();
-    channel.origin = { connection: 'conn-2', channel: 1, user: 'bob', protocol: 'websocket' };
+    channel.origin = { connection: 'conn-2', connectionName: null, channel: 1, user: 'bob', protocol: 'websocket' };
     channel.consume(queueOf(w.vhost, 'a'), consumerOptions('c1'));
     w.vhost.publish({ exchange: 'x', routingKey: 'rk', properties: { headers: { CC: ['cc1'] } }, body: bytes('hi') }, null, ORIGIN);
     w.clock.advance(250);
@@ -173,7 +173,7 @@ describe('Firehose', () => {
     w.vhost.bind({ source: 'amq.rabbitmq.trace', destination: 'trace', destinationKind: 'queue', routingKey: '#' });
     w.vhost.declareQueue({ queue: 'q' }, null);
     const { channel } = w.channel();
-    channel.origin = { connection: 'c', channel: 7, user: 'u', protocol: 'amqp091' };
+    channel.origin = { connection: 'c', connectionName: null, channel: 7, user: 'u', protocol: 'amqp091' };
     w.vhost.publish({ exchange: '', routingKey: 'q', properties: { priority: 3, headers: { h: 1 } }, body: bytes('payload') }, null, ORIGIN);
     channel.get(queueOf(w.vhost, 'q'), true);
     // Taking the trace messages is not traced in turn.

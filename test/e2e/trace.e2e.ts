@@ -87,6 +87,8 @@ describe('console trace view', () => {
     await until(() => stepsOf(entry), (steps) => steps.join(' ') === 'published routed delivered acked', 'published → routed → delivered → acked');
     await hasText(entry.locator('.badge'), 'acked', { exact: true });
     await hasText(entry.locator('li.step[data-event="published"]'), 'user guest, amqp091');
+    await hasText(entry.locator('li.step[data-event="published"]'), 'connection "e2e-trace-publisher"');
+    await hasText(entry.locator('li.step[data-event="acked"]'), 'connection "e2e-trace-consumer"');
     await hasText(entry.locator('li.step[data-event="published"]'), 'the default exchange with routing key "e2e-trace-work"');
     await hasText(entry.locator('li.step[data-event="routed"]'), 'to queue "e2e-trace-work"');
     await hasText(entry.locator('li.step[data-event="delivered"]'), 'from queue "e2e-trace-work" to consumer "e2e-worker"');

@@ -54,6 +54,7 @@ describe('trace stream', () => {
       queues: [queue],
     });
     expect(typeof published.connection).toBe('string');
+    expect(published.connection_name).toBeNull();
     expect(Date.parse(published.at as string)).not.toBeNaN();
     expect(routed.queues).toEqual([queue]);
     expect(delivered).toMatchObject({ queue, redelivered: false, delivery_count: 1, user: 'guest', protocol: 'websocket', connection: published.connection });
@@ -64,7 +65,7 @@ describe('trace stream', () => {
 
   it('shows amqplib traffic with its connection, channel number and rejects, nacks and redeliveries', async () => {
     const queue = unique('trace-amqp');
-    const connection = await amqp.connect(warren.amqpUrl);
+    const connection = await amqp.connect(warren.amqpUrl, { clientProperties: { connection_name: 'orders-service' } });
     try {
       await connection.createChannel();
       const channel = await connection.createChannel();
@@ -84,7 +85,7 @@ describe('trace stream', () => {
       const events = eventsOf(reader);
       expect(events.map((e) => e.event)).toEqual(['published', 'routed', 'delivered', 'nacked', 'delivered', 'rejected']);
       const [published, , first1, nacked, second, rejected] = events as TraceLine[] as [TraceLine, TraceLine, TraceLine, TraceLine, TraceLine, TraceLine];
-      expect(published).toMatchObject({ protocol: 'amqp091', channel: 2, user: 'guest', payload: '/wAB', payload_encoding: 'base64', properties: { message_id: 'm1' } });
+      expect(published).toMatchObject({ protocol: 'amqp091', connection_name: 'orders-service', channel: 2, user: 'guest', payload: '/wAB', payload_encoding: 'base64', properties: { message_id: 'm1' } });
       expect(first1).toMatchObject({ redelivered: false, delivery_count: 1, channel: 2 });
       expect(nacked).toMatchObject({ requeue: true, queue });
       expect(second).toMatchObject({ redelivered: true, delivery_count: 2 });

@@ -3,7 +3,7 @@
  * named `<connection> (n)` as RabbitMQ names it; the JSON protocol's one channel is number 1.
  */
 import type { Consumer } from '../../broker/consumer.js';
-import type { ChannelView, ClientConnection } from '../../protocol/client-connection.js';
+import { providedName, type ChannelView, type ClientConnection } from '../../protocol/client-connection.js';
 import { sslFields } from '../tls/tls-facts.js';
 import { connectionOf, rabbitTime, type ApiContext } from './context.js';
 import { channelCounters, ChannelMetrics, connectionCounters, type Ranges } from './rates.js';
@@ -57,8 +57,8 @@ export function formatConnection(ctx: ApiContext, connection: ClientConnection, 
     user_who_performed_action: user,
     vhost: connection.vhost?.name ?? '',
   };
-  const provided = connection.clientProperties.connection_name;
-  if (typeof provided === 'string') out.user_provided_name = provided;
+  const provided = providedName(connection.clientProperties);
+  if (provided !== null) out.user_provided_name = provided;
   if (connection.isOpen) {
     const stats = ctx.sampler.messageStats(connectionCounters(connection), ctx.sampler.series('connection', connection), ChannelMetrics, ranges);
     if (stats) out.message_stats = stats;

@@ -27,6 +27,7 @@ export interface TraceLine extends MessageSummary {
   readonly trace_id: string;
   readonly from_trace_id?: string;
   readonly connection: string | null;
+  readonly connection_name: string | null;
   readonly channel: number | null;
   readonly user: string | null;
   readonly protocol: TraceProtocol | null;
@@ -66,6 +67,7 @@ export function traceLine(event: TraceEvent, seq: number, summary: MessageSummar
     payload: summary.payload,
     payload_encoding: summary.payload_encoding,
     connection: origin.connection,
+    connection_name: origin.connectionName,
     channel: origin.channel,
     user: origin.user,
     protocol: origin.protocol,

@@ -10,7 +10,7 @@ import type { QueueEntry } from '../../../broker/queue.js';
 import type { Caller } from '../../../operations/caller.js';
 import { ReplySubscription, type ReplyConsumer } from '../../../operations/direct-reply-to.js';
 import type { Operations } from '../../../operations/operations.js';
-import type { ChannelView } from '../../client-connection.js';
+import { providedName, type ChannelView } from '../../client-connection.js';
 import { OrderedReplies } from '../../ordered-replies.js';
 import * as basic from './basic-methods.js';
 import { buildMethod } from '../build-method.js';
@@ -28,6 +28,8 @@ import * as topology from './topology-methods.js';
 /** What a channel needs of its connection. */
 export interface ChannelHost {
   readonly id: string;
+  /** What the client said of itself at connection.start-ok (`connection_name` among them). */
+  readonly clientProperties: Readonly<Record<string, unknown>>;
   readonly ops: Operations;
   readonly frameMax: number;
   /** The largest body a publish may carry (`--max-body-size`). */
@@ -67,7 +69,7 @@ export class AmqpChannel implements DeliverySink, ReplyConsumer, basic.BasicScop
   ) {
     this.broker = new Channel(`${host.id} (${number})`, base.vhost, this, host);
     this.caller = { ...base, channel: this.broker };
-    this.broker.origin = { connection: host.id, channel: number, user: base.user.name, protocol: 'amqp091' };
+    this.broker.origin = { connection: host.id, connectionName: providedName(host.clientProperties), channel: number, user: base.user.name, protocol: 'amqp091' };
     this.replies = new ReplySubscription(host.ops.messages.replyTo, this);
     this.ordered = new OrderedReplies<Buffer[]>(
       (frames) => this.host.write(frames),
