@@ -5,6 +5,7 @@
 import { createServer, type Server } from 'node:http';
 import { exportJWK, exportSPKI, generateKeyPair, SignJWT, type CryptoKey, type JWK, type JWTPayload } from 'jose';
 
+import { startWarren, type RunningWarren } from './warren.js';
 export interface SigningKey {
   readonly kid: string;
   readonly alg: 'RS256' | 'ES256';
@@ -108,4 +109,18 @@ export function mintHs256(secret: string, payload: JWTPayload): Promise<string> 
 export function unsecured(payload: JWTPayload): string {
   const part = (value: object): string => Buffer.from(JSON.stringify(value)).toString('base64url');
   return `${part({ alg: 'none', typ: 'JWT' })}.${part(payload)}.`;
+}
+
+/** A test issuer and a Warren that takes its tokens (by its JWKS URL); `stop` ends both. */
+export async function startTokenWarren(): Promise<{ issuer: TokenIssuer; warren: RunningWarren; stop(): Promise<void> }> {
+  const issuer = await TokenIssuer.start();
+  const warren = await startWarren({ oauth2JwksUrl: issuer.jwksUrl });
+  return {
+    issuer,
+    warren,
+    async stop() {
+      await warren.stop();
+      await issuer.close();
+    },
+  };
 }

@@ -1,22 +1,17 @@
 // `Authorization: Bearer` on the management API, and the backends setting.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startWarren, type RunningWarren } from '../helpers/warren.js';
-import { mintHs256, TokenIssuer } from '../helpers/token-issuer.js';
+import type { RunningWarren } from '../helpers/warren.js';
+import { mintHs256, startTokenWarren, TokenIssuer } from '../helpers/token-issuer.js';
 import { createAuthenticator } from '../../src/auth/auth-setup.js';
 import { UserStore } from '../../src/auth/user-store.js';
 import { defaultConfig, loadConfig } from '../../src/config.js';
 
 let issuer: TokenIssuer;
 let warren: RunningWarren;
+let stop: () => Promise<void>;
 
-beforeAll(async () => {
-  issuer = await TokenIssuer.start();
-  warren = await startWarren({ oauth2JwksUrl: issuer.jwksUrl });
-});
-afterAll(async () => {
-  await warren.stop();
-  await issuer.close();
-});
+beforeAll(async () => ({ issuer, warren, stop } = await startTokenWarren()));
+afterAll(() => stop());
 
 async function asToken(method: 'GET' | 'PUT' | 'DELETE', url: string, token: string, body?: unknown) {
   const response = await warren.server.app.inject({

@@ -1,20 +1,15 @@
 // Token login over the JSON WebSocket protocol, against a local identity provider (JWKS over HTTP).
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startWarren, type RunningWarren } from '../helpers/warren.js';
-import { TokenIssuer } from '../helpers/token-issuer.js';
+import type { RunningWarren } from '../helpers/warren.js';
+import { startTokenWarren, TokenIssuer } from '../helpers/token-issuer.js';
 import { RawSocket, uniqueName } from './support.js';
 
 let issuer: TokenIssuer;
 let warren: RunningWarren;
+let stop: () => Promise<void>;
 
-beforeAll(async () => {
-  issuer = await TokenIssuer.start();
-  warren = await startWarren({ oauth2JwksUrl: issuer.jwksUrl });
-});
-afterAll(async () => {
-  await warren.stop();
-  await issuer.close();
-});
+beforeAll(async () => ({ issuer, warren, stop } = await startTokenWarren()));
+afterAll(() => stop());
 
 async function tokenSocket(scope: string | string[], options: { sub?: string; expiresIn?: number } = {}): Promise<RawSocket> {
   const raw = await RawSocket.open(warren.wsUrl);

@@ -2,21 +2,16 @@
 // connection.update-secret with a refreshed token.
 import amqplib from 'amqplib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startWarren, type RunningWarren } from '../../../helpers/warren.js';
-import { TokenIssuer } from '../../../helpers/token-issuer.js';
+import type { RunningWarren } from '../../../helpers/warren.js';
+import { startTokenWarren, TokenIssuer } from '../../../helpers/token-issuer.js';
 import { withTimeout } from '../../support.js';
 
 let issuer: TokenIssuer;
 let warren: RunningWarren;
+let stop: () => Promise<void>;
 
-beforeAll(async () => {
-  issuer = await TokenIssuer.start();
-  warren = await startWarren({ oauth2JwksUrl: issuer.jwksUrl });
-});
-afterAll(async () => {
-  await warren.stop();
-  await issuer.close();
-});
+beforeAll(async () => ({ issuer, warren, stop } = await startTokenWarren()));
+afterAll(() => stop());
 
 function url(token: string): string {
   return `amqp://ignored:${encodeURIComponent(token)}@127.0.0.1:${warren.amqpPort}`;
