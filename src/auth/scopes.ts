@@ -10,16 +10,17 @@
  * `%2F` (and a literal `*` as `%2A`). A routing-key part governs topic exchanges: a publish to a topic
  * exchange, or a binding from one, needs a scope whose third part matches its routing key, as in RabbitMQ.
  */
+import { Glob } from '../broker/message-filter.js';
 import type { Access } from './authenticator.js';
 
 export type TopicAccess = 'read' | 'write';
 
 export interface ScopePermission {
   readonly access: Access;
-  readonly vhost: RegExp;
-  readonly name: RegExp;
+  readonly vhost: Glob;
+  readonly name: Glob;
   /** Absent when the scope has no routing-key part (it then grants no topic access). */
-  readonly routingKey?: RegExp;
+  readonly routingKey?: Glob;
 }
 
 export interface ParsedScopes {
@@ -56,11 +57,14 @@ export function parseScopes(scopes: readonly string[], resourceServerId: string)
   return { permissions, tags: [...tags] };
 }
 
-/** `*` → any run of characters; everything else literal after percent-decoding; anchored at both ends. */
-export function wildcard(pattern: string): RegExp | undefined {
+/**
+ * `*` → any run of characters; everything else literal after percent-decoding; the whole name must match.
+ * A glob rather than a regular expression: no scope can make matching backtrack badly.
+ */
+export function wildcard(pattern: string): Glob | undefined {
   try {
-    const literal = pattern.split('*').map((part) => decodeURIComponent(part).replace(/[.*+?^${}()|[\]\\/]/g, '\\$&'));
-    return new RegExp(`^${literal.join('.*')}$`, 's');
+    const literal = pattern.split('*').map((part) => decodeURIComponent(part).replace(/[*?\\]/g, '\\$&'));
+    return new Glob(literal.join('*'));
   } catch {
     return undefined;
   }
@@ -68,17 +72,17 @@ export function wildcard(pattern: string): RegExp | undefined {
 
 /** Any scope names the vhost: the token may open connections there (`vhost_access`). */
 export function scopesAllowVhost(scopes: ParsedScopes, vhost: string): boolean {
-  return scopes.permissions.some((p) => p.vhost.test(vhost));
+  return scopes.permissions.some((p) => p.vhost.matches(vhost));
 }
 
 /** `resource_access`: a scope of exactly this access whose vhost and name patterns match. */
 export function scopesAllow(scopes: ParsedScopes, vhost: string, access: Access, name: string): boolean {
-  return scopes.permissions.some((p) => p.access === access && p.vhost.test(vhost) && p.name.test(name));
+  return scopes.permissions.some((p) => p.access === access && p.vhost.matches(vhost) && p.name.matches(name));
 }
 
 /** `topic_access`: as resource access, plus a routing-key pattern that matches. */
 export function scopesAllowTopic(scopes: ParsedScopes, vhost: string, access: TopicAccess, exchange: string, routingKey: string): boolean {
   return scopes.permissions.some(
-    (p) => p.access === access && p.routingKey !== undefined && p.vhost.test(vhost) && p.name.test(exchange) && p.routingKey.test(routingKey),
+    (p) => p.access === access && p.routingKey !== undefined && p.vhost.matches(vhost) && p.name.matches(exchange) && p.routingKey.matches(routingKey),
   );
 }

@@ -3,6 +3,7 @@
  * a routing-key glob, one header's value) and, with `queue`, by being routed to or held in that queue;
  * every later event of a chosen message follows, and so do its dead-lettered copies.
  */
+import { Glob } from '../broker/message-filter.js';
 import type { HeaderValue } from '../broker/message.js';
 import type { TraceEvent } from '../broker/trace-event.js';
 
@@ -36,40 +37,17 @@ export function parseTraceFilter(query: {
   return { exchange: query.exchange, queue: query.queue, routingKey: query.routing_key, header };
 }
 
-/**
- * `*` and `?` globs, matched without a regular expression: one pass with a single back-track point,
- * so no pattern can make it slow (a regex of many `.*` can backtrack badly).
- */
-export function globMatches(pattern: string, text: string): boolean {
-  let p = 0;
-  let t = 0;
-  let star = -1;
-  let resume = 0;
-  while (t < text.length) {
-    const c = pattern[p];
-    if (c === '*') {
-      star = p++;
-      resume = t;
-    } else if (c !== undefined && (c === '?' || c === text[t])) {
-      p++;
-      t++;
-    } else if (star >= 0) {
-      p = star + 1;
-      t = ++resume;
-    } else return false;
-  }
-  while (pattern[p] === '*') p++;
-  return p === pattern.length;
-}
-
 /** Enough to follow every message a capped stream can show, and then some; the oldest are forgotten first. */
 const MAX_TRACKED = 20_000;
 
 /** One watcher's choice, with the messages it already chose. */
 export class TraceSelection {
   private readonly tracked = new Set<string>();
+  private readonly routingKey: Glob | undefined;
 
-  constructor(readonly filter: TraceFilter) {}
+  constructor(readonly filter: TraceFilter) {
+    this.routingKey = filter.routingKey === undefined ? undefined : new Glob(filter.routingKey);
+  }
 
   /** Whether the watcher sees `event`; a chosen message (and its copies) is followed from then on. */
   select(event: TraceEvent): boolean {
@@ -93,7 +71,7 @@ export class TraceSelection {
     const content = event.content;
     if (!content) return false;
     if (exchange !== undefined && content.exchange !== exchange) return false;
-    if (routingKey !== undefined && !event.routingKeys.some((key) => globMatches(routingKey, key))) return false;
+    if (this.routingKey && !event.routingKeys.some((key) => this.routingKey?.matches(key))) return false;
     if (header !== undefined && !headerEquals(content.properties.headers?.[header.name], header.value)) return false;
     return true;
   }

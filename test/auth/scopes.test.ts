@@ -24,9 +24,17 @@ describe('wildcard', () => {
     ['%2A', 'x', false],
     ['a+b', 'a+b', true],
     ['a+b', 'aab', false],
+    // `?` and `\` are literal in a scope: only `*` is a wildcard.
+    ['a?c', 'a?c', true],
+    ['a?c', 'abc', false],
+    ['a%5Cb', 'a\\b', true],
   ];
   it.each(cases)('%s against %s: %s', (pattern, subject, matches) => {
-    expect(wildcard(pattern)?.test(subject)).toBe(matches);
+    expect(wildcard(pattern)?.matches(subject)).toBe(matches);
+  });
+
+  it('stays fast on a pattern that would make a regular expression backtrack', () => {
+    expect(wildcard(`${'*a'.repeat(30)}b`)?.matches('a'.repeat(255))).toBe(false);
   });
 
   it('is void when a part does not percent-decode', () => {
