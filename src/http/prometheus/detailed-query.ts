@@ -14,7 +14,6 @@ const NOT_IMPLEMENTED = new Set([
   'channel_process_metrics',
   'channel_queue_exchange_metrics',
   'queue_exchange_metrics',
-  'node_persister_metrics',
   'auth_attempt_metrics',
   'auth_attempt_detailed_metrics',
   'stream_consumer_metrics',

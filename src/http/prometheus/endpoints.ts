@@ -1,7 +1,7 @@
 import { render, type MetricFamily } from './exposition.js';
 import { globalFamilies } from './global-families.js';
 import { scopeOf, type MetricsSource } from './metrics-source.js';
-import { alarms, CLUSTER_FAMILIES, identity, NODE_FAMILIES, queueInfo, readNode, totals } from './node-families.js';
+import { alarms, CLUSTER_FAMILIES, identity, NODE_FAMILIES, processStart, queueInfo, readNode, totals } from './node-families.js';
 import { OBJECT_FAMILIES } from './object-families.js';
 import type { DetailedQuery } from './detailed-query.js';
 import { warrenFamilies } from './warren-families.js';
@@ -21,7 +21,7 @@ export async function aggregated(source: MetricsSource): Promise<string> {
       families.push({ name: `rabbitmq_${metric.name}`, help: metric.help, type: metric.type, samples: [{ value }] });
     }
   }
-  families.push(...totals(source), ...globalFamilies(source), ...alarms(source), ...identity(source, 'aggregated'), ...warrenFamilies(source));
+  families.push(...totals(source), ...globalFamilies(source), ...alarms(source), ...identity(source, 'aggregated'), processStart(source), ...warrenFamilies(source));
   return render(families);
 }
 
@@ -37,6 +37,7 @@ export async function perObject(source: MetricsSource): Promise<string> {
   }
   families.push(
     ...totals(source),
+    processStart(source),
     queueInfo(scope, 'rabbitmq_'),
     ...globalFamilies(source),
     ...alarms(source),

@@ -63,7 +63,24 @@ export const NODE_FAMILIES: Readonly<Record<string, (source: MetricsSource, node
     // RabbitMQ's name, which its dashboards read as node uptime; Warren's runtime is Node.js, not Erlang.
     gauge(`${p}erlang_uptime_seconds`, 'Node uptime', (Date.now() - source.startedAt) / 1000),
   ],
+  // RabbitMQ's persister I/O, from the message store's group commits (Warren reads nothing back but at
+  // recovery and paging, so only writes and syncs are counted).
+  node_persister_metrics: (source, _node, p) => {
+    const store = source.storeStats;
+    return [
+      counter(`${p}io_write_ops_total`, 'Total number of I/O write operations (one per group commit and segment)', store.flushes),
+      counter(`${p}io_write_bytes_total`, 'Total number of I/O bytes written', store.bytesWritten),
+      counter(`${p}io_sync_ops_total`, 'Total number of I/O sync operations', store.fsyncs),
+      counter(`${p}io_sync_time_seconds_total`, 'Total I/O sync time', store.timings.fsyncSeconds.sum),
+      counter(`${p}msg_store_write_total`, 'Total number of message store write operations', store.timings.batchMessages.sum),
+    ];
+  },
 };
+
+/** When the process started, as Prometheus's process collector names it (RabbitMQ serves it too). */
+export function processStart(source: MetricsSource): MetricFamily {
+  return gauge('process_start_time_seconds', 'Start time of the process since unix epoch in seconds', source.startedAt / 1000);
+}
 
 /** RabbitMQ's `?TOTALS`: objects that exist now, broker-wide. */
 export function totals(source: MetricsSource): MetricFamily[] {

@@ -70,6 +70,7 @@ export const OBJECT_FAMILIES: Readonly<Record<string, readonly ObjectMetric[]>> 
     queueGauge('queue_messages_bytes', 'Size in bytes of ready and unacknowledged messages', (q) => q.readyBytes + q.unackedBytes),
     queueGauge('queue_messages_ready_bytes', 'Size in bytes of ready messages', (q) => q.readyBytes),
     queueGauge('queue_messages_unacked_bytes', 'Size in bytes of all unacknowledged messages', (q) => q.unackedBytes),
+    queueCounter('queue_messages_published_total', 'Total number of messages published to queues', 'publish'),
   ],
   queue_delivery_metrics: [
     queueCounter('queue_get_ack_total', 'Total number of messages fetched from a queue with basic.get in manual acknowledgement mode', 'get'),

@@ -62,6 +62,16 @@ describe('the listener', () => {
       expect(valueOf(s, 'warren_store_bytes')).toBe(warren.server.durable.diskUsage().used);
       expect(valueOf(s, 'warren_store_bytes')).toBeGreaterThan(0);
       expect(valueOf(s, 'warren_event_loop_lag_seconds', { statistic: 'max' })).toBeGreaterThanOrEqual(0);
+      // The same numbers under RabbitMQ's persister names.
+      expect(valueOf(s, 'rabbitmq_msg_store_write_total')).toBe(20);
+      expect(valueOf(s, 'rabbitmq_io_write_bytes_total')).toBe(valueOf(s, 'warren_store_written_bytes_total'));
+      expect(valueOf(s, 'rabbitmq_io_write_ops_total')).toBe(valueOf(s, 'warren_store_flushes_total'));
+      expect(valueOf(s, 'rabbitmq_io_sync_ops_total')).toBe(valueOf(s, 'warren_store_fsyncs_total'));
+      expect(valueOf(s, 'rabbitmq_io_sync_time_seconds_total')).toBeCloseTo(Number(fsync?.sum), 9);
+      expect(valueOf(s, 'rabbitmq_queue_messages_published_total')).toBe(20);
+      const started = valueOf(s, 'process_start_time_seconds');
+      expect(started).toBeGreaterThan(Date.now() / 1000 - 3600);
+      expect(started).toBeLessThanOrEqual(Date.now() / 1000);
     } finally {
       await warren.stop();
     }

@@ -120,9 +120,9 @@ describe('/metrics/detailed', () => {
   });
 
   it("refuses a RabbitMQ family Warren has no numbers for, and a 'queue' filter it does not support", async () => {
-    const family = await fetch(`http://127.0.0.1:${warren.prometheusPort}/metrics/detailed?family=node_persister_metrics`);
+    const family = await fetch(`http://127.0.0.1:${warren.prometheusPort}/metrics/detailed?family=auth_attempt_metrics`);
     expect(family.status).toBe(400);
-    expect(((await family.json()) as { reason: string }).reason).toMatch(/'node_persister_metrics' is not implemented by Warren/);
+    expect(((await family.json()) as { reason: string }).reason).toMatch(/'auth_attempt_metrics' is not implemented by Warren/);
     const queue = await fetch(`http://127.0.0.1:${warren.prometheusPort}/metrics/detailed?family=queue_metrics&queue=a.*`);
     expect(queue.status).toBe(400);
     expect(((await queue.json()) as { reason: string }).reason).toMatch(/'queue'.*not supported/);
