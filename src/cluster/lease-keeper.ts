@@ -24,6 +24,7 @@ export class LeaseKeeper extends EventEmitter<LeaseKeeperEvents> {
   private readonly slots: BigInt64Array;
   private lostReason: string | undefined;
   private stopping: Promise<void> | undefined;
+  private exited = false;
 
   private constructor(
     readonly leaseId: string,
@@ -100,6 +101,8 @@ export class LeaseKeeper extends EventEmitter<LeaseKeeperEvents> {
   private stop(message: MainToWorker, reason: string): Promise<void> {
     this.stopping ??= new Promise<void>((resolve) => {
       this.markLost(reason);
+      // A worker that found the lease lost has already finished.
+      if (this.exited) return resolve();
       this.worker.once('exit', () => resolve());
       this.worker.postMessage(message);
       // A worker that does not finish on its own (etcd unreachable while revoking) is ended.
@@ -115,7 +118,10 @@ export class LeaseKeeper extends EventEmitter<LeaseKeeperEvents> {
       if (message?.type === 'lost') this.markLost(message.reason);
     });
     this.worker.on('error', (error) => this.markLost(`lease worker failed: ${error.message}`));
-    this.worker.on('exit', () => this.markLost('lease worker exited'));
+    this.worker.on('exit', () => {
+      this.exited = true;
+      this.markLost('lease worker exited');
+    });
   }
 
   private markLost(reason: string): void {
