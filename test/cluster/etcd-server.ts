@@ -130,3 +130,15 @@ export async function startEtcd(size: 1 | 3 = 1): Promise<EtcdCluster> {
   }
   return { endpoints: members.map((m) => m.clientUrl), members, stop };
 }
+
+/** The member that is etcd's raft leader now (from the JSON gateway's maintenance status). */
+export async function raftLeader(cluster: EtcdCluster): Promise<EtcdMember> {
+  for (const member of cluster.members) {
+    const response = await fetch(`${member.clientUrl}/v3/maintenance/status`, { method: 'POST', body: '{}' });
+    const status: unknown = await response.json();
+    if (typeof status !== 'object' || status === null || !('leader' in status) || !('header' in status)) continue;
+    const header = status.header;
+    if (typeof header === 'object' && header !== null && 'member_id' in header && header.member_id === status.leader) return member;
+  }
+  throw new Error('no etcd member says it is the raft leader');
+}
