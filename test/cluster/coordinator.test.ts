@@ -18,7 +18,8 @@ async function node(prefix: string, nodeId: string, overrides: Partial<Coordinat
     advertise: `ws://127.0.0.1:1567${nodeId.slice(-1)}`,
     etcd: etcd.endpoints,
     prefix,
-    leaseTtlSeconds: 2,
+    // Short enough for quick expiry tests, with room for a loaded machine's scheduling.
+    leaseTtlSeconds: 3,
     settings: { minInsync: 2 },
     workerUrl,
     ...overrides,
@@ -147,7 +148,7 @@ describe.skipIf(skipReason !== undefined)(`coordination on a real etcd${skipReas
 
   it('a blocked main event loop (longer than the TTL) does not lose the lease: the worker keeps it', async () => {
     const prefix = freshPrefix();
-    const a = await node(prefix, 'n1', { leaseTtlSeconds: 3 });
+    const a = await node(prefix, 'n1');
     const elected = await a.campaign();
     if (elected.outcome !== 'elected') throw new Error(`n1 not elected: ${elected.outcome}`);
     let lost: string | undefined;
