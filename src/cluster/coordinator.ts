@@ -22,6 +22,9 @@ export interface CoordinatorOptions {
   readonly settings: ClusterSettings;
   /** The compiled lease worker (tests point at dist's). */
   readonly workerUrl?: URL;
+  /** See `LeaseKeeperOptions`: when the lease worker gives the lease up on its own. */
+  readonly maxMainStallMs?: number;
+  readonly diskStallMs?: number;
 }
 
 interface CoordinatorEvents {
@@ -85,7 +88,13 @@ export class Coordinator extends EventEmitter<CoordinatorEvents> {
     let lease: LeaseKeeper | undefined;
     const parts: { close(): Promise<void> }[] = [];
     try {
-      lease = await LeaseKeeper.grant({ endpoints: options.etcd, ttlSeconds: options.leaseTtlSeconds, ...(options.workerUrl ? { workerUrl: options.workerUrl } : {}) });
+      lease = await LeaseKeeper.grant({
+        endpoints: options.etcd,
+        ttlSeconds: options.leaseTtlSeconds,
+        ...(options.workerUrl ? { workerUrl: options.workerUrl } : {}),
+        ...(options.maxMainStallMs !== undefined ? { maxMainStallMs: options.maxMainStallMs } : {}),
+        ...(options.diskStallMs !== undefined ? { diskStallMs: options.diskStallMs } : {}),
+      });
       const membership = new Membership(client, keys);
       await membership.join(self, lease.leaseId);
       const settings = await new SettingsStore(client, keys).ensure(options.settings);

@@ -11,3 +11,4 @@ export type { IsrRecord } from './isr.js';
 export type { LeaderRecord } from './leader-record.js';
 export { LeaseKeeper, type LeaseKeeperOptions } from './lease-keeper.js';
 export type { MemberInfo } from './membership.js';
+export { monotonicNow } from './lease-protocol.js';

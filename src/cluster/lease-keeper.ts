@@ -8,7 +8,14 @@ export interface LeaseKeeperOptions {
   readonly ttlSeconds: number;
   /** The compiled worker script; by default `lease-worker.js` beside this module (tests name dist's). */
   readonly workerUrl?: URL;
+  /** The worker gives the lease up when this thread's event loop has not run for this long (default 3 × TTL; 0: never). */
+  readonly maxMainStallMs?: number;
+  /** The worker gives the lease up when a disk write reported busy is older than this (default 10 s; 0: never). */
+  readonly diskStallMs?: number;
 }
+
+const HEARTBEAT_MS = 250;
+const DEFAULT_DISK_STALL_MS = 10_000;
 
 interface LeaseKeeperEvents {
   /** The lease is gone (expired, revoked by someone else, unconfirmable, or the worker died). Told once. */
@@ -25,6 +32,7 @@ export class LeaseKeeper extends EventEmitter<LeaseKeeperEvents> {
   private lostReason: string | undefined;
   private stopping: Promise<void> | undefined;
   private exited = false;
+  private readonly heartbeat: NodeJS.Timeout;
 
   private constructor(
     readonly leaseId: string,
@@ -34,6 +42,9 @@ export class LeaseKeeper extends EventEmitter<LeaseKeeperEvents> {
   ) {
     super();
     this.slots = new BigInt64Array(shared);
+    // Only a timer on this thread's event loop proves the loop runs; unref'd, it keeps no process alive.
+    this.heartbeat = setInterval(() => beat(this.slots), HEARTBEAT_MS);
+    this.heartbeat.unref();
   }
 
   /** Starts the worker and waits for etcd to grant the lease. */
@@ -42,7 +53,14 @@ export class LeaseKeeper extends EventEmitter<LeaseKeeperEvents> {
       throw new RangeError(`lease TTL must be an integer of at least 2 seconds (etcd's minimum), got ${options.ttlSeconds}`);
     }
     const shared = new SharedArrayBuffer(SHARED_BYTES);
-    const data: LeaseWorkerData = { endpoints: [...options.endpoints], ttlSeconds: options.ttlSeconds, shared };
+    const data: LeaseWorkerData = {
+      endpoints: [...options.endpoints],
+      ttlSeconds: options.ttlSeconds,
+      shared,
+      maxMainStallMs: options.maxMainStallMs ?? options.ttlSeconds * 3000,
+      diskStallMs: options.diskStallMs ?? DEFAULT_DISK_STALL_MS,
+    };
+    beat(new BigInt64Array(shared));
     const worker = new Worker(options.workerUrl ?? new URL('./lease-worker.js', import.meta.url), { workerData: data });
     const leaseId = await new Promise<string>((resolve, reject) => {
       const fail = (error: ClusterError): void => {
@@ -88,6 +106,15 @@ export class LeaseKeeper extends EventEmitter<LeaseKeeperEvents> {
     if (!this.isValid()) throw new ClusterError(ClusterErrorCodes.LEASE_LOST, `lease ${this.leaseId} is lost: ${this.lostReason ?? 'its deadline has passed'}`);
   }
 
+  /**
+   * Tells the worker since when the oldest disk write this node waits for has been in flight (a
+   * `monotonicNow()` time), or `undefined` when none is. A write older than `diskStallMs` makes the worker
+   * give the lease up: a leader whose disk stopped answering hands over rather than hold every publisher.
+   */
+  diskBusySince(since: number | undefined): void {
+    Atomics.store(this.slots, LeaseSlot.IO_PENDING_SINCE, since === undefined ? 0n : BigInt(Math.max(1, Math.floor(since))));
+  }
+
   /** A clean leave: the lease is revoked, so every key on it goes at once rather than after the TTL. */
   revoke(): Promise<void> {
     return this.stop({ type: 'revoke' }, 'revoked by this node');
@@ -126,7 +153,12 @@ export class LeaseKeeper extends EventEmitter<LeaseKeeperEvents> {
 
   private markLost(reason: string): void {
     if (this.lostReason !== undefined) return;
+    clearInterval(this.heartbeat);
     this.lostReason = reason;
     this.emit('lost', reason);
   }
+}
+
+function beat(slots: BigInt64Array): void {
+  Atomics.store(slots, LeaseSlot.MAIN_BEAT, BigInt(Math.floor(monotonicNow())));
 }

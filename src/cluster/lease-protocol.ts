@@ -6,8 +6,12 @@
 export interface LeaseWorkerData {
   readonly endpoints: readonly string[];
   readonly ttlSeconds: number;
-  /** Two int64 slots: see `LeaseSlot`. */
+  /** Four int64 slots: see `LeaseSlot`. */
   readonly shared: SharedArrayBuffer;
+  /** Give the lease up when the main thread has not beaten for this long (0: never). */
+  readonly maxMainStallMs: number;
+  /** Give the lease up when a disk write reported in flight is older than this (0: never). */
+  readonly diskStallMs: number;
 }
 
 export const LeaseSlot = {
@@ -15,6 +19,10 @@ export const LeaseSlot = {
   VALID_UNTIL: 0,
   /** A `LeaseStateCode`. */
   STATE: 1,
+  /** When the main thread's event loop last ran its heartbeat (ms, same clock). */
+  MAIN_BEAT: 2,
+  /** Since when the oldest disk write the main thread waits for has been in flight; 0 when none. */
+  IO_PENDING_SINCE: 3,
 } as const;
 
 export const LeaseStateCode = {
@@ -23,7 +31,7 @@ export const LeaseStateCode = {
   LOST: 2n,
 } as const;
 
-export const SHARED_BYTES = 16;
+export const SHARED_BYTES = 32;
 
 export type WorkerToMain =
   | { readonly type: 'granted'; readonly leaseId: string }
@@ -75,9 +83,17 @@ export function parseWorkerData(value: unknown): LeaseWorkerData {
     !Array.isArray(value['endpoints']) ||
     !value['endpoints'].every((e): e is string => typeof e === 'string') ||
     typeof value['ttlSeconds'] !== 'number' ||
-    !(value['shared'] instanceof SharedArrayBuffer)
+    !(value['shared'] instanceof SharedArrayBuffer) ||
+    typeof value['maxMainStallMs'] !== 'number' ||
+    typeof value['diskStallMs'] !== 'number'
   ) {
     throw new TypeError('lease worker started without valid workerData');
   }
-  return { endpoints: value['endpoints'], ttlSeconds: value['ttlSeconds'], shared: value['shared'] };
+  return {
+    endpoints: value['endpoints'],
+    ttlSeconds: value['ttlSeconds'],
+    shared: value['shared'],
+    maxMainStallMs: value['maxMainStallMs'],
+    diskStallMs: value['diskStallMs'],
+  };
 }

@@ -14,6 +14,7 @@ import { parentPort, workerData } from 'node:worker_threads';
 import { EtcdLeaseInvalidError, type Lease } from 'etcd3';
 import { connectEtcd } from './etcd-client.js';
 import { LeaseSlot, LeaseStateCode, monotonicNow, parseMainMessage, parseWorkerData, type WorkerToMain } from './lease-protocol.js';
+import { stallReason } from './stall-watchdog.js';
 
 const port = parentPort;
 if (!port) throw new Error('lease-worker.js runs only as a worker thread');
@@ -32,7 +33,9 @@ const RETRY_MS = 100;
 const client = connectEtcd({ endpoints: data.endpoints, callTimeoutMs: attemptMs });
 let lease: Lease | undefined;
 let timer: NodeJS.Timeout | undefined;
+let watchdog: NodeJS.Timeout | undefined;
 let finished = false;
+const WATCHDOG_MS = 100;
 
 function send(message: WorkerToMain): void {
   port?.postMessage(message);
@@ -46,6 +49,7 @@ function publish(validUntil: number, state: bigint): void {
 function finish(): void {
   finished = true;
   if (timer) clearTimeout(timer);
+  if (watchdog) clearInterval(watchdog);
   lease?.release();
   client.close();
   port?.close();
@@ -57,6 +61,26 @@ function lose(reason: string): void {
   publish(0, LeaseStateCode.LOST);
   send({ type: 'lost', reason });
   finish();
+}
+
+/**
+ * Gives the lease up on purpose: invalid here first (the main thread stops confirming), then revoked in
+ * etcd so the leader key goes now rather than a TTL later, and a follower can take over at once.
+ */
+function giveUp(current: Lease, reason: string): void {
+  if (finished) return;
+  publish(0, LeaseStateCode.LOST);
+  finished = true;
+  if (timer) clearTimeout(timer);
+  if (watchdog) clearInterval(watchdog);
+  void current
+    .revoke()
+    .catch(() => undefined)
+    .then(() => {
+      send({ type: 'lost', reason: `gave the lease up: ${reason}` });
+      client.close();
+      port?.close();
+    });
 }
 
 async function keepAlive(current: Lease): Promise<void> {
@@ -95,6 +119,7 @@ port.on('message', (raw: unknown) => {
   const revoking = lease ? lease.revoke().catch(() => undefined) : Promise.resolve();
   finished = true;
   if (timer) clearTimeout(timer);
+  if (watchdog) clearInterval(watchdog);
   void revoking.then(() => {
     send({ type: 'revoked' });
     client.close();
@@ -121,6 +146,10 @@ async function start(): Promise<void> {
   publish(sentAt + ttlMs - marginMs, LeaseStateCode.ALIVE);
   send({ type: 'granted', leaseId });
   timer = setTimeout(() => void keepAlive(granted), intervalMs);
+  watchdog = setInterval(() => {
+    const reason = stallReason(slots, monotonicNow(), data);
+    if (reason) giveUp(granted, reason);
+  }, WATCHDOG_MS);
 }
 
 void start();
