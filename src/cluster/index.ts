@@ -1,0 +1,14 @@
+/**
+ * The cluster's coordination layer (docs/cluster.md). Nothing in the single-node path imports this
+ * folder: a Warren without `--cluster` never loads etcd's client.
+ */
+export { ClusterError, ClusterErrorCodes, type ClusterErrorCode } from './cluster-errors.js';
+export { clusterKeys, type ClusterKeys } from './cluster-keys.js';
+export type { ClusterSettings } from './cluster-settings.js';
+export { Coordinator, type CoordinatorOptions } from './coordinator.js';
+export type { CampaignOutcome } from './election.js';
+export type { IsrRecord } from './isr.js';
+export type { LeaderRecord } from './leader-record.js';
+export { LeaseKeeper, type LeaseKeeperOptions } from './lease-keeper.js';
+export type { MemberInfo } from './membership.js';
+export { monotonicNow } from './lease-protocol.js';
