@@ -1,6 +1,7 @@
 import type { Socket } from 'node:net';
 import type { WebSocket } from 'ws';
 import type { AmqpTransport } from '../protocol/amqp/server/amqp-connection.js';
+import { socketTraffic, type Traffic } from '../protocol/client-connection.js';
 
 /** Outgoing bytes buffered for one connection above which its deliveries pause until the socket drains. */
 export const AMQP_SEND_HIGH_WATER = 1024 * 1024;
@@ -54,12 +55,14 @@ export class TcpAmqpTransport extends GatedTransport implements AmqpTransport {
   private full = false;
   private ending = false;
   protected readonly gate: ReadGate;
+  readonly traffic: Traffic;
 
   constructor(
     private readonly socket: Socket,
     private readonly highWater = AMQP_SEND_HIGH_WATER,
   ) {
     super();
+    this.traffic = socketTraffic(socket);
     this.gate = new ReadGate(
       () => socket.pause(),
       () => socket.resume(),
@@ -117,6 +120,7 @@ export class WebSocketAmqpTransport extends GatedTransport implements AmqpTransp
   private full = false;
   private ending = false;
   protected readonly gate: ReadGate;
+  readonly traffic: Traffic;
 
   constructor(
     private readonly ws: WebSocket,
@@ -124,6 +128,7 @@ export class WebSocketAmqpTransport extends GatedTransport implements AmqpTransp
     private readonly highWater = AMQP_SEND_HIGH_WATER,
   ) {
     super();
+    this.traffic = socketTraffic(raw);
     this.gate = new ReadGate(
       () => ws.pause(),
       () => ws.resume(),

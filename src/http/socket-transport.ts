@@ -1,5 +1,6 @@
 import type { Socket } from 'node:net';
 import type { WebSocket } from 'ws';
+import { socketTraffic, type Traffic } from '../protocol/client-connection.js';
 import type { Transport } from '../protocol/session.js';
 
 /** Outgoing bytes buffered for one connection above which its deliveries pause until the socket drains. */
@@ -21,13 +22,16 @@ export class SocketTransport implements Transport {
   private blocked = false;
   /** Why reading is paused: a memory alarm (publishers), a full send buffer, or both. */
   private readonly pausedFor = new Set<'memory' | 'send-buffer'>();
+  readonly traffic: Traffic;
 
   constructor(
     private readonly ws: WebSocket,
     private readonly raw: Socket,
     private readonly highWater = DEFAULT_SEND_HIGH_WATER,
     private readonly closeGraceMs = 1000,
-  ) {}
+  ) {
+    this.traffic = socketTraffic(raw);
+  }
 
   send(text: string): void {
     const ws = this.ws;

@@ -15,6 +15,27 @@ export interface Peer {
   readonly foreignOrigin?: string | undefined;
 }
 
+/**
+ * Bytes through a connection's socket, what RabbitMQ's `recv_oct`/`send_oct` count: protocol frames, and
+ * the WebSocket framing and HTTP upgrade where the socket carries them (TLS: the decrypted bytes).
+ */
+export interface Traffic {
+  readonly bytesReceived: number;
+  readonly bytesSent: number;
+}
+
+/** A socket's own counters as `Traffic`. */
+export function socketTraffic(socket: { readonly bytesRead: number; readonly bytesWritten: number }): Traffic {
+  return {
+    get bytesReceived() {
+      return socket.bytesRead;
+    },
+    get bytesSent() {
+      return socket.bytesWritten;
+    },
+  };
+}
+
 /** What the management API shows of a connection's TLS session, and what EXTERNAL logs in with. */
 export interface TlsFacts {
   /** `TLSv1.3`, as OpenSSL names it. */
@@ -79,6 +100,7 @@ export interface ClientConnection {
   readonly heartbeat: number;
   readonly frameMax: number;
   readonly channelMax: number;
+  readonly traffic: Traffic;
   /** Open channels, by number. */
   channels(): ChannelView[];
   /**

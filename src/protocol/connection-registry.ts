@@ -1,5 +1,5 @@
 import type { ConnectionDirectory, ConnectionInfo } from '../operations/admin-operations.js';
-import type { Alarm, ClientConnection } from './client-connection.js';
+import type { Alarm, ClientConnection, Traffic } from './client-connection.js';
 
 /**
  * The open client connections of every protocol (JSON WebSocket sessions, AMQP 0-9-1 connections), for
@@ -10,6 +10,8 @@ export class ConnectionRegistry implements ConnectionDirectory {
   /** Connections opened and closed since start (RabbitMQ's `rabbitmq_connections_{opened,closed}_total`): kept here, as they outlive the connections. */
   opened = 0;
   closed = 0;
+  /** Bytes through the sockets of connections that have closed, so broker-wide totals never go down. */
+  private closedTraffic = { bytesReceived: 0, bytesSent: 0 };
 
   add(connection: ClientConnection): void {
     if (!this.connections.has(connection.id)) this.opened++;
@@ -21,6 +23,18 @@ export class ConnectionRegistry implements ConnectionDirectory {
     if (this.connections.get(connection.id) !== connection) return;
     this.connections.delete(connection.id);
     this.closed++;
+    this.closedTraffic.bytesReceived += connection.traffic.bytesReceived;
+    this.closedTraffic.bytesSent += connection.traffic.bytesSent;
+  }
+
+  /** Bytes through every connection's socket since start, the closed ones included. */
+  traffic(): Traffic {
+    let { bytesReceived, bytesSent } = this.closedTraffic;
+    for (const connection of this.connections.values()) {
+      bytesReceived += connection.traffic.bytesReceived;
+      bytesSent += connection.traffic.bytesSent;
+    }
+    return { bytesReceived, bytesSent };
   }
 
   get(id: string): ClientConnection | undefined {

@@ -7,7 +7,7 @@ import type { Message } from '../broker/message.js';
 import { serverName } from '../broker/names.js';
 import type { QueueEntry } from '../broker/queue.js';
 import type { VHost } from '../broker/vhost.js';
-import { providedName, type Alarm, type ChannelView, type ClientConnection } from './client-connection.js';
+import { providedName, type Alarm, type ChannelView, type ClientConnection, type Traffic } from './client-connection.js';
 import type { FrameParser } from './frame-parser.js';
 import type { ConnectFrame, FrameId } from './frames.js';
 import type { Caller } from '../operations/caller.js';
@@ -29,6 +29,7 @@ export interface Transport {
   /** Stops and resumes reading the peer's frames (back-pressure on publishers under a memory alarm). */
   pauseReading(): void;
   resumeReading(): void;
+  readonly traffic: Traffic;
 }
 
 export interface Logger {
@@ -124,6 +125,10 @@ export class Session implements DeliverySink, ClientConnection, ReplyConsumer {
 
   get vhost(): VHost {
     return this.channel.vhost;
+  }
+
+  get traffic(): Traffic {
+    return this.socket.traffic;
   }
 
   get isOpen(): boolean {

@@ -44,6 +44,8 @@ export class TestConnection implements ClientConnection {
   readonly heartbeat = 60;
   readonly frameMax = 131072;
   readonly channelMax = 2047;
+  /** Set by a test that wants to see bytes in the listings. */
+  traffic = { bytesReceived: 0, bytesSent: 0 };
   isOpen = true;
   /** What `block`/`unblock` and `close` were called with, in order. */
   readonly calls: string[] = [];

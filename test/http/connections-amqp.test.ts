@@ -64,6 +64,12 @@ describe('an AMQP 0-9-1 connection in the management API', () => {
       client_properties: { connection_name: provided, product: 'amqplib', capabilities: expect.objectContaining({ publisher_confirms: true }) },
     });
     expect(record((await api('GET', `/api/connections/${url(name)}`)).body).protocol).toBe('AMQP 0-9-1');
+    // The socket's bytes: at least the protocol header, start-ok, tune-ok, open, and our methods and body;
+    // out, at least connection.start (its server properties alone are hundreds of bytes) and the delivery.
+    expect(connection.recv_oct).toBeGreaterThan(8 + 'hello'.length);
+    expect(connection.send_oct).toBeGreaterThan(200);
+    expect(connection.recv_oct_details).toEqual({ rate: expect.any(Number) });
+    expect(connection.send_oct_details).toEqual({ rate: expect.any(Number) });
 
     const channels = array((await api('GET', `/api/connections/${url(name)}/channels`)).body);
     expect(channels.map((c) => [c.name, c.number])).toEqual([

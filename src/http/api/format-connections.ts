@@ -6,7 +6,7 @@ import type { Consumer } from '../../broker/consumer.js';
 import { providedName, type ChannelView, type ClientConnection } from '../../protocol/client-connection.js';
 import { sslFields } from '../tls/tls-facts.js';
 import { connectionOf, rabbitTime, type ApiContext } from './context.js';
-import { channelCounters, ChannelMetrics, connectionCounters, type Ranges } from './rates.js';
+import { channelCounters, ChannelMetrics, ConnectionMetrics, connectionCounters, type Ranges } from './rates.js';
 
 /** One channel as listed: the channel and the connection it belongs to. */
 export interface ChannelEntry {
@@ -60,8 +60,14 @@ export function formatConnection(ctx: ApiContext, connection: ClientConnection, 
   const provided = providedName(connection.clientProperties);
   if (provided !== null) out.user_provided_name = provided;
   if (connection.isOpen) {
-    const stats = ctx.sampler.messageStats(connectionCounters(connection), ctx.sampler.series('connection', connection), ChannelMetrics, ranges);
+    const series = ctx.sampler.series('connection', connection);
+    const stats = ctx.sampler.messageStats(connectionCounters(connection), series, ConnectionMetrics, ranges);
     if (stats) out.message_stats = stats;
+    // RabbitMQ's socket counters; Warren has no packet counts (`recv_cnt`, `send_cnt`), so they are not shown.
+    out.recv_oct = connection.traffic.bytesReceived;
+    out.recv_oct_details = ctx.sampler.details(series, ConnectionMetrics, 'recv_oct', ranges);
+    out.send_oct = connection.traffic.bytesSent;
+    out.send_oct_details = ctx.sampler.details(series, ConnectionMetrics, 'send_oct', ranges);
   }
   return out;
 }

@@ -44,6 +44,8 @@ export const ChannelMetrics = [
   'ack',
 ] as const;
 export const GlobalMetrics = [...ChannelMetrics, 'messages', 'messages_ready', 'messages_unacknowledged'] as const;
+/** A connection's series: its channels' summed counters, then the bytes through its socket. */
+export const ConnectionMetrics = [...ChannelMetrics, 'recv_oct', 'send_oct'] as const;
 /** A vhost has no counters of its own: it sums its exchanges (publish) and queues (the rest). */
 export const VhostMetrics = QueueMetrics;
 
@@ -153,12 +155,14 @@ export class RateSampler {
     }
     for (const connection of this.connections.list()) {
       if (!connection.isOpen) continue;
-      const sum = new Float64Array(ChannelMetrics.length);
+      const sum = new Float64Array(ConnectionMetrics.length);
       for (const view of connection.channels()) {
         const values = channelValues(view.channel.stats);
         this.track(this.channels, view.channel, values.length, at, generation).record(at, values);
         for (let m = 0; m < sum.length; m++) sum[m] = (sum[m] as number) + values[m]!;
       }
+      sum[ChannelMetrics.length] = connection.traffic.bytesReceived;
+      sum[ChannelMetrics.length + 1] = connection.traffic.bytesSent;
       this.track(this.connectionSeries, connection, sum.length, at, generation).record(at, sum);
     }
     globalValues.set(channelValues(this.broker.stats));

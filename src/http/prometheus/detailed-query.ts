@@ -10,7 +10,6 @@ export interface DetailedQuery {
 
 /** RabbitMQ families Warren has no numbers for: refused by name rather than answered empty. */
 const NOT_IMPLEMENTED = new Set([
-  'connection_coarse_metrics',
   'channel_process_metrics',
   'channel_queue_exchange_metrics',
   'queue_exchange_metrics',

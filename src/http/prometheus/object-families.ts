@@ -114,6 +114,22 @@ export const OBJECT_FAMILIES: Readonly<Record<string, readonly ObjectMetric[]>> 
     channelCounter('channel_messages_acked_total', 'Total number of messages acknowledged by consumers', 'ack'),
     channelCounter('channel_get_empty_total', 'Total number of times basic.get operations fetched no message', 'getEmpty'),
   ],
+  connection_coarse_metrics: [
+    {
+      name: 'connection_incoming_bytes_total',
+      type: 'counter',
+      help: 'Total number of bytes received on a connection',
+      perObject: (s) => s.connections.map((c) => ({ labels: { connection: c.id }, value: c.traffic.bytesReceived })),
+      aggregate: (source) => source.connections.traffic().bytesReceived,
+    },
+    {
+      name: 'connection_outgoing_bytes_total',
+      type: 'counter',
+      help: 'Total number of bytes sent on a connection',
+      perObject: (s) => s.connections.map((c) => ({ labels: { connection: c.id }, value: c.traffic.bytesSent })),
+      aggregate: (source) => source.connections.traffic().bytesSent,
+    },
+  ],
   connection_metrics: [
     {
       name: 'connection_channels',

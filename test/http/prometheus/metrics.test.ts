@@ -148,6 +148,9 @@ describe('/metrics (aggregated)', () => {
     expect(valueOf(after, 'rabbitmq_channel_messages_published_total')).toBe(9);
     expect(valueOf(after, 'rabbitmq_queue_messages_delivered_ack_total')).toBe(4);
     expect(valueOf(after, 'rabbitmq_global_publishers', AMQP)).toBe(0);
+    // Bytes of closed connections stay in the totals.
+    expect(valueOf(after, 'rabbitmq_connection_incoming_bytes_total')).toBeGreaterThan(0);
+    expect(valueOf(after, 'rabbitmq_connection_outgoing_bytes_total')).toBeGreaterThan(0);
   });
 
   it('stays monotonic when a whole vhost goes, with its queues and connections', async () => {

@@ -7,7 +7,7 @@ import { BrokerError, type ErrorName } from '../../../broker/errors.js';
 import { serverName } from '../../../broker/names.js';
 import type { VHost } from '../../../broker/vhost.js';
 import type { Operations } from '../../../operations/operations.js';
-import type { Alarm, ChannelView, ClientConnection, Peer } from '../../client-connection.js';
+import type { Alarm, ChannelView, ClientConnection, Peer, Traffic } from '../../client-connection.js';
 import type { Logger } from '../../session.js';
 import { AmqpChannel, type ChannelHost } from './amqp-channel.js';
 import { buildMethod } from '../build-method.js';
@@ -29,6 +29,7 @@ export interface AmqpTransport {
   end(lingerMs: number): void;
   pauseReading(reason: 'memory' | 'handshake'): void;
   resumeReading(reason: 'memory' | 'handshake'): void;
+  readonly traffic: Traffic;
 }
 
 export interface AmqpContext {
@@ -103,6 +104,10 @@ export class AmqpConnection implements ClientConnection, ChannelHost {
     this.timer = setInterval(() => this.apply(this.machine.tick(Date.now())), 1000);
     this.timer.unref();
     this.apply(this.machine.tick(Date.now()));
+  }
+
+  get traffic(): Traffic {
+    return this.wire.traffic;
   }
 
   get isOpen(): boolean {
