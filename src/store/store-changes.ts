@@ -27,6 +27,7 @@ export interface StoreChangeObserver {
 
 /**
  * Told when the oldest write or fsync in flight began (`performance.timeOrigin + performance.now()`,
- * in ms), or 0 when none is in flight: the cluster's disk-stall watchdog (LeaseKeeper.diskBusySince).
+ * in ms), or `undefined` when none is in flight: the cluster's disk-stall watchdog
+ * (LeaseKeeper.diskBusySince).
  */
-export type DiskBusyReporter = (sinceMs: number) => void;
+export type DiskBusyReporter = (since: number | undefined) => void;
