@@ -59,6 +59,25 @@ export interface WarrenConfig {
   readonly oauth2ScopeClaim: string;
   /** Claims tried in order for the user name. */
   readonly oauth2UsernameClaim: readonly string[];
+  /** Cluster mode (docs/cluster.md): without it none of the settings below is read and etcd is never contacted. */
+  readonly cluster: boolean;
+  readonly nodeId: string;
+  /** Where clients reach this node; '' = `http://HOST:PORT`. */
+  readonly advertise: string;
+  readonly etcd: readonly string[];
+  readonly etcdPrefix: string;
+  /** In-sync replicas (the leader included) every confirm needs; a cluster setting, written by the first node. */
+  readonly minInsync: number;
+  readonly leaseTtl: number;
+  /** Node-to-node listener: replication and client tunnels. 0 = any free port. */
+  readonly clusterPort: number;
+  /** host:port other nodes use to reach the cluster port; '' = HOST and the bound port. */
+  readonly clusterAdvertise: string;
+  readonly clusterSecretFile: string;
+  readonly replicaAckTimeout: number;
+  readonly diskStallTimeout: number;
+  /** 0 = three lease TTLs. */
+  readonly maxMainStall: number;
 }
 
 export const defaultConfig: WarrenConfig = {
@@ -89,6 +108,19 @@ export const defaultConfig: WarrenConfig = {
   oauth2Hs256Key: '',
   oauth2ScopeClaim: '',
   oauth2UsernameClaim: ['sub', 'client_id'],
+  cluster: false,
+  nodeId: '',
+  advertise: '',
+  etcd: [],
+  etcdPrefix: '/warren',
+  minInsync: 2,
+  leaseTtl: 10,
+  clusterPort: 5679,
+  clusterAdvertise: '',
+  clusterSecretFile: '',
+  replicaAckTimeout: 5000,
+  diskStallTimeout: 10_000,
+  maxMainStall: 0,
 };
 
 /** Each setting: its flag, its environment variable, and how to read it. */
@@ -124,6 +156,19 @@ const settings = {
   oauth2Hs256Key: { flag: 'oauth2-hs256-key', env: 'WARREN_OAUTH2_HS256_KEY', parse: nonEmpty },
   oauth2ScopeClaim: { flag: 'oauth2-scope-claim', env: 'WARREN_OAUTH2_SCOPE_CLAIM', parse: nonEmpty },
   oauth2UsernameClaim: { flag: 'oauth2-username-claim', env: 'WARREN_OAUTH2_USERNAME_CLAIM', parse: commaList },
+  cluster: { flag: 'cluster', env: 'WARREN_CLUSTER', parse: boolean, boolean: true },
+  nodeId: { flag: 'node-id', env: 'WARREN_NODE_ID', parse: nodeId },
+  advertise: { flag: 'advertise', env: 'WARREN_ADVERTISE', parse: clientUrl },
+  etcd: { flag: 'etcd', env: 'WARREN_ETCD', parse: urlList },
+  etcdPrefix: { flag: 'etcd-prefix', env: 'WARREN_ETCD_PREFIX', parse: etcdPrefix },
+  minInsync: { flag: 'min-insync', env: 'WARREN_MIN_INSYNC', parse: integer(1, 64) },
+  leaseTtl: { flag: 'lease-ttl', env: 'WARREN_LEASE_TTL', parse: integer(2, 3600) },
+  clusterPort: { flag: 'cluster-port', env: 'WARREN_CLUSTER_PORT', parse: integer(0, 65535) },
+  clusterAdvertise: { flag: 'cluster-advertise', env: 'WARREN_CLUSTER_ADVERTISE', parse: hostPort },
+  clusterSecretFile: { flag: 'cluster-secret-file', env: 'WARREN_CLUSTER_SECRET_FILE', parse: nonEmpty },
+  replicaAckTimeout: { flag: 'replica-ack-timeout', env: 'WARREN_REPLICA_ACK_TIMEOUT', parse: integer(100, 3_600_000) },
+  diskStallTimeout: { flag: 'disk-stall-timeout', env: 'WARREN_DISK_STALL_TIMEOUT', parse: integer(100, 3_600_000) },
+  maxMainStall: { flag: 'max-main-stall', env: 'WARREN_MAX_MAIN_STALL', parse: integer(100, 3_600_000) },
 } as const satisfies { [K in keyof WarrenConfig]-?: { flag: string; env: string; parse: (raw: string) => WarrenConfig[K]; boolean?: true } };
 
 export type TlsVersion = 'TLSv1.2' | 'TLSv1.3';
@@ -160,7 +205,23 @@ export function loadConfig(argv: readonly string[], env: Readonly<Record<string,
     }
   }
   checkTls(config as unknown as WarrenConfig);
+  checkCluster(config as unknown as WarrenConfig, values);
   return config as unknown as WarrenConfig;
+}
+
+/** Cluster settings without `--cluster` would be silently ignored; with it, some are required. */
+function checkCluster(config: WarrenConfig, given: Readonly<Record<string, unknown>>): void {
+  const clusterKeys = ['nodeId', 'advertise', 'etcd', 'etcdPrefix', 'minInsync', 'leaseTtl', 'clusterPort', 'clusterAdvertise', 'clusterSecretFile', 'replicaAckTimeout', 'diskStallTimeout', 'maxMainStall'] as const;
+  if (!config.cluster) {
+    const orphans = clusterKeys.filter((key) => given[settings[key].flag] !== undefined).map((key) => `--${settings[key].flag}`);
+    if (orphans.length > 0) throw new ConfigError(`${orphans.join(', ')} need --cluster`);
+    return;
+  }
+  const missing = [config.nodeId === '' && '--node-id', config.etcd.length === 0 && '--etcd', config.clusterSecretFile === '' && '--cluster-secret-file'].filter(
+    (flag) => flag !== false,
+  );
+  if (missing.length > 0) throw new ConfigError(`--cluster needs ${missing.join(', ')}`);
+  if (config.amqpPort !== 'off' && config.amqpPort !== 0 && config.amqpPort === config.clusterPort) throw new ConfigError('--cluster-port must differ from --amqp-port');
 }
 
 /** The TLS settings only make sense together: a certificate needs its key, and the rest need both. */
@@ -234,6 +295,31 @@ function parseAuthBackends(raw: string): AuthBackend[] {
   const unknown = backends.find((backend) => !known.includes(backend));
   if (unknown !== undefined) throw new Error(`unknown auth backend '${unknown}': expected ${AUTH_BACKENDS.join(', ')}`);
   return AUTH_BACKENDS.filter((backend) => backends.includes(backend));
+}
+
+function nodeId(raw: string): string {
+  if (!/^[A-Za-z0-9._-]{1,63}$/.test(raw)) throw new Error(`expected 1-63 letters, digits, '.', '_' or '-', got '${raw}'`);
+  return raw;
+}
+
+function clientUrl(raw: string): string {
+  if (!/^(https?|wss?):\/\/[^\s/]+\/?$/.test(raw.trim())) throw new Error(`expected a URL such as http://host:15672, got '${raw}'`);
+  return raw.trim().replace(/\/$/, '');
+}
+
+function urlList(raw: string): string[] {
+  return commaList(raw).map(httpUrl);
+}
+
+function etcdPrefix(raw: string): string {
+  if (!/^\/[\x21-\x7e]*[^/\s]$/.test(raw.trim())) throw new Error(`expected a key prefix such as /warren/prod (leading '/', no trailing '/'), got '${raw}'`);
+  return raw.trim();
+}
+
+function hostPort(raw: string): string {
+  const match = /^(\[[0-9a-fA-F:.]+\]|[^\s:/]+):(\d{1,5})$/.exec(raw.trim());
+  if (!match || Number(match[2]) < 1 || Number(match[2]) > 65535) throw new Error(`expected host:port, got '${raw}'`);
+  return raw.trim();
 }
 
 function httpUrl(raw: string): string {

@@ -64,6 +64,36 @@ describe('loadConfig', () => {
     expect(() => loadConfig(['--amqp-port', 'nope'], {})).toThrow(/--amqp-port: expected an integer from 0 to 65535/);
   });
 
+  it('reads the cluster settings with --cluster, from flags or WARREN_* variables', () => {
+    const config = loadConfig(
+      ['--cluster', '--node-id', 'n1', '--etcd', 'http://127.0.0.1:2379, http://127.0.0.1:2479', '--cluster-secret-file', '/s', '--min-insync', '1', '--cluster-port', '0'],
+      { WARREN_ETCD_PREFIX: '/warren/prod', WARREN_LEASE_TTL: '5', WARREN_CLUSTER_ADVERTISE: '10.0.0.1:5679', WARREN_ADVERTISE: 'http://10.0.0.1:15672/' },
+    );
+    expect(config).toMatchObject({
+      cluster: true,
+      nodeId: 'n1',
+      etcd: ['http://127.0.0.1:2379', 'http://127.0.0.1:2479'],
+      clusterSecretFile: '/s',
+      minInsync: 1,
+      clusterPort: 0,
+      etcdPrefix: '/warren/prod',
+      leaseTtl: 5,
+      clusterAdvertise: '10.0.0.1:5679',
+      advertise: 'http://10.0.0.1:15672',
+    });
+    expect(loadConfig([], { WARREN_CLUSTER: 'true', WARREN_NODE_ID: 'a', WARREN_ETCD: 'http://e:2379', WARREN_CLUSTER_SECRET_FILE: '/s' }).cluster).toBe(true);
+  });
+
+  it('refuses cluster settings without --cluster, and --cluster without what it needs', () => {
+    expect(() => loadConfig(['--node-id', 'n1', '--min-insync', '2'], {})).toThrow(new ConfigError('--node-id, --min-insync need --cluster'));
+    expect(() => loadConfig(['--cluster', '--node-id', 'n1'], {})).toThrow(new ConfigError('--cluster needs --etcd, --cluster-secret-file'));
+    expect(() => loadConfig(['--cluster', '--node-id', 'n 1', '--etcd', 'http://e:2379', '--cluster-secret-file', '/s'], {})).toThrow(/--node-id: expected 1-63 letters/);
+    expect(() => loadConfig(['--cluster', '--node-id', 'n1', '--etcd', 'e:2379', '--cluster-secret-file', '/s'], {})).toThrow(/--etcd: expected an http\(s\) URL/);
+    expect(() => loadConfig(['--cluster', '--node-id', 'n1', '--etcd', 'http://e:2379', '--cluster-secret-file', '/s', '--lease-ttl', '1'], {})).toThrow(/--lease-ttl: expected an integer from 2/);
+    expect(() => loadConfig(['--cluster', '--node-id', 'n1', '--etcd', 'http://e:2379', '--cluster-secret-file', '/s', '--etcd-prefix', 'warren/'], {})).toThrow(/--etcd-prefix/);
+    expect(() => loadConfig(['--cluster', '--node-id', 'n1', '--etcd', 'http://e:2379', '--cluster-secret-file', '/s', '--cluster-advertise', 'host'], {})).toThrow(/expected host:port/);
+  });
+
   it('refuses unknown flags', () => {
     expect(() => loadConfig(['--prot', '1'], {})).toThrow(/Unknown option/);
   });

@@ -14,6 +14,8 @@ import { Membership, type MemberInfo, type MemberWatch } from './membership.js';
 export interface CoordinatorOptions {
   readonly nodeId: string;
   readonly advertise: string;
+  /** host:port of this node's cluster port, stored with its membership (and leader) key. */
+  readonly cluster?: string;
   readonly etcd: readonly string[];
   /** Every key of this cluster lives under it, e.g. `/warren/prod`. */
   readonly prefix: string;
@@ -83,7 +85,7 @@ export class Coordinator extends EventEmitter<CoordinatorEvents> {
   static async start(options: CoordinatorOptions): Promise<Coordinator> {
     if (!isValidNodeId(options.nodeId)) throw new RangeError(`node id must be 1-63 letters, digits, '.', '_' or '-', got '${options.nodeId}'`);
     const keys = clusterKeys(options.prefix);
-    const self: MemberInfo = { nodeId: options.nodeId, advertise: options.advertise };
+    const self: MemberInfo = { nodeId: options.nodeId, advertise: options.advertise, ...(options.cluster !== undefined ? { cluster: options.cluster } : {}) };
     const client = connectEtcd({ endpoints: options.etcd });
     let lease: LeaseKeeper | undefined;
     const parts: { close(): Promise<void> }[] = [];

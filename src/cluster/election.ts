@@ -4,7 +4,7 @@ import type { ClusterKeys } from './cluster-keys.js';
 import { encodeRecord } from './cluster-record.js';
 import { revision } from './etcd-client.js';
 import { decodeLeader, type LeaderRecord } from './leader-record.js';
-import type { MemberInfo } from './membership.js';
+import { memberFields, type MemberInfo } from './membership.js';
 import { IsrStore } from './isr.js';
 
 export type CampaignOutcome =
@@ -35,7 +35,7 @@ export class Election {
   async campaign(self: MemberInfo, leaseId: string): Promise<CampaignOutcome> {
     const isr = await this.isr.read();
     if (isr && !isr.members.includes(self.nodeId)) return { outcome: 'not-in-sync', isr: isr.members };
-    const value = encodeRecord({ nodeId: self.nodeId, advertise: self.advertise });
+    const value = encodeRecord(memberFields(self));
     let result;
     try {
       const guard = this.client.if(this.keys.leader, 'Create', '==', 0);
@@ -51,7 +51,7 @@ export class Election {
     if (result.succeeded) {
       // The put is the transaction's only write, so the key's create revision is the transaction's revision.
       const epoch = revision(result.header.revision);
-      return { outcome: 'elected', leader: { nodeId: self.nodeId, advertise: self.advertise, epoch, leaseId } };
+      return { outcome: 'elected', leader: { ...memberFields(self), epoch, leaseId } };
     }
     const held = result.responses[0]?.response_range?.kvs[0];
     return held ? { outcome: 'led', leader: decodeLeader(held) } : { outcome: 'raced' };

@@ -1,5 +1,6 @@
 import type { IKeyValue } from 'etcd3';
 import { decodeRecord, stringField } from './cluster-record.js';
+import { clusterAddressField } from './membership.js';
 import { revision } from './etcd-client.js';
 
 /**
@@ -11,6 +12,8 @@ import { revision } from './etcd-client.js';
 export interface LeaderRecord {
   readonly nodeId: string;
   readonly advertise: string;
+  /** host:port of the leader's cluster port. */
+  readonly cluster?: string;
   readonly epoch: bigint;
   /** The lease the leader key is attached to: the leader's own. */
   readonly leaseId: string;
@@ -22,6 +25,7 @@ export function decodeLeader(kv: IKeyValue): LeaderRecord {
   return {
     nodeId: stringField(key, record, 'nodeId'),
     advertise: stringField(key, record, 'advertise'),
+    ...clusterAddressField(record),
     epoch: revision(kv.create_revision),
     leaseId: kv.lease,
   };

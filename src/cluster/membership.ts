@@ -7,6 +7,18 @@ export interface MemberInfo {
   readonly nodeId: string;
   /** Where clients and other nodes reach this node, e.g. `ws://host:15672`. */
   readonly advertise: string;
+  /** host:port of the node's cluster port (replication and client tunnels); absent for a node that serves none. */
+  readonly cluster?: string;
+}
+
+/** The stored form of a member (and of the leader key, which names the same node). */
+export function memberFields(member: MemberInfo): { nodeId: string; advertise: string; cluster?: string } {
+  return { nodeId: member.nodeId, advertise: member.advertise, ...(member.cluster !== undefined ? { cluster: member.cluster } : {}) };
+}
+
+export function clusterAddressField(record: Readonly<Record<string, unknown>>): { cluster?: string } {
+  const value = record['cluster'];
+  return typeof value === 'string' ? { cluster: value } : {};
 }
 
 export interface MemberWatch {
@@ -29,7 +41,7 @@ export class Membership {
    */
   async join(member: MemberInfo, leaseId: string): Promise<void> {
     const key = this.keys.member(member.nodeId);
-    const value = encodeRecord({ nodeId: member.nodeId, advertise: member.advertise });
+    const value = encodeRecord(memberFields(member));
     let result;
     try {
       result = await this.client
@@ -83,6 +95,6 @@ export class Membership {
   private decode(kv: IKeyValue): MemberInfo {
     const key = kv.key.toString();
     const record = decodeRecord(key, kv.value);
-    return { nodeId: stringField(key, record, 'nodeId'), advertise: stringField(key, record, 'advertise') };
+    return { nodeId: stringField(key, record, 'nodeId'), advertise: stringField(key, record, 'advertise'), ...clusterAddressField(record) };
   }
 }

@@ -17,6 +17,8 @@ import { registerBrowserAccess } from './browser-access.js';
 import { trustedActor } from '../operations/caller.js';
 import { Operations } from '../operations/operations.js';
 import { DurableState } from '../store/durable-state.js';
+import type { DiskBusyReporter, StoreChangeObserver } from '../store/store-changes.js';
+import type { DurabilityBarrier } from '../broker/persistence.js';
 import { importDefinitions } from './api/definitions-import.js';
 import { MemoryMonitor, memoryLimitBytes } from './memory-monitor.js';
 import { totalmem } from 'node:os';
@@ -48,6 +50,12 @@ export interface WarrenServerOptions {
   readonly clock?: Clock | undefined;
   /** How fast certificate file changes are picked up; tests shorten it. */
   readonly tlsWatch?: WatchOptions | undefined;
+  /** Told of every change to the data dir's files (a cluster leader streams them to its followers). */
+  readonly changes?: StoreChangeObserver | undefined;
+  /** Told when the oldest disk write in flight began (a cluster leader's stalled-disk watchdog). */
+  readonly diskBusy?: DiskBusyReporter | undefined;
+  /** What replies wait for, around the local stores (a cluster leader's confirms also wait for its in-sync replicas). */
+  readonly durability?: ((local: DurableState) => DurabilityBarrier) | undefined;
 }
 
 export async function createWarrenServer(config: WarrenConfig, options: WarrenServerOptions = {}): Promise<WarrenServer> {
@@ -74,6 +82,8 @@ export async function createWarrenServer(config: WarrenConfig, options: WarrenSe
     segmentSize: config.segmentSize,
     diskFreeLimit: config.diskFreeLimit,
     log: app.log,
+    ...(options.changes ? { changes: options.changes } : {}),
+    ...(options.diskBusy ? { diskBusy: options.diskBusy } : {}),
   });
   const clock = new StartupClock(options.clock ?? systemClock);
   const broker = new Broker({
@@ -84,7 +94,7 @@ export async function createWarrenServer(config: WarrenConfig, options: WarrenSe
     consumerTimeout: config.consumerTimeout,
   });
   const connections = new ConnectionRegistry();
-  const ops = new Operations({ broker, users, durability: durable, connections, log: app.log });
+  const ops = new Operations({ broker, users, durability: options.durability?.(durable) ?? durable, connections, log: app.log });
   await durable.restore(broker, users, {
     firstStart: () => createDefaultUser(ops, config),
     importDocument: async (document) => {
