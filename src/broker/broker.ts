@@ -1,6 +1,6 @@
 import { systemClock, type Clock } from './clock.js';
 import { DEFAULT_CONSUMER_TIMEOUT_MS } from './consumer-timeout.js';
-import { diskAlarmRefusal, notFound, preconditionFailed } from './errors.js';
+import { BrokerError, diskAlarmRefusal, notFound, preconditionFailed, replicationAlarmRefusal } from './errors.js';
 import { nameProblem } from './names.js';
 import { ChannelTally } from './channel-tally.js';
 import { MessageStats } from './message-stats.js';
@@ -51,6 +51,7 @@ export class Broker implements QueueObserver, StoreWatcher {
   /** Queues whose head waits for its record to be on disk. */
   private held = new Set<Queue>();
   private alarm = false;
+  private replicationShortfall: string | undefined;
 
   constructor(options: BrokerOptions = {}) {
     this.maxBodySize = options.maxBodySize ?? DEFAULT_MAX_BODY_SIZE;
@@ -86,7 +87,7 @@ export class Broker implements QueueObserver, StoreWatcher {
 
   setClusterName(name: string): void {
     if (this.currentClusterName === name) return;
-    if (this.diskAlarm) throw diskAlarmRefusal('cluster name changes');
+    if (this.writeAlarm) throw this.writeRefusal('cluster name changes');
     this.currentClusterName = name;
     this.definitionChanged({ kind: 'cluster-name', name });
   }
@@ -100,12 +101,45 @@ export class Broker implements QueueObserver, StoreWatcher {
   }
 
   set diskAlarm(on: boolean) {
-    const cleared = this.alarm && !on;
+    const before = this.writeAlarm;
     const changed = this.alarm !== on;
     this.alarm = on;
     if (changed) this.onDiskAlarm?.(on);
-    // Dead letters whose copies had to wait for the alarm go now (see DeadLetterer).
-    if (cleared) for (const vhost of this.vhosts.values()) vhost.deadLetterer.diskSpaceBack();
+    if (before && !this.writeAlarm) this.writesBack();
+  }
+
+  /** Told when the replication alarm is raised or cleared (the server holds publishers, as for the disk alarm). */
+  onReplicationAlarm: ((reason: string | undefined) => void) | undefined;
+
+  /**
+   * Set on a cluster leader while fewer replicas than `min-insync` are in sync (the reason, e.g. "only 1
+   * in-sync replica, min-insync is 2"): refused like the disk alarm, before anything is written, so no
+   * publisher is handed a confirm the cluster cannot give.
+   */
+  get replicationAlarm(): string | undefined {
+    return this.replicationShortfall;
+  }
+
+  set replicationAlarm(reason: string | undefined) {
+    const before = this.writeAlarm;
+    const changed = this.replicationShortfall !== reason;
+    this.replicationShortfall = reason;
+    if (changed) this.onReplicationAlarm?.(reason);
+    if (before && !this.writeAlarm) this.writesBack();
+  }
+
+  /** Persistent messages and durable definitions are refused: the disk alarm or the replication alarm holds. */
+  get writeAlarm(): boolean {
+    return this.alarm || this.replicationShortfall !== undefined;
+  }
+
+  writeRefusal(what: string): BrokerError {
+    return this.alarm ? diskAlarmRefusal(what) : replicationAlarmRefusal(what, this.replicationShortfall ?? 'the replication alarm holds');
+  }
+
+  /** Dead letters whose copies had to wait for an alarm go now (see DeadLetterer). */
+  private writesBack(): void {
+    for (const vhost of this.vhosts.values()) vhost.deadLetterer.diskSpaceBack();
   }
 
   heldBack(queue: Queue): void {
@@ -153,7 +187,7 @@ export class Broker implements QueueObserver, StoreWatcher {
     if (existing) return existing;
     const problem = nameProblem('vhost', name);
     if (problem) throw preconditionFailed(problem);
-    if (this.diskAlarm) throw diskAlarmRefusal('new vhosts');
+    if (this.writeAlarm) throw this.writeRefusal('new vhosts');
     const vhost = new VHost(name, this);
     this.vhosts.set(name, vhost);
     this.definitionChanged({ kind: 'vhost', vhost, deleted: false });

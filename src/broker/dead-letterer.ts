@@ -23,7 +23,7 @@ export interface DeadLetterContext {
   readonly clock: Clock;
   readonly messageStore: MessageStore | undefined;
   /** While on, the store takes no new messages, so a copy it would have to write waits (see `held`). */
-  readonly diskAlarm: boolean;
+  readonly writeAlarm: boolean;
 }
 
 /**
@@ -189,7 +189,7 @@ export class DeadLetterer implements DeadLetterSink {
     // Only automatic deaths can cycle: a client rejecting in a loop is the client's choice.
     const targets = reason === 'rejected' ? routed : routed.filter((queue) => !isDeathCycle(queue.name, headers));
     // Before any counting: a held death is counted when it is republished.
-    if (this.context.diskAlarm && this.context.messageStore && isPersistent(content.properties) && targets.some((queue) => queue.storesMessages)) {
+    if (this.context.writeAlarm && this.context.messageStore && isPersistent(content.properties) && targets.some((queue) => queue.storesMessages)) {
       return 'held';
     }
     const stats = this.context.queueObserver.stats;
@@ -211,7 +211,7 @@ export class DeadLetterer implements DeadLetterSink {
   /** A delayed dead-letter exchange holds the copy for its `x-delay` (a retry with back-off), stored under it as a publish would be. */
   private schedule(exchange: Exchange, content: MessageContent): Message | 'held' | undefined {
     const scheduled = exchange.scheduled as ScheduledMessages;
-    if (this.context.diskAlarm && this.context.messageStore && isPersistent(content.properties) && exchange.durable) return 'held';
+    if (this.context.writeAlarm && this.context.messageStore && isPersistent(content.properties) && exchange.durable) return 'held';
     exchange.stats.publish++;
     this.context.queueObserver.stats.publish++;
     const copy = Message.create(this.context.nextMessageId(), content, this.context.clock.now());

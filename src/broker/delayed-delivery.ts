@@ -23,7 +23,7 @@ export interface DelayedContext {
   readonly messageStore: MessageStore | undefined;
   readonly stats: MessageStats;
   /** While on, the store takes no new messages: a stored scheduled message waits rather than be copied. */
-  readonly diskAlarm: boolean;
+  readonly writeAlarm: boolean;
 }
 
 /** A fired message whose copy the store has, not yet on disk: its scheduled record is settled after. */
@@ -84,7 +84,7 @@ export class DelayedDelivery {
   /** False: not now (the disk alarm is on and the copy would have to be written); the index tries again. */
   private fire(messages: ScheduledMessages, slot: number): boolean {
     const content = messages.content(slot);
-    if (this.context.diskAlarm && isPersistent(content.properties)) return false;
+    if (this.context.writeAlarm && isPersistent(content.properties)) return false;
     const copy = Message.create(this.context.nextMessageId(), content, this.context.clock.now());
     const exchange = messages.exchange;
     const routed = routeMessage(this.host, exchange, { routingKey: content.routingKey, headers: content.properties.headers });

@@ -52,3 +52,7 @@ export const resourceLocked = (message: string): BrokerError => new BrokerError(
 /** While free disk space is below its limit, whatever would have to be written is refused before anything changes. */
 export const diskAlarmRefusal = (what: string): BrokerError =>
   new BrokerError('RESOURCE_ERROR', `disk free space is below its limit: ${what} are refused until space is freed`);
+
+/** A cluster leader with fewer in-sync replicas than `min-insync`: `reason` says how many of how many. */
+export const replicationAlarmRefusal = (what: string, reason: string): BrokerError =>
+  new BrokerError('RESOURCE_ERROR', `${reason}: ${what} are refused until enough replicas are in sync`);

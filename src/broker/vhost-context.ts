@@ -1,4 +1,5 @@
 import type { ChannelTally } from './channel-tally.js';
+import type { BrokerError } from './errors.js';
 import type { Clock } from './clock.js';
 import type { MessageStats } from './message-stats.js';
 import type { DefinitionChange, MessageStore } from './persistence.js';
@@ -15,7 +16,10 @@ export interface VHostContext {
   /** Channels by client protocol, for the broker-wide per-protocol counters. */
   readonly channelTally: ChannelTally;
   readonly queueChurn: QueueChurn;
-  readonly diskAlarm: boolean;
+  /** Persistent messages and durable definitions are refused (disk alarm, or too few in-sync replicas in a cluster). */
+  readonly writeAlarm: boolean;
+  /** The refusal while `writeAlarm` holds, naming why. */
+  writeRefusal(what: string): BrokerError;
   readonly clock: Clock;
   /** Milliseconds an unacked delivery may wait when neither consume nor queue says; 0 = no limit. */
   readonly consumerTimeout: number;

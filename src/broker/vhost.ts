@@ -2,7 +2,7 @@ import { argumentsEqual, bindingId, type Binding, type BindingDestination } from
 import type { BindingRequest, ExchangeDeclaration, PublishRequest, PublishResult, QueueDeclaration, QueueDeclareResult } from './declarations.js';
 import type { Channel, ConnectionIdentity } from './channel.js';
 import type { Clock } from './clock.js';
-import { accessRefused, BrokerError, diskAlarmRefusal, notFound, preconditionFailed, resourceLocked } from './errors.js';
+import { accessRefused, BrokerError, notFound, preconditionFailed, resourceLocked } from './errors.js';
 import { Exchange } from './exchange.js';
 import { findExchangeType } from './exchange-types/registry.js';
 import { DeadLetterer } from './dead-letterer.js';
@@ -114,7 +114,7 @@ export class VHost {
       next.tags.length === this.meta.tags.length &&
       next.tags.every((tag, i) => tag === this.meta.tags[i]);
     if (same) return false;
-    if (this.context.diskAlarm) throw diskAlarmRefusal('vhost changes');
+    if (this.context.writeAlarm) throw this.context.writeRefusal('vhost changes');
     this.meta = { ...next, tags: [...next.tags] };
     this.tracer.firehoseOn = this.meta.tracing;
     this.context.definitionChanged({ kind: 'vhost', vhost: this, deleted: false });
@@ -130,7 +130,7 @@ export class VHost {
     if (badName) throw preconditionFailed(badName);
     const existing = this.policies.get(kind, name);
     if (existing?.sameAs(spec)) return { created: false };
-    if (this.context.diskAlarm) throw diskAlarmRefusal('policy changes');
+    if (this.context.writeAlarm) throw this.context.writeRefusal('policy changes');
     const policy = new Policy(kind, this.name, name, spec);
     this.policies.put(policy);
     this.context.definitionChanged({ kind: 'policy', policy, deleted: false });
@@ -154,7 +154,7 @@ export class VHost {
 
   /** Replaces the limits (already validated); a change is durable. Lowering one removes nothing. */
   updateLimits(limits: VHostLimits): void {
-    if (this.context.diskAlarm) throw diskAlarmRefusal('vhost changes');
+    if (this.context.writeAlarm) throw this.context.writeRefusal('vhost changes');
     this.currentLimits = { ...limits };
     this.context.definitionChanged({ kind: 'vhost', vhost: this, deleted: false });
   }
@@ -193,7 +193,7 @@ export class VHost {
     }
     const badArguments = exchangeType.validateArguments?.(wanted.arguments, name, this.name);
     if (badArguments) throw badArguments;
-    if (wanted.durable && this.context.diskAlarm) throw diskAlarmRefusal('new durable exchanges');
+    if (wanted.durable && this.context.writeAlarm) throw this.context.writeRefusal('new durable exchanges');
     const exchange = this.createExchange({ exchange: name, ...wanted, declaredBy: declaration.declaredBy ?? '' });
     if (exchange.durable) this.context.definitionChanged({ kind: 'exchange', exchange, deleted: false });
     return exchange;
@@ -218,7 +218,7 @@ export class VHost {
     if (invalid) throw invalid;
     const routingKey = request.routingKey ?? '';
     const binding: Binding = { source, destination, routingKey, arguments: args, id: bindingId(destination, routingKey, args) };
-    if (this.context.diskAlarm && isDurableBinding(binding) && !source.outbound.has(binding.id)) throw diskAlarmRefusal('new durable bindings');
+    if (this.context.writeAlarm && isDurableBinding(binding) && !source.outbound.has(binding.id)) throw this.context.writeRefusal('new durable bindings');
     if (!source.addBinding(binding)) return;
     inboundOf(destination).add(binding);
     if (isDurableBinding(binding)) this.context.definitionChanged({ kind: 'binding', binding, deleted: false });
@@ -263,7 +263,7 @@ export class VHost {
     const invalid = validateQueueArguments(wanted.arguments, name, this.name);
     if (invalid) throw invalid;
     checkQueueLimit(this.currentLimits, this.name, name, this.queues.size);
-    if (wanted.durable && !wanted.exclusive && this.context.diskAlarm) throw diskAlarmRefusal('new durable queues');
+    if (wanted.durable && !wanted.exclusive && this.context.writeAlarm) throw this.context.writeRefusal('new durable queues');
     const owner = wanted.exclusive ? (channel?.connection ?? null) : null;
     const properties = { ...wanted, declaredBy: declaration.declaredBy ?? '' };
     const { policy, operator, limits } = this.policies.forQueue(name, wanted.arguments);
@@ -343,7 +343,7 @@ export class VHost {
         `message body of ${size} bytes exceeds the maximum of ${this.context.maxBodySize}`,
       );
     }
-    if (this.context.diskAlarm && isPersistent(request.properties)) throw diskAlarmRefusal('persistent messages');
+    if (this.context.writeAlarm && isPersistent(request.properties)) throw this.context.writeRefusal('persistent messages');
     // A delayed exchange's due times count from the broker's clock (a test brings a fake one), and after a restart from `publishedAt`.
     const message = Message.create(this.context.nextMessageId(), request, exchange.scheduled ? this.context.clock.now() : Date.now());
     // A delayed exchange holds a message with an `x-delay`, to route it at its due time (DelayedDelivery).

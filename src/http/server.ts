@@ -146,6 +146,7 @@ export async function createWarrenServer(config: WarrenConfig, options: WarrenSe
   const amqp = config.amqpPort === 'off' ? undefined : { listener: new AmqpListener(amqpContext), port: config.amqpPort };
   app.get('/api/protocol/schema', async () => protocolSchemaDocument());
   broker.onDiskAlarm = (on) => connections.setAlarm('disk', on);
+  broker.onReplicationAlarm = (reason) => connections.setAlarm('replication', reason !== undefined);
   const memory = new MemoryMonitor({
     limitBytes: memoryLimitBytes(config.memoryHighWatermark, totalmem()),
     onChange: (alarm, rss) => {

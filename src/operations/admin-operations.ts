@@ -2,7 +2,7 @@ import type { HashingAlgorithm } from '../auth/password-hash.js';
 import type { TopicPermission } from '../auth/topic-permissions.js';
 import type { Permission, UserStore } from '../auth/user-store.js';
 import type { Broker } from '../broker/broker.js';
-import { diskAlarmRefusal, notFound } from '../broker/errors.js';
+import { notFound } from '../broker/errors.js';
 import type { VHost, VHostMetadata } from '../broker/vhost.js';
 import type { Actor } from './caller.js';
 import type { DurabilityWatch } from './done.js';
@@ -133,6 +133,6 @@ export class AdminOperations {
    * the user store, outside it, so they are refused here. Deletions pass: they are how space is freed.
    */
   private refuseWhileDiskFull(): void {
-    if (this.broker.diskAlarm) throw diskAlarmRefusal('user and permission changes');
+    if (this.broker.writeAlarm) throw this.broker.writeRefusal('user and permission changes');
   }
 }

@@ -4,7 +4,8 @@ import type { ErrorName } from '../broker/errors.js';
 import type { VHost } from '../broker/vhost.js';
 
 /** A resource alarm that holds publishers. */
-export type Alarm = 'memory' | 'disk';
+/** `replication`: a cluster leader with fewer in-sync replicas than min-insync (docs/cluster.md). */
+export type Alarm = 'memory' | 'disk' | 'replication';
 
 export interface Peer {
   readonly address: string;

@@ -98,4 +98,17 @@ describe('max-queues on a vhost', () => {
     expect(() => broker.vhost('/').updateLimits({})).toThrow(/disk free space/);
     expect(broker.vhost('/').limits).toEqual({ 'max-connections': 3 });
   });
+
+  it('is refused under the replication alarm, naming the shortfall, and allowed once it clears', () => {
+    const { broker } = brokerRecording();
+    broker.replicationAlarm = 'only 1 in-sync replica, min-insync is 2';
+    expect(broker.writeAlarm).toBe(true);
+    expect(broker.diskAlarm).toBe(false);
+    expect(() => broker.vhost('/').updateLimits({ 'max-queues': 1 })).toThrow(
+      'only 1 in-sync replica, min-insync is 2: vhost changes are refused until enough replicas are in sync',
+    );
+    broker.replicationAlarm = undefined;
+    broker.vhost('/').updateLimits({ 'max-queues': 1 });
+    expect(broker.vhost('/').limits).toEqual({ 'max-queues': 1 });
+  });
 });

@@ -56,6 +56,7 @@ export function registerHealthRoutes(app: ApiInstance, ctx: ApiContext): void {
     const active = [
       ...(ctx.broker.memoryAlarm ? [{ node: ctx.node, resource: 'memory' }] : []),
       ...(ctx.broker.diskAlarm ? [{ node: ctx.node, resource: 'disk' }] : []),
+      ...(ctx.broker.replicationAlarm !== undefined ? [{ node: ctx.node, resource: 'replication' }] : []),
     ];
     if (active.length === 0) return ok;
     return failed(reply, `resource alarm(s) in effect: ${active.map((a) => a.resource).join(', ')}`, { alarms: active });

@@ -43,6 +43,14 @@ export interface ChannelHost {
   channelGone(number: number): void;
   /** After each publish (a memory alarm blocks publishers). */
   published(): void;
+  /** Persistent messages are refused right now (the disk or replication alarm). */
+  readonly refusesPersistent: boolean;
+  /**
+   * Runs `publish` once the alarm clears, and reads nothing more from the connection until then: a
+   * persistent publish that arrives during the alarm waits, as RabbitMQ's blocked publishers do,
+   * rather than closing the connection with 506.
+   */
+  holdUntilWritable(publish: () => void): void;
   /** A bug met while handling a method: logged, and the connection closes with 541. */
   internalError(error: unknown, method: string): void;
 }
@@ -174,6 +182,10 @@ export class AmqpChannel implements DeliverySink, ReplyConsumer, basic.BasicScop
 
   private run(command: Command): void {
     const method = command.method.method;
+    if (method === 'basic.publish' && command.content?.properties.deliveryMode === 2 && this.host.refusesPersistent) {
+      this.host.holdUntilWritable(() => this.run(command));
+      return;
+    }
     let outcome: Outcome;
     try {
       outcome = this.dispatch(command);

@@ -19,6 +19,9 @@ import { FrameReader, type Frame } from '../frame-reader.js';
 import { tableToJson } from './message-mapping.js';
 import { decodeMethod, encodeMethodFrame, methodSpec } from '../method-codec.js';
 import { isAmqpError } from '../errors.js';
+
+/** connection.blocked's reason per alarm: RabbitMQ's for memory and disk. */
+const BLOCK_REASONS: Readonly<Record<Alarm, string>> = { memory: 'low on memory', disk: 'low on disk', replication: 'too few in-sync replicas' };
 import { adoptRefreshed, TokenExpiry } from '../../token-login.js';
 
 /** The bytes under a connection: a TCP socket, or a WebSocket carrying AMQP frames in binary messages. */
@@ -83,6 +86,8 @@ export class AmqpConnection implements ClientConnection, ChannelHost {
   /** Alarms holding this connection's publishers; reading pauses after a publish while any holds. */
   private readonly alarms = new Set<Alarm>();
   private readingPaused = false;
+  /** A persistent publish held by an alarm (see ChannelHost.holdUntilWritable); no frame is handled after it meanwhile. */
+  private heldPublish: (() => void) | undefined;
   /** A token login's connection closes when the token expires, unless update-secret refreshed it. */
   private readonly tokenExpiry = new TokenExpiry((at) => this.close('ACCESS_REFUSED', `token expired at ${new Date(at).toISOString()}`));
   private readonly timer: NodeJS.Timeout;
@@ -151,17 +156,32 @@ export class AmqpConnection implements ClientConnection, ChannelHost {
     if (this.closed || this.alarms.has(alarm)) return;
     this.alarms.add(alarm);
     // RabbitMQ's reasons; one connection.blocked however many alarms hold it.
-    if (this.alarms.size === 1) this.apply(this.machine.block(alarm === 'memory' ? 'low on memory' : 'low on disk'));
+    if (this.alarms.size === 1) this.apply(this.machine.block(BLOCK_REASONS[alarm]));
     if (this.hasPublished) this.pauseForAlarm();
   }
 
   unblock(alarm: Alarm): void {
     if (!this.alarms.delete(alarm) || this.alarms.size > 0) return;
     this.apply(this.machine.unblock());
+    const held = this.heldPublish;
+    this.heldPublish = undefined;
+    if (held && !this.closed) held();
     if (this.readingPaused) {
       this.readingPaused = false;
       this.wire.resumeReading('memory');
     }
+    // Frames that arrived behind the held publish are already in the reader.
+    if (held && !this.busy) this.pump();
+  }
+
+  get refusesPersistent(): boolean {
+    return this.context.broker.writeAlarm;
+  }
+
+  holdUntilWritable(publish: () => void): void {
+    this.heldPublish = publish;
+    // Registers the alarms that hold (connection.blocked) and stops reading; unblock runs the publish.
+    this.published();
   }
 
   close(reason: ErrorName, message: string): void {
@@ -192,6 +212,7 @@ export class AmqpConnection implements ClientConnection, ChannelHost {
     const broker = this.context.broker;
     if (broker.memoryAlarm) this.block('memory');
     if (broker.diskAlarm) this.block('disk');
+    if (broker.replicationAlarm !== undefined) this.block('replication');
     if (this.alarms.size > 0) this.pauseForAlarm();
   }
 
@@ -212,7 +233,7 @@ export class AmqpConnection implements ClientConnection, ChannelHost {
 
   /** Reads frames until none is complete or a hook is being consulted (then resumes when it settles). */
   private pump(): void {
-    while (!this.closed) {
+    while (!this.closed && this.heldPublish === undefined) {
       const result = this.reader.next();
       if (this.reader.headerAccepted && this.machine.state === 'awaiting-header') this.apply(this.machine.protocolHeader());
       if (!result) return;

@@ -85,4 +85,45 @@ describe('memory alarm over AMQP', () => {
     await publisher.close();
     await observer.close();
   });
+
+  it('a cluster leader short of in-sync replicas blocks AMQP publishers (too few in-sync replicas) until they are back', async () => {
+    warren = await startWarren();
+    const server = warren.server;
+    const publisher = await amqp.connect(warren.amqpUrl);
+    const events: string[] = [];
+    publisher.on('blocked', (reason: string) => events.push(`blocked: ${reason}`));
+    publisher.on('unblocked', () => events.push('unblocked'));
+    const ch = await publisher.createConfirmChannel();
+    await ch.assertQueue('replicated', { durable: true });
+
+    // The connection has not published yet, so it was not paused: its first persistent publish is held
+    // (the connection stays open), not refused with 506.
+    server.broker.replicationAlarm = 'only 1 in-sync replica, min-insync is 2';
+    await until(() => events.length === 1, 'connection.blocked');
+    expect(events).toEqual(['blocked: too few in-sync replicas']);
+    let confirmed = false;
+    ch.sendToQueue('replicated', Buffer.from('held'), { persistent: true }, () => (confirmed = true));
+    ch.sendToQueue('replicated', Buffer.from('transient, behind it'), { persistent: false });
+    const observer = await amqp.connect(warren.amqpUrl);
+    const och = await observer.createChannel();
+    expect((await och.checkQueue('replicated')).messageCount).toBe(0);
+    expect(confirmed).toBe(false);
+    const health = await fetch(`${warren.url}/api/health/checks/alarms`, { headers: { authorization: `Basic ${Buffer.from('guest:guest').toString('base64')}` } });
+    expect(health.status).toBe(503);
+    expect(JSON.stringify(await health.json())).toContain('replication');
+
+    server.broker.replicationAlarm = undefined;
+    await until(() => confirmed, 'the held publish confirmed');
+    expect(events).toEqual(['blocked: too few in-sync replicas', 'unblocked']);
+    expect((await och.checkQueue('replicated')).messageCount).toBe(2);
+    // Frames behind the held publish were handled after it, in order.
+    ch.sendToQueue('replicated', Buffer.from('after'), { persistent: true });
+    await ch.waitForConfirms();
+    expect((await och.checkQueue('replicated')).messageCount).toBe(3);
+    const bodies: string[] = [];
+    for (let got = await och.get('replicated', { noAck: true }); got; got = await och.get('replicated', { noAck: true })) bodies.push(got.content.toString());
+    expect(bodies).toEqual(['held', 'transient, behind it', 'after']);
+    await publisher.close();
+    await observer.close();
+  });
 });
