@@ -38,6 +38,8 @@ export class ReplicaLink {
   sentSeq = 0;
   /** Once streaming: the follower is caught up when it has acked this. */
   joinTarget = 0;
+  /** The follower acked the snapshot: its files hold the leader's at the snapshot point, fsynced. */
+  snapshotApplied = false;
   private readonly reader = new FrameReader();
   private held: Buffer[] = [];
   private heldBytes = 0;
@@ -116,10 +118,11 @@ export class ReplicaLink {
           case ReplicationFrameTypes.ACK: {
             const ack = decodeAck(frame.payload);
             if (ack.epoch !== this.owner.epoch) throw new Error(`ack for epoch ${ack.epoch}, this leader's is ${this.owner.epoch}`);
-            if (ack.seq > this.ackedSeq) {
-              this.ackedSeq = ack.seq;
-              this.owner.acked(this);
-            }
+            if (this.phase !== 'streaming') throw new Error('an ack before the snapshot was sent');
+            // The first ack (of the snapshot point) says the whole snapshot is on the follower's disk.
+            this.snapshotApplied = true;
+            if (ack.seq > this.ackedSeq) this.ackedSeq = ack.seq;
+            this.owner.acked(this);
             break;
           }
           case ReplicationFrameTypes.ABORT: {

@@ -204,7 +204,7 @@ export class Replicator implements StoreChangeObserver {
       if (link.ackedSeq >= this.seqNow) this.waitingSince.delete(nodeId);
       else this.waitingSince.set(nodeId, Date.now());
     }
-    if (link.phase === 'streaming' && !this.isr.has(nodeId) && !this.joining.has(nodeId) && !this.removing.has(nodeId)) {
+    if (link.snapshotApplied && !this.isr.has(nodeId) && !this.joining.has(nodeId) && !this.removing.has(nodeId)) {
       if (link.ackedSeq >= link.joinTarget && link.ackedSeq >= this.releasedThrough) this.join(link);
     }
     this.settleAll();
