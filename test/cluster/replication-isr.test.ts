@@ -149,6 +149,7 @@ describe('confirms wait for the ISR', () => {
         await handle.datasync();
       },
     });
+    cleanups.push(async () => release());
     await inSync;
     hold = new Promise<void>((resolve) => (release = resolve));
     await leader.disk.append(segment(1), randomBytes(100, 4));
