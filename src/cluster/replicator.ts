@@ -95,9 +95,13 @@ export class Replicator implements StoreChangeObserver {
       acked: (link) => this.acked(link),
       snapshotSent: (link) => this.acked(link),
       closed: (link, reason) => {
-        if (this.links.get(link.nodeId) === link) this.links.delete(link.nodeId);
+        if (this.links.get(link.nodeId) !== link) return;
+        this.links.delete(link.nodeId);
         this.joining.delete(link.nodeId);
-        if (!this.closed) o.log.info({ follower: link.nodeId, reason }, 'replication: follower disconnected');
+        if (this.closed) return;
+        o.log.info({ follower: link.nodeId, reason }, 'replication: follower disconnected');
+        // An ISR member that owes acks on a link that is gone will never give them: out at once, not after the timeout.
+        if (this.isr.has(link.nodeId) && link.ackedSeq < this.seqNow) void this.removeFromIsr(link.nodeId, reason);
         this.settleAll();
       },
     };

@@ -28,7 +28,7 @@ describe('replicating a DurableState', () => {
       epoch: 3n,
       dataDir: leaderDir,
       minInsync: 2,
-      ackTimeoutMs: 5000,
+      ackTimeoutMs: 300,
       isLeader: () => true,
       changeIsr: isr.changeIsr,
       initialIsr: ['leader'],
@@ -63,11 +63,25 @@ describe('replicating a DurableState', () => {
     if (replicator.seq === 0) context.skip('DurableState does not tell its changes yet (helper S)');
     await expectSameFiles(leaderDir, followerDir);
 
+    // The follower goes away: the next confirm is refused once it is out of the ISR (min-insync 2).
     await follower.stop();
     await following;
+    for (let id = 101; id <= 200; id += 1) opened.messages.add(persistent(id, `${id}:${body}`), [queue]);
+    await expect(barrier.stored()).rejects.toMatchObject({ code: 'not-in-sync' });
+    expect(isr.calls).toEqual([['f1', 'leader'], ['leader']]);
+    // It comes back with a stale data dir, catches up, and is in the ISR again.
+    const again = new Promise<string>((resolve) => follower.once('in-sync', resolve));
+    const followingAgain = follower.follow({ host: '127.0.0.1', port });
+    await again;
+    opened.messages.add(persistent(201, `201:${body}`), [queue]);
+    await barrier.stored();
+    await expectSameFiles(leaderDir, followerDir);
+    await follower.stop();
+    await followingAgain;
+
     const { store, recovered } = await SegmentMessageStore.open(followerDir);
     cleanups.push(() => store.close());
     const messages = await recoveredIn(recovered, 'q');
-    expect(messages.map((m) => m.id)).toEqual(Array.from({ length: 100 }, (_, i) => i + 1));
+    expect(messages.map((m) => m.id)).toEqual(Array.from({ length: 201 }, (_, i) => i + 1));
   });
 });
