@@ -25,6 +25,8 @@ export interface LinkOwner {
 
 /** Catch-up waits for the socket to drain below this before reading the next chunk. */
 const CATCH_UP_HIGH_WATER = 8 * 1024 * 1024;
+/** Catch-up gives up on a follower whose socket has not drained for this long. */
+const CATCH_UP_STALL_MS = 30_000;
 
 /**
  * The leader's end of one follower's replicate connection. Writes never wait: frames go to the socket's
@@ -178,10 +180,16 @@ export class ReplicaLink {
             return;
           }
           const done = (): void => {
+            clearTimeout(timer);
             socket.off('drain', done);
             socket.off('close', done);
             resolve();
           };
+          // A follower that stops reading during catch-up would otherwise hold its file handles for ever.
+          const timer = setTimeout(() => {
+            this.close(`catch-up stalled: the follower read nothing for ${CATCH_UP_STALL_MS} ms`);
+            done();
+          }, CATCH_UP_STALL_MS);
           socket.on('drain', done);
           socket.on('close', done);
         }),

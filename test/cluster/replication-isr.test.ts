@@ -222,3 +222,44 @@ describe('epochs', () => {
     expect([...(await snapshotDir(followerDir)).keys()]).toEqual([]);
   });
 });
+
+describe('the per-follower buffer', () => {
+  it('a follower that stops reading is dropped when its buffer passes the bound, without waiting for the ack timeout', async () => {
+    const leaderDir = await tempDir('leader');
+    await writeFiles(leaderDir, { 'format.json': Buffer.from('{"format":1}\n') });
+    const disk = new LeaderDisk(leaderDir);
+    const isr = new FakeIsr();
+    const replicator = new Replicator({
+      selfId: 'leader',
+      epoch: 7n,
+      dataDir: leaderDir,
+      minInsync: 1,
+      ackTimeoutMs: 600_000, // never within this test: the bound alone must drop it
+      maxBufferBytes: 4 * 1024 * 1024,
+      isLeader: () => true,
+      changeIsr: isr.changeIsr,
+      initialIsr: ['leader'],
+      localSynced: () => disk.synced(),
+      log: recordingLog(),
+    });
+    disk.observer = replicator;
+    const { port, server } = await listenFor(replicator, 'f1');
+    cleanups.push(async () => {
+      await replicator.close();
+      await new Promise((resolve) => server.close(resolve));
+      await removeDirs([leaderDir]);
+    });
+    const { inSync, sockets } = await startFollower(port);
+    await inSync;
+    sockets[0]?.pause();
+    // Writes keep coming; none of them waits for the follower.
+    let position = 0;
+    for (let i = 0; i < 200 && replicator.status().followers.some((f) => f.connected); i += 1) {
+      await disk.write(segment(1), position, randomBytes(256 * 1024, i + 1));
+      position += 256 * 1024;
+    }
+    await replicator.replicated();
+    expect(isr.calls).toEqual([['f1', 'leader'], ['leader']]);
+    expect(replicator.status().followers).toEqual([]);
+  });
+});
