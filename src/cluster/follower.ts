@@ -199,6 +199,8 @@ export class Follower extends EventEmitter<FollowerEvents> {
     socket.on('error', (error) => end(`socket error: ${error.message}`));
     socket.on('close', () => end(this.stopping ? 'stopped' : 'the leader closed the connection'));
     if (leftover.length > 0) received(leftover);
+    // connectClusterPort hands the socket over paused, leftover first: a 'data' listener alone does not resume it.
+    socket.resume();
     void takeInventory(this.o.dataDir).then(
       (files) => {
         if (!ended) socket.write(jsonFrame(ReplicationFrameTypes.INVENTORY, { files }));

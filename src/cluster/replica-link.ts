@@ -61,6 +61,8 @@ export class ReplicaLink {
     socket.on('error', (error) => this.close(`socket error: ${error.message}`));
     socket.on('close', () => this.close('the connection closed'));
     if (leftover.length > 0) queueMicrotask(() => this.received(leftover));
+    // The cluster port hands sockets over paused (leftover first); a 'data' listener alone does not resume them.
+    queueMicrotask(() => socket.resume());
   }
 
   get bufferedBytes(): number {

@@ -183,7 +183,8 @@ export class FakeIsr {
 
 /** A loopback listener handing each connection to the replicator as `nodeId`'s. */
 export async function listenFor(replicator: Replicator, nodeId: string): Promise<{ port: number; server: Server }> {
-  const server = createServer((socket) => replicator.acceptReplica(socket, nodeId, Buffer.alloc(0)));
+  // Paused, as the cluster port hands sockets over after its handshake.
+  const server = createServer({ pauseOnConnect: true }, (socket) => replicator.acceptReplica(socket, nodeId, Buffer.alloc(0)));
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const address = server.address();
   if (address === null || typeof address === 'string') throw new Error('no port');
@@ -196,6 +197,7 @@ export function plainConnect(epoch: bigint | string, sockets: Socket[] = []): Co
     new Promise<ReplicaConnection>((resolve, reject) => {
       const socket = connect(port, host, () => {
         socket.off('error', reject);
+        socket.pause(); // as connectClusterPort hands it over
         sockets.push(socket);
         resolve({ socket, leftover: Buffer.alloc(0), server: { nodeId: 'leader', epoch: epoch.toString() } });
       });
