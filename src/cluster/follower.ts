@@ -79,6 +79,11 @@ export class Follower extends EventEmitter<FollowerEvents> {
       return;
     }
     const { socket, leftover, server } = connection;
+    if (this.stopping) {
+      socket.destroy();
+      this.emit('disconnected', 'stopped');
+      return;
+    }
     if (!/^\d+$/.test(server.epoch) || BigInt(server.epoch) < this.highestEpoch) {
       socket.destroy();
       this.emit('disconnected', `${server.nodeId} is not a leader of epoch ${this.highestEpoch} or later (epoch '${server.epoch}')`);
