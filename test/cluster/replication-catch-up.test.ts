@@ -220,3 +220,24 @@ async function corruptingProxy(target: number): Promise<{ server: Server; port: 
     },
   };
 }
+
+describe('the snapshot point', () => {
+  it('a replace and an unlink told before it but not yet made are in the snapshot as told', async () => {
+    const leader = await startLeader();
+    const followerDir = await tempDir('follower');
+    await writeFiles(followerDir, leaderFiles()); // it has segment 2 and the old list
+    // Told, as the store tells them, but the directory does not show them yet (and synced() does not wait for them).
+    leader.replicator.change({ kind: 'replace', file: 'messages/segments.json', data: [Buffer.from('{"segments":[1]}\n')] });
+    leader.replicator.change({ kind: 'unlink', file: segment(2) });
+    const { inSync } = await startFollower(leader.port, followerDir);
+    await inSync;
+    // Now the store makes them (telling nothing more).
+    leader.disk.telling = false;
+    await leader.disk.replace('messages/segments.json', Buffer.from('{"segments":[1]}\n'));
+    await leader.disk.unlink(segment(2));
+    leader.disk.telling = true;
+    await leader.disk.append(segment(1), randomBytes(10, 7));
+    await leader.replicator.replicated();
+    await expectSameFiles(leader.leaderDir, followerDir);
+  });
+});
