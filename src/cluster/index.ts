@@ -12,3 +12,7 @@ export type { LeaderRecord } from './leader-record.js';
 export { LeaseKeeper, type LeaseKeeperOptions } from './lease-keeper.js';
 export type { MemberInfo } from './membership.js';
 export { monotonicNow } from './lease-protocol.js';
+export { ClusterBarrier } from './cluster-barrier.js';
+export { Follower, type ConnectReplica, type FollowerOptions, type ReplicaConnection } from './follower.js';
+export type { ReplicationLog } from './replication-log.js';
+export { Replicator, type FollowerState, type FollowerStatus, type ReplicationStatus, type ReplicatorOptions } from './replicator.js';
