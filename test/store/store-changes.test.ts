@@ -311,33 +311,34 @@ describe('the change stream', () => {
 });
 
 describe('the disk-busy reporter', () => {
-  it('is told when a flush starts and that nothing is in flight once its fsync is done; only on transitions', async () => {
-    const dataDir = await tempDir();
-    const reports: Array<number | undefined> = [];
-    let release: () => void = () => undefined;
-    let syncing: () => void = () => undefined;
-    const held = { on: false };
-    const syncStarted = new Promise<void>((resolve) => (syncing = resolve));
-    const openFile: OpenFile = async (path, flags) => {
+  /** Real files whose fdatasyncs wait, while `held` is set, until the test lets them go. */
+  function heldSyncs(held: { on: boolean }, waiting: Map<string, () => Promise<void>>): OpenFile {
+    return async (path, flags) => {
       const handle = await open(path, flags);
+      const kind = path.endsWith('.seg') ? 'segment' : 'definitions';
       return new Proxy(handle, {
         get(target, property) {
-          if (property === 'datasync' && held.on && path.endsWith('.seg')) {
-            return () =>
-              new Promise<void>((resolve) => {
-                release = () => resolve(target.datasync());
-                syncing();
-              });
+          if (property === 'datasync' && held.on) {
+            // The test's release resolves once the real fdatasync is done, and so before the store goes on.
+            return () => new Promise<void>((resolve) => waiting.set(kind, () => target.datasync().then(resolve)));
           }
           const value: unknown = Reflect.get(target, property, target);
           return typeof value === 'function' ? value.bind(target) : value;
         },
       });
     };
-    const { durable, broker } = await start(dataDir, { diskBusy: (since) => reports.push(since), openFile });
-    broker.vhost('/').declareQueue({ queue: 'q', durable: true }, null);
+  }
+
+  it('is told when the oldest write in flight began, in either store, and undefined once none is: only on transitions', async () => {
+    const dataDir = await tempDir();
+    const reports: Array<number | undefined> = [];
+    const held = { on: false };
+    const waiting = new Map<string, () => Promise<void>>();
+    const { durable, broker } = await start(dataDir, { diskBusy: (since) => reports.push(since), openFile: heldSyncs(held, waiting) });
+    const vhost = broker.vhost('/');
+    vhost.declareQueue({ queue: 'q', durable: true }, null);
     await durable.synced();
-    // Opening wrote the format stamp, the list of segments and the definitions log: each was in flight once.
+    // Opening wrote the format stamp, the list of segments and the definitions log, each in flight once.
     expect(reports.length).toBeGreaterThan(0);
     expect(reports[reports.length - 1]).toBeUndefined();
 
@@ -346,19 +347,49 @@ describe('the disk-busy reporter', () => {
     const before = performance.timeOrigin + performance.now();
     publish(broker, 'q', 'one');
     const stored = durable.stored();
-    await syncStarted;
-    // The fsync hangs: the write it belongs to is reported in flight, since it began.
+    await until(() => waiting.has('segment'));
+    // The message store's fsync hangs: its write is in flight since it began.
     expect(reports).toHaveLength(1);
-    const since = reports[0] as number;
-    expect(since).toBeGreaterThanOrEqual(before);
-    expect(since).toBeLessThanOrEqual(performance.timeOrigin + performance.now());
+    const first = reports[0] as number;
+    expect(first).toBeGreaterThanOrEqual(before);
+    expect(first).toBeLessThanOrEqual(performance.timeOrigin + performance.now());
+
+    // A definitions write starting meanwhile is not the oldest: nothing new is told.
+    vhost.declareQueue({ queue: 'q2', durable: true }, null);
+    const synced = durable.synced();
+    await until(() => waiting.has('definitions'));
+    expect(reports).toEqual([first]);
+
+    // The oldest one ends: the definitions write is now the oldest in flight.
     held.on = false;
-    release();
+    await waiting.get('segment')?.();
     await stored;
+    await until(() => reports.length === 2);
+    const second = reports[1] as number;
+    expect(second).toBeGreaterThan(first);
+
+    await waiting.get('definitions')?.();
+    await synced;
     await durable.messages.flush();
-    expect(reports[0]).toBe(since);
-    expect(reports[reports.length - 1]).toBeUndefined();
-    // Transitions only: never the same value twice in a row.
-    for (let i = 1; i < reports.length; i++) expect(reports[i]).not.toBe(reports[i - 1]);
+    expect(reports).toEqual([first, second, undefined]);
+
+    // The other way round: the newer write ends first, which changes nothing told.
+    reports.length = 0;
+    waiting.clear();
+    held.on = true;
+    publish(broker, 'q', 'two');
+    const storedAgain = durable.stored();
+    await until(() => waiting.has('segment'));
+    vhost.declareQueue({ queue: 'q3', durable: true }, null);
+    const syncedAgain = durable.synced();
+    await until(() => waiting.has('definitions'));
+    held.on = false;
+    await waiting.get('definitions')?.();
+    await new Promise((resolve) => setImmediate(resolve));
+    expect(reports).toHaveLength(1);
+    await waiting.get('segment')?.();
+    await Promise.all([storedAgain, syncedAgain]);
+    await durable.messages.flush();
+    expect(reports).toEqual([reports[0], undefined]);
   });
 });
