@@ -6,6 +6,7 @@ import { encodeDefinitionRecord } from './definitions-codec.js';
 import { unobserved, type DiskActivity } from './disk-activity.js';
 import { unguarded, type SpaceLedger } from './disk-guard.js';
 import { DefinitionsFold } from './definitions-fold.js';
+import { Flush } from './definitions-flush.js';
 import { compactionPath, type StoredDefinitions } from './definitions-log-reader.js';
 import { syncDirectory, writeFully } from './segment.js';
 import type { StoreLog } from './store-log.js';
@@ -39,51 +40,6 @@ type LogState = 'recovering' | 'collecting' | 'live' | 'closed';
 const MIN_COMPACTION_RECORDS = 1000;
 const COMPACTION_CHUNK = 1024 * 1024;
 const RETRY_MS = 1000;
-
-/** Records taken together: written with one writev and made durable with one fdatasync. */
-class Flush {
-  frames: Buffer[] = [];
-  bytes = 0;
-  /** Sequence number of the newest record in it (see `DefinitionsLog.writes`). */
-  lastSeq = 0;
-  private done: { promise: Promise<void>; resolve(): void; reject(error: unknown): void } | undefined;
-
-  get count(): number {
-    return this.frames.length;
-  }
-
-  add(frame: Buffer, seq: number): void {
-    this.frames.push(frame);
-    this.bytes += frame.length;
-    this.lastSeq = seq;
-  }
-
-  /** A failed flush's records go back in front of what arrived meanwhile, in their order. */
-  putBack(failed: Flush): void {
-    this.frames = [...failed.frames, ...this.frames];
-    this.bytes += failed.bytes;
-    this.lastSeq = Math.max(this.lastSeq, failed.lastSeq);
-  }
-
-  whenSynced(): Promise<void> {
-    if (!this.done) {
-      let resolve!: () => void;
-      let reject!: (error: unknown) => void;
-      const promise = new Promise<void>((yes, no) => {
-        resolve = yes;
-        reject = no;
-      });
-      this.done = { promise, resolve, reject };
-    }
-    return this.done.promise;
-  }
-
-  finish(error?: unknown): void {
-    if (!this.done) return;
-    if (error === undefined) this.done.resolve();
-    else this.done.reject(error);
-  }
-}
 
 /**
  * The durable definitions as an append-only log (docs/storage.md): one checksummed record per change,
