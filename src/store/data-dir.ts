@@ -1,5 +1,6 @@
 import { mkdir, open, readFile, rename } from 'node:fs/promises';
 import { join } from 'node:path';
+import { unobserved, type DiskActivity } from './disk-activity.js';
 import { syncDirectory } from './segment.js';
 
 /** The layout this Warren writes and understands. Bump it when an older Warren could misread the data. */
@@ -18,9 +19,9 @@ export class DataDirError extends Error {
  * stamped by a newer Warren (or by something else) rather than misreading or rewriting its data. The
  * stamp is never changed once written.
  */
-export async function openDataDir(dir: string): Promise<void> {
+export async function openDataDir(dir: string, activity: DiskActivity = unobserved): Promise<void> {
   await mkdir(dir, { recursive: true });
-  if (!(await checkDataDir(dir))) await writeStamp(dir, join(dir, FORMAT_FILE));
+  if (!(await checkDataDir(dir))) await writeStamp(dir, join(dir, FORMAT_FILE), activity);
 }
 
 /**
@@ -60,15 +61,22 @@ function checkStamp(path: string, text: string): void {
 }
 
 /** Temp file, fsync, rename, fsync of the dir: a crash leaves either no stamp or a whole one. */
-async function writeStamp(dir: string, path: string): Promise<void> {
+async function writeStamp(dir: string, path: string, activity: DiskActivity): Promise<void> {
   const temp = `${path}.tmp`;
-  const file = await open(temp, 'w');
+  const bytes = Buffer.from(`${JSON.stringify({ format: DATA_DIR_FORMAT, createdBy: 'warren' })}\n`);
+  const started = activity.began();
   try {
-    await file.writeFile(`${JSON.stringify({ format: DATA_DIR_FORMAT, createdBy: 'warren' })}\n`);
-    await file.sync();
+    const file = await open(temp, 'w');
+    try {
+      await file.writeFile(bytes);
+      await file.sync();
+    } finally {
+      await file.close();
+    }
+    await rename(temp, path);
+    activity.replace(FORMAT_FILE, [bytes]);
+    await syncDirectory(dir);
   } finally {
-    await file.close();
+    activity.ended(started);
   }
-  await rename(temp, path);
-  await syncDirectory(dir);
 }

@@ -1,6 +1,8 @@
 import { open, readFile, rm } from 'node:fs/promises';
+import { basename } from 'node:path';
 import { damagedRecord, decodeDefinitionRecord, frameLengthAt, nextFrameAfter } from './definitions-codec.js';
 import { DefinitionsFold } from './definitions-fold.js';
+import { unobserved, type DiskActivity } from './disk-activity.js';
 import type { StoreLog } from './store-log.js';
 
 /** The definitions log as read at start-up. */
@@ -18,7 +20,7 @@ export interface StoredDefinitions {
  * fsync — and is cut off. One with valid records after it is damage: the start stops with a
  * DefinitionsLogError rather than replay a log with a hole in it.
  */
-export async function readDefinitionsLog(path: string, log: StoreLog): Promise<StoredDefinitions | undefined> {
+export async function readDefinitionsLog(path: string, log: StoreLog, activity: DiskActivity = unobserved): Promise<StoredDefinitions | undefined> {
   // A compaction a crash interrupted: the log it was going to replace is still whole.
   await rm(compactionPath(path), { force: true });
   let buf: Buffer;
@@ -42,7 +44,13 @@ export async function readDefinitionsLog(path: string, log: StoreLog): Promise<S
         { file: path, offset: at, bytes: buf.length - at },
         `definitions log ${path}: cutting off a torn last record at byte offset ${at} (a write interrupted by a crash, never confirmed)`,
       );
-      await truncateFile(path, at);
+      activity.truncate(basename(path), at);
+      const started = activity.began();
+      try {
+        await truncateFile(path, at);
+      } finally {
+        activity.ended(started);
+      }
       break;
     }
     fold.apply(decodeDefinitionRecord(buf, at, path));

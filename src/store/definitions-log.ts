@@ -1,10 +1,12 @@
 import { open, rename, rm, type FileHandle } from 'node:fs/promises';
-import { dirname } from 'node:path';
+import { basename, dirname } from 'node:path';
 import type { DurabilityBarrier } from '../broker/persistence.js';
 import type { DefinitionRecord } from './definition-record.js';
 import { encodeDefinitionRecord } from './definitions-codec.js';
+import { unobserved, type DiskActivity } from './disk-activity.js';
 import { unguarded, type SpaceLedger } from './disk-guard.js';
 import { DefinitionsFold } from './definitions-fold.js';
+import { Flush } from './definitions-flush.js';
 import { compactionPath, type StoredDefinitions } from './definitions-log-reader.js';
 import { syncDirectory, writeFully } from './segment.js';
 import type { StoreLog } from './store-log.js';
@@ -15,6 +17,16 @@ export interface ErrorLog extends StoreLog {
 
 /** How the log opens its files; a test passes one whose handles fail on cue. */
 export type OpenFile = (path: string, flags: string) => Promise<FileHandle>;
+
+export interface DefinitionsLogOptions {
+  readonly openFile?: OpenFile;
+  /** Told of every byte before it is buffered (the disk guard). */
+  readonly space?: SpaceLedger;
+  /** After a failed flush, how long before the next try (default 1 s, or sooner on `retryNow`). */
+  readonly retryMs?: number;
+  /** Told of every change to the file, and of the writes and fsyncs in flight. */
+  readonly activity?: DiskActivity;
+}
 
 /**
  * - recovering: the broker is being rebuilt from this very log; what it tells is already here.
@@ -28,51 +40,6 @@ type LogState = 'recovering' | 'collecting' | 'live' | 'closed';
 const MIN_COMPACTION_RECORDS = 1000;
 const COMPACTION_CHUNK = 1024 * 1024;
 const RETRY_MS = 1000;
-
-/** Records taken together: written with one writev and made durable with one fdatasync. */
-class Flush {
-  frames: Buffer[] = [];
-  bytes = 0;
-  /** Sequence number of the newest record in it (see `DefinitionsLog.writes`). */
-  lastSeq = 0;
-  private done: { promise: Promise<void>; resolve(): void; reject(error: unknown): void } | undefined;
-
-  get count(): number {
-    return this.frames.length;
-  }
-
-  add(frame: Buffer, seq: number): void {
-    this.frames.push(frame);
-    this.bytes += frame.length;
-    this.lastSeq = seq;
-  }
-
-  /** A failed flush's records go back in front of what arrived meanwhile, in their order. */
-  putBack(failed: Flush): void {
-    this.frames = [...failed.frames, ...this.frames];
-    this.bytes += failed.bytes;
-    this.lastSeq = Math.max(this.lastSeq, failed.lastSeq);
-  }
-
-  whenSynced(): Promise<void> {
-    if (!this.done) {
-      let resolve!: () => void;
-      let reject!: (error: unknown) => void;
-      const promise = new Promise<void>((yes, no) => {
-        resolve = yes;
-        reject = no;
-      });
-      this.done = { promise, resolve, reject };
-    }
-    return this.done.promise;
-  }
-
-  finish(error?: unknown): void {
-    if (!this.done) return;
-    if (error === undefined) this.done.resolve();
-    else this.done.reject(error);
-  }
-}
 
 /**
  * The durable definitions as an append-only log (docs/storage.md): one checksummed record per change,
@@ -105,15 +72,24 @@ export class DefinitionsLog implements DurabilityBarrier {
   /** Every record up to this sequence number is on disk. */
   private onDisk = 0;
   private waiting: Array<{ readonly seq: number; resolve(): void; reject(error: unknown): void }> = [];
+  private readonly openFile: OpenFile;
+  private readonly space: SpaceLedger;
+  private readonly retryMs: number;
+  private readonly activity: DiskActivity;
+  /** The log's name as the change stream tells it: it sits at the top of the data dir. */
+  private readonly file: string;
 
   constructor(
     readonly path: string,
     stored: StoredDefinitions | undefined,
     private readonly log: ErrorLog,
-    private readonly openFile: OpenFile = open,
-    private readonly space: SpaceLedger = unguarded,
-    private readonly retryMs = RETRY_MS,
+    options: DefinitionsLogOptions = {},
   ) {
+    this.openFile = options.openFile ?? open;
+    this.space = options.space ?? unguarded;
+    this.retryMs = options.retryMs ?? RETRY_MS;
+    this.activity = options.activity ?? unobserved;
+    this.file = basename(path);
     this.fold = stored?.fold ?? new DefinitionsFold();
     this.size = stored?.size ?? 0;
     this.fileRecords = stored?.records ?? 0;
@@ -308,15 +284,20 @@ export class DefinitionsLog implements DurabilityBarrier {
   private async append(batch: Flush): Promise<void> {
     const handle = this.handle;
     if (!handle) throw new Error(`definitions log ${this.path} is not open`);
+    const started = this.activity.began();
     try {
+      this.activity.write(this.file, this.size, batch.frames);
       await writeFully(handle, batch.frames, this.size);
       await handle.datasync();
     } catch (error) {
       // Leave the file as it was, so the retry appends at the same place and no half record remains.
+      this.activity.truncate(this.file, this.size);
       await handle.truncate(this.size).catch((truncateError: unknown) =>
         this.log.error({ err: truncateError, file: this.path, length: this.size }, `definitions log ${this.path}: could not truncate back after a failed write`),
       );
       throw error;
+    } finally {
+      this.activity.ended(started);
     }
     this.space.wrote(batch.bytes);
     this.size += batch.bytes;
@@ -330,24 +311,32 @@ export class DefinitionsLog implements DurabilityBarrier {
     this.space.reserve(bytes);
     this.space.wrote(bytes);
     const temp = compactionPath(this.path);
-    const handle = await this.openFile(temp, 'w+');
+    const started = this.activity.began();
     try {
-      if (chunks.length > 0) await writeFully(handle, chunks, 0);
-      await handle.sync();
-      await rename(temp, this.path);
-    } catch (error) {
-      await handle.close();
-      await rm(temp, { force: true }).catch(() => undefined);
-      throw error;
+      const handle = await this.openFile(temp, 'w+');
+      try {
+        if (chunks.length > 0) await writeFully(handle, chunks, 0);
+        await handle.sync();
+        await rename(temp, this.path);
+      } catch (error) {
+        await handle.close();
+        await rm(temp, { force: true }).catch(() => undefined);
+        throw error;
+      }
+      // Told once the rename is done, not before: a follower that replaced a file the leader could not
+      // would then take the leader's next appends at offsets of the old file.
+      this.activity.replace(this.file, chunks);
+      // From the rename on, the old handle points at an unlinked file: switch before anything else can fail.
+      const old = this.handle;
+      this.handle = handle;
+      this.size = bytes;
+      this.fileRecords = records;
+      this.compactions++;
+      await old?.close();
+      await syncDirectory(dirname(this.path));
+    } finally {
+      this.activity.ended(started);
     }
-    // From the rename on, the old handle points at an unlinked file: switch before anything else can fail.
-    const old = this.handle;
-    this.handle = handle;
-    this.size = bytes;
-    this.fileRecords = records;
-    this.compactions++;
-    await old?.close();
-    await syncDirectory(dirname(this.path));
   }
 
   /**

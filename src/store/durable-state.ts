@@ -6,14 +6,16 @@ import { access, open } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { checkDataDir, openDataDir } from './data-dir.js';
 import { recordOfChange, recordOfUserChange } from './definition-record.js';
-import { DefinitionsLog, type ErrorLog } from './definitions-log.js';
+import { DefinitionsLog, type ErrorLog, type OpenFile } from './definitions-log.js';
 import { readDefinitionsLog } from './definitions-log-reader.js';
 import { replayDefinitions } from './definitions-replay.js';
+import { DiskActivity } from './disk-activity.js';
 import { DiskGuard } from './disk-guard.js';
 import { readLegacyDefinitions, retireLegacyDefinitions } from './legacy-definitions.js';
 import { lostDefinitionsError, surveyStoredMessages } from './lost-definitions.js';
 import { SegmentMessageStore, type RecoveredQueues } from './message-store.js';
 import { restoreScheduled } from './scheduled-recovery.js';
+import type { DiskBusyReporter, StoreChangeObserver } from './store-changes.js';
 
 export const DEFINITIONS_LOG = 'definitions.log';
 export const LEGACY_DEFINITIONS = 'definitions.json';
@@ -27,6 +29,15 @@ export interface DurableStateOptions {
   /** Free bytes below which persistent publishes are refused. */
   readonly diskFreeLimit: number;
   readonly log: ErrorLog;
+  /**
+   * Told of every change made to the data dir's files, in the order made (store-changes.ts): a cluster
+   * leader streams them to its followers. Unset, nothing is built for it.
+   */
+  readonly changes?: StoreChangeObserver | undefined;
+  /** Told when the oldest write or fsync in flight began, and when none is left: the disk-stall watchdog. */
+  readonly diskBusy?: DiskBusyReporter | undefined;
+  /** How the stores open their files; a test passes one whose handles fail on cue. */
+  readonly openFile?: OpenFile | undefined;
 }
 
 export interface RestoreHooks {
@@ -70,8 +81,10 @@ export class DurableState implements DurabilityBarrier {
     const logPath = join(dataDir, DEFINITIONS_LOG);
     const legacyPath = join(dataDir, LEGACY_DEFINITIONS);
     if (!(await exists(logPath)) && !(await exists(legacyPath))) await refuseLostDefinitions(dataDir, logPath, 'missing');
-    await openDataDir(dataDir);
-    const stored = await readDefinitionsLog(logPath, log);
+    // One for both stores: the oldest write in flight is the oldest of either's.
+    const activity = new DiskActivity(options.changes, options.diskBusy);
+    await openDataDir(dataDir, activity);
+    const stored = await readDefinitionsLog(logPath, log, activity);
     // A log always holds at least what a first start writes; an empty one lost its contents.
     if (stored?.records === 0) await refuseLostDefinitions(dataDir, logPath, 'empty');
     let source: DefinitionsSource = { kind: 'log' };
@@ -84,8 +97,10 @@ export class DurableState implements DurabilityBarrier {
     }
     // Both stores tell it every byte they buffer, so the alarm is raised before a write can fail.
     const diskGuard = new DiskGuard({ dir: dataDir, freeLimit: options.diskFreeLimit });
-    const { store, recovered } = await SegmentMessageStore.open(dataDir, { segmentSize: options.segmentSize, log, space: diskGuard });
-    return new DurableState(store, recovered, new DefinitionsLog(logPath, stored, log, open, diskGuard), source, options, diskGuard);
+    const openFile = options.openFile ?? open;
+    const { store, recovered } = await SegmentMessageStore.open(dataDir, { segmentSize: options.segmentSize, log, space: diskGuard, openFile, activity });
+    const definitionsLog = new DefinitionsLog(logPath, stored, log, { openFile, space: diskGuard, activity });
+    return new DurableState(store, recovered, definitionsLog, source, options, diskGuard);
   }
 
   /** What the broker tells of durable definition changes. */

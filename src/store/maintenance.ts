@@ -1,4 +1,5 @@
 import { unlink } from 'node:fs/promises';
+import type { DiskActivity } from './disk-activity.js';
 import {
   HEADER_SIZE,
   REF_SETTLED,
@@ -26,7 +27,13 @@ export interface MaintenanceStats {
  * settles would come back on recovery. Segments are visited oldest first so a chain of such
  * dependencies goes in one pass, and unlinked in that order.
  */
-export async function deleteDeadSegments(state: StoreState, writer: SegmentWriter, dir: string, stats: MaintenanceStats): Promise<void> {
+export async function deleteDeadSegments(
+  state: StoreState,
+  writer: SegmentWriter,
+  dir: string,
+  stats: MaintenanceStats,
+  activity: DiskActivity,
+): Promise<void> {
   const doomed: Segment[] = [];
   for (const segment of state.segments.values()) {
     if (segment === writer.active || !segment.settled || segment.liveCount > 0) continue;
@@ -45,15 +52,22 @@ export async function deleteDeadSegments(state: StoreState, writer: SegmentWrite
   // Before any unlink: a segment file missing at the next start that this list still names was lost.
   const kept: number[] = [];
   for (const segment of state.segments.values()) if (segment.handle) kept.push(segment.number);
-  await writeSegmentInventory(dir, kept, writer.active.number);
-  for (const segment of doomed) {
-    const handle = segment.handle;
-    segment.handle = undefined;
-    await handle?.close();
-    await unlink(segment.path);
-    stats.segmentsDeleted++;
+  const started = activity.began();
+  try {
+    await writeSegmentInventory(dir, kept, writer.active.number, activity);
+    for (const segment of doomed) {
+      const handle = segment.handle;
+      segment.handle = undefined;
+      await handle?.close();
+      await unlink(segment.path);
+      // Told once done, in the order done: a follower never deletes a file the leader still has.
+      activity.unlink(segment.file);
+      stats.segmentsDeleted++;
+    }
+    await syncDirectory(dir);
+  } finally {
+    activity.ended(started);
   }
-  await syncDirectory(dir);
 }
 
 const READ_SPAN = 1024 * 1024;

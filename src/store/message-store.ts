@@ -5,6 +5,7 @@ import type { DurabilityBarrier, MessageStore, StoredQueue, StoreWatcher } from 
 import type { Queue } from '../broker/queue.js';
 import { ContentReader, type RecordPlace } from './content-reader.js';
 import { openDataDir } from './data-dir.js';
+import { unobserved, type DiskActivity } from './disk-activity.js';
 import type { SpaceLedger } from './disk-guard.js';
 import { salvage } from './failed-write.js';
 import { copyForward, deleteDeadSegments, type MaintenanceStats } from './maintenance.js';
@@ -23,7 +24,7 @@ import {
   writeReturnedRecord,
 } from './record-codec.js';
 import { adoptRecovered, type RecoveredQueues } from './recovered-queues.js';
-import { Segment, segmentPath } from './segment.js';
+import { MESSAGES_DIR, Segment, segmentPath } from './segment.js';
 import { WriteTimings } from './write-timings.js';
 import { SegmentWriter, type Batch, type WriterHooks, type WriterOptions, type WriterStats } from './segment-writer.js';
 import { MULTI } from './slot-table.js';
@@ -45,6 +46,11 @@ export interface SegmentStoreOptions {
   readonly retryMs?: number;
   /** How segment files are opened; a test passes one whose handles fail on cue. */
   readonly openFile?: WriterOptions['openFile'];
+  /**
+   * Told of every change to the store's files (and the format stamp), and of the writes and fsyncs in
+   * flight: the cluster's change stream and disk-stall watchdog (see DurableStateOptions).
+   */
+  readonly activity?: DiskActivity;
 }
 
 export type SegmentStoreStats = WriterStats & MaintenanceStats;
@@ -67,6 +73,7 @@ export class SegmentMessageStore implements MessageStore, DurabilityBarrier {
   private closing: Promise<void> | undefined;
   private closed = false;
   private watcher: StoreWatcher | undefined;
+  private readonly activity: DiskActivity;
   /** Every message added with an id up to this is on disk, or was refused. */
   private storedThroughId = 0;
 
@@ -77,6 +84,7 @@ export class SegmentMessageStore implements MessageStore, DurabilityBarrier {
     private readonly log: StoreLog,
   ) {
     this.reader = new ContentReader(log);
+    this.activity = options.activity ?? unobserved;
   }
 
   /** Opens (or creates) the store in `dataDir`/messages, after checking the data dir's format. */
@@ -85,8 +93,8 @@ export class SegmentMessageStore implements MessageStore, DurabilityBarrier {
     if (!Number.isInteger(segmentSize) || segmentSize < 4096 || segmentSize > 0xffffffff) {
       throw new RangeError(`segmentSize must be an integer from 4096 to 4294967295, got ${segmentSize}`);
     }
-    await openDataDir(dataDir);
-    const dir = join(dataDir, 'messages');
+    await openDataDir(dataDir, options.activity);
+    const dir = join(dataDir, MESSAGES_DIR);
     await mkdir(dir, { recursive: true });
     const store = new SegmentMessageStore(dir, segmentSize, options, options.log ?? silentLog);
     try {
@@ -245,7 +253,7 @@ export class SegmentMessageStore implements MessageStore, DurabilityBarrier {
 
   private async recover(): Promise<RecoveredQueues> {
     const started = Date.now();
-    const { segments, index } = await readSegments(this.dir, this.log);
+    const { segments, index } = await readSegments(this.dir, this.log, { activity: this.activity });
     for (const segment of segments) this.state.segments.set(segment.number, segment);
     const recovered = adoptRecovered(index, this.state, this);
     this.storedThroughId = index.maxMessageId;
@@ -253,9 +261,18 @@ export class SegmentMessageStore implements MessageStore, DurabilityBarrier {
     const active = new Segment(next, segmentPath(this.dir, next));
     this.state.segments.set(next, active);
     const { flushIntervalMs = 0, retryMs, space, openFile } = this.options;
-    const writerOptions: WriterOptions = { dir: this.dir, segmentSize: this.segmentSize, flushIntervalMs, flushBytes: FLUSH_BYTES, retryMs, space, openFile };
+    const writerOptions: WriterOptions = {
+      dir: this.dir,
+      segmentSize: this.segmentSize,
+      flushIntervalMs,
+      flushBytes: FLUSH_BYTES,
+      retryMs,
+      space,
+      openFile,
+      activity: this.activity,
+    };
     this.writer = new SegmentWriter(active, writerOptions, this.hooks(), this.stats);
-    await deleteDeadSegments(this.state, this.writer, this.dir, this.stats);
+    await deleteDeadSegments(this.state, this.writer, this.dir, this.stats, this.activity);
     if (segments.length > 0) {
       const ms = Date.now() - started;
       this.log.info({ messages: this.state.slots.live, segments: this.segmentCount, ms, maxMessageId: index.maxMessageId }, 'message store recovered');
@@ -280,7 +297,7 @@ export class SegmentMessageStore implements MessageStore, DurabilityBarrier {
       },
       idle: async () => {
         try {
-          await deleteDeadSegments(this.state, this.writer, this.dir, this.stats);
+          await deleteDeadSegments(this.state, this.writer, this.dir, this.stats, this.activity);
           // Copying needs room to make room: not while space is short, nor while a failed write waits.
           if (this.closing || this.writer.retrying || this.options.space?.alarm) return;
           const budget = Math.min(this.segmentSize, 8 * 1024 * 1024);

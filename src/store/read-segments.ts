@@ -1,4 +1,5 @@
 import { open } from 'node:fs/promises';
+import { unobserved, type DiskActivity } from './disk-activity.js';
 import { LostSegments } from './lost-segments.js';
 import { RecoveryIndex } from './recovery.js';
 import { Segment, listSegmentNumbers, segmentPath } from './segment.js';
@@ -21,6 +22,8 @@ export interface ReadOptions {
    * a start that is about to be refused and must leave the data dir as it found it.
    */
   readonly readOnly?: boolean;
+  /** Told of the torn tails cut off and the list of files written. */
+  readonly activity?: DiskActivity;
 }
 
 /**
@@ -32,6 +35,7 @@ export interface ReadOptions {
  */
 export async function readSegments(dir: string, log: StoreLog, options: ReadOptions = {}): Promise<ReadSegments> {
   const readOnly = options.readOnly === true;
+  const activity = options.activity ?? unobserved;
   const index = new RecoveryIndex();
   const segments: Segment[] = [];
   const reader = { buf: Buffer.allocUnsafeSlow(READ_CHUNK) };
@@ -63,8 +67,14 @@ export async function readSegments(dir: string, log: StoreLog, options: ReadOpti
       }
       if (scan.validEnd < size && !readOnly) {
         log.warn({ segment: path, at: scan.validEnd, bytes: size - scan.validEnd }, 'message store: truncated a torn tail');
-        await handle.truncate(scan.validEnd);
-        await handle.datasync();
+        activity.truncate(segment.file, scan.validEnd);
+        const started = activity.began();
+        try {
+          await handle.truncate(scan.validEnd);
+          await handle.datasync();
+        } finally {
+          activity.ended(started);
+        }
       }
       segment.size = segment.durableSize = scan.validEnd;
     }
@@ -75,7 +85,7 @@ export async function readSegments(dir: string, log: StoreLog, options: ReadOpti
     }
     if (!readOnly) {
       // The store's next new segment follows the newest there is (see SegmentMessageStore.recover).
-      const failed = await writeSegmentInventory(dir, numbers, (numbers[numbers.length - 1] ?? 0) + 1);
+      const failed = await writeSegmentInventory(dir, numbers, (numbers[numbers.length - 1] ?? 0) + 1, activity);
       if (failed !== undefined) log.warn({ err: failed, dir }, 'message store: cannot write the list of segment files; the next start cannot check for lost ones');
     }
   } catch (error) {

@@ -1,9 +1,12 @@
 import { open, readFile, rename, rm } from 'node:fs/promises';
 import { join } from 'node:path';
-import { syncDirectory } from './segment.js';
+import { unobserved, type DiskActivity } from './disk-activity.js';
+import { MESSAGES_DIR, syncDirectory } from './segment.js';
 
 /** In the message store's directory, beside the segment files it lists. */
 export const INVENTORY_FILE = 'segments.json';
+/** Its name relative to the data dir, for the change stream. */
+const INVENTORY_NAME = `${MESSAGES_DIR}/${INVENTORY_FILE}`;
 
 /** Inclusive ranges of segment numbers, oldest first. */
 type Ranges = Array<[number, number]>;
@@ -41,29 +44,36 @@ export async function readSegmentInventory(dir: string): Promise<SegmentInventor
  * — the old list is removed instead, which needs no space: the next start then cannot check, but it
  * never reports a segment the store deleted as lost. Returns why the list could not be written, if so.
  */
-export async function writeSegmentInventory(dir: string, numbers: Iterable<number>, next: number): Promise<unknown> {
+export async function writeSegmentInventory(dir: string, numbers: Iterable<number>, next: number, activity: DiskActivity = unobserved): Promise<unknown> {
   const path = join(dir, INVENTORY_FILE);
   const temp = `${path}.tmp`;
+  const bytes = Buffer.from(`${JSON.stringify({ segments: toRanges([...numbers].sort((a, b) => a - b)), next })}\n`);
+  const started = activity.began();
   try {
     const file = await open(temp, 'w');
     try {
-      await file.writeFile(`${JSON.stringify({ segments: toRanges([...numbers].sort((a, b) => a - b)), next })}\n`);
+      await file.writeFile(bytes);
       await file.sync();
     } finally {
       await file.close();
     }
     await rename(temp, path);
+    // The temp file is not told: only what the rename put in place.
+    activity.replace(INVENTORY_NAME, [bytes]);
     await syncDirectory(dir);
     return undefined;
   } catch (error) {
     try {
       await rm(temp, { force: true });
       await rm(path, { force: true });
+      activity.unlink(INVENTORY_NAME);
       await syncDirectory(dir);
     } catch {
       throw error;
     }
     return error;
+  } finally {
+    activity.ended(started);
   }
 }
 

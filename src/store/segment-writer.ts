@@ -1,4 +1,5 @@
 import { open, type FileHandle } from 'node:fs/promises';
+import { unobserved, type DiskActivity } from './disk-activity.js';
 import { unguarded, type SpaceLedger } from './disk-guard.js';
 import { syncDirectory, writeFully, type Segment } from './segment.js';
 import { Batch } from './write-batch.js';
@@ -35,6 +36,8 @@ export interface WriterOptions {
   readonly space?: SpaceLedger;
   /** How segment files are opened; a test passes one whose handles fail on cue. */
   readonly openFile?: (path: string, flags: string) => Promise<FileHandle>;
+  /** Told of every write and truncation, and of the writes and fsyncs in flight. */
+  readonly activity?: DiskActivity;
 }
 
 export interface WriterStats {
@@ -80,6 +83,7 @@ export class SegmentWriter {
   private closed = false;
   private readonly pool: Buffer[] = [];
   private readonly space: SpaceLedger;
+  private readonly activity: DiskActivity;
   private readonly openFile: (path: string, flags: string) => Promise<FileHandle>;
 
   constructor(
@@ -91,6 +95,7 @@ export class SegmentWriter {
     this.segment = active;
     this.pending = new Batch();
     this.space = options.space ?? unguarded;
+    this.activity = options.activity ?? unobserved;
     this.openFile = options.openFile ?? open;
   }
 
@@ -275,10 +280,15 @@ export class SegmentWriter {
     for (const batch of unwritten) batch.fail(error, retry);
     for (const segment of touched) {
       if (!segment.handle) continue;
+      // Told before it is done: a follower must drop the refused records even if the leader cannot.
+      this.activity.truncate(segment.file, segment.durableSize);
+      const started = this.activity.began();
       try {
         await segment.handle.truncate(segment.durableSize);
       } catch (truncateError) {
         this.hooks.truncateFailed(segment, truncateError);
+      } finally {
+        this.activity.ended(started);
       }
     }
     if (!this.closed) {
@@ -293,6 +303,18 @@ export class SegmentWriter {
   }
 
   private async writeOut(batch: Batch): Promise<void> {
+    const started = this.activity.began();
+    try {
+      await this.writeAndSync(batch);
+    } finally {
+      this.activity.ended(started);
+    }
+    for (const part of batch.parts) part.segment.durableSize = Math.max(part.segment.durableSize, part.position + part.length);
+    this.hooks.synced(batch);
+  }
+
+  /** One writev per touched segment (each told just before it starts), then their fdatasyncs. */
+  private async writeAndSync(batch: Batch): Promise<void> {
     const touched = new Set<Segment>();
     for (const part of batch.parts) {
       const segment = part.segment;
@@ -300,7 +322,10 @@ export class SegmentWriter {
         segment.handle = await this.openFile(segment.path, 'wx+');
         this.directoryDirty = true;
       }
-      await writeFully(segment.handle, part.slices.map((slice) => slice.buf.subarray(slice.start, slice.end)), part.position);
+      const data = part.slices.map((slice) => slice.buf.subarray(slice.start, slice.end));
+      // A follower creates the file on its first write: a new segment needs no change of its own.
+      this.activity.write(segment.file, part.position, data);
+      await writeFully(segment.handle, data, part.position);
       touched.add(segment);
     }
     this.space.wrote(batch.used);
@@ -320,7 +345,5 @@ export class SegmentWriter {
       this.directoryDirty = false;
       this.stats.fsyncs++;
     }
-    for (const part of batch.parts) part.segment.durableSize = Math.max(part.segment.durableSize, part.position + part.length);
-    this.hooks.synced(batch);
   }
 }

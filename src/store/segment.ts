@@ -2,6 +2,8 @@ import { open, readdir, type FileHandle } from 'node:fs/promises';
 import { join } from 'node:path';
 
 const SEGMENT_FILE = /^(\d{16})\.seg$/;
+/** The message store's directory inside the data dir. */
+export const MESSAGES_DIR = 'messages';
 
 /**
  * One append-only segment file. Records are placed (`size` grows) when they are buffered; the file
@@ -22,6 +24,8 @@ export class Segment {
   deleted = false;
   /** Holds a record that cannot be read back, so copy-forward leaves it alone. */
   uncopyable = false;
+  /** Its name relative to the data dir, as the change stream tells it: `messages/NNNNNNNNNNNNNNNN.seg`. */
+  readonly file: string;
 
   constructor(
     readonly number: number,
@@ -30,6 +34,7 @@ export class Segment {
   ) {
     this.size = size;
     this.durableSize = size;
+    this.file = `${MESSAGES_DIR}/${segmentName(number)}`;
   }
 
   /** Everything placed here is on disk. */
@@ -50,7 +55,11 @@ export interface Move {
 }
 
 export function segmentPath(dir: string, number: number): string {
-  return join(dir, `${String(number).padStart(16, '0')}.seg`);
+  return join(dir, segmentName(number));
+}
+
+function segmentName(number: number): string {
+  return `${String(number).padStart(16, '0')}.seg`;
 }
 
 export async function listSegmentNumbers(dir: string): Promise<number[]> {

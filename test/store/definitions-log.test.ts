@@ -74,7 +74,7 @@ function foldOf(records: DefinitionRecord[]): DefinitionsFold {
 
 /** A live log on a new file, as a first start leaves it. */
 async function createLog(dir: string, log: ErrorLog = new RecordingLog(), openFile?: OpenFile): Promise<DefinitionsLog> {
-  const definitions = new DefinitionsLog(join(dir, 'definitions.log'), undefined, log, openFile);
+  const definitions = new DefinitionsLog(join(dir, 'definitions.log'), undefined, log, { openFile });
   logs.push(definitions);
   definitions.collect();
   await definitions.create();
@@ -270,7 +270,7 @@ describe('the definitions log file', () => {
   it('written() waits through a failed write instead of failing, and resolves once a retry puts the records on disk', async () => {
     const dir = await tempDir();
     const control = { fail: false };
-    const definitions = new DefinitionsLog(join(dir, 'definitions.log'), undefined, new RecordingLog(), failingOpen(control), undefined, 60_000);
+    const definitions = new DefinitionsLog(join(dir, 'definitions.log'), undefined, new RecordingLog(), { openFile: failingOpen(control), retryMs: 60_000 });
     logs.push(definitions);
     definitions.collect();
     await definitions.create();
