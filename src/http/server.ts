@@ -54,6 +54,8 @@ export interface WarrenServerOptions {
   readonly changes?: StoreChangeObserver | undefined;
   /** Told when the oldest disk write in flight began (a cluster leader's stalled-disk watchdog). */
   readonly diskBusy?: DiskBusyReporter | undefined;
+  /** Recovered messages all come back flagged redelivered (a cluster leader taking over a replica). */
+  readonly recoverAsRedelivered?: boolean | undefined;
   /** What replies wait for, around the local stores (a cluster leader's confirms also wait for its in-sync replicas). */
   readonly durability?: ((local: DurableState) => DurabilityBarrier) | undefined;
 }
@@ -84,6 +86,7 @@ export async function createWarrenServer(config: WarrenConfig, options: WarrenSe
     log: app.log,
     ...(options.changes ? { changes: options.changes } : {}),
     ...(options.diskBusy ? { diskBusy: options.diskBusy } : {}),
+    ...(options.recoverAsRedelivered ? { recoverAsRedelivered: true } : {}),
   });
   const clock = new StartupClock(options.clock ?? systemClock);
   const broker = new Broker({

@@ -36,6 +36,12 @@ export interface DurableStateOptions {
   readonly changes?: StoreChangeObserver | undefined;
   /** Told when the oldest write or fsync in flight began, and when none is left: the disk-stall watchdog. */
   readonly diskBusy?: DiskBusyReporter | undefined;
+  /**
+   * Every recovered message comes back flagged redelivered, not only those with a Delivered record: the
+   * data dir is a replica taken over after its leader died, and that leader's last deliveries may have
+   * left before their Delivered records were written (a cluster failover, docs/cluster.md).
+   */
+  readonly recoverAsRedelivered?: boolean | undefined;
   /** How the stores open their files; a test passes one whose handles fail on cue. */
   readonly openFile?: OpenFile | undefined;
 }
@@ -118,11 +124,12 @@ export class DurableState implements DurabilityBarrier {
     const scheduled = await restoreScheduled(broker, this.recovered.queues, log);
     if (scheduled > 0) log.info({ messages: scheduled, ms: Date.now() - started }, 'recovered scheduled messages');
     let restored = 0;
+    const allRedelivered = this.options.recoverAsRedelivered === true;
     for (const [vhostName, queues] of this.recovered.queues) {
       for (const [queueName, messages] of queues) {
         const queue = this.queueForStored(broker, vhostName, queueName, messages.length);
         if (!queue) continue;
-        for (const { message, redelivered, deliveryCount, expiration } of messages) queue.restore(message, redelivered, deliveryCount, expiration);
+        for (const { message, redelivered, deliveryCount, expiration } of messages) queue.restore(message, redelivered || allRedelivered, deliveryCount, expiration);
         restored += messages.length;
       }
     }
