@@ -48,7 +48,7 @@ describe('the harness checker', () => {
   it("a publisher's re-sent copy is a duplicate but not the broker's: it is not unflagged", () => {
     const report = check(journal([
       published('a', 1), delivered('a', 1), acked('a'),
-      published('a', 1, 'q1', 2), delivered('a', 1, false, 'q1', 2),
+      published('a', 2, 'q1', 2), delivered('a', 2, false, 'q1', 2),
     ]));
     expect(report.duplicates).toHaveLength(1);
     expect(report.republishedCopies.map((d) => d.attempt)).toEqual([2]);
@@ -93,6 +93,15 @@ describe('the harness checker', () => {
     ]));
     expect(report.orderViolations).toEqual([]);
     expect(report.unflaggedDuplicates).toEqual([]);
+  });
+
+  it("a re-sent copy has a later seq: arriving after the copies sent before it is in order, before them is not", () => {
+    const inOrder = check(journal([
+      delivered('a', 1), delivered('b', 2), delivered('a', 3, false, 'q1', 2), delivered('c', 4),
+    ]));
+    expect(inOrder.orderViolations).toEqual([]);
+    const early = check(journal([delivered('a', 3, false, 'q1', 2), delivered('b', 2)]));
+    expect(early.orderViolations).toEqual([{ queue: 'q1', id: 'b', seq: 2, after: 3 }]);
   });
 
   it('queues are ordered independently: interleaving across queues is fine', () => {

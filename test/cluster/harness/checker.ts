@@ -10,7 +10,10 @@
 export interface ConfirmRecord {
   readonly id: string;
   readonly queue: string;
-  /** The message's place in its queue's publish order (the publisher's per-queue counter). */
+  /**
+   * This copy's place in its queue's send order: the publisher counts every send per queue, re-sends
+   * included, so a re-sent copy has a later seq than everything sent before it.
+   */
   readonly seq: number;
   /** Which publish of this id the broker confirmed (1 the first; re-sends after a reconnect count up). */
   readonly attempt?: number;
@@ -66,7 +69,7 @@ export interface CheckReport {
   readonly unflaggedDuplicates: readonly DeliveryRecord[];
   /** Deliveries of a copy already acked, not flagged redelivered. */
   readonly ackedThenBack: readonly DeliveryRecord[];
-  /** Per queue, messages never delivered redelivered arriving below the highest seq seen before them. */
+  /** Per queue, copies never delivered redelivered arriving below the highest seq seen before them. */
   readonly orderViolations: readonly OrderViolation[];
 }
 
@@ -103,15 +106,17 @@ export function check(journal: Journal): CheckReport {
     seenCopies.add(key);
   }
 
-  // A requeued message goes back to its old place, so it may legitimately arrive after later ones:
-  // ids ever delivered redelivered are out of the order check, and so are later copies of an id.
-  const requeued = new Set(deliveries.filter((d) => d.redelivered).map((d) => d.id));
+  // One publisher sends in seq order, so the broker accepts each queue's copies in seq order and must
+  // deliver them so. A requeued copy goes back to its old place and may legitimately arrive after later
+  // ones: copies ever delivered redelivered are out of the order check, and so are repeats of a copy.
+  const requeued = new Set(deliveries.filter((d) => d.redelivered).map((d) => copyKey(d.id, d.attempt)));
   const highest = new Map<string, number>();
   const ordered = new Set<string>();
   const orderViolations: OrderViolation[] = [];
   for (const d of deliveries) {
-    if (requeued.has(d.id) || ordered.has(d.id)) continue;
-    ordered.add(d.id);
+    const key = copyKey(d.id, d.attempt);
+    if (requeued.has(key) || ordered.has(key)) continue;
+    ordered.add(key);
     const before = highest.get(d.queue);
     if (before !== undefined && d.seq < before) orderViolations.push({ queue: d.queue, id: d.id, seq: d.seq, after: before });
     else highest.set(d.queue, d.seq);
