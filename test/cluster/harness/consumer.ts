@@ -53,6 +53,7 @@ export class Consumer {
         const endpoint = pick(this.o.endpoints, this.#turn++);
         const model = await connectWithin(endpoint.amqpUrl, this.o.heartbeatSeconds, 3000);
         this.#model = model;
+        const openedAt = Date.now();
         let cancelled: (reason: string) => void = () => undefined;
         const lost = new Promise<string>((resolve) => {
           cancelled = resolve;
@@ -65,7 +66,7 @@ export class Consumer {
         await channel.prefetch(this.o.prefetch);
         const generation = ++this.#generation;
         const label = `con${generation}@${endpoint.node}`;
-        const record = this.o.journal.opened(label, 'consumer', endpoint.node);
+        const record = this.o.journal.opened(label, 'consumer', endpoint.node, openedAt);
         for (const queue of this.o.queues) {
           await channel.assertQueue(queue, { durable: true });
           await channel.consume(queue, (message) => {

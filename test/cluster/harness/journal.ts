@@ -38,8 +38,9 @@ export class JournalWriter {
     this.acks.push({ ...record, n: this.#n++, at: Date.now() });
   }
 
-  opened(label: string, role: ConnectionRecord['role'], node: string): ConnectionRecord {
-    const record: ConnectionRecord = { label, role, node, openedAt: Date.now() };
+  /** `openedAt`: when the AMQP handshake completed (before the channel was set up). */
+  opened(label: string, role: ConnectionRecord['role'], node: string, openedAt: number): ConnectionRecord {
+    const record: ConnectionRecord = { label, role, node, openedAt };
     this.connections.push(record);
     return record;
   }

@@ -110,6 +110,7 @@ export class Publisher {
         const endpoint = pick(this.o.endpoints, this.#turn++);
         const model = await connectWithin(endpoint.amqpUrl, this.o.heartbeatSeconds, 3000);
         this.#model = model;
+        const openedAt = Date.now();
         const lost = new Promise<string>((resolve) => {
           model.on('error', (error: Error) => resolve(error.message));
           model.on('close', (error?: Error) => resolve(error?.message ?? 'closed'));
@@ -122,7 +123,7 @@ export class Publisher {
         for (const queue of this.o.queues) await channel.assertQueue(queue, { durable: true });
         const generation = ++this.#generation;
         const label = `pub${generation}@${endpoint.node}`;
-        const record = this.o.journal.opened(label, 'publisher', endpoint.node);
+        const record = this.o.journal.opened(label, 'publisher', endpoint.node, openedAt);
         this.#live = { generation, label, channel };
         for (const message of [...this.#pending.values()]) this.send(message);
         const reason = await Promise.race([lost, channelLost]);
