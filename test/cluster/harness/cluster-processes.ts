@@ -24,6 +24,8 @@ export interface ClusterOptions {
   readonly logLevel?: string;
   /** More flags for every node (e.g. `--replica-ack-timeout 2000`). */
   readonly extraArgs?: readonly string[];
+  /** Run this script instead of dist/main.js (the harness's own test). */
+  readonly program?: string;
 }
 
 export interface ClusterNode {
@@ -57,6 +59,7 @@ export class ClusterProcesses {
       const process = new WarrenProcess({
         id,
         dataDir: join(dir, id),
+        ...(o.program === undefined ? {} : { program: o.program }),
         args: () => [
           '--cluster', '--node-id', id,
           '--etcd', etcd.endpoints.join(','), '--etcd-prefix', prefix,

@@ -105,6 +105,19 @@ describe('the link proxy', () => {
     await new Promise<void>((resolve) => other.close(() => resolve()));
   });
 
+  it("passes a clean close through: the other side's last bytes arrive, then the end", async () => {
+    const closing = createServer((socket) => socket.end('last words'));
+    await new Promise<void>((resolve) => closing.listen(0, '127.0.0.1', resolve));
+    const address = closing.address();
+    if (address === null || typeof address === 'string') throw new Error('no port');
+    proxy.retarget('127.0.0.1', address.port);
+    const client = await dial();
+    await client.closed;
+    expect(client.received()).toBe('last words');
+    expect(proxy.connections).toBe(0);
+    await new Promise<void>((resolve) => closing.close(() => resolve()));
+  });
+
   it('without a target, connections are reset until one is set', async () => {
     const bare = await LinkProxy.start();
     try {

@@ -108,7 +108,8 @@ export class LinkProxy {
     const pair: Pair = { client, upstream: undefined, holed: false };
     this.#pairs.add(pair);
     client.on('error', () => this.destroy(pair));
-    client.on('close', () => this.destroy(pair));
+    client.on('end', () => pair.upstream?.end());
+    client.on('close', () => this.release(pair));
     client.on('data', (chunk: Buffer) => this.forward(pair, chunk, 'up'));
     // A 'data' listener would start the flow; nothing is read before the upstream is connected.
     client.pause();
@@ -120,7 +121,8 @@ export class LinkProxy {
     const upstream = createConnection({ host: this.#target.host, port: this.#target.port });
     pair.upstream = upstream;
     upstream.on('error', () => this.destroy(pair));
-    upstream.on('close', () => this.destroy(pair));
+    upstream.on('end', () => client.end());
+    upstream.on('close', () => this.release(pair));
     upstream.on('data', (chunk: Buffer) => this.forward(pair, chunk, 'down'));
     upstream.on('connect', () => client.resume());
   }
@@ -137,6 +139,13 @@ export class LinkProxy {
       from?.pause();
       to.once('drain', () => from?.resume());
     }
+  }
+
+  /** One side closed cleanly: the other is ended after what is in flight (a FIN passes through). */
+  private release(pair: Pair): void {
+    if (!this.#pairs.delete(pair)) return;
+    pair.client.end();
+    pair.upstream?.end();
   }
 
   private destroy(pair: Pair): void {

@@ -46,6 +46,8 @@ export interface WarrenProcessOptions {
   /** Called with each log line as it arrives (the cluster harness retargets its proxy from here). */
   readonly onLine?: (line: string) => void;
   readonly startTimeoutMs?: number;
+  /** The script to run instead of dist/main.js (the harness's own test runs a stand-in node). */
+  readonly program?: string;
 }
 
 interface Waiter {
@@ -114,7 +116,7 @@ export class WarrenProcess {
     this.amqpPort = 0;
     const env: Record<string, string> = {};
     for (const [key, value] of Object.entries(process.env)) if (value !== undefined && !key.startsWith('WARREN_')) env[key] = value;
-    const child = spawn(process.execPath, [mainJs, ...this.o.args()], {
+    const child = spawn(process.execPath, [this.o.program ?? mainJs, ...this.o.args()], {
       env: { ...env, WARREN_HOST: '127.0.0.1', ...this.o.env },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
