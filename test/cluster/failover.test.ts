@@ -51,6 +51,21 @@ describe.skipIf(skip !== undefined)(`cluster failover under load${skip ? ` (skip
     expectClean(await driver.drain());
   }, 180_000);
 
+  it('SIGSTOP of a follower: confirms go on without it (dropped after --replica-ack-timeout); after SIGCONT it catches up', async () => {
+    run = await startLoadedCluster(flags);
+    const { cluster, driver, leader } = run;
+    const [follower] = cluster.followers(leader);
+    if (!follower) throw new Error('no follower');
+    const mark = follower.process.lines.length;
+    const stoppedAt = Date.now();
+    follower.process.kill('SIGSTOP');
+    await driver.confirmsSince(stoppedAt, 300, 60_000);
+    follower.process.kill('SIGCONT');
+    await inSync(follower, mark);
+    expect(await cluster.leader()).toBe(leader);
+    expectClean(await driver.drain());
+  }, 180_000);
+
   it('SIGSTOP of the leader past its lease, then SIGCONT: a new leader confirms, the old one confirms nothing after its lease', async () => {
     run = await startLoadedCluster(flags);
     const { cluster, driver, leader } = run;
