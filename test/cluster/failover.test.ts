@@ -6,7 +6,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { raftLeader, skipReason as etcdSkipReason } from './etcd-server.js';
 import { clusterSkipReason } from './harness/cluster-processes.js';
-import { confirmsOnConnectionsOpenedBefore, inSync, startLoadedCluster, verdict, type LoadedCluster } from './harness/fault-run.js';
+import { confirmsOnConnectionsOpenedBefore, startLoadedCluster, verdict, type LoadedCluster } from './harness/fault-run.js';
 
 const skip = etcdSkipReason ?? clusterSkipReason();
 const TTL = 3;
@@ -46,6 +46,7 @@ describe.skipIf(skip !== undefined)(`cluster failover under load${skip ? ` (skip
     if (!follower) throw new Error('no follower');
     const killedAt = Date.now();
     follower.process.kill('SIGKILL');
+    await cluster.waitForIsr((isr) => !isr.includes(follower.process.id));
     await driver.confirmsSince(killedAt, 300, 60_000);
     expect(await cluster.leader()).toBe(leader);
     expectClean(await driver.drain());
@@ -56,12 +57,13 @@ describe.skipIf(skip !== undefined)(`cluster failover under load${skip ? ` (skip
     const { cluster, driver, leader } = run;
     const [follower] = cluster.followers(leader);
     if (!follower) throw new Error('no follower');
-    const mark = follower.process.lines.length;
+    const id = follower.process.id;
     const stoppedAt = Date.now();
     follower.process.kill('SIGSTOP');
+    await cluster.waitForIsr((isr) => !isr.includes(id));
     await driver.confirmsSince(stoppedAt, 300, 60_000);
     follower.process.kill('SIGCONT');
-    await inSync(follower, mark);
+    await cluster.waitForIsr((isr) => isr.includes(id));
     expect(await cluster.leader()).toBe(leader);
     expectClean(await driver.drain());
   }, 180_000);
@@ -99,7 +101,6 @@ describe.skipIf(skip !== undefined)(`cluster failover under load${skip ? ` (skip
     run = await startLoadedCluster(flags);
     const { cluster, driver, leader } = run;
     const followers = cluster.followers(leader);
-    const marks = followers.map((f) => f.process.lines.length);
     const { proxy } = leader;
     const acceptedBefore = proxy.accepted;
     if (fault === 'cut') proxy.cut();
@@ -117,7 +118,7 @@ describe.skipIf(skip !== undefined)(`cluster failover under load${skip ? ` (skip
     }
     const healedAt = Date.now();
     proxy.heal();
-    await Promise.all(followers.map((f, i) => inSync(f, marks[i])));
+    await cluster.waitForIsr((isr) => followers.every((f) => isr.includes(f.process.id)));
     await driver.confirmsSince(healedAt, 200, 60_000);
     expectClean(await driver.drain());
   }, 180_000);

@@ -126,6 +126,31 @@ export class ClusterProcesses {
     return undefined;
   }
 
+  /** The ISR as `GET /api/cluster` reports it (answered by the leader through any node). */
+  async isr(): Promise<string[]> {
+    const status = await getJson(() => this.endpoints().filter((e) => this.node(e.node).process.up), '/api/cluster', 2000);
+    const isr = typeof status === 'object' && status !== null && 'isr' in status ? status.isr : undefined;
+    if (!Array.isArray(isr)) throw new Error(`GET /api/cluster: no isr in ${JSON.stringify(status)}`);
+    return isr.map(String);
+  }
+
+  /** Waits until the ISR satisfies `test` (asking again every 200 ms; errors mean "not yet"). */
+  async waitForIsr(test: (isr: readonly string[]) => boolean, timeoutMs = 60_000): Promise<string[]> {
+    const until = Date.now() + timeoutMs;
+    let last = '';
+    for (;;) {
+      try {
+        const isr = await this.isr();
+        if (test(isr)) return isr;
+        last = JSON.stringify(isr);
+      } catch (error) {
+        last = (error as Error).message;
+      }
+      if (Date.now() > until) throw new Error(`the ISR never got there in ${timeoutMs} ms (last: ${last})`);
+      await new Promise((resolve) => setTimeout(resolve, 200));
+    }
+  }
+
   followers(leader: ClusterNode): ClusterNode[] {
     return this.nodes.filter((n) => n !== leader);
   }
