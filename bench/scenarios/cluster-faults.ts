@@ -91,7 +91,7 @@ async function confirmedRate(nodes: 1 | 3, p: FaultParams): Promise<number> {
   try {
     const leader = await cluster.leader({ timeoutMs: 60_000 });
     await Promise.all(cluster.followers(leader).map((f) => inSync(f)));
-    driver = LoadDriver.start({ endpoints: () => cluster.endpoints(), queues, ratePerSec: 1_000_000, maxInFlight: p.window });
+    driver = await LoadDriver.start({ endpoints: () => cluster.endpoints(), queues, ratePerSec: 1_000_000, maxInFlight: p.window });
     const first = await driver.confirmsSince(0, 1, 60_000);
     const from = first.at + 1000;
     await sleep(from + p.durationSec * 1000 - Date.now());

@@ -1,6 +1,6 @@
 // The load driver's consumer: manual acks, prefetch 50, every queue on one channel; journals each
 // delivery (with its redelivered flag) and each ack as it sends it. Reconnects to the next node when
-// its connection is lost or the broker cancels it.
+// its connection is lost or the broker cancels it. The queues exist before it starts (LoadDriver.start).
 import type { Channel, ChannelModel, ConsumeMessage } from 'amqplib';
 import { backoff, connectWithin, pick, type Endpoints } from './amqp-endpoints.js';
 import type { JournalWriter } from './journal.js';
@@ -68,7 +68,8 @@ export class Consumer {
         const label = `con${generation}@${endpoint.node}`;
         const record = this.o.journal.opened(label, 'consumer', endpoint.node, openedAt);
         for (const queue of this.o.queues) {
-          await channel.assertQueue(queue, { durable: true });
+          // Passive: a durable declare is refused while the ISR is short, consuming is not.
+          await channel.checkQueue(queue);
           await channel.consume(queue, (message) => {
             if (message === null) cancelled(`consumer of ${queue} cancelled by the broker`);
             else this.received(channel, queue, message);

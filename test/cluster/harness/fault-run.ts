@@ -31,7 +31,7 @@ export async function startLoadedCluster(o: LoadedClusterOptions = {}): Promise<
     const leader = await cluster.leader();
     await Promise.all(cluster.followers(leader).map((f) => inSync(f)));
     const queues = Array.from({ length: o.queues ?? 4 }, (_, i) => `failover-q${i + 1}`);
-    const driver = LoadDriver.start({ endpoints: () => cluster.endpoints(), queues, ratePerSec: o.ratePerSec ?? 300, maxInFlight: o.maxInFlight ?? 100 });
+    const driver = await LoadDriver.start({ endpoints: () => cluster.endpoints(), queues, ratePerSec: o.ratePerSec ?? 300, maxInFlight: o.maxInFlight ?? 100 });
     await driver.confirmsSince(0, o.warmup ?? 200, 60_000);
     return { cluster, driver, leader };
   } catch (error) {

@@ -39,7 +39,7 @@ describe.skipIf(!existsSync(mainJs))('the load driver against one Warren process
   const endpoints = () => (broker.running && broker.amqpPort > 0 ? [broker.endpoint()] : []);
 
   it('a run without faults: every message confirmed, delivered once, in order, acked', async () => {
-    driver = LoadDriver.start({ endpoints, queues, ratePerSec: 400, maxInFlight: 50 });
+    driver = await LoadDriver.start({ endpoints, queues, ratePerSec: 400, maxInFlight: 50 });
     await driver.confirmsSince(0, 300);
     const journal = await driver.drain(30_000);
     const report = check(journal);
@@ -50,7 +50,7 @@ describe.skipIf(!existsSync(mainJs))('the load driver against one Warren process
   });
 
   it('kill -9 under load, restart on the same data dir: the driver reconnects, nothing confirmed is lost', async () => {
-    driver = LoadDriver.start({ endpoints, queues, ratePerSec: 400, maxInFlight: 50 });
+    driver = await LoadDriver.start({ endpoints, queues, ratePerSec: 400, maxInFlight: 50 });
     await driver.confirmsSince(0, 300);
     broker.kill('SIGKILL');
     await broker.exited();

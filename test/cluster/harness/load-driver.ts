@@ -1,7 +1,7 @@
 // The failure harness's load: one publisher (confirms, at-least-once) and one consumer (manual acks),
 // both reconnecting to any node, journaling everything for the checker. `drain()` stops the load,
 // waits for every publish to be confirmed and every queue to be empty, and hands back the journal.
-import { getJson, type Endpoints } from './amqp-endpoints.js';
+import { backoff, connectWithin, getJson, pick, type Endpoints } from './amqp-endpoints.js';
 import type { ConfirmRecord } from './checker.js';
 import { Consumer } from './consumer.js';
 import { JournalWriter, type DriverJournal } from './journal.js';
@@ -24,6 +24,25 @@ export interface LoadDriverOptions {
   readonly bodyBytes?: number;
 }
 
+async function declareQueues(endpoints: Endpoints, queues: readonly string[], timeoutMs: number): Promise<void> {
+  const until = Date.now() + timeoutMs;
+  for (let turn = 0; ; turn++) {
+    try {
+      const model = await connectWithin(pick(endpoints, turn).amqpUrl, 0, 3000);
+      try {
+        const channel = await model.createChannel();
+        for (const queue of queues) await channel.assertQueue(queue, { durable: true });
+        return;
+      } finally {
+        await model.close().catch(() => undefined);
+      }
+    } catch (error) {
+      if (Date.now() > until) throw new Error(`could not declare the queues in ${timeoutMs} ms: ${(error as Error).message}`);
+    }
+    await backoff();
+  }
+}
+
 export class LoadDriver {
   readonly journal = new JournalWriter();
   readonly publisher: Publisher;
@@ -44,7 +63,9 @@ export class LoadDriver {
     this.consumer = new Consumer({ endpoints: o.endpoints, queues: o.queues, prefetch: o.prefetch ?? 50, heartbeatSeconds, journal: this.journal, firstTurn: 1 });
   }
 
-  static start(o: LoadDriverOptions): LoadDriver {
+  /** Declares the queues (on any node that takes it, within `timeoutMs`), then starts both clients. */
+  static async start(o: LoadDriverOptions, timeoutMs = 60_000): Promise<LoadDriver> {
+    await declareQueues(o.endpoints, o.queues, timeoutMs);
     const driver = new LoadDriver(o);
     driver.publisher.start();
     driver.consumer.start();
