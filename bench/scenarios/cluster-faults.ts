@@ -17,7 +17,7 @@
 import { percentiles } from '../lib/stats.js';
 import { prng } from '../../test/helpers/prng.js';
 import { ClusterProcesses, clusterSkipReason } from '../../test/cluster/harness/cluster-processes.js';
-import { inSync, startLoadedCluster, verdict } from '../../test/cluster/harness/fault-run.js';
+import { allInSync, startLoadedCluster, verdict } from '../../test/cluster/harness/fault-run.js';
 import { LoadDriver } from '../../test/cluster/harness/load-driver.js';
 import type { JobParams } from '../load/job.js';
 import { num, type Scenario } from './common.js';
@@ -61,7 +61,7 @@ async function faultPhase(p: FaultParams): Promise<Record<string, unknown>> {
       });
       failoverMs.push(first - killedAt);
       await leader.process.start();
-      await inSync(leader);
+      await allInSync(cluster);
     }
     const { report, counts } = verdict(await driver.drain(120_000));
     const failover = percentiles(failoverMs);
@@ -89,8 +89,8 @@ async function confirmedRate(nodes: 1 | 3, p: FaultParams): Promise<number> {
   const queues = ['rate-q1', 'rate-q2', 'rate-q3', 'rate-q4'];
   let driver: LoadDriver | undefined;
   try {
-    const leader = await cluster.leader({ timeoutMs: 60_000 });
-    await Promise.all(cluster.followers(leader).map((f) => inSync(f)));
+    await cluster.leader({ timeoutMs: 60_000 });
+    await allInSync(cluster);
     driver = await LoadDriver.start({ endpoints: () => cluster.endpoints(), queues, ratePerSec: 1_000_000, maxInFlight: p.window });
     const first = await driver.confirmsSince(0, 1, 60_000);
     const from = first.at + 1000;

@@ -25,11 +25,16 @@ export function inSync(node: ClusterNode, from = node.process.incarnationStart, 
   return node.process.waitForLog(IN_SYNC_LINE, { from, timeoutMs });
 }
 
+/** Waits until every node is in the ISR (as `GET /api/cluster` reports it). */
+export function allInSync(cluster: ClusterProcesses, timeoutMs = 60_000): Promise<unknown> {
+  return cluster.waitForIsr((isr) => cluster.nodes.every((n) => isr.includes(n.process.id)), timeoutMs);
+}
+
 export async function startLoadedCluster(o: LoadedClusterOptions = {}): Promise<LoadedCluster> {
   const cluster = await ClusterProcesses.start(o);
   try {
     const leader = await cluster.leader();
-    await Promise.all(cluster.followers(leader).map((f) => inSync(f)));
+    await allInSync(cluster);
     const queues = Array.from({ length: o.queues ?? 4 }, (_, i) => `failover-q${i + 1}`);
     const driver = await LoadDriver.start({ endpoints: () => cluster.endpoints(), queues, ratePerSec: o.ratePerSec ?? 300, maxInFlight: o.maxInFlight ?? 100 });
     await driver.confirmsSince(0, o.warmup ?? 200, 60_000);
