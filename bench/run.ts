@@ -40,7 +40,10 @@ const HELP = `Usage: npm run bench -- [options]
   ttl (scenario 10): --count --size --persistent --ttl-min=SECONDS (1) --ttl-max=SECONDS (60)
          --confirm-window (1000) --sample-ms (100: REST polling interval)
   delayed (scenario 11): --count (1000000) --size (256) --persistent --due-rate=PER_SECOND (10000)
-         --lead=SECONDS (60: first due time after the first send) --confirm-window (1000)`;
+         --lead=SECONDS (60: first due time after the first send) --confirm-window (1000)
+  cluster-faults (13, only when named; needs etcd and a build with --cluster; use --repeat=1):
+         --kills (20) --seed (1) --gap-min/--gap-max=MS (1000/4000) --lease-ttl=SECONDS (3)
+         --rate (500 msgs/s under faults) --duration=SECONDS (20: each throughput run) --window (500)`;
 
 function parseOptions(argv: string[]): { options: BenchOptions; selected: string[]; repeat: number; out?: string; help: boolean } {
   const { values } = parseArgs({ args: argv, strict: false, allowPositionals: true });
@@ -67,7 +70,8 @@ async function main(): Promise<void> {
     return;
   }
   if (!existsSync(path.join(ROOT, 'dist/main.js'))) throw new Error('dist/main.js is missing: run `npm run build` first');
-  const wanted = (s: { id: string; name: string }): boolean => selected.includes('all') || selected.includes(s.id) || selected.includes(s.name);
+  const wanted = (s: { id: string; name: string; explicitOnly?: boolean }): boolean =>
+    (selected.includes('all') && !s.explicitOnly) || selected.includes(s.id) || selected.includes(s.name);
   const special = ['8', 'compare', AMQP_ID, AMQP_NAME];
   const unknown = selected.filter((s) => s !== 'all' && !special.includes(s) && !scenarios.some((x) => x.id === s || x.name === s));
   if (unknown.length) throw new Error(`unknown scenario ${unknown.join(', ')}\n\n${HELP}`);

@@ -44,6 +44,8 @@ export interface Scenario {
   readonly title: string;
   /** Whether the side-by-side (scenario 8) can run it against RabbitMQ. */
   readonly amqp?: boolean;
+  /** Only when named in --scenario, never in the default `all` (e.g. it needs etcd and a cluster build). */
+  readonly explicitOnly?: boolean;
   /** The figure whose per-run values the line lists under `samples` (default `msgsPerSec`). */
   readonly headline?: string;
   params(options: BenchOptions): JobParams;

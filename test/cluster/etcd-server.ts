@@ -18,8 +18,20 @@ function onPath(binary: string): string | undefined {
 }
 
 export const etcdBinary = onPath('etcd');
+
+/** The repository root: the nearest folder up with a package.json (the bench also runs this file from dist-bench/). */
+function repositoryRoot(): URL {
+  let dir = new URL('.', import.meta.url);
+  while (!existsSync(fileURLToPath(new URL('package.json', dir)))) {
+    const up = new URL('..', dir);
+    if (up.href === dir.href) throw new Error('no package.json above test/cluster');
+    dir = up;
+  }
+  return dir;
+}
+
 /** The lease worker runs as a compiled file (a worker thread cannot load the TypeScript source). */
-export const workerUrl = new URL('../../dist/cluster/lease-worker.js', import.meta.url);
+export const workerUrl = new URL('dist/cluster/lease-worker.js', repositoryRoot());
 
 export const skipReason: string | undefined = !etcdBinary
   ? 'no etcd binary on PATH (apt-get install -y etcd-server)'
