@@ -27,6 +27,9 @@ import type { RequestHandler } from './prometheus/prometheus-listener.js';
 import { BoundListeners } from './bound-listeners.js';
 import { TlsListeners } from './tls/tls-listeners.js';
 import type { WatchOptions } from './tls/certificate-source.js';
+import { createTunnelAcceptor } from './tunnel-accept.js';
+import type { Socket } from 'node:net';
+import type { TunnelTarget } from '../cluster/cluster-port.js';
 
 export interface WarrenServer {
   readonly app: FastifyInstance;
@@ -40,6 +43,12 @@ export interface WarrenServer {
   listen(): Promise<{ host: string; port: number; url: string; amqpPort?: number; amqpsPort?: number; prometheusPort?: number }>;
   /** Closes every connection with a `close` push (320 CONNECTION_FORCED), then the server. */
   close(): Promise<void>;
+  /**
+   * A client connection a follower tunnelled here (src/cluster ClusterPortListener's onTunnel): served
+   * by the HTTP/HTTPS, AMQP or AMQPS server as if the client had connected directly, its address being
+   * the client's; a protocol that is off here, or a server shutting down, drops it.
+   */
+  acceptTunnel(socket: Socket, target: TunnelTarget, leftover: Buffer): void;
 }
 
 /** What an embedding process or a test brings beyond the configuration. */
@@ -173,6 +182,13 @@ export async function createWarrenServer(config: WarrenConfig, options: WarrenSe
   });
 
   let closing: Promise<void> | undefined;
+  const acceptTunnel = createTunnelAcceptor({
+    http: app.server,
+    amqp: amqp?.listener,
+    amqps: tls?.amqpsListener,
+    isClosing: () => closing !== undefined,
+    log: app.log,
+  });
   return {
     app,
     broker,
@@ -181,6 +197,7 @@ export async function createWarrenServer(config: WarrenConfig, options: WarrenSe
     users,
     connections,
     ops,
+    acceptTunnel,
     async listen() {
       // AMQP first: once the line tools and people wait for (`listening on http://HOST:PORT`) is out, every listener is up.
       const amqpPort = amqp ? await amqp.listener.listen(config.host, amqp.port) : undefined;
