@@ -10,6 +10,8 @@ import { request as httpRequest } from 'node:http';
 import { connect as netConnect, type Socket } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { connect as warrenConnect } from '../../src/client/index.js';
+import { encodeFrame, FrameReader, HandshakeFrameTypes } from '../../src/cluster/cluster-frames.js';
+import { makeHello, parseChallenge } from '../../src/cluster/cluster-handshake.js';
 import { ClusterPortListener, connectClusterPort } from '../../src/cluster/cluster-port.js';
 import { TunnelFront, type LeaderAddress, type TunnelFrontOptions } from '../../src/cluster/tunnel-front.js';
 import type { Logger } from '../../src/protocol/session.js';
@@ -153,6 +155,33 @@ describe('tunnels from a follower to a plain leader', () => {
     };
     expect(await ask('guest:guest')).toMatch(/^HTTP\/1\.1 401 /);
     expect(await ask('remote-admin:secret-pass')).toMatch(/^HTTP\/1\.1 200 [\s\S]*"name":"remote-admin"/);
+  });
+
+  it('serves bytes that arrived together with the hello (leftover), for HTTP and AMQP', async () => {
+    const open = async (protocol: 'http' | 'amqp', first: string): Promise<string> => {
+      const socket = netConnect({ host: '127.0.0.1', port: leader.address.port });
+      socket.on('error', () => undefined);
+      const reader = new FrameReader(1 << 16);
+      const [chunk] = (await once(socket, 'data')) as [Buffer];
+      const challenge = reader.read(chunk).next().value;
+      const nonce = parseChallenge(challenge?.payload ?? Buffer.alloc(0)).nonce;
+      const hello = makeHello(SECRET, nonce, 'follower', 'tunnel', { protocol, remoteAddress: CLIENT_ADDRESS, remotePort: 999 });
+      socket.write(Buffer.concat([encodeFrame(HandshakeFrameTypes.hello, JSON.stringify(hello)), Buffer.from(first, 'latin1')]));
+      const chunks: Buffer[] = [];
+      socket.on('data', (c: Buffer) => chunks.push(c));
+      await new Promise<void>((resolve) => {
+        const check = (): void => {
+          // welcome (5 + 2 bytes) then the server's first answer
+          if (Buffer.concat(chunks).length > 7) resolve();
+        };
+        socket.on('data', check);
+      });
+      socket.destroy();
+      return Buffer.concat(chunks).subarray(7).toString('latin1');
+    };
+    expect(await open('http', 'GET /api/overview HTTP/1.1\r\nhost: x\r\nconnection: close\r\n\r\n')).toMatch(/^HTTP\/1\.1 401 /);
+    // AMQP's protocol header answered by connection.start (frame type 1, channel 0, class 10 method 10).
+    expect(Buffer.from(await open('amqp', 'AMQP\x00\x00\x09\x01'), 'latin1').subarray(0, 3)).toEqual(Buffer.from([1, 0, 0]));
   });
 
   it('drops a tunnel for a protocol the leader does not serve (AMQPS without TLS)', async () => {
