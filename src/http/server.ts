@@ -30,6 +30,7 @@ import type { WatchOptions } from './tls/certificate-source.js';
 import { createTunnelAcceptor } from './tunnel-accept.js';
 import type { Socket } from 'node:net';
 import type { TunnelTarget } from '../cluster/cluster-port.js';
+import type { ClusterStatus } from '../cluster/cluster-status.js';
 
 export interface WarrenServer {
   readonly app: FastifyInstance;
@@ -57,6 +58,8 @@ export interface WarrenServerOptions {
   readonly clock?: Clock | undefined;
   /** How fast certificate file changes are picked up; tests shorten it. */
   readonly tlsWatch?: WatchOptions | undefined;
+  /** `GET /api/cluster` with `--cluster` (from the cluster orchestrator); a single node answers `{cluster: false}`. */
+  readonly clusterStatus?: (() => ClusterStatus | Promise<ClusterStatus>) | undefined;
 }
 
 export async function createWarrenServer(config: WarrenConfig, options: WarrenServerOptions = {}): Promise<WarrenServer> {
@@ -167,6 +170,7 @@ export async function createWarrenServer(config: WarrenConfig, options: WarrenSe
     memoryLimit: () => memory.limitBytes,
     disk: () => durable.diskUsage(),
     tls,
+    clusterStatus: options.clusterStatus,
   });
   await registerConsole(app);
   // With TLS configured every listener speaks it, the metrics port too (RabbitMQ's `https/prometheus`).
