@@ -5,6 +5,7 @@
  * 127.0.0.1, so the leader's view of the peer shows which of the two it sees.
  */
 import amqp from 'amqplib';
+import { createHash, randomBytes } from 'node:crypto';
 import { once } from 'node:events';
 import { request as httpRequest } from 'node:http';
 import { connect as netConnect, type Socket } from 'node:net';
@@ -206,6 +207,41 @@ describe('tunnels from a follower to a plain leader', () => {
     expect(ws.isOpen).toBe(false);
     // The leader notices its side went too.
     await expect.poll(async () => (await connectionsOnLeader(warren.url)).length).toBe(0);
+  });
+});
+
+describe('a tunnel as a byte pipe', () => {
+  it('carries 16 MiB each way intact, with backpressure, and the client\'s end travels to the leader and back', async () => {
+    // The "leader" echoes: what the client sends comes back through both pipes.
+    const echo = new ClusterPortListener({
+      nodeId: 'echo',
+      secret: SECRET,
+      epoch: () => '1',
+      log: silent,
+      onReplica: (socket) => socket.destroy(),
+      onTunnel: (socket, _target, leftover) => {
+        if (leftover.length > 0) socket.write(leftover);
+        socket.pipe(socket);
+      },
+    });
+    const port = await echo.listen('127.0.0.1', 0);
+    const { front, ports } = await startFront(() => ({ host: '127.0.0.1', port, nodeId: 'echo' }), { http: 0 });
+    try {
+      const sent = randomBytes(16 * 1024 * 1024);
+      const client = netConnect({ host: '127.0.0.1', port: ports.http });
+      const chunks: Buffer[] = [];
+      client.on('data', (c: Buffer) => chunks.push(c));
+      const ended = once(client, 'end');
+      await once(client, 'connect');
+      client.end(sent);
+      await ended;
+      const received = Buffer.concat(chunks);
+      expect(received.length).toBe(sent.length);
+      expect(createHash('sha256').update(received).digest('hex')).toBe(createHash('sha256').update(sent).digest('hex'));
+    } finally {
+      await front.close();
+      await echo.close();
+    }
   });
 });
 
