@@ -12,3 +12,21 @@ export type { LeaderRecord } from './leader-record.js';
 export { LeaseKeeper, type LeaseKeeperOptions } from './lease-keeper.js';
 export type { MemberInfo } from './membership.js';
 export { monotonicNow } from './lease-protocol.js';
+export {
+  ClusterPortListener,
+  connectClusterPort,
+  readClusterSecret,
+  encodeFrame,
+  FrameError,
+  FrameReader,
+  HandshakeFrameTypes,
+  MAX_HANDSHAKE_FRAME_BYTES,
+  type ClusterPortConnection,
+  type ClusterPortListenerOptions,
+  type ClusterPortPurpose,
+  type ConnectClusterPortOptions,
+  type Frame,
+  type TunnelTarget,
+} from './cluster-port.js';
+export { TunnelFront, type LeaderAddress, type TunnelFrontOptions, type TunnelFrontPorts } from './tunnel-front.js';
+export type { ClusterMemberState, ClusterMemberStatus, ClusterRole, ClusterStatus, ClusteredStatus, SingleNodeStatus } from './cluster-status.js';
