@@ -56,6 +56,8 @@ interface Tunnel {
 export class TunnelFront {
   private readonly servers = new Map<Protocol, Server>();
   private readonly tunnels = new Set<Tunnel>();
+  /** The leader last logged as unreachable: one info line per outage, not one per client. */
+  private unreachable: string | undefined;
 
   constructor(private readonly options: TunnelFrontOptions) {}
 
@@ -129,6 +131,7 @@ export class TunnelFront {
     }).then(
       ({ socket, leftover }) => {
         // Closed meanwhile: by the client, or by closeTunnels because the leader changed.
+        this.unreachable = undefined;
         if (client.destroyed || !this.tunnels.has(tunnel)) return void socket.destroy();
         tunnel.upstream = socket;
         splice(client, socket, leftover, log);
@@ -136,7 +139,11 @@ export class TunnelFront {
       (error: unknown) => {
         this.tunnels.delete(tunnel);
         if (client.destroyed) return;
-        log.info({ err: error, leader: leader.nodeId }, `tunnel: cannot reach leader ${leader.nodeId} for a ${protocol} client`);
+        const where = `${leader.nodeId} (${leader.host}:${leader.port})`;
+        const line = `tunnel: cannot reach leader ${where}: ${error instanceof Error ? error.message : String(error)}`;
+        if (this.unreachable === where) log.debug({ err: error }, line);
+        else log.info({ err: error }, line);
+        this.unreachable = where;
         this.refuse(protocol, client, `leader ${leader.nodeId} unreachable; retry shortly`);
       },
     );

@@ -250,6 +250,8 @@ describe('a follower without a leader', () => {
   let ports: { http: number; amqp?: number };
   let unreachable: TunnelFront;
   let unreachablePorts: { http: number; amqp?: number };
+  const infos: string[] = [];
+  const unreachableLog: Logger = { ...silent, info: (_o, msg) => void infos.push(msg ?? '') };
 
   beforeAll(async () => {
     ({ front, ports } = await startFront(() => undefined, { http: 0, amqp: 0 }));
@@ -258,7 +260,7 @@ describe('a follower without a leader', () => {
     await once(probe, 'connect');
     const gone = probe.localPort ?? 1;
     probe.destroy();
-    ({ front: unreachable, ports: unreachablePorts } = await startFront(() => ({ host: '127.0.0.1', port: gone, nodeId: 'ghost' }), { http: 0, amqp: 0 }));
+    ({ front: unreachable, ports: unreachablePorts } = await startFront(() => ({ host: '127.0.0.1', port: gone, nodeId: 'ghost' }), { http: 0, amqp: 0 }, { log: unreachableLog }));
   });
   afterAll(async () => {
     await front?.close();
@@ -281,6 +283,8 @@ describe('a follower without a leader', () => {
     expect(answer.status).toBe(503);
     expect(JSON.parse(answer.text)).toEqual({ error: 'no_leader', reason: expect.stringMatching(/ghost unreachable/) });
     await expect(amqp.connect(`amqp://guest:guest@127.0.0.1:${unreachablePorts.amqp}`)).rejects.toThrow();
+    // One line for the outage, not one per client.
+    expect(infos.filter((line) => line.startsWith('tunnel: cannot reach leader ghost'))).toHaveLength(1);
   });
 });
 
