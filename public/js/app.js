@@ -16,6 +16,7 @@ import { mountExchange } from './pages/exchange.js';
 import { mountQueues } from './pages/queues.js';
 import { mountQueue } from './pages/queue.js';
 import { mountTrace } from './pages/trace.js';
+import { mountCluster } from './pages/cluster.js';
 import { mountUsers } from './pages/admin-users.js';
 import { mountPermissions } from './pages/admin-permissions.js';
 import { mountVhosts } from './pages/admin-vhosts.js';
@@ -48,7 +49,7 @@ import { mountOperatorPolicies, mountPolicies } from './pages/admin-policies.js'
  * @property {string[]} pattern literal segments, or `:param`
  * @property {PageFn} mount
  * @property {string} nav which navigation entry is current
- * @property {'administrator' | 'policymaker'} [requires] the tag the page needs (administrators have every page)
+ * @property {'administrator' | 'policymaker' | 'monitoring'} [requires] the tag the page needs (administrators have every page)
  */
 
 /** @type {Route[]} */
@@ -63,6 +64,7 @@ const ROUTES = [
   { pattern: ['queues', ':vhost', ':name'], mount: mountQueue, nav: 'queues' },
   // Open to every user: the server decides (administrators) and the page shows its refusal in words.
   { pattern: ['trace'], mount: mountTrace, nav: 'trace' },
+  { pattern: ['cluster'], mount: mountCluster, nav: 'cluster', requires: 'monitoring' },
   { pattern: ['admin'], mount: mountUsers, nav: 'admin', requires: 'administrator' },
   { pattern: ['admin', 'users'], mount: mountUsers, nav: 'admin', requires: 'administrator' },
   { pattern: ['admin', 'permissions'], mount: mountPermissions, nav: 'admin', requires: 'administrator' },
@@ -79,6 +81,7 @@ const NAV = [
   { id: 'exchanges', label: 'Exchanges', href: '#/exchanges' },
   { id: 'queues', label: 'Queues', href: '#/queues' },
   { id: 'trace', label: 'Trace', href: '#/trace' },
+  { id: 'cluster', label: 'Cluster', href: '#/cluster', requires: 'monitoring' },
   { id: 'admin', label: 'Admin', href: '#/admin/users', requires: 'administrator' },
   // As in RabbitMQ, a policymaker's Admin holds the policies only.
   { id: 'admin', label: 'Admin', href: '#/admin/policies', requires: 'policymaker', unless: 'administrator' },
@@ -129,7 +132,9 @@ function renderHeader(me) {
     h(
       'ul',
       null,
-      ...NAV.filter((n) => (!n.requires || tags.has(n.requires)) && !(n.unless && tags.has(n.unless))).map((n) => h('li', null, h('a', { href: n.href, 'data-nav': n.id, text: n.label }))),
+      ...NAV.filter((n) => (!n.requires || tags.has(n.requires) || (n.requires === 'monitoring' && tags.has('administrator'))) && !(n.unless && tags.has(n.unless))).map((n) =>
+        h('li', null, h('a', { href: n.href, 'data-nav': n.id, text: n.label })),
+      ),
     ),
   );
   const signOut = h('button', { type: 'button', class: 'sign-out', text: 'Sign out', onclick: () => endSession('') });

@@ -19,6 +19,12 @@ export const ClusterErrorCodes = {
   BAD_RECORD: 'bad-record',
   /** The coordinator was closed. */
   CLOSED: 'closed',
+  /** The cluster secret file is missing, unreadable or too short. */
+  BAD_CLUSTER_SECRET: 'bad-cluster-secret',
+  /** A node's cluster port answered the handshake with `refused` (wrong secret, bad hello). */
+  CLUSTER_PORT_REFUSED: 'cluster-port-refused',
+  /** A node's cluster port could not be reached, closed, timed out or spoke something else. */
+  CLUSTER_PORT_FAILED: 'cluster-port-failed',
 } as const;
 
 export type ClusterErrorCode = (typeof ClusterErrorCodes)[keyof typeof ClusterErrorCodes];

@@ -16,3 +16,21 @@ export { ClusterBarrier } from './cluster-barrier.js';
 export { Follower, type ConnectReplica, type FollowerOptions, type ReplicaConnection } from './follower.js';
 export type { ReplicationLog } from './replication-log.js';
 export { Replicator, type FollowerState, type FollowerStatus, type ReplicationStatus, type ReplicatorOptions } from './replicator.js';
+export {
+  ClusterPortListener,
+  connectClusterPort,
+  readClusterSecret,
+  encodeFrame,
+  FrameError,
+  FrameReader,
+  HandshakeFrameTypes,
+  MAX_HANDSHAKE_FRAME_BYTES,
+  type ClusterPortConnection,
+  type ClusterPortListenerOptions,
+  type ClusterPortPurpose,
+  type ConnectClusterPortOptions,
+  type Frame,
+  type TunnelTarget,
+} from './cluster-port.js';
+export { TunnelFront, type LeaderAddress, type TunnelFrontOptions, type TunnelFrontPorts } from './tunnel-front.js';
+export type { ClusterMemberState, ClusterMemberStatus, ClusterRole, ClusterStatus, ClusteredStatus, SingleNodeStatus } from './cluster-status.js';

@@ -34,7 +34,7 @@ export class AmqpListener {
     private readonly context: AmqpContext,
     createServer: AmqpServerFactory = plainServer,
   ) {
-    this.server = createServer((socket) => this.accept(socket));
+    this.server = createServer((socket) => this.serve(socket));
     // Counted from the TCP accept, so that close() also drops a peer stuck in a TLS handshake.
     this.server.on('connection', (socket: Socket) => {
       this.sockets.add(socket);
@@ -66,7 +66,15 @@ export class AmqpListener {
     await closed;
   }
 
-  private accept(socket: Socket): void {
+  /**
+   * Takes a socket connected elsewhere (a cluster tunnel) as if this listener had accepted it: through
+   * the TLS handshake first when this is the AMQPS listener, and closed with the others by `close()`.
+   */
+  accept(socket: Socket): void {
+    this.server.emit('connection', socket);
+  }
+
+  private serve(socket: Socket): void {
     const transport = new TcpAmqpTransport(socket);
     const connection = new AmqpConnection(
       this.context,

@@ -29,6 +29,10 @@ import type { RequestHandler } from './prometheus/prometheus-listener.js';
 import { BoundListeners } from './bound-listeners.js';
 import { TlsListeners } from './tls/tls-listeners.js';
 import type { WatchOptions } from './tls/certificate-source.js';
+import { createTunnelAcceptor } from './tunnel-accept.js';
+import type { Socket } from 'node:net';
+import type { TunnelTarget } from '../cluster/cluster-port.js';
+import type { ClusterStatus } from '../cluster/cluster-status.js';
 
 export interface WarrenServer {
   readonly app: FastifyInstance;
@@ -42,6 +46,12 @@ export interface WarrenServer {
   listen(): Promise<{ host: string; port: number; url: string; amqpPort?: number; amqpsPort?: number; prometheusPort?: number }>;
   /** Closes every connection with a `close` push (320 CONNECTION_FORCED), then the server. */
   close(): Promise<void>;
+  /**
+   * A client connection a follower tunnelled here (src/cluster ClusterPortListener's onTunnel): served
+   * by the HTTP/HTTPS, AMQP or AMQPS server as if the client had connected directly, its address being
+   * the client's; a protocol that is off here, or a server shutting down, drops it.
+   */
+  acceptTunnel(socket: Socket, target: TunnelTarget, leftover: Buffer): void;
 }
 
 /** What an embedding process or a test brings beyond the configuration. */
@@ -58,6 +68,8 @@ export interface WarrenServerOptions {
   readonly recoverAsRedelivered?: boolean | undefined;
   /** What replies wait for, around the local stores (a cluster leader's confirms also wait for its in-sync replicas). */
   readonly durability?: ((local: DurableState) => DurabilityBarrier) | undefined;
+  /** `GET /api/cluster` with `--cluster` (from the cluster orchestrator); a single node answers `{cluster: false}`. */
+  readonly clusterStatus?: (() => ClusterStatus | Promise<ClusterStatus>) | undefined;
 }
 
 export async function createWarrenServer(config: WarrenConfig, options: WarrenServerOptions = {}): Promise<WarrenServer> {
@@ -172,6 +184,7 @@ export async function createWarrenServer(config: WarrenConfig, options: WarrenSe
     memoryLimit: () => memory.limitBytes,
     disk: () => durable.diskUsage(),
     tls,
+    clusterStatus: options.clusterStatus,
   });
   await registerConsole(app);
   // With TLS configured every listener speaks it, the metrics port too (RabbitMQ's `https/prometheus`).
@@ -187,6 +200,13 @@ export async function createWarrenServer(config: WarrenConfig, options: WarrenSe
   });
 
   let closing: Promise<void> | undefined;
+  const acceptTunnel = createTunnelAcceptor({
+    http: app.server,
+    amqp: amqp?.listener,
+    amqps: tls?.amqpsListener,
+    isClosing: () => closing !== undefined,
+    log: app.log,
+  });
   return {
     app,
     broker,
@@ -195,6 +215,7 @@ export async function createWarrenServer(config: WarrenConfig, options: WarrenSe
     users,
     connections,
     ops,
+    acceptTunnel,
     async listen() {
       // AMQP first: once the line tools and people wait for (`listening on http://HOST:PORT`) is out, every listener is up.
       const amqpPort = amqp ? await amqp.listener.listen(config.host, amqp.port) : undefined;

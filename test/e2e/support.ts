@@ -6,6 +6,7 @@ import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { chromium, type Browser, type BrowserContext, type Locator, type Page } from 'playwright-core';
 import { afterAll, afterEach, beforeAll, expect } from 'vitest';
+import type { WarrenServerOptions } from '../../src/http/server.js';
 import { startWarren, type RunningWarren } from '../helpers/warren.js';
 
 export const CHROMIUM = process.env.WARREN_CHROMIUM ?? '/usr/bin/chromium';
@@ -170,14 +171,15 @@ export interface ConsoleSuite {
 
 /**
  * One Warren and one Chromium for the file; one browser context per test, closed after it, with any
- * uncaught error or console error in the page failing the test.
+ * uncaught error or console error in the page failing the test. `serverOptions` reach createWarrenServer
+ * (a faked cluster status, for instance).
  */
-export function useConsole(): ConsoleSuite {
+export function useConsole(serverOptions: WarrenServerOptions = {}): ConsoleSuite {
   let warren: RunningWarren | undefined;
   let browser: Browser | undefined;
   let current: ConsolePage | undefined;
   beforeAll(async () => {
-    [warren, browser] = await Promise.all([startWarren(), launchBrowser()]);
+    [warren, browser] = await Promise.all([startWarren({}, serverOptions), launchBrowser()]);
   });
   afterAll(async () => {
     await browser?.close();

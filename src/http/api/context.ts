@@ -15,6 +15,7 @@ import type { VHost } from '../../broker/vhost.js';
 import type { ClientConnection } from '../../protocol/client-connection.js';
 import type { ConnectionRegistry } from '../../protocol/connection-registry.js';
 import type { TlsStatus } from '../tls/certificate-expiry.js';
+import type { ClusterStatus } from '../../cluster/cluster-status.js';
 import type { ApiUser } from './auth.js';
 import { badRequest, notAuthorised, notFound, objectNotFound } from './errors.js';
 import { listQueryProperties } from './listing.js';
@@ -53,6 +54,8 @@ export interface ApiContext {
   disk(): { path: string; used: number; free: number; freeLimit: number };
   /** The TLS listeners' certificates; undefined without TLS. */
   readonly tls?: TlsStatus | undefined;
+  /** `/api/cluster` with `--cluster`; undefined on a single node. */
+  readonly clusterStatus?: (() => ClusterStatus | Promise<ClusterStatus>) | undefined;
 }
 
 /** The vhost named in a GET/DELETE URL; RabbitMQ's plain 404 when it does not exist. */

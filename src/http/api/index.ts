@@ -18,6 +18,7 @@ import type { Operations } from '../../operations/operations.js';
 import type { ConnectionRegistry } from '../../protocol/connection-registry.js';
 import { BoundListeners } from '../bound-listeners.js';
 import type { TlsStatus } from '../tls/certificate-expiry.js';
+import type { ClusterStatus } from '../../cluster/cluster-status.js';
 import { RABBITMQ_VERSION } from './definitions-format.js';
 import { BasicAuth } from './auth.js';
 import { parseBody } from './body.js';
@@ -26,6 +27,7 @@ import { ApiError, errorHandler, objectNotFound, sendError } from './errors.js';
 import { applyColumns } from './listing.js';
 import { RateSampler, type SamplerOptions } from './rates.js';
 import { registerBindingRoutes } from './routes/bindings.js';
+import { registerClusterRoutes } from './routes/cluster.js';
 import { registerConnectionRoutes } from './routes/connections.js';
 import { registerDefinitionRoutes } from './routes/definitions.js';
 import { registerExchangeRoutes } from './routes/exchanges.js';
@@ -59,6 +61,8 @@ export interface ManagementApiOptions {
   readonly tls?: TlsStatus | undefined;
   /** Every bound listener; without it, only the HTTP port this API is served on. */
   readonly listeners?: BoundListeners;
+  /** `GET /api/cluster` with `--cluster` (the orchestrator's view); without it the API answers `{cluster: false}`. */
+  readonly clusterStatus?: (() => ClusterStatus | Promise<ClusterStatus>) | undefined;
 }
 
 export interface ManagementApi {
@@ -100,6 +104,7 @@ export async function registerManagementApi(app: FastifyInstance, options: Manag
     memoryLimit: options.memoryLimit ?? (() => Math.floor(totalmem() * 0.4)),
     disk: options.disk ?? (() => ({ path: '', used: 0, free: 0, freeLimit: 0 })),
     tls: options.tls,
+    clusterStatus: options.clusterStatus,
     listener() {
       const address = app.server.address();
       return typeof address === 'object' && address ? { address: address.address, port: address.port } : undefined;
@@ -182,6 +187,7 @@ async function managementPlugin(scope: FastifyInstance, ctx: ApiContext, auth: B
 
   const app: ApiInstance = scope.withTypeProvider<JsonSchemaToTsProvider>();
   registerOverviewRoutes(app, ctx);
+  registerClusterRoutes(app, ctx);
   registerHealthRoutes(app, ctx);
   registerVhostRoutes(app, ctx);
   registerExchangeRoutes(app, ctx);

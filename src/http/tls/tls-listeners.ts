@@ -102,6 +102,11 @@ export class TlsListeners implements TlsStatus {
     return this.amqpsBound;
   }
 
+  /** The AMQPS listener, undefined when it is off (`--amqps-port off`) or before `start`. */
+  get amqpsListener(): AmqpListener | undefined {
+    return this.amqps?.listener;
+  }
+
   async close(): Promise<void> {
     this.source.stop();
     await this.amqps?.listener.close();
