@@ -1,5 +1,6 @@
 import { mkdirSync } from 'node:fs';
 import { ConfigError, loadConfig, usage, type WarrenConfig } from './config.js';
+import type { FastifyBaseLogger } from 'fastify';
 import { createWarrenServer } from './http/server.js';
 import { DataDirError } from './store/data-dir.js';
 import { DefinitionsLogError } from './store/definitions-codec.js';
@@ -23,8 +24,8 @@ async function main(): Promise<void> {
     throw error;
   }
   mkdirSync(config.dataDir, { recursive: true });
-  const server = await createWarrenServer(config);
-  const log = server.app.log;
+  const running = config.cluster ? await startClusterNode(config) : await startSingleNode(config);
+  const { log } = running;
 
   let stopping = false;
   const stop = (signal: string): void => {
@@ -34,7 +35,7 @@ async function main(): Promise<void> {
     }
     stopping = true;
     log.info({ signal }, 'shutting down');
-    server.close().then(
+    running.close().then(
       () => {
         log.info('stopped');
         process.exit(0);
@@ -47,8 +48,26 @@ async function main(): Promise<void> {
   };
   process.on('SIGINT', () => stop('SIGINT'));
   process.on('SIGTERM', () => stop('SIGTERM'));
+}
 
+interface Running {
+  readonly log: FastifyBaseLogger;
+  close(): Promise<void>;
+}
+
+async function startSingleNode(config: WarrenConfig): Promise<Running> {
+  const server = await createWarrenServer(config);
   await server.listen();
+  return { log: server.app.log, close: () => server.close() };
+}
+
+/** Cluster mode loads etcd's client and the cluster folder only here, so a single node never does. */
+async function startClusterNode(config: WarrenConfig): Promise<Running> {
+  const { pino } = await import('pino');
+  const log = pino({ level: config.logLevel });
+  const { ClusterNode } = await import('./cluster/cluster-node.js');
+  const node = await ClusterNode.start(config, { createServer: createWarrenServer, log });
+  return { log, close: () => node.close() };
 }
 
 /** Refusals that explain themselves: what is wrong with the data dir and what to do. A stack would bury that. */

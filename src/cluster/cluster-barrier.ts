@@ -9,6 +9,8 @@ import type { Replicator } from './replicator.js';
  * have been writing it meanwhile, in parallel with the local fsync).
  */
 export class ClusterBarrier implements DurabilityBarrier {
+  private armed = false;
+
   constructor(
     private readonly local: DurabilityBarrier & { stored(): Promise<void> },
     private readonly replicator: Replicator,
@@ -18,13 +20,21 @@ export class ClusterBarrier implements DurabilityBarrier {
     return this.local.writes;
   }
 
-  async synced(): Promise<void> {
-    await this.local.synced();
-    await this.replicator.replicated();
+  /**
+   * From now on replies wait for the replicas too. Before, while the server starts (recovery, a first
+   * start's default user), only the local fsync counts: nothing is told to a client yet, the followers
+   * get those bytes by catch-up, and waiting for an ISR that cannot form before the leader serves would
+   * deadlock the start (LavinMQ #789).
+   */
+  arm(): void {
+    this.armed = true;
   }
 
-  async stored(): Promise<void> {
-    await this.local.stored();
-    await this.replicator.replicated();
+  synced(): Promise<void> {
+    return this.armed ? this.local.synced().then(() => this.replicator.replicated()) : this.local.synced();
+  }
+
+  stored(): Promise<void> {
+    return this.armed ? this.local.stored().then(() => this.replicator.replicated()) : this.local.stored();
   }
 }

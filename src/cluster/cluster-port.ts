@@ -10,7 +10,7 @@
  */
 import { readFile } from 'node:fs/promises';
 import { connect, createServer, type Server, type Socket } from 'node:net';
-import type { Logger } from '../protocol/session.js';
+import type { ClusterLog } from './cluster-log.js';
 import { ClusterError, ClusterErrorCodes } from './cluster-errors.js';
 import { encodeFrame, FrameError, FrameReader, HandshakeFrameTypes, type Frame } from './cluster-frames.js';
 import {
@@ -40,7 +40,7 @@ export interface ClusterPortListenerOptions {
   readonly secret: Buffer;
   /** This node's epoch as leader, '' when it is not the leader; sent in every challenge. */
   readonly epoch: () => string;
-  readonly log: Logger;
+  readonly log: ClusterLog;
   /** A node that proved the secret wants the replication stream. The socket is paused; `leftover` came after its hello. */
   onReplica(socket: Socket, peerNodeId: string, leftover: Buffer): void;
   /** A node forwards a client connection. The socket is paused; `leftover` came after the hello. */

@@ -5,7 +5,7 @@ import { crc32 } from 'node:zlib';
 import { takeInventory } from './file-inventory.js';
 import { FrameReader } from './frame-reader.js';
 import { ReplicaWriter } from './replica-writer.js';
-import type { ReplicationLog } from './replication-log.js';
+import type { ClusterLog } from './cluster-log.js';
 import {
   decodeChunk,
   decodeEntry,
@@ -31,7 +31,7 @@ export interface FollowerOptions {
   readonly dataDir: string;
   readonly nodeId: string;
   readonly secret: Buffer;
-  readonly log: ReplicationLog;
+  readonly log: ClusterLog;
   /** How the link is opened; default: the cluster port's handshake. Tests connect plain sockets. */
   readonly connect?: ConnectReplica;
   /** Passed to the replica writer: how a file is made durable (a test slows it). */

@@ -14,7 +14,7 @@ export type { MemberInfo } from './membership.js';
 export { monotonicNow } from './lease-protocol.js';
 export { ClusterBarrier } from './cluster-barrier.js';
 export { Follower, type ConnectReplica, type FollowerOptions, type ReplicaConnection } from './follower.js';
-export type { ReplicationLog } from './replication-log.js';
+export type { ClusterLog } from './cluster-log.js';
 export { Replicator, type FollowerState, type FollowerStatus, type ReplicationStatus, type ReplicatorOptions } from './replicator.js';
 export {
   ClusterPortListener,

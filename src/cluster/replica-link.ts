@@ -1,7 +1,7 @@
 import type { Socket } from 'node:net';
 import { sendCatchUp, type FrameSink, type SnapshotPoint } from './catch-up-sender.js';
 import { FrameReader } from './frame-reader.js';
-import type { ReplicationLog } from './replication-log.js';
+import type { ClusterLog } from './cluster-log.js';
 import { decodeAck, decodeInventory, jsonFrame, parseJson, ReplicationFrameTypes, type Inventory } from './replication-frames.js';
 
 export type LinkPhase = 'awaiting-inventory' | 'catching-up' | 'streaming' | 'closed';
@@ -20,7 +20,7 @@ export interface LinkOwner {
   acked(link: ReplicaLink): void;
   snapshotSent(link: ReplicaLink): void;
   closed(link: ReplicaLink, reason: string): void;
-  readonly log: ReplicationLog;
+  readonly log: ClusterLog;
 }
 
 /** Catch-up waits for the socket to drain below this before reading the next chunk. */

@@ -3,7 +3,7 @@ import type { StoreChange, StoreChangeObserver } from '../store/store-changes.js
 import type { SnapshotPoint } from './catch-up-sender.js';
 import { ClusterError, ClusterErrorCodes } from './cluster-errors.js';
 import { ReplicaLink, type LinkOwner } from './replica-link.js';
-import type { ReplicationLog } from './replication-log.js';
+import type { ClusterLog } from './cluster-log.js';
 import { encodeEntry, ReplicationFrameTypes } from './replication-frames.js';
 
 export interface ReplicatorOptions {
@@ -22,7 +22,7 @@ export interface ReplicatorOptions {
   readonly initialIsr: readonly string[];
   /** Resolves once every write the store has told so far is in its files (DurableState.synced). */
   localSynced(): Promise<void>;
-  readonly log: ReplicationLog;
+  readonly log: ClusterLog;
 }
 
 export type FollowerState = 'catching-up' | 'in-sync' | 'out-of-sync';

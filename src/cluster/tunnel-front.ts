@@ -9,7 +9,7 @@
  * When the leader changes, every tunnel is closed and clients reconnect, through here, to the new one.
  */
 import { createServer, type Server, type Socket } from 'node:net';
-import type { Logger } from '../protocol/session.js';
+import type { ClusterLog } from './cluster-log.js';
 import { connectClusterPort } from './cluster-port.js';
 import type { TunnelTarget } from './cluster-handshake.js';
 
@@ -31,7 +31,7 @@ export interface TunnelFrontOptions {
   leader(): LeaderAddress | undefined;
   readonly nodeId: string;
   readonly secret: Buffer;
-  readonly log: Logger;
+  readonly log: ClusterLog;
   /** Only names the scheme in the `listening on` lines: with TLS the tunnelled bytes are TLS, end to end. */
   readonly tls?: boolean;
   /** How long opening a tunnel may take (default 10 s). */
@@ -172,7 +172,7 @@ export class TunnelFront {
  * Pipes both ways with backpressure (a side that cannot keep up pauses the other). A side that ends
  * ends the other once what it sent is written; a side that fails or is destroyed destroys the other.
  */
-function splice(client: Socket, upstream: Socket, leftover: Buffer, log: Logger): void {
+function splice(client: Socket, upstream: Socket, leftover: Buffer, log: ClusterLog): void {
   upstream.on('error', (error) => log.debug({ err: error }, 'tunnel: leader socket error'));
   upstream.allowHalfOpen = true;
   if (leftover.length > 0) client.write(leftover);

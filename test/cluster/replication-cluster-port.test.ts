@@ -4,7 +4,7 @@
 import type { Socket } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
 import { Follower } from '../../src/cluster/follower.js';
-import type { ReplicationLog } from '../../src/cluster/replication-log.js';
+import type { ClusterLog } from '../../src/cluster/cluster-log.js';
 import { Replicator } from '../../src/cluster/replicator.js';
 import { expectSameFiles, FakeIsr, LeaderDisk, randomBytes, recordingLog, removeDirs, segment, tempDir, writeFiles } from './replication-fixture.js';
 
@@ -13,7 +13,7 @@ interface ClusterPortModule {
     nodeId: string;
     secret: Buffer;
     epoch: () => string;
-    log: ReplicationLog;
+    log: ClusterLog;
     onReplica(socket: Socket, peerNodeId: string, leftover: Buffer): void;
     onTunnel(socket: Socket): void;
   }) => { listen(host: string, port: number): Promise<number>; close(): Promise<void> };

@@ -9,7 +9,7 @@ import type { StoreChange, StoreChangeObserver } from '../../src/store/store-cha
 import { syncDirectory, writeFully } from '../../src/store/segment.js';
 import type { ConnectReplica, ReplicaConnection } from '../../src/cluster/follower.js';
 import type { Replicator } from '../../src/cluster/replicator.js';
-import type { ReplicationLog } from '../../src/cluster/replication-log.js';
+import type { ClusterLog } from '../../src/cluster/cluster-log.js';
 
 export interface LogLine {
   readonly level: string;
@@ -17,7 +17,7 @@ export interface LogLine {
   readonly msg: string | undefined;
 }
 
-export function recordingLog(): ReplicationLog & { lines: LogLine[] } {
+export function recordingLog(): ClusterLog & { lines: LogLine[] } {
   const lines: LogLine[] = [];
   const at = (level: string) => (obj: object, msg?: string) => void lines.push({ level, obj, msg });
   return { lines, info: at('info'), warn: at('warn'), error: at('error'), debug: at('debug') };
