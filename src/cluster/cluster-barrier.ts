@@ -1,4 +1,6 @@
 import type { DurabilityBarrier } from '../broker/persistence.js';
+import { BrokerError } from '../broker/errors.js';
+import { ClusterError, ClusterErrorCodes } from './cluster-errors.js';
 import type { Replicator } from './replicator.js';
 
 /**
@@ -10,6 +12,10 @@ import type { Replicator } from './replicator.js';
  */
 export class ClusterBarrier implements DurabilityBarrier {
   private armed = false;
+  // The store hands every caller of one group commit the same promise; so does this, so a burst of
+  // confirms shares one wait for the replicas (and the reply path one wrapper).
+  private readonly synced_ = new ReplicatedAfter(() => this.replicator.replicated());
+  private readonly stored_ = new ReplicatedAfter(() => this.replicator.replicated());
 
   constructor(
     private readonly local: DurabilityBarrier & { stored(): Promise<void> },
@@ -31,10 +37,34 @@ export class ClusterBarrier implements DurabilityBarrier {
   }
 
   synced(): Promise<void> {
-    return this.armed ? this.local.synced().then(() => this.replicator.replicated()) : this.local.synced();
+    return this.armed ? this.synced_.after(this.local.synced()) : this.local.synced();
   }
 
   stored(): Promise<void> {
-    return this.armed ? this.local.stored().then(() => this.replicator.replicated()) : this.local.stored();
+    return this.armed ? this.stored_.after(this.local.stored()) : this.local.stored();
   }
+}
+
+/** The replicas' wait chained after one local promise, made once per distinct local promise. */
+class ReplicatedAfter {
+  private lastLocal: Promise<void> | undefined;
+  private lastChained: Promise<void> | undefined;
+
+  constructor(private readonly replicated: () => Promise<void>) {}
+
+  after(local: Promise<void>): Promise<void> {
+    if (local === this.lastLocal && this.lastChained) return this.lastChained;
+    const chained = local.then(this.replicated).catch(asBrokerError);
+    this.lastLocal = local;
+    this.lastChained = chained;
+    return chained;
+  }
+}
+
+/** What a reply can say: the cluster's refusals as RESOURCE_ERROR with their text; a failed local write as it was. */
+function asBrokerError(error: unknown): never {
+  if (error instanceof ClusterError && (error.code === ClusterErrorCodes.NOT_IN_SYNC || error.code === ClusterErrorCodes.NOT_LEADER)) {
+    throw new BrokerError('RESOURCE_ERROR', error.message);
+  }
+  throw error;
 }

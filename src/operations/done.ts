@@ -74,6 +74,9 @@ class SharedWrapper {
   wrap(raw: Promise<void>): Promise<void> {
     if (raw === this.lastRaw && this.lastWrapped) return this.lastWrapped;
     const wrapped = raw.catch((error: unknown) => {
+      // A refusal the barrier chose (a cluster leader short of in-sync replicas, or no longer leader) is
+      // not a failed write: it goes to the reply as it is, with its own code and text.
+      if (error instanceof BrokerError) throw error;
       this.log.error({ err: error }, this.message);
       throw new BrokerError('INTERNAL_ERROR', 'could not write to disk');
     });
