@@ -1,7 +1,7 @@
-import { mkdir, open, readFile, rename } from 'node:fs/promises';
+import { mkdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { unobserved, type DiskActivity } from './disk-activity.js';
-import { syncDirectory } from './segment.js';
+import { replaceFile } from './replace-file.js';
 
 /** The layout this Warren writes and understands. Bump it when an older Warren could misread the data. */
 const DATA_DIR_FORMAT = 1;
@@ -62,20 +62,10 @@ function checkStamp(path: string, text: string): void {
 
 /** Temp file, fsync, rename, fsync of the dir: a crash leaves either no stamp or a whole one. */
 async function writeStamp(dir: string, path: string, activity: DiskActivity): Promise<void> {
-  const temp = `${path}.tmp`;
   const bytes = Buffer.from(`${JSON.stringify({ format: DATA_DIR_FORMAT, createdBy: 'warren' })}\n`);
   const started = activity.began();
   try {
-    const file = await open(temp, 'w');
-    try {
-      await file.writeFile(bytes);
-      await file.sync();
-    } finally {
-      await file.close();
-    }
-    await rename(temp, path);
-    activity.replace(FORMAT_FILE, [bytes]);
-    await syncDirectory(dir);
+    await replaceFile(dir, path, bytes, activity, FORMAT_FILE);
   } finally {
     activity.ended(started);
   }

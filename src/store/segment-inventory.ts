@@ -1,6 +1,7 @@
-import { open, readFile, rename, rm } from 'node:fs/promises';
+import { readFile, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { unobserved, type DiskActivity } from './disk-activity.js';
+import { replaceFile } from './replace-file.js';
 import { MESSAGES_DIR, syncDirectory } from './segment.js';
 
 /** In the message store's directory, beside the segment files it lists. */
@@ -50,17 +51,7 @@ export async function writeSegmentInventory(dir: string, numbers: Iterable<numbe
   const bytes = Buffer.from(`${JSON.stringify({ segments: toRanges([...numbers].sort((a, b) => a - b)), next })}\n`);
   const started = activity.began();
   try {
-    const file = await open(temp, 'w');
-    try {
-      await file.writeFile(bytes);
-      await file.sync();
-    } finally {
-      await file.close();
-    }
-    await rename(temp, path);
-    // The temp file is not told: only what the rename put in place.
-    activity.replace(INVENTORY_NAME, [bytes]);
-    await syncDirectory(dir);
+    await replaceFile(dir, path, bytes, activity, INVENTORY_NAME);
     return undefined;
   } catch (error) {
     try {
