@@ -60,9 +60,11 @@ async function faultPhase(p: FaultParams): Promise<Record<string, unknown>> {
         });
       });
       failoverMs.push(first - killedAt);
+      process.stderr.write(`    first confirm after ${first - killedAt} ms; restarting ${leader.process.id}\n`);
       await leader.process.start();
       await allInSync(cluster);
     }
+    process.stderr.write('  draining\n');
     const { report, counts } = verdict(await driver.drain(120_000));
     const failover = percentiles(failoverMs);
     return {

@@ -1,8 +1,7 @@
-import { open, type FileHandle } from 'node:fs/promises';
 import { join } from 'node:path';
 import { setImmediate as yieldToLoop } from 'node:timers/promises';
 import { crc32 } from 'node:zlib';
-import { listStoreFiles, readExactly } from './file-inventory.js';
+import { listStoreFiles, openIfPresent, readExactly } from './file-inventory.js';
 import { CHUNK_SIZE, encodeChunk, jsonFrame, ReplicationFrameTypes, type CatchUpPlan, type Inventory } from './replication-frames.js';
 
 /**
@@ -106,14 +105,9 @@ async function openSnapshot(dataDir: string, point: SnapshotPoint): Promise<Snap
         files.push(memoryFile(file, replaced));
         continue;
       }
-      let handle: FileHandle;
-      try {
-        handle = await open(join(dataDir, file), 'r');
-      } catch (error) {
-        // Deleted after P: the entry that deleted it follows the snapshot.
-        if ((error as NodeJS.ErrnoException).code === 'ENOENT') continue;
-        throw error;
-      }
+      // Gone: deleted after P, and the entry that deleted it follows the snapshot.
+      const handle = await openIfPresent(join(dataDir, file));
+      if (!handle) continue;
       const { size } = await handle.stat();
       files.push({ file, size, read: (position, length, buffer) => readExactly(handle, buffer, position, length), close: () => handle.close() });
     }

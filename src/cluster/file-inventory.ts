@@ -50,18 +50,23 @@ export async function readExactly(handle: FileHandle, buffer: Buffer, position: 
   return buffer.subarray(0, done);
 }
 
+/** A file opened for reading, or undefined if it is gone (deleted meanwhile: whoever deleted it says so). */
+export async function openIfPresent(path: string): Promise<FileHandle | undefined> {
+  try {
+    return await open(path, 'r');
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+    throw error;
+  }
+}
+
 /** What a follower tells the leader it has: every store file with its size and chunk checksums. */
 export async function takeInventory(dataDir: string): Promise<InventoryFile[]> {
   const buffer = Buffer.allocUnsafe(CHUNK_SIZE);
   const inventory: InventoryFile[] = [];
   for (const file of await listStoreFiles(dataDir)) {
-    let handle: FileHandle;
-    try {
-      handle = await open(join(dataDir, file), 'r');
-    } catch (error) {
-      if ((error as NodeJS.ErrnoException).code === 'ENOENT') continue;
-      throw error;
-    }
+    const handle = await openIfPresent(join(dataDir, file));
+    if (!handle) continue;
     try {
       const { size } = await handle.stat();
       inventory.push({ file, size, crcs: await chunkCrcs(handle, size, buffer) });

@@ -45,6 +45,7 @@ describe('replicating a DurableState', () => {
     const queues = new Queues();
     const queue = queues.declare('q');
     const barrier = new ClusterBarrier(opened, replicator);
+    barrier.arm();
 
     const { port, server } = await listenFor(replicator, 'f1');
     cleanups.push(() => new Promise((resolve) => server.close(() => resolve())));
@@ -67,7 +68,7 @@ describe('replicating a DurableState', () => {
     await follower.stop();
     await following;
     for (let id = 101; id <= 200; id += 1) opened.messages.add(persistent(id, `${id}:${body}`), [queue]);
-    await expect(barrier.stored()).rejects.toMatchObject({ code: 'not-in-sync' });
+    await expect(barrier.stored()).rejects.toMatchObject({ reason: 'RESOURCE_ERROR', code: 506, message: expect.stringMatching(/min-insync/) });
     expect(isr.calls).toEqual([['f1', 'leader'], ['leader']]);
     // It comes back with a stale data dir, catches up, and is in the ISR again.
     const again = new Promise<string>((resolve) => follower.once('in-sync', resolve));
