@@ -2,7 +2,7 @@
 // its start-up log lines, signals (kill -9, SIGSTOP, SIGCONT), restart on the same data dir, and
 // waiting for a log line. Every child is tracked so none outlives the test process.
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { appendFileSync, existsSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
@@ -122,7 +122,10 @@ export class WarrenProcess {
     });
     this.#child = child;
     children.add(child);
-    child.once('exit', () => children.delete(child));
+    child.once('exit', (code, signal) => {
+      children.delete(child);
+      this.line(`[harness] ${this.id} exited (${code ?? signal})`);
+    });
     for (const stream of [child.stdout, child.stderr]) if (stream) createInterface({ input: stream }).on('line', (line) => this.line(line));
     const from = this.#incarnationStart;
     const timeoutMs = this.o.startTimeoutMs ?? 30_000;
@@ -191,6 +194,9 @@ export class WarrenProcess {
 
   private line(text: string): void {
     this.lines.push(text);
+    // For a long run (bench scenario 13): every node's lines in a file, to read after the fact.
+    const logDir = process.env['WARREN_HARNESS_LOG_DIR'];
+    if (logDir) appendFileSync(join(logDir, `${this.id}.log`), `${text}\n`);
     this.o.onLine?.(text);
     for (const waiter of this.#waiters) {
       const match = waiter.pattern.exec(text);
