@@ -11,7 +11,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { skipReason as etcdSkipReason } from './etcd-server.js';
 import { declareDurableQueues, publishConfirmed, spread } from './harness/backlog.js';
 import { clusterSkipReason, type ClusterNode } from './harness/cluster-processes.js';
-import { allInSync, startLoadedCluster, verdict, type LoadedCluster } from './harness/fault-run.js';
+import { allInSync, inSync, startLoadedCluster, verdict, type LoadedCluster } from './harness/fault-run.js';
 
 function mount(args: readonly string[]): string | undefined {
   const result = spawnSync('mount', args, { encoding: 'utf8' });
@@ -42,6 +42,7 @@ const SMALL = '8m';
 const BIG = '64m';
 /** Over the small tmpfs by half: every node must hold all of it, nobody consumes it. */
 const BALLAST = { messages: 384, bodyBytes: 32 * 1024 };
+const WRITE_FAILED = /cluster: link to \S+ ended: could not write the replica: ENOSPC/;
 const flags = {
   leaseTtl: 3,
   minInsync: 2,
@@ -80,18 +81,25 @@ describe.skipIf(skip !== undefined)(`a follower's disk fills${skip ? ` (skipped:
     if (failed) throw new Error(`mount: ${failed}`);
     mounted = { node: follower, dir: follower.process.dataDir };
     await follower.process.start();
+    await inSync(follower);
     await allInSync(cluster);
 
     const leaderUrl = leader.process.endpoint().amqpUrl;
     await declareDurableQueues(leaderUrl, ['ballast']);
     await publishConfirmed(leaderUrl, spread(['ballast'], BALLAST.messages, BALLAST.bodyBytes), 32);
 
-    await follower.process.waitForLog(/ENOSPC/, { timeoutMs: 30_000 });
+    // The link ends on the failed write; the follower dials again and its catch-up fails the same way.
+    // Both are waited for, so what it recovers from below is a catch-up cut short by a full disk.
+    const firstFailure = await follower.process.waitForLog(WRITE_FAILED, { timeoutMs: 30_000 });
+    const failedAt = follower.process.lines.indexOf(firstFailure.input);
+    await follower.process.waitForLog(WRITE_FAILED, { from: failedAt + 1, timeoutMs: 30_000 });
     const isr = await cluster.waitForIsr((members) => !members.includes(id));
     expect([...isr].sort()).toEqual([leader.process.id, other.process.id].sort());
     const outAt = Date.now();
     await driver.confirmsSince(outAt, 200, 60_000);
 
+    // A full disk never passed for in sync.
+    expect(follower.process.lines.slice(failedAt).filter((line) => /cluster: in sync with/.test(line))).toEqual([]);
     const grown = mount(['-o', `remount,size=${BIG}`, follower.process.dataDir]);
     if (grown) throw new Error(`remount: ${grown}`);
     await allInSync(cluster);
