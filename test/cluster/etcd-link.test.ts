@@ -2,10 +2,10 @@
 // its followers and clients still reach it, but its lease keep-alives cannot. It must lose the lease
 // within the TTL, confirm nothing after that on any connection it served, and let a follower lead;
 // once the link heals it follows the new leader and rejoins the ISR. Nothing confirmed is lost.
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, onTestFailed } from 'vitest';
 import { skipReason as etcdSkipReason } from './etcd-server.js';
 import { clusterSkipReason } from './harness/cluster-processes.js';
-import { allInSync, confirmsOnConnectionsOpenedBefore, startLoadedCluster, verdict, type LoadedCluster } from './harness/fault-run.js';
+import { allInSync, confirmsOnConnectionsOpenedBefore, nodeTails, startLoadedCluster, verdict, type LoadedCluster } from './harness/fault-run.js';
 
 const skip = etcdSkipReason ?? clusterSkipReason();
 const TTL = 3;
@@ -23,6 +23,7 @@ describe.skipIf(skip !== undefined)(`the leader's link to etcd${skip ? ` (skippe
   it.each(['cut', 'blackhole'] as const)('%s: the leader loses its lease and confirms nothing after it, a follower leads, the old one rejoins once healed', async (fault) => {
     run = await startLoadedCluster(flags);
     const { cluster, driver, leader } = run;
+    onTestFailed(() => console.log(nodeTails(cluster)));
     const link = leader.etcdLink;
     if (!link) throw new Error('the cluster was started without etcd links');
     const from = leader.process.lines.length;

@@ -34,9 +34,13 @@ export async function declareDurableQueues(amqpUrl: string, queues: readonly str
  */
 export async function publishConfirmed(amqpUrl: string, messages: Iterable<BacklogMessage>, window = 256): Promise<number> {
   const model = await amqplib.connect(amqpUrl);
+  // What the broker said when it closed the channel or connection: amqplib's own rejection only says "channel closed".
+  const said: string[] = [];
+  model.on('error', (error: Error) => said.push(`connection: ${error.message}`));
   let count = 0;
   try {
     const channel = await model.createConfirmChannel();
+    channel.on('error', (error: Error) => said.push(`channel: ${error.message}`));
     let unconfirmed = 0;
     for (const { queue, body } of messages) {
       channel.sendToQueue(queue, body, { persistent: true });
@@ -48,6 +52,8 @@ export async function publishConfirmed(amqpUrl: string, messages: Iterable<Backl
     }
     await channel.waitForConfirms();
     await channel.close();
+  } catch (error) {
+    throw new Error(`publishing the backlog failed after ${count} messages: ${(error as Error).message}${said.length > 0 ? ` (${said.join('; ')})` : ''}`, { cause: error });
   } finally {
     await model.close().catch(() => undefined);
   }
