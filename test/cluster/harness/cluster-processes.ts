@@ -4,12 +4,15 @@
 // proxy, and `proxy.cut()` on the leader's proxy isolates it from its followers (not from etcd).
 // The real cluster port is 0 (chosen at bind), so the proxy starts first with no target and is
 // pointed at the node when its `cluster: listening for nodes on HOST:PORT` line arrives.
+// With `etcdLinks`, each node also reaches etcd through proxies of its own (`node.etcdLink`), so a
+// test can cut one node off from etcd.
 import { randomBytes, randomUUID } from 'node:crypto';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { startEtcd, type EtcdCluster } from '../etcd-server.js';
 import { getJson, type NodeEndpoint } from './amqp-endpoints.js';
+import { EtcdLink } from './etcd-link.js';
 import { LinkProxy } from './link-proxy.js';
 import { WarrenProcess } from './warren-process.js';
 
@@ -26,11 +29,16 @@ export interface ClusterOptions {
   readonly extraArgs?: readonly string[];
   /** Run this script instead of dist/main.js (the harness's own test). */
   readonly program?: string;
+  /** Each node reaches etcd through proxies of its own (`ClusterNode.etcdLink`), not directly. */
+  readonly etcdLinks?: boolean;
 }
 
 export interface ClusterNode {
   readonly process: WarrenProcess;
+  /** In front of the node's cluster port: what other nodes dial to reach it. */
   readonly proxy: LinkProxy;
+  /** The node's own link to etcd, when the cluster was started with `etcdLinks`. */
+  readonly etcdLink?: EtcdLink;
 }
 
 const CLUSTER_PORT_LINE = /cluster: listening for nodes on ([^\s"]+):(\d+)/;
@@ -55,6 +63,8 @@ export class ClusterProcesses {
     const nodes: ClusterNode[] = [];
     for (let k = 1; k <= (o.nodes ?? 3); k++) {
       const proxy = await LinkProxy.start();
+      const etcdLink = o.etcdLinks ? await EtcdLink.start(etcd) : undefined;
+      const etcdEndpoints = etcdLink?.endpoints ?? etcd.endpoints;
       const id = `n${k}`;
       const process = new WarrenProcess({
         id,
@@ -62,7 +72,7 @@ export class ClusterProcesses {
         ...(o.program === undefined ? {} : { program: o.program }),
         args: () => [
           '--cluster', '--node-id', id,
-          '--etcd', etcd.endpoints.join(','), '--etcd-prefix', prefix,
+          '--etcd', etcdEndpoints.join(','), '--etcd-prefix', prefix,
           '--cluster-port', '0', '--cluster-advertise', proxy.address, '--cluster-secret-file', secretFile,
           '--port', '0', '--amqp-port', '0', '--prometheus-port', 'off',
           '--data-dir', join(dir, id),
@@ -75,7 +85,7 @@ export class ClusterProcesses {
           if (match?.[1] && match[2]) proxy.retarget(match[1], Number(match[2]));
         },
       });
-      nodes.push({ process, proxy });
+      nodes.push({ process, proxy, ...(etcdLink ? { etcdLink } : {}) });
     }
     const cluster = new ClusterProcesses(etcd, nodes, prefix, leaseTtl, dir);
     try {
@@ -163,6 +173,7 @@ export class ClusterProcesses {
     }
     await Promise.all(this.nodes.map((n) => n.process.exited()));
     await Promise.all(this.nodes.map((n) => n.proxy.close()));
+    await Promise.all(this.nodes.map((n) => n.etcdLink?.close()));
     for (const member of this.etcd.members) {
       member.process.kill('SIGCONT');
       member.process.kill('SIGKILL');

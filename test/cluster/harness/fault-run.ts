@@ -69,3 +69,8 @@ export function confirmsOnConnectionsOpenedBefore(journal: DriverJournal, opened
   const old = new Set(journal.connections.filter((c) => c.openedAt < openedBefore).map((c) => c.label));
   return journal.confirms.filter((c) => c.at >= since && c.connection !== undefined && old.has(c.connection));
 }
+
+/** The last lines of every node, for a failed case's output (vitest's `onTestFailed`). */
+export function nodeTails(cluster: ClusterProcesses, count = 25): string {
+  return cluster.nodes.map((n) => `--- ${n.process.id}${n.process.running ? '' : ' (not running)'}\n${n.process.tail(count)}`).join('\n');
+}
