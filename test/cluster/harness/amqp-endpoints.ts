@@ -66,3 +66,17 @@ export async function getJson(endpoints: Endpoints, path: string, timeoutMs = 20
   }
   throw new Error(`GET ${path} failed on every node: ${errors.join('; ')}`);
 }
+
+/**
+ * Closes, giving up after `timeoutMs` and dropping the socket: a connection blocked by an alarm is not
+ * read (as in RabbitMQ), so its connection.close is never answered, and a stopped node never answers.
+ */
+export async function closeWithin(model: ChannelModel, timeoutMs = 3000): Promise<void> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<'timeout'>((resolve) => {
+    timer = setTimeout(() => resolve('timeout'), timeoutMs);
+  });
+  const outcome = await Promise.race([model.close().then(() => 'closed' as const, () => 'closed' as const), timeout]);
+  clearTimeout(timer);
+  if (outcome === 'timeout') (model.connection as unknown as { stream?: { destroy(): void } }).stream?.destroy();
+}

@@ -2,7 +2,7 @@
 // delivery (with its redelivered flag) and each ack as it sends it. Reconnects to the next node when
 // its connection is lost or the broker cancels it. The queues exist before it starts (LoadDriver.start).
 import type { Channel, ChannelModel, ConsumeMessage } from 'amqplib';
-import { backoff, connectWithin, pick, type Endpoints } from './amqp-endpoints.js';
+import { backoff, closeWithin, connectWithin, pick, type Endpoints } from './amqp-endpoints.js';
 import type { JournalWriter } from './journal.js';
 
 export interface ConsumerOptions {
@@ -43,7 +43,7 @@ export class Consumer {
 
   async close(): Promise<void> {
     this.#closed = true;
-    await this.#model?.close().catch(() => undefined);
+    if (this.#model) await closeWithin(this.#model);
     await this.#loop;
   }
 
@@ -82,7 +82,7 @@ export class Consumer {
         await model.close().catch(() => undefined);
       } catch (error) {
         this.#lastError = (error as Error).message;
-        await this.#model?.close().catch(() => undefined);
+        if (this.#model) await closeWithin(this.#model);
       }
       if (!this.#closed) await backoff();
     }

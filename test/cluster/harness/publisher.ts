@@ -4,7 +4,7 @@
 // attempt, a new per-queue seq); a nacked message is sent again the same way a moment later.
 import { randomUUID } from 'node:crypto';
 import type { ChannelModel, ConfirmChannel } from 'amqplib';
-import { backoff, connectWithin, pick, type Endpoints } from './amqp-endpoints.js';
+import { backoff, closeWithin, connectWithin, pick, type Endpoints } from './amqp-endpoints.js';
 import type { ConfirmRecord } from './checker.js';
 import type { JournalWriter } from './journal.js';
 
@@ -100,7 +100,7 @@ export class Publisher {
   async close(): Promise<void> {
     this.#closed = true;
     clearInterval(this.#ticker);
-    await this.#model?.close().catch(() => undefined);
+    if (this.#model) await closeWithin(this.#model);
     await this.#loop;
   }
 
@@ -135,7 +135,7 @@ export class Publisher {
       } catch (error) {
         this.#live = undefined;
         this.#lastError = (error as Error).message;
-        await this.#model?.close().catch(() => undefined);
+        if (this.#model) await closeWithin(this.#model);
       }
       if (!this.#closed) await backoff();
     }
