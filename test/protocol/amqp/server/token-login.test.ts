@@ -71,8 +71,9 @@ describe('AMQP with a token as the password', () => {
   });
 
   it('closes the connection when its token expires', async () => {
-    const connection = await amqplib.connect(url(await issuer.mint({ scope: 'warren.read:*/*', expiresIn: 1 })));
+    // Long enough to log in on a loaded machine (a 1 s token expired before connection.open in one CI run).
+    const connection = await amqplib.connect(url(await issuer.mint({ scope: 'warren.read:*/*', expiresIn: 4 })));
     const closed = new Promise<Error>((resolve) => connection.on('error', resolve));
-    expect((await withTimeout(closed, 'the connection error', 10_000)).message).toMatch(/ACCESS_REFUSED - token expired at/);
+    expect((await withTimeout(closed, 'the connection error', 15_000)).message).toMatch(/ACCESS_REFUSED - token expired at/);
   });
 });
