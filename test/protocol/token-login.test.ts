@@ -121,8 +121,8 @@ describe('update-token and expiry', () => {
   });
 
   it('closes the connection when its token expires, with a clear code and reason', async () => {
-    const raw = await tokenSocket('warren.read:*/*', { expiresIn: 1 });
-    const close = await raw.waitFor((frame) => frame.op === 'close', 'the close push', 10_000);
+    const raw = await tokenSocket('warren.read:*/*', { expiresIn: 4 });
+    const close = await raw.waitFor((frame) => frame.op === 'close', 'the close push', 15_000);
     expect(close).toMatchObject({ op: 'close', code: 403, reason: 'ACCESS_REFUSED', message: expect.stringMatching(/^token expired at .*update-token/) });
     expect((await raw.closed).code).toBe(1008);
   });
