@@ -6,6 +6,10 @@ import { Follower } from './follower.js';
 import type { LeaderRecord } from './leader-record.js';
 import type { TunnelFront } from './tunnel-front.js';
 
+/** Between tries to follow the same leader: from this, doubling while no try gets in sync, to the cap. */
+const RETRY_MIN_MS = 500;
+const RETRY_MAX_MS = 8000;
+
 export interface LeaderAddress {
   readonly host: string;
   readonly port: number;
@@ -96,17 +100,25 @@ export class FollowerTerm {
   /** Follows whoever leads, reconnecting after a lost link, until the term ends. */
   private async followLoop(): Promise<void> {
     const signal = this.abort.signal;
+    let retry = RETRY_MIN_MS;
+    let lastEpoch: bigint | undefined;
     while (!signal.aborted) {
       const leader = this.coordinator.leader;
       const address = this.leaderAddress();
       if (!leader || !address) {
-        await this.nextLeaderOrAbort();
+        await this.nextLeaderOrAbort(1000);
         continue;
       }
+      if (leader.epoch !== lastEpoch) retry = RETRY_MIN_MS;
+      lastEpoch = leader.epoch;
+      let reachedInSync = false;
       this.following = leader;
       const follower = new Follower({ dataDir: this.config.dataDir, nodeId: this.config.nodeId, secret: this.secret, log: this.log });
       this.follower = follower;
-      follower.on('in-sync', (epoch) => this.log.info(`cluster: in sync with ${leader.nodeId} (epoch ${epoch})`));
+      follower.on('in-sync', (epoch) => {
+        reachedInSync = true;
+        this.log.info(`cluster: in sync with ${leader.nodeId} (epoch ${epoch})`);
+      });
       follower.on('disconnected', (reason) => this.log.info(`cluster: link to ${leader.nodeId} ended: ${reason}`));
       this.log.info(`cluster: following ${leader.nodeId} (epoch ${leader.epoch})`);
       try {
@@ -117,11 +129,15 @@ export class FollowerTerm {
         await follower.stop();
         this.following = undefined;
       }
-      if (!signal.aborted) await delay(500, signal);
+      // A link that never got in sync (a full disk, a leader that refuses it) is tried again less and
+      // less often: each try costs the leader a whole catch-up. A new leader is tried at once.
+      retry = reachedInSync ? RETRY_MIN_MS : Math.min(retry * 2, RETRY_MAX_MS);
+      if (!signal.aborted) await this.nextLeaderOrAbort(reachedInSync ? RETRY_MIN_MS : retry);
     }
   }
 
-  private nextLeaderOrAbort(): Promise<void> {
+  /** Waits `ms`, or until the leader key changes or the term ends. */
+  private nextLeaderOrAbort(ms: number): Promise<void> {
     return new Promise((resolve) => {
       const done = (): void => {
         this.coordinator.off('leader', done);
@@ -129,24 +145,12 @@ export class FollowerTerm {
         clearTimeout(timer);
         resolve();
       };
-      // The leader key may have been read before this listener existed; look again now and then.
-      const timer = setTimeout(done, 1000);
+      // Also bounded when waiting for a leader: the key may have been read before this listener existed.
+      const timer = setTimeout(done, ms);
       this.coordinator.on('leader', done);
       this.abort.signal.addEventListener('abort', done);
     });
   }
-}
-
-function delay(ms: number, signal: AbortSignal): Promise<void> {
-  return new Promise((resolve) => {
-    const done = (): void => {
-      clearTimeout(timer);
-      signal.removeEventListener('abort', done);
-      resolve();
-    };
-    const timer = setTimeout(done, ms);
-    signal.addEventListener('abort', done);
-  });
 }
 
 export function splitHostPort(address: string): { host: string; port: number } | undefined {
