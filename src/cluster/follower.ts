@@ -3,7 +3,7 @@ import type { FileHandle } from 'node:fs/promises';
 import type { Socket } from 'node:net';
 import { crc32 } from 'node:zlib';
 import { takeInventory } from './file-inventory.js';
-import { FrameReader } from './frame-reader.js';
+import { FrameReader } from './cluster-frames.js';
 import { ReplicaWriter } from './replica-writer.js';
 import type { ClusterLog } from './cluster-log.js';
 import {
@@ -12,6 +12,7 @@ import {
   decodePlan,
   encodeAck,
   jsonFrame,
+  MAX_FRAME,
   parseJson,
   ReplicationFrameTypes,
   ReplicationProtocolError,
@@ -106,7 +107,7 @@ export class Follower extends EventEmitter<FollowerEvents> {
   private runLink(socket: Socket, leftover: Buffer, epoch: bigint, leaderId: string): Promise<void> {
     const log = this.o.log;
     const maxQueued = this.o.maxQueuedBytes ?? 64 * 1024 * 1024;
-    const reader = new FrameReader();
+    const reader = new FrameReader(MAX_FRAME);
     let plan: CatchUpPlan | undefined;
     let snapshotDone = false;
     let ended = false;
@@ -146,7 +147,7 @@ export class Follower extends EventEmitter<FollowerEvents> {
     const received = (data: Buffer): void => {
       if (ended) return;
       try {
-        for (const frame of reader.push(data)) {
+        for (const frame of reader.read(data)) {
           switch (frame.type) {
             case ReplicationFrameTypes.PLAN: {
               if (plan) throw new ReplicationProtocolError('a second plan');

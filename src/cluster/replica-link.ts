@@ -1,8 +1,8 @@
 import type { Socket } from 'node:net';
 import { sendCatchUp, type FrameSink, type SnapshotPoint } from './catch-up-sender.js';
-import { FrameReader } from './frame-reader.js';
+import { FrameReader } from './cluster-frames.js';
 import type { ClusterLog } from './cluster-log.js';
-import { decodeAck, decodeInventory, jsonFrame, parseJson, ReplicationFrameTypes, type Inventory } from './replication-frames.js';
+import { decodeAck, decodeInventory, jsonFrame, MAX_FRAME, parseJson, ReplicationFrameTypes, type Inventory } from './replication-frames.js';
 
 export type LinkPhase = 'awaiting-inventory' | 'catching-up' | 'streaming' | 'closed';
 
@@ -42,7 +42,7 @@ export class ReplicaLink {
   joinTarget = 0;
   /** The follower acked the snapshot: its files hold the leader's at the snapshot point, fsynced. */
   snapshotApplied = false;
-  private readonly reader = new FrameReader();
+  private readonly reader = new FrameReader(MAX_FRAME);
   private held: Buffer[] = [];
   private heldBytes = 0;
   private snapshotSeq = 0;
@@ -113,7 +113,7 @@ export class ReplicaLink {
   private received(data: Buffer): void {
     if (this.closed) return;
     try {
-      for (const frame of this.reader.push(data)) {
+      for (const frame of this.reader.read(data)) {
         switch (frame.type) {
           case ReplicationFrameTypes.INVENTORY:
             if (this.phase !== 'awaiting-inventory') throw new Error('a second inventory');

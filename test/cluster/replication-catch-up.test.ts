@@ -2,8 +2,8 @@
 import { createServer, connect, type Server, type Socket } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
 import { Follower } from '../../src/cluster/follower.js';
-import { FrameReader } from '../../src/cluster/frame-reader.js';
-import { ReplicationFrameTypes } from '../../src/cluster/replication-frames.js';
+import { FrameReader } from '../../src/cluster/cluster-frames.js';
+import { MAX_FRAME, ReplicationFrameTypes } from '../../src/cluster/replication-frames.js';
 import { Replicator } from '../../src/cluster/replicator.js';
 import {
   expectSameFiles,
@@ -184,9 +184,9 @@ async function corruptingProxy(target: number): Promise<{ server: Server; port: 
     const upstream = connect(target, '127.0.0.1');
     sockets.push(client, upstream);
     client.pipe(upstream);
-    const reader = new FrameReader();
+    const reader = new FrameReader(MAX_FRAME);
     upstream.on('data', (data: Buffer) => {
-      for (const frame of reader.push(data)) {
+      for (const frame of reader.read(data)) {
         const payload = Buffer.from(frame.payload);
         if (frame.type === ReplicationFrameTypes.CHUNK && state.corrupted === 0) {
           const last = payload.length - 1;
