@@ -34,6 +34,8 @@ const HELP = `Usage: npm run bench -- [options]
   --log-level=LEVEL   broker log level (default info: the 'listening on' line is an info log)
   --data-root=DIR     where the brokers' temp data dirs go (default the OS temp dir)
   --broker-node-args="--max-semi-space-size=32"   extra node flags for the broker (A/B tests)
+  --generator=split   scenarios 1 and 2 (and 8, 12 of them): publisher and consumer in two threads of
+                      the generator (default); single: both on one event loop (before 2026-12-01)
   sizes: --count --size --prefetch --ack-every --window --confirm-window --queues --bindings --batch
          --rates=1000,10000 --duration=SECONDS --backlog --fill-window --connections --concurrency
          --timeout=SECONDS (scenario 9: per line, no declare is sent after it)

@@ -34,7 +34,7 @@ export async function open(target: Target): Promise<BenchConnection> {
   return WarrenBench.open(target.url);
 }
 
-/** Bodies carry their send time (performance.now(), ms) in the first 16 characters, padded to size. */
+/** Bodies carry their send time (benchNow(), ms) in the first 16 characters, padded to size. */
 export function stampedBody(stamp: number, size: number, padding: string): string {
   const head = stamp.toFixed(3).padStart(15, '0') + '|';
   return size <= head.length ? head : head + padding.slice(0, size - head.length);

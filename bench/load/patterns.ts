@@ -5,6 +5,7 @@
  */
 import { Samples } from '../lib/stats.js';
 import { paddingFor, stampedBody, type BenchConnection } from './adapter.js';
+import { benchNow } from './clock.js';
 
 export class AckingConsumer {
   delivered = 0;
@@ -33,7 +34,7 @@ export class AckingConsumer {
 
   private handle(tag: number, stamp: number): void {
     const n = ++this.delivered;
-    if (n > this.recordAfter) this.latency.add(performance.now() - stamp);
+    if (n > this.recordAfter) this.latency.add(benchNow() - stamp);
     this.lastTag = tag;
     if (++this.pendingAcks >= this.ackEvery) {
       this.conn.ack(tag, true);
@@ -85,7 +86,7 @@ export function windowedPublisher(spec: PublishSpec, window: number, inFlight: (
   const pump = (): void => {
     if (published >= spec.count || inFlight(published) > low) return;
     while (published < spec.count && inFlight(published) < window) {
-      spec.conn.publish(spec.exchange, key(), stampedBody(performance.now(), spec.size, padding), spec.persistent);
+      spec.conn.publish(spec.exchange, key(), stampedBody(benchNow(), spec.size, padding), spec.persistent);
       published++;
     }
   };
@@ -108,10 +109,10 @@ export function confirmWindowPublisher(spec: PublishSpec, window: number, confir
       while (inFlight < window && published < spec.count) {
         inFlight++;
         published++;
-        const sentAt = performance.now();
+        const sentAt = benchNow();
         spec.conn.publishConfirm(spec.exchange, key(), stampedBody(sentAt, spec.size, padding), spec.persistent).then(() => {
           inFlight--;
-          if (++confirmed > skip) confirmLatency?.add(performance.now() - sentAt);
+          if (++confirmed > skip) confirmLatency?.add(benchNow() - sentAt);
           if (confirmed === spec.count) resolve();
           else pump();
         }, reject);
@@ -130,11 +131,11 @@ export function fixedRatePublisher(spec: Omit<PublishSpec, 'count'>, rate: numbe
   const key = keyOf({ ...spec, count: 0 });
   const total = Math.round((rate * durationMs) / 1000);
   const interval = 1000 / rate;
-  const start = performance.now();
+  const start = benchNow();
   let sent = 0;
   return new Promise<number>((resolve) => {
     const tick = (): void => {
-      const now = performance.now();
+      const now = benchNow();
       const due = Math.min(total, Math.floor((now - start) / interval) + 1);
       while (sent < due) {
         sendLag.add(now - (start + sent * interval));
@@ -167,12 +168,12 @@ export function batchConfirmPublisher(spec: PublishSpec, batch: number, inFlight
       while (outstanding < inFlight && published < spec.count) {
         const end = Math.min(spec.count, published + batch);
         while (published < end - 1) {
-          spec.conn.publish(spec.exchange, key(), stampedBody(performance.now(), spec.size, padding), spec.persistent);
+          spec.conn.publish(spec.exchange, key(), stampedBody(benchNow(), spec.size, padding), spec.persistent);
           published++;
         }
         published++;
         outstanding++;
-        spec.conn.publishConfirm(spec.exchange, key(), stampedBody(performance.now(), spec.size, padding), spec.persistent).then(() => {
+        spec.conn.publishConfirm(spec.exchange, key(), stampedBody(benchNow(), spec.size, padding), spec.persistent).then(() => {
           outstanding--;
           if (published >= spec.count && outstanding === 0) resolve();
           else pump();

@@ -3,11 +3,14 @@
  *  1. transient 256 B messages; publisher without confirms, at most `window` messages published but
  *     not yet delivered (end-to-end flow control).
  *  2. persistent messages in a durable queue; publisher with confirms, `confirmWindow` in flight.
+ * By default the publisher and the consumer run in two threads of the generator (`--generator=split`,
+ * split-pubsub.ts); `--generator=single` runs both on one event loop, as before 2026-12-01.
  */
 import { Samples } from '../lib/stats.js';
 import { open } from '../load/adapter.js';
 import type { Job, JobParams } from '../load/job.js';
 import { AckingConsumer, confirmWindowPublisher, rate, windowedPublisher } from '../load/patterns.js';
+import { splitPubSub } from '../load/split-pubsub.js';
 import { measure, metricsOf, num, uniqueName, withTarget, type BenchOptions, type Line, type RunEnv, type Scenario } from './common.js';
 
 export interface PubSubParams extends JobParams {
@@ -21,9 +24,30 @@ export interface PubSubParams extends JobParams {
   window: number;
   /** > 0: publish with confirms, this many in flight (the end-to-end window is then not used). */
   confirmWindow: number;
+  /** Publisher and consumer in two threads ('split') or on one event loop ('single'). */
+  generator: 'split' | 'single';
 }
 
-export const pubSubJob: Job<PubSubParams> = async ({ target, params: p, mark }) => {
+export const pubSubJob: Job<PubSubParams> = async (ctx) => {
+  const { target, params: p, mark } = ctx;
+  if (p.generator === 'single') return singleLoop(ctx);
+  const warmup = Math.floor(p.count / 10);
+  const { generator: _generator, ...spec } = p;
+  const out = await splitPubSub(
+    target,
+    { ...spec, warmup },
+    () => mark('measure'),
+    () => mark('measured'),
+  );
+  return {
+    msgsPerSec: rate(p.count - warmup, out.measuredMs),
+    latency: out.latency,
+    ...(p.confirmWindow > 0 ? { confirmLatency: out.confirmLatency } : {}),
+    durationMs: Math.round(out.durationMs),
+  };
+};
+
+const singleLoop: Job<PubSubParams> = async ({ target, params: p, mark }) => {
   const publisher = await open(target);
   const consumerConn = await open(target);
   await publisher.declareQueue(p.queue, { durable: p.persistent });
@@ -69,7 +93,14 @@ function params(options: BenchOptions, persistent: boolean): PubSubParams {
     persistent,
     window: num(options, 'window', 1000),
     confirmWindow: persistent ? num(options, 'confirm-window', 100) : 0,
+    generator: generatorFlag(options),
   };
+}
+
+function generatorFlag(options: BenchOptions): 'split' | 'single' {
+  const raw = options.flags.generator ?? 'split';
+  if (raw !== 'split' && raw !== 'single') throw new Error(`--generator: expected split or single, got '${raw}'`);
+  return raw;
 }
 
 async function run(env: RunEnv, p: JobParams, id: string): Promise<Line[]> {
