@@ -1,11 +1,12 @@
 // Assembles one channel's frames into commands: a method, and for basic.publish/return/deliver/get-ok
 // the content header and body frames that must follow it. Any other order is 505 UNEXPECTED_FRAME, as
 // RabbitMQ raises it.
-import { decodeContentHeader } from './content.js';
+import { ContentHeaderDecoder } from './content-header-decoder.js';
 import { amqpError, type AmqpError } from './errors.js';
 import { FRAME_BODY, FRAME_HEADER, FRAME_HEARTBEAT, FRAME_METHOD } from './frame-constants.js';
 import type { Frame } from './frame-reader.js';
-import { decodeMethod, methodSpec } from './method-codec.js';
+import { HotMethodDecoder } from './hot-methods.js';
+import { methodSpec } from './method-codec.js';
 import type { AmqpMethod, BasicProperties } from './spec/methods.js';
 
 export interface Command {
@@ -34,6 +35,8 @@ type State =
 
 export class ContentAssembler {
   private state: State = { at: 'method' };
+  private readonly methods = new HotMethodDecoder();
+  private readonly headers = new ContentHeaderDecoder();
 
   /** The body size the content being assembled announced, once its header is in; undefined otherwise. */
   get announcedBodySize(): number | undefined {
@@ -46,9 +49,9 @@ export class ContentAssembler {
     switch (frame.type) {
       case FRAME_METHOD: {
         if (state.at !== 'method') return this.unexpected(`method frame while expecting content ${state.at} for ${state.method.method}`, state.method);
-        const method = decodeMethod(frame.payload);
+        const method = this.methods.decode(frame.payload);
         if ('kind' in method) return method;
-        if (!methodSpec(method.method).content) return { method };
+        if (method.method !== 'basic.publish' && !methodSpec(method.method).content) return { method };
         this.state = { at: 'header', method };
         return undefined;
       }
@@ -61,7 +64,7 @@ export class ContentAssembler {
         if (headerClass !== classId) {
           return this.unexpected(`expected content header for class ${classId}, got one for class ${headerClass} instead`, state.method);
         }
-        const header = decodeContentHeader(frame.payload);
+        const header = this.headers.decode(frame.payload);
         if ('kind' in header) return header;
         if (header.bodySize === 0) return this.finish(state.method, header.properties, frame.payload, Buffer.alloc(0));
         this.state = { at: 'body', method: state.method, properties: header.properties, header: frame.payload, size: header.bodySize, parts: [], received: 0 };

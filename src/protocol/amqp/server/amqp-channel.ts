@@ -18,6 +18,7 @@ import { asBrokerError, isChannelError, replyTextOf, type Outcome, type Replied 
 import { ChannelTransaction } from './channel-transaction.js';
 import { ContentAssembler, type Command } from '../content-assembler.js';
 import { deliverFrames, returnFrames } from './delivery-frames.js';
+import { PublishedProperties } from './message-mapping.js';
 import { fitReplyText, isAmqpError, type AmqpError } from '../errors.js';
 import type { Frame } from '../frame-reader.js';
 import { decodeMethod, encodeMethodFrame, methodSpec, type MethodName } from '../method-codec.js';
@@ -67,6 +68,7 @@ export class AmqpChannel implements DeliverySink, ReplyConsumer, basic.BasicScop
   transaction: ChannelTransaction | undefined;
   /** The direct reply-to consumer. */
   readonly replies: ReplySubscription;
+  readonly publishedProperties = new PublishedProperties();
   private readonly assembler = new ContentAssembler();
   private readonly ordered: OrderedReplies<Buffer[]>;
 

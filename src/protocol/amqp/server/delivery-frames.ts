@@ -63,39 +63,64 @@ export interface DeliveryFields {
 const BASIC = 60;
 const DELIVER = 60;
 
-/** basic.deliver's method frame, written by hand: it is encoded once per delivery. */
-function deliverMethodFrame(channel: number, fields: DeliveryFields, exchange: string, routingKey: string): Buffer {
-  const tagBytes = Buffer.byteLength(fields.consumerTag);
-  const exchangeBytes = Buffer.byteLength(exchange);
-  const keyBytes = Buffer.byteLength(routingKey);
-  const payload = 4 + 1 + tagBytes + 8 + 1 + 1 + exchangeBytes + 1 + keyBytes;
-  const out = Buffer.allocUnsafe(payload + FRAME_OVERHEAD);
+/** A shortstr's bytes, for a string that usually repeats from one delivery to the next. */
+class RepeatedShortstr {
+  private last = '';
+  private bytes: Buffer = Buffer.alloc(0);
+
+  encode(s: string): Buffer {
+    if (s !== this.last) {
+      this.bytes = Buffer.from(s, 'utf8');
+      this.last = s;
+    }
+    return this.bytes;
+  }
+}
+
+const consumerTags = new RepeatedShortstr();
+const exchanges = new RepeatedShortstr();
+const routingKeys = new RepeatedShortstr();
+
+/**
+ * basic.deliver's method frame, written by hand (it is encoded once per delivery) into the same buffer as
+ * the content's frames.
+ */
+export function deliverFrames(channel: number, fields: DeliveryFields, message: Message, deliveryCount: number, frameMax: number): Buffer[] {
+  const content = message.content;
+  const body = content.body;
+  const header = headerPayload(content, body.byteLength, message, deliveryCount);
+  const tag = consumerTags.encode(fields.consumerTag);
+  const exchange = exchanges.encode(content.exchange);
+  const routingKey = routingKeys.encode(content.routingKey);
+  const payload = 4 + 1 + tag.length + 8 + 1 + 1 + exchange.length + 1 + routingKey.length;
+  const room = frameMax > 0 ? frameMax - FRAME_OVERHEAD : body.byteLength;
+  const bodyFrames = body.byteLength === 0 ? 0 : Math.ceil(body.byteLength / room);
+  const out = Buffer.allocUnsafe(payload + FRAME_OVERHEAD + header.byteLength + FRAME_OVERHEAD + body.byteLength + bodyFrames * FRAME_OVERHEAD);
   out[0] = FRAME_METHOD;
   out.writeUInt16BE(channel, 1);
   out.writeUInt32BE(payload, 3);
   out.writeUInt16BE(BASIC, 7);
   out.writeUInt16BE(DELIVER, 9);
   let at = 11;
-  out[at++] = tagBytes;
-  at += out.write(fields.consumerTag, at, 'utf8');
+  out[at++] = tag.length;
+  out.set(tag, at);
+  at += tag.length;
   // Delivery tags stay below 2^53: two 32-bit halves, no BigInt.
   out.writeUInt32BE(Math.floor(fields.deliveryTag / 0x1_0000_0000), at);
   out.writeUInt32BE(fields.deliveryTag >>> 0, at + 4);
   at += 8;
   out[at++] = fields.redelivered ? 1 : 0;
-  out[at++] = exchangeBytes;
-  at += out.write(exchange, at, 'utf8');
-  out[at++] = keyBytes;
-  at += out.write(routingKey, at, 'utf8');
-  out[at] = FRAME_END;
-  return out;
-}
-
-export function deliverFrames(channel: number, fields: DeliveryFields, message: Message, deliveryCount: number, frameMax: number): Buffer[] {
-  const content = message.content;
-  const body = content.body;
-  const method = deliverMethodFrame(channel, fields, content.exchange, content.routingKey);
-  return [withContent(channel, method, headerPayload(content, body.byteLength, message, deliveryCount), body, frameMax)];
+  out[at++] = exchange.length;
+  out.set(exchange, at);
+  at += exchange.length;
+  out[at++] = routingKey.length;
+  out.set(routingKey, at);
+  at += routingKey.length;
+  out[at++] = FRAME_END;
+  at = writeFrame(out, at, FRAME_HEADER, channel, header);
+  if (bodyFrames === 1) writeFrame(out, at, FRAME_BODY, channel, body);
+  else for (let from = 0; from < body.byteLength; from += room) at = writeFrame(out, at, FRAME_BODY, channel, body.subarray(from, from + room));
+  return [out];
 }
 
 export interface GotFields {
