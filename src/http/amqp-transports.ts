@@ -132,7 +132,7 @@ export class TcpAmqpTransport extends GatedTransport implements AmqpTransport, B
     if (!this.corked) {
       this.corked = true;
       socket.cork();
-      process.nextTick(this.uncork);
+      setImmediate(this.uncork);
     }
     for (const frame of frames) {
       if (frame.byteLength <= BATCHED_FRAME_MAX) {

@@ -25,7 +25,7 @@ describe('content header decoder', () => {
 
   it('round-trips every property', () => {
     const decoder = new ContentHeaderDecoder();
-    for (const size of [0, 1, 1000]) expect(decoder.decode(headerPayload(size, allProperties))).toEqual(decodeContentHeader(headerPayload(size, allProperties)));
+    for (const size of [0, 1, 1000]) expect(decoder.decode(headerPayload(size, allProperties()))).toEqual(decodeContentHeader(headerPayload(size, allProperties())));
   });
 
   it("after a remembered header, a malformed one still gets decodeContentHeader's error", () => {

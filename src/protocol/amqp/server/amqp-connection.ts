@@ -237,6 +237,10 @@ export class AmqpConnection implements ClientConnection, ChannelHost {
       const result = this.reader.next();
       if (this.reader.headerAccepted && this.machine.state === 'awaiting-header') this.apply(this.machine.protocolHeader());
       if (!result) return;
+      if (result.kind === 'frame' && this.machine.receiveChannelFrame(result)) {
+        this.channelFrame(result.channel, result);
+        continue;
+      }
       const step = this.machine.receive(result);
       if (Array.isArray(step)) this.apply(step);
       else {
