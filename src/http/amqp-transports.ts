@@ -48,7 +48,12 @@ abstract class GatedTransport {
 
 /** Frames up to this size are copied into the send batch; a larger one is written as it is. */
 const BATCHED_FRAME_MAX = 16 * 1024;
-const BATCH_BYTES = 64 * 1024;
+const BATCH_BYTES = 256 * 1024;
+/**
+ * A run starts in a fresh buffer when less than this is left, so that a turn's deliveries (a prefetch
+ * window's worth) rarely straddle two buffers, which would cost a second write.
+ */
+const RUN_ROOM = 64 * 1024;
 
 /** What the send batch hands a transport's bytes to. */
 interface BatchOwner {
@@ -71,7 +76,8 @@ class SendBatch {
 
   append(owner: BatchOwner, frame: Uint8Array): void {
     if (this.owner !== owner) this.seal();
-    if (this.end + frame.byteLength > this.bytes.length) {
+    const room = this.bytes.length - this.end;
+    if (frame.byteLength > room || (this.owner === undefined && room < RUN_ROOM)) {
       this.seal();
       this.bytes = Buffer.allocUnsafeSlow(BATCH_BYTES);
       this.start = 0;

@@ -35,8 +35,8 @@ describe('TCP AMQP transport', () => {
     const tb = new TcpAmqpTransport(b.server);
     const sentA: Buffer[] = [];
     const sentB: Buffer[] = [];
-    // More than one send batch's worth (64 KiB) in one turn, interleaved, with frames above the batching limit.
-    for (let i = 0; i < 300; i++) {
+    // More than one send batch's worth (256 KiB) in one turn, interleaved, with frames above the batching limit.
+    for (let i = 0; i < 1200; i++) {
       const small = frame(i % 251, 100 + (i % 300));
       ta.write([small]);
       sentA.push(small);
