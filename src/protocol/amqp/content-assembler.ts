@@ -15,7 +15,10 @@ export interface Command {
   readonly content?: {
     readonly properties: BasicProperties;
     readonly body: Buffer;
-    /** The content header frame's payload as received (a view into the frame), for reuse on the way out. */
+    /**
+     * The content header frame's payload as received, for reuse on the way out: a copy, no view into the
+     * socket's chunks, shared by the commands whose headers are the same bytes; never written to.
+     */
     readonly header: Uint8Array;
   };
 }
@@ -66,8 +69,9 @@ export class ContentAssembler {
         }
         const header = this.headers.decode(frame.payload);
         if ('kind' in header) return header;
-        if (header.bodySize === 0) return this.finish(state.method, header.properties, frame.payload, Buffer.alloc(0));
-        this.state = { at: 'body', method: state.method, properties: header.properties, header: frame.payload, size: header.bodySize, parts: [], received: 0 };
+        const kept = this.headers.keep(frame.payload);
+        if (header.bodySize === 0) return this.finish(state.method, header.properties, kept, Buffer.alloc(0));
+        this.state = { at: 'body', method: state.method, properties: header.properties, header: kept, size: header.bodySize, parts: [], received: 0 };
         return undefined;
       }
       case FRAME_BODY: {

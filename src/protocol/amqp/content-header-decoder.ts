@@ -1,7 +1,8 @@
 // Content headers as a channel receives them: a publisher's headers usually differ from the previous one
 // only in the body size (often not even that), so the properties decoded from the previous header are
-// returned again when the property bytes are the same. The first of each is decoded, and every error
-// reported, by decodeContentHeader.
+// returned again when the property bytes are the same, and the copy kept of the previous header is kept
+// again when all its bytes are. The first of each is decoded, and every error reported, by
+// decodeContentHeader.
 import { decodeContentHeader, type ContentHeader } from './content.js';
 import type { AmqpError } from './errors.js';
 import { BASIC_CLASS_ID, type BasicProperties } from './spec/methods.js';
@@ -17,13 +18,14 @@ export class ContentHeaderDecoder {
   private readonly lastBytes = Buffer.alloc(REMEMBERED_MAX);
   private lastLength = -1;
   private lastProperties: BasicProperties | undefined;
+  private lastKept: Buffer = Buffer.alloc(0);
 
   decode(payload: Buffer): ContentHeader | AmqpError {
     const propertyBytes = payload.length - FIXED_BYTES;
     const last = this.lastProperties;
     if (last !== undefined && propertyBytes === this.lastLength && payload[0] === 0 && payload[1] === BASIC_CLASS_ID) {
       const high = payload.readUInt32BE(4);
-      if (high <= MAX_SAFE_HIGH_WORD && sameBytes(payload, this.lastBytes, propertyBytes)) {
+      if (high <= MAX_SAFE_HIGH_WORD && sameBytes(payload, FIXED_BYTES, this.lastBytes, 0, propertyBytes)) {
         return { classId: BASIC_CLASS_ID, weight: payload.readUInt16BE(2), bodySize: high * 0x1_0000_0000 + payload.readUInt32BE(8), properties: last };
       }
     }
@@ -34,9 +36,21 @@ export class ContentHeaderDecoder {
     this.lastProperties = header.properties;
     return header;
   }
+
+  /**
+   * A copy of `payload` that is no view into a socket chunk (so a message can keep it): the copy made for
+   * the previous header when the bytes are the same. Never written to once made.
+   */
+  keep(payload: Buffer): Buffer {
+    const kept = this.lastKept;
+    if (kept.length === payload.length && sameBytes(payload, 0, kept, 0, kept.length)) return kept;
+    const copy = Buffer.from(payload);
+    if (payload.length <= REMEMBERED_MAX + FIXED_BYTES) this.lastKept = copy;
+    return copy;
+  }
 }
 
-function sameBytes(payload: Buffer, remembered: Buffer, length: number): boolean {
-  for (let i = 0; i < length; i++) if (payload[FIXED_BYTES + i] !== remembered[i]) return false;
+function sameBytes(a: Buffer, aAt: number, b: Buffer, bAt: number, length: number): boolean {
+  for (let i = 0; i < length; i++) if (a[aAt + i] !== b[bAt + i]) return false;
   return true;
 }

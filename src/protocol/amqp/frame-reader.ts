@@ -136,10 +136,10 @@ export class FrameReader {
     if (left < HEADER_BYTES) return undefined;
     const type = first[head];
     if (type !== FRAME_METHOD && type !== FRAME_HEADER && type !== FRAME_BODY) return undefined;
-    const size = first.readUInt32BE(head + 3);
+    const size = (((first[head + 3] ?? 0) << 24) | ((first[head + 4] ?? 0) << 16) | ((first[head + 5] ?? 0) << 8) | (first[head + 6] ?? 0)) >>> 0;
     const total = HEADER_BYTES + size + 1;
     if (total > left || (this.frameMax > 0 && size + FRAME_OVERHEAD > this.frameMax) || first[head + total - 1] !== FRAME_END) return undefined;
-    const channel = first.readUInt16BE(head + 1);
+    const channel = ((first[head + 1] ?? 0) << 8) | (first[head + 2] ?? 0);
     const payload = first.subarray(head + HEADER_BYTES, head + HEADER_BYTES + size);
     this.available -= total;
     if (total === left) {

@@ -44,3 +44,19 @@ describe('content header decoder', () => {
     }
   });
 });
+
+describe('content header decoder: the kept copy', () => {
+  it('is a copy, shared by headers of the same bytes, and a new one for other bytes', () => {
+    const decoder = new ContentHeaderDecoder();
+    const received = Buffer.from(headerPayload(256, { deliveryMode: 1 }));
+    const kept = decoder.keep(received);
+    expect(kept.equals(received)).toBe(true);
+    received.fill(0);
+    expect(kept.equals(headerPayload(256, { deliveryMode: 1 }))).toBe(true);
+    expect(decoder.keep(headerPayload(256, { deliveryMode: 1 }))).toBe(kept);
+    const other = decoder.keep(headerPayload(257, { deliveryMode: 1 }));
+    expect(other).not.toBe(kept);
+    expect(other.equals(headerPayload(257, { deliveryMode: 1 }))).toBe(true);
+    expect(kept.equals(headerPayload(256, { deliveryMode: 1 }))).toBe(true);
+  });
+});

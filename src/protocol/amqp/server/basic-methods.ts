@@ -84,8 +84,8 @@ export function publish(scope: BasicScope, m: MethodOf<'basic.publish'>, propert
   if (m.immediate) throw new BrokerError('NOT_IMPLEMENTED', 'immediate=true');
   const mapped = scope.publishedProperties.map(properties);
   const sent = scope.ops.messages.replyTo.rewrite(mapped, scope.replies.name);
-  // Header and body are views into socket chunks: the copies let the chunks go. The header goes out again
-  // as it came (exact field widths, cluster-id), unless a rewritten reply-to changed it.
+  // The body is a view into a socket chunk: the copy lets the chunk go. The header (already a copy) goes
+  // out again as it came (exact field widths, cluster-id), unless a rewritten reply-to changed it.
   const content =
     sent === mapped
       ? AmqpContent.copied(m.exchange, m.routingKey, sent, header, body)

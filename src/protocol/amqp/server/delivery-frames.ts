@@ -45,13 +45,27 @@ function withContent(channel: number, method: Uint8Array, header: Uint8Array, bo
   return out;
 }
 
-function writeFrame(out: Buffer, at: number, type: number, channel: number, payload: Uint8Array): number {
+/** Byte stores rather than writeUInt16BE/writeUInt32BE: no range checks for values known to fit. */
+function writeFrameHeader(out: Buffer, at: number, type: number, channel: number, size: number): void {
   out[at] = type;
-  out.writeUInt16BE(channel, at + 1);
-  out.writeUInt32BE(payload.byteLength, at + 3);
+  out[at + 1] = channel >>> 8;
+  out[at + 2] = channel & 0xff;
+  writeLong(out, at + 3, size);
+}
+
+function writeLong(out: Buffer, at: number, value: number): void {
+  out[at] = value >>> 24;
+  out[at + 1] = (value >>> 16) & 0xff;
+  out[at + 2] = (value >>> 8) & 0xff;
+  out[at + 3] = value & 0xff;
+}
+
+function writeFrame(out: Buffer, at: number, type: number, channel: number, payload: Uint8Array): number {
+  const size = payload.byteLength;
+  writeFrameHeader(out, at, type, channel, size);
   out.set(payload, at + 7);
-  out[at + 7 + payload.byteLength] = FRAME_END;
-  return at + 8 + payload.byteLength;
+  out[at + 7 + size] = FRAME_END;
+  return at + 8 + size;
 }
 
 export interface DeliveryFields {
@@ -96,18 +110,18 @@ export function deliverFrames(channel: number, fields: DeliveryFields, message: 
   const room = frameMax > 0 ? frameMax - FRAME_OVERHEAD : body.byteLength;
   const bodyFrames = body.byteLength === 0 ? 0 : Math.ceil(body.byteLength / room);
   const out = Buffer.allocUnsafe(payload + FRAME_OVERHEAD + header.byteLength + FRAME_OVERHEAD + body.byteLength + bodyFrames * FRAME_OVERHEAD);
-  out[0] = FRAME_METHOD;
-  out.writeUInt16BE(channel, 1);
-  out.writeUInt32BE(payload, 3);
-  out.writeUInt16BE(BASIC, 7);
-  out.writeUInt16BE(DELIVER, 9);
+  writeFrameHeader(out, 0, FRAME_METHOD, channel, payload);
+  out[7] = 0;
+  out[8] = BASIC;
+  out[9] = 0;
+  out[10] = DELIVER;
   let at = 11;
   out[at++] = tag.length;
   out.set(tag, at);
   at += tag.length;
   // Delivery tags stay below 2^53: two 32-bit halves, no BigInt.
-  out.writeUInt32BE(Math.floor(fields.deliveryTag / 0x1_0000_0000), at);
-  out.writeUInt32BE(fields.deliveryTag >>> 0, at + 4);
+  writeLong(out, at, Math.floor(fields.deliveryTag / 0x1_0000_0000));
+  writeLong(out, at + 4, fields.deliveryTag >>> 0);
   at += 8;
   out[at++] = fields.redelivered ? 1 : 0;
   out[at++] = exchange.length;
