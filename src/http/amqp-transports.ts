@@ -75,17 +75,29 @@ class SendBatch {
   private owner: BatchOwner | undefined;
 
   append(owner: BatchOwner, frame: Uint8Array): void {
+    const at = this.claim(owner, frame.byteLength);
+    this.bytes.set(frame, at);
+  }
+
+  /** `size` bytes at the end of `owner`'s run, for the caller to fill before the batch is used again. */
+  reserve(owner: BatchOwner, size: number): Buffer {
+    const at = this.claim(owner, size);
+    return this.bytes.subarray(at, at + size);
+  }
+
+  private claim(owner: BatchOwner, size: number): number {
     if (this.owner !== owner) this.seal();
     const room = this.bytes.length - this.end;
-    if (frame.byteLength > room || (this.owner === undefined && room < RUN_ROOM)) {
+    if (size > room || (this.owner === undefined && room < RUN_ROOM)) {
       this.seal();
       this.bytes = Buffer.allocUnsafeSlow(BATCH_BYTES);
       this.start = 0;
       this.end = 0;
     }
-    this.bytes.set(frame, this.end);
-    this.end += frame.byteLength;
+    const at = this.end;
+    this.end += size;
     this.owner = owner;
+    return at;
   }
 
   pendingOf(owner: BatchOwner): number {
@@ -133,21 +145,47 @@ export class TcpAmqpTransport extends GatedTransport implements AmqpTransport, B
   }
 
   write(frames: readonly Uint8Array[]): void {
-    const socket = this.socket;
-    if (this.ending || socket.destroyed) return;
-    if (!this.corked) {
-      this.corked = true;
-      socket.cork();
-      setImmediate(this.uncork);
-    }
+    if (!this.corkForTurn()) return;
     for (const frame of frames) {
       if (frame.byteLength <= BATCHED_FRAME_MAX) {
         sendBatch.append(this, frame);
         continue;
       }
       sendBatch.sealFor(this);
-      socket.write(frame);
+      this.socket.write(frame);
     }
+    this.checkFull();
+  }
+
+  reserve(size: number): Buffer | undefined {
+    if (!this.corkForTurn()) return undefined;
+    let out: Buffer;
+    if (size <= BATCHED_FRAME_MAX) out = sendBatch.reserve(this, size);
+    else {
+      sendBatch.sealFor(this);
+      // Handed to the socket before it is filled: the socket is corked until the turn ends, and a corked
+      // socket keeps the buffer itself, not a copy.
+      out = Buffer.allocUnsafe(size);
+      this.socket.write(out);
+    }
+    this.checkFull();
+    return out;
+  }
+
+  /** False once nothing may be written; otherwise the socket is corked until the turn ends. */
+  private corkForTurn(): boolean {
+    const socket = this.socket;
+    if (this.ending || socket.destroyed) return false;
+    if (!this.corked) {
+      this.corked = true;
+      socket.cork();
+      setImmediate(this.uncork);
+    }
+    return true;
+  }
+
+  private checkFull(): void {
+    const socket = this.socket;
     if (!this.full && socket.writableLength + sendBatch.pendingOf(this) > this.highWater) {
       this.full = true;
       this.onWritable(false);
@@ -215,6 +253,13 @@ export class WebSocketAmqpTransport extends GatedTransport implements AmqpTransp
     if (this.ending || this.ws.readyState !== this.ws.OPEN) return;
     if (this.pending.length === 0) process.nextTick(this.flush);
     for (const frame of frames) this.pending.push(frame);
+  }
+
+  reserve(size: number): Buffer | undefined {
+    if (this.ending || this.ws.readyState !== this.ws.OPEN) return undefined;
+    const out = Buffer.allocUnsafe(size);
+    this.write([out]);
+    return out;
   }
 
   end(lingerMs: number): void {

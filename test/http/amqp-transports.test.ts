@@ -50,6 +50,34 @@ describe('TCP AMQP transport', () => {
     expect((await b.received).equals(Buffer.concat(sentB))).toBe(true);
   });
 
+  it('reserved room, small or large, filled after it was reserved, goes out in its place among the writes', async () => {
+    const a = await socketPair();
+    const b = await socketPair();
+    const ta = new TcpAmqpTransport(a.server);
+    const tb = new TcpAmqpTransport(b.server);
+    const sentA: Buffer[] = [];
+    const sentB: Buffer[] = [];
+    for (let i = 0; i < 400; i++) {
+      const size = i % 100 === 0 ? 30_000 : 300 + i;
+      const room = ta.reserve(size);
+      if (!room) throw new Error('no room');
+      expect(room.length).toBe(size);
+      const other = frame(i % 7, 64);
+      tb.write([other]);
+      sentB.push(other);
+      room.fill(i % 251);
+      sentA.push(frame(i % 251, size));
+      const after = frame(250, 10);
+      ta.write([after]);
+      sentA.push(after);
+    }
+    ta.end(0);
+    tb.end(0);
+    expect(ta.reserve(10)).toBeUndefined();
+    expect((await a.received).equals(Buffer.concat(sentA))).toBe(true);
+    expect((await b.received).equals(Buffer.concat(sentB))).toBe(true);
+  });
+
   it('what is written in later turns follows what was written before', async () => {
     const a = await socketPair();
     const ta = new TcpAmqpTransport(a.server);

@@ -7,7 +7,7 @@ import { FRAME_BODY, FRAME_HEADER, FRAME_HEARTBEAT, FRAME_METHOD } from './frame
 import type { Frame } from './frame-reader.js';
 import { HotMethodDecoder } from './hot-methods.js';
 import { methodSpec } from './method-codec.js';
-import type { AmqpMethod, BasicProperties } from './spec/methods.js';
+import { BASIC_CLASS_ID, type AmqpMethod, type BasicProperties } from './spec/methods.js';
 
 export interface Command {
   readonly method: AmqpMethod;
@@ -32,7 +32,9 @@ type State =
       readonly properties: BasicProperties;
       readonly header: Uint8Array;
       readonly size: number;
-      readonly parts: Buffer[];
+      /** The body frames so far: most bodies are one frame, which needs no array. */
+      first: Buffer | undefined;
+      more: Buffer[] | undefined;
       received: number;
     };
 
@@ -62,7 +64,7 @@ export class ContentAssembler {
         if (state.at !== 'header') return this.unexpected('content header frame without a content-carrying method', state.at === 'body' ? state.method : undefined);
         // The class is checked before the header is decoded (RabbitMQ's order): a header of another class is
         // out of order, whatever it holds.
-        const classId = methodSpec(state.method.method).classId;
+        const classId = state.method.method === 'basic.publish' ? BASIC_CLASS_ID : methodSpec(state.method.method).classId;
         const headerClass = frame.payload.length >= 2 ? (frame.payload[0] as number) * 256 + (frame.payload[1] as number) : -1;
         if (headerClass !== classId) {
           return this.unexpected(`expected content header for class ${classId}, got one for class ${headerClass} instead`, state.method);
@@ -71,16 +73,17 @@ export class ContentAssembler {
         if ('kind' in header) return header;
         const kept = this.headers.keep(frame.payload);
         if (header.bodySize === 0) return this.finish(state.method, header.properties, kept, Buffer.alloc(0));
-        this.state = { at: 'body', method: state.method, properties: header.properties, header: kept, size: header.bodySize, parts: [], received: 0 };
+        this.state = { at: 'body', method: state.method, properties: header.properties, header: kept, size: header.bodySize, first: undefined, more: undefined, received: 0 };
         return undefined;
       }
       case FRAME_BODY: {
         if (state.at !== 'body') return this.unexpected('content body frame without a content header', state.at === 'header' ? state.method : undefined);
         state.received += frame.payload.length;
         if (state.received > state.size) return this.unexpected(`content body of ${state.received} bytes exceeds the header's ${state.size}`, state.method);
-        state.parts.push(frame.payload);
+        if (state.first === undefined) state.first = frame.payload;
+        else (state.more ??= [state.first]).push(frame.payload);
         if (state.received < state.size) return undefined;
-        const body = state.parts.length === 1 && state.parts[0] ? state.parts[0] : Buffer.concat(state.parts, state.size);
+        const body = state.more === undefined ? frame.payload : Buffer.concat(state.more, state.size);
         return this.finish(state.method, state.properties, state.header, body);
       }
       case FRAME_HEARTBEAT:

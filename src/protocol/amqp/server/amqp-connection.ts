@@ -28,6 +28,11 @@ import { adoptRefreshed, TokenExpiry } from '../../token-login.js';
 export interface AmqpTransport {
   /** Queues bytes; a transport batches what is written in one turn of the event loop. */
   write(frames: readonly Uint8Array[]): void;
+  /**
+   * Queues `size` bytes the caller fills at once, before anything else is written (a delivery is encoded
+   * straight into the transport's send buffer); undefined once the transport is closing.
+   */
+  reserve(size: number): Buffer | undefined;
   /** Closes once what was written has gone, after `lingerMs`. */
   end(lingerMs: number): void;
   pauseReading(reason: 'memory' | 'handshake'): void;
@@ -196,6 +201,12 @@ export class AmqpConnection implements ClientConnection, ChannelHost {
     if (this.closed || this.machine.state !== 'running') return;
     this.wire.write(frames);
     this.machine.noteSent();
+  }
+
+  reserve(size: number): Buffer | undefined {
+    if (this.closed || this.machine.state !== 'running') return undefined;
+    this.machine.noteSent();
+    return this.wire.reserve(size);
   }
 
   connectionError(code: number, replyText: string, classId: number, methodId: number): void {

@@ -95,11 +95,17 @@ const consumerTags = new RepeatedShortstr();
 const exchanges = new RepeatedShortstr();
 const routingKeys = new RepeatedShortstr();
 
+/** Where a delivery's frames are written: straight into the connection's send buffer. */
+export interface FrameSink {
+  /** `size` bytes to fill at once; undefined when nothing may be written. */
+  reserve(size: number): Buffer | undefined;
+}
+
 /**
- * basic.deliver's method frame, written by hand (it is encoded once per delivery) into the same buffer as
- * the content's frames.
+ * A delivery's frames, written into `sink`: basic.deliver's method frame, written by hand (it is encoded
+ * once per delivery), then the content's frames.
  */
-export function deliverFrames(channel: number, fields: DeliveryFields, message: Message, deliveryCount: number, frameMax: number): Buffer[] {
+export function deliverFrames(sink: FrameSink, channel: number, fields: DeliveryFields, message: Message, deliveryCount: number, frameMax: number): void {
   const content = message.content;
   const body = content.body;
   const header = headerPayload(content, body.byteLength, message, deliveryCount);
@@ -109,7 +115,8 @@ export function deliverFrames(channel: number, fields: DeliveryFields, message: 
   const payload = 4 + 1 + tag.length + 8 + 1 + 1 + exchange.length + 1 + routingKey.length;
   const room = frameMax > 0 ? frameMax - FRAME_OVERHEAD : body.byteLength;
   const bodyFrames = body.byteLength === 0 ? 0 : Math.ceil(body.byteLength / room);
-  const out = Buffer.allocUnsafe(payload + FRAME_OVERHEAD + header.byteLength + FRAME_OVERHEAD + body.byteLength + bodyFrames * FRAME_OVERHEAD);
+  const out = sink.reserve(payload + FRAME_OVERHEAD + header.byteLength + FRAME_OVERHEAD + body.byteLength + bodyFrames * FRAME_OVERHEAD);
+  if (out === undefined) return;
   writeFrameHeader(out, 0, FRAME_METHOD, channel, payload);
   out[7] = 0;
   out[8] = BASIC;
@@ -134,7 +141,6 @@ export function deliverFrames(channel: number, fields: DeliveryFields, message: 
   at = writeFrame(out, at, FRAME_HEADER, channel, header);
   if (bodyFrames === 1) writeFrame(out, at, FRAME_BODY, channel, body);
   else for (let from = 0; from < body.byteLength; from += room) at = writeFrame(out, at, FRAME_BODY, channel, body.subarray(from, from + room));
-  return [out];
 }
 
 export interface GotFields {
