@@ -84,6 +84,8 @@ export class AmqpConnection implements ClientConnection, ChannelHost {
   private readonly reader = new FrameReader();
   private readonly machine: ConnectionMachine<AuthenticatedUser>;
   private readonly channelsByNumber = new Map<number, AmqpChannel>();
+  /** The channel the last frame went to: a busy connection's frames mostly go to one channel. */
+  private recentChannel: AmqpChannel | undefined;
   private busy = false;
   private closed = false;
   private registered = false;
@@ -215,6 +217,7 @@ export class AmqpConnection implements ClientConnection, ChannelHost {
 
   channelGone(number: number): void {
     this.channelsByNumber.delete(number);
+    if (this.recentChannel?.number === number) this.recentChannel = undefined;
   }
 
   published(): void {
@@ -313,6 +316,7 @@ export class AmqpConnection implements ClientConnection, ChannelHost {
   private releaseChannels(): void {
     for (const channel of this.channelsByNumber.values()) channel.release();
     this.channelsByNumber.clear();
+    this.recentChannel = undefined;
   }
 
   private hooks(): ConnectionHooks<AuthenticatedUser> {
@@ -361,8 +365,13 @@ export class AmqpConnection implements ClientConnection, ChannelHost {
   private channelFrame(number: number, frame: Frame): void {
     // A heartbeat belongs on channel 0 (rabbit_reader: an unexpected frame, open channel or not).
     if (frame.type === FRAME_HEARTBEAT) return this.connectionError(505, 'UNEXPECTED_FRAME - type 8, all octets = <<>>', 0, 0);
+    const recent = this.recentChannel;
+    if (recent !== undefined && recent.number === number) return recent.handleFrame(frame);
     const channel = this.channelsByNumber.get(number);
-    if (channel) return channel.handleFrame(frame);
+    if (channel) {
+      this.recentChannel = channel;
+      return channel.handleFrame(frame);
+    }
     this.openChannel(number, frame);
   }
 
