@@ -1,6 +1,6 @@
 import type { Socket } from 'node:net';
 import type { WebSocket } from 'ws';
-import type { AmqpTransport } from '../protocol/amqp/server/amqp-connection.js';
+import type { AmqpTransport } from '../protocol/amqp/server/amqp-transport.js';
 import { socketTraffic, type Traffic } from '../protocol/client-connection.js';
 
 /** Outgoing bytes buffered for one connection above which its deliveries pause until the socket drains. */

@@ -8,6 +8,9 @@ import { serverName } from '../../../broker/names.js';
 import type { VHost } from '../../../broker/vhost.js';
 import type { Operations } from '../../../operations/operations.js';
 import type { Alarm, ChannelView, ClientConnection, Peer, Traffic } from '../../client-connection.js';
+import type { AmqpTransport } from './amqp-transport.js';
+
+export type { AmqpTransport } from './amqp-transport.js';
 import type { Logger } from '../../session.js';
 import { AmqpChannel, type ChannelHost } from './amqp-channel.js';
 import { buildMethod } from '../build-method.js';
@@ -23,22 +26,6 @@ import { isAmqpError } from '../errors.js';
 /** connection.blocked's reason per alarm: RabbitMQ's for memory and disk. */
 const BLOCK_REASONS: Readonly<Record<Alarm, string>> = { memory: 'low on memory', disk: 'low on disk', replication: 'too few in-sync replicas' };
 import { adoptRefreshed, TokenExpiry } from '../../token-login.js';
-
-/** The bytes under a connection: a TCP socket, or a WebSocket carrying AMQP frames in binary messages. */
-export interface AmqpTransport {
-  /** Queues bytes; a transport batches what is written in one turn of the event loop. */
-  write(frames: readonly Uint8Array[]): void;
-  /**
-   * Queues `size` bytes the caller fills at once, before anything else is written (a delivery is encoded
-   * straight into the transport's send buffer); undefined once the transport is closing.
-   */
-  reserve(size: number): Buffer | undefined;
-  /** Closes once what was written has gone, after `lingerMs`. */
-  end(lingerMs: number): void;
-  pauseReading(reason: 'memory' | 'handshake'): void;
-  resumeReading(reason: 'memory' | 'handshake'): void;
-  readonly traffic: Traffic;
-}
 
 export interface AmqpContext {
   readonly broker: Broker;
