@@ -128,6 +128,17 @@ export class ConnectionMachine<U extends ConnectionUser> {
     return Array.isArray(rest) ? [...start, ...rest] : rest.then((r) => [...start, ...r]);
   }
 
+  /**
+   * The per-message path of receive: a frame for a channel while the connection runs is noted for the
+   * heartbeat and true is returned, and the caller hands it to its channel (receive's channel-frame action,
+   * without building the action). Anything else is false, and goes through receive.
+   */
+  receiveChannelFrame(frame: Frame): boolean {
+    if (this.current !== 'running' || frame.channel === 0) return false;
+    this.heartbeat?.received();
+    return true;
+  }
+
   /** A connection error found by the next layer (a codec error in a channel's content, …). */
   connectionError(err: CloseError | AmqpError): Actions<U> {
     return this.fail(err, false);

@@ -1,12 +1,13 @@
 // Assembles one channel's frames into commands: a method, and for basic.publish/return/deliver/get-ok
 // the content header and body frames that must follow it. Any other order is 505 UNEXPECTED_FRAME, as
 // RabbitMQ raises it.
-import { decodeContentHeader } from './content.js';
+import { ContentHeaderDecoder } from './content-header-decoder.js';
 import { amqpError, type AmqpError } from './errors.js';
 import { FRAME_BODY, FRAME_HEADER, FRAME_HEARTBEAT, FRAME_METHOD } from './frame-constants.js';
 import type { Frame } from './frame-reader.js';
-import { decodeMethod, methodSpec } from './method-codec.js';
-import type { AmqpMethod, BasicProperties } from './spec/methods.js';
+import { HotMethodDecoder } from './hot-methods.js';
+import { methodSpec } from './method-codec.js';
+import { BASIC_CLASS_ID, type AmqpMethod, type BasicProperties } from './spec/methods.js';
 
 export interface Command {
   readonly method: AmqpMethod;
@@ -14,7 +15,10 @@ export interface Command {
   readonly content?: {
     readonly properties: BasicProperties;
     readonly body: Buffer;
-    /** The content header frame's payload as received (a view into the frame), for reuse on the way out. */
+    /**
+     * The content header frame's payload as received, for reuse on the way out: a copy, no view into the
+     * socket's chunks, shared by the commands whose headers are the same bytes; never written to.
+     */
     readonly header: Uint8Array;
   };
 }
@@ -28,12 +32,16 @@ type State =
       readonly properties: BasicProperties;
       readonly header: Uint8Array;
       readonly size: number;
-      readonly parts: Buffer[];
+      /** The body frames so far: most bodies are one frame, which needs no array. */
+      first: Buffer | undefined;
+      more: Buffer[] | undefined;
       received: number;
     };
 
 export class ContentAssembler {
   private state: State = { at: 'method' };
+  private readonly methods = new HotMethodDecoder();
+  private readonly headers = new ContentHeaderDecoder();
 
   /** The body size the content being assembled announced, once its header is in; undefined otherwise. */
   get announcedBodySize(): number | undefined {
@@ -46,9 +54,9 @@ export class ContentAssembler {
     switch (frame.type) {
       case FRAME_METHOD: {
         if (state.at !== 'method') return this.unexpected(`method frame while expecting content ${state.at} for ${state.method.method}`, state.method);
-        const method = decodeMethod(frame.payload);
+        const method = this.methods.decode(frame.payload);
         if ('kind' in method) return method;
-        if (!methodSpec(method.method).content) return { method };
+        if (method.method !== 'basic.publish' && !methodSpec(method.method).content) return { method };
         this.state = { at: 'header', method };
         return undefined;
       }
@@ -56,24 +64,26 @@ export class ContentAssembler {
         if (state.at !== 'header') return this.unexpected('content header frame without a content-carrying method', state.at === 'body' ? state.method : undefined);
         // The class is checked before the header is decoded (RabbitMQ's order): a header of another class is
         // out of order, whatever it holds.
-        const classId = methodSpec(state.method.method).classId;
+        const classId = state.method.method === 'basic.publish' ? BASIC_CLASS_ID : methodSpec(state.method.method).classId;
         const headerClass = frame.payload.length >= 2 ? (frame.payload[0] as number) * 256 + (frame.payload[1] as number) : -1;
         if (headerClass !== classId) {
           return this.unexpected(`expected content header for class ${classId}, got one for class ${headerClass} instead`, state.method);
         }
-        const header = decodeContentHeader(frame.payload);
+        const header = this.headers.decode(frame.payload);
         if ('kind' in header) return header;
-        if (header.bodySize === 0) return this.finish(state.method, header.properties, frame.payload, Buffer.alloc(0));
-        this.state = { at: 'body', method: state.method, properties: header.properties, header: frame.payload, size: header.bodySize, parts: [], received: 0 };
+        const kept = this.headers.keep(frame.payload);
+        if (header.bodySize === 0) return this.finish(state.method, header.properties, kept, Buffer.alloc(0));
+        this.state = { at: 'body', method: state.method, properties: header.properties, header: kept, size: header.bodySize, first: undefined, more: undefined, received: 0 };
         return undefined;
       }
       case FRAME_BODY: {
         if (state.at !== 'body') return this.unexpected('content body frame without a content header', state.at === 'header' ? state.method : undefined);
         state.received += frame.payload.length;
         if (state.received > state.size) return this.unexpected(`content body of ${state.received} bytes exceeds the header's ${state.size}`, state.method);
-        state.parts.push(frame.payload);
+        if (state.first === undefined) state.first = frame.payload;
+        else (state.more ??= [state.first]).push(frame.payload);
         if (state.received < state.size) return undefined;
-        const body = state.parts.length === 1 && state.parts[0] ? state.parts[0] : Buffer.concat(state.parts, state.size);
+        const body = state.more === undefined ? frame.payload : Buffer.concat(state.more, state.size);
         return this.finish(state.method, state.properties, state.header, body);
       }
       case FRAME_HEARTBEAT:

@@ -98,6 +98,8 @@ export class FrameReader {
       this.take(PROTOCOL_HEADER.length);
       this.awaitingProtocolHeader = false;
     }
+    const fast = this.nextInFirstChunk();
+    if (fast !== undefined) return fast;
     if (this.available < 1) return undefined;
     const type = this.peek(0);
     if (type !== FRAME_METHOD && type !== FRAME_HEADER && type !== FRAME_BODY && type !== FRAME_HEARTBEAT) {
@@ -120,6 +122,31 @@ export class FrameReader {
     }
     const frame = this.take(total);
     return { kind: 'frame', type, channel, payload: frame.subarray(HEADER_BYTES, HEADER_BYTES + size) };
+  }
+
+  /**
+   * The common case, read without peek: a well-formed frame wholly inside the first chunk. Anything else
+   * (a frame across chunks, any fault) is undefined, left to the general path, which reports the faults.
+   */
+  private nextInFirstChunk(): Frame | undefined {
+    const first = this.chunks[0];
+    if (first === undefined) return undefined;
+    const head = this.head;
+    const left = first.length - head;
+    if (left < HEADER_BYTES) return undefined;
+    const type = first[head];
+    if (type !== FRAME_METHOD && type !== FRAME_HEADER && type !== FRAME_BODY) return undefined;
+    const size = (((first[head + 3] ?? 0) << 24) | ((first[head + 4] ?? 0) << 16) | ((first[head + 5] ?? 0) << 8) | (first[head + 6] ?? 0)) >>> 0;
+    const total = HEADER_BYTES + size + 1;
+    if (total > left || (this.frameMax > 0 && size + FRAME_OVERHEAD > this.frameMax) || first[head + total - 1] !== FRAME_END) return undefined;
+    const channel = ((first[head + 1] ?? 0) << 8) | (first[head + 2] ?? 0);
+    const payload = first.subarray(head + HEADER_BYTES, head + HEADER_BYTES + size);
+    this.available -= total;
+    if (total === left) {
+      this.chunks.shift();
+      this.head = 0;
+    } else this.head = head + total;
+    return { kind: 'frame', type, channel, payload };
   }
 
   private fail<E extends AmqpError | BadProtocolHeader>(error: E): E {

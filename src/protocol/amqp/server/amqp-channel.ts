@@ -18,6 +18,7 @@ import { asBrokerError, isChannelError, replyTextOf, type Outcome, type Replied 
 import { ChannelTransaction } from './channel-transaction.js';
 import { ContentAssembler, type Command } from '../content-assembler.js';
 import { deliverFrames, returnFrames } from './delivery-frames.js';
+import { PublishedProperties } from './message-mapping.js';
 import { fitReplyText, isAmqpError, type AmqpError } from '../errors.js';
 import type { Frame } from '../frame-reader.js';
 import { decodeMethod, encodeMethodFrame, methodSpec, type MethodName } from '../method-codec.js';
@@ -37,6 +38,8 @@ export interface ChannelHost {
   /** The client announced `consumer_cancel_notify`: it wants basic.cancel when the broker cancels a consumer. */
   readonly cancelNotify: boolean;
   write(frames: readonly Uint8Array[]): void;
+  /** Room for `size` bytes of frames after what was written, to fill at once; undefined when nothing may be written. */
+  reserve(size: number): Buffer | undefined;
   /** A connection-level error: the whole connection closes. */
   connectionError(code: number, replyText: string, classId: number, methodId: number): void;
   /** The channel is gone (close-ok sent or received): its number may be opened again. */
@@ -67,6 +70,7 @@ export class AmqpChannel implements DeliverySink, ReplyConsumer, basic.BasicScop
   transaction: ChannelTransaction | undefined;
   /** The direct reply-to consumer. */
   readonly replies: ReplySubscription;
+  readonly publishedProperties = new PublishedProperties();
   private readonly assembler = new ContentAssembler();
   private readonly ordered: OrderedReplies<Buffer[]>;
 
@@ -148,7 +152,7 @@ export class AmqpChannel implements DeliverySink, ReplyConsumer, basic.BasicScop
     const consumerTag = this.replies.tag;
     if (consumerTag === undefined || this.state !== 'open') return;
     const deliveryTag = this.broker.directDeliveryTag();
-    this.host.write(deliverFrames(this.number, { consumerTag, deliveryTag, redelivered: false }, message, 0, this.frameMax));
+    deliverFrames(this.host, this.number, { consumerTag, deliveryTag, redelivered: false }, message, 0, this.frameMax);
   }
 
   /** Everything the channel holds goes back: consumers, unacked deliveries, a transaction, the reply consumer. */
@@ -161,9 +165,7 @@ export class AmqpChannel implements DeliverySink, ReplyConsumer, basic.BasicScop
   // DeliverySink
 
   deliver(consumer: Consumer, deliveryTag: number, entry: QueueEntry): void {
-    this.host.write(
-      deliverFrames(this.number, { consumerTag: consumer.tag, deliveryTag, redelivered: entry.redelivered }, entry.message, entry.deliveryCount, this.frameMax),
-    );
+    deliverFrames(this.host, this.number, { consumerTag: consumer.tag, deliveryTag, redelivered: entry.redelivered }, entry.message, entry.deliveryCount, this.frameMax);
   }
 
   consumerCancelled(consumerTag: string, _reason?: CancelReason): void {

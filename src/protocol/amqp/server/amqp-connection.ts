@@ -8,6 +8,9 @@ import { serverName } from '../../../broker/names.js';
 import type { VHost } from '../../../broker/vhost.js';
 import type { Operations } from '../../../operations/operations.js';
 import type { Alarm, ChannelView, ClientConnection, Peer, Traffic } from '../../client-connection.js';
+import type { AmqpTransport } from './amqp-transport.js';
+
+export type { AmqpTransport } from './amqp-transport.js';
 import type { Logger } from '../../session.js';
 import { AmqpChannel, type ChannelHost } from './amqp-channel.js';
 import { buildMethod } from '../build-method.js';
@@ -23,17 +26,6 @@ import { isAmqpError } from '../errors.js';
 /** connection.blocked's reason per alarm: RabbitMQ's for memory and disk. */
 const BLOCK_REASONS: Readonly<Record<Alarm, string>> = { memory: 'low on memory', disk: 'low on disk', replication: 'too few in-sync replicas' };
 import { adoptRefreshed, TokenExpiry } from '../../token-login.js';
-
-/** The bytes under a connection: a TCP socket, or a WebSocket carrying AMQP frames in binary messages. */
-export interface AmqpTransport {
-  /** Queues bytes; a transport batches what is written in one turn of the event loop. */
-  write(frames: readonly Uint8Array[]): void;
-  /** Closes once what was written has gone, after `lingerMs`. */
-  end(lingerMs: number): void;
-  pauseReading(reason: 'memory' | 'handshake'): void;
-  resumeReading(reason: 'memory' | 'handshake'): void;
-  readonly traffic: Traffic;
-}
 
 export interface AmqpContext {
   readonly broker: Broker;
@@ -79,6 +71,8 @@ export class AmqpConnection implements ClientConnection, ChannelHost {
   private readonly reader = new FrameReader();
   private readonly machine: ConnectionMachine<AuthenticatedUser>;
   private readonly channelsByNumber = new Map<number, AmqpChannel>();
+  /** The channel the last frame went to: a busy connection's frames mostly go to one channel. */
+  private recentChannel: AmqpChannel | undefined;
   private busy = false;
   private closed = false;
   private registered = false;
@@ -198,12 +192,19 @@ export class AmqpConnection implements ClientConnection, ChannelHost {
     this.machine.noteSent();
   }
 
+  reserve(size: number): Buffer | undefined {
+    if (this.closed || this.machine.state !== 'running') return undefined;
+    this.machine.noteSent();
+    return this.wire.reserve(size);
+  }
+
   connectionError(code: number, replyText: string, classId: number, methodId: number): void {
     this.apply(this.machine.connectionError({ code, replyText, classId, methodId }));
   }
 
   channelGone(number: number): void {
     this.channelsByNumber.delete(number);
+    if (this.recentChannel?.number === number) this.recentChannel = undefined;
   }
 
   published(): void {
@@ -237,6 +238,10 @@ export class AmqpConnection implements ClientConnection, ChannelHost {
       const result = this.reader.next();
       if (this.reader.headerAccepted && this.machine.state === 'awaiting-header') this.apply(this.machine.protocolHeader());
       if (!result) return;
+      if (result.kind === 'frame' && this.machine.receiveChannelFrame(result)) {
+        this.channelFrame(result.channel, result);
+        continue;
+      }
       const step = this.machine.receive(result);
       if (Array.isArray(step)) this.apply(step);
       else {
@@ -298,6 +303,7 @@ export class AmqpConnection implements ClientConnection, ChannelHost {
   private releaseChannels(): void {
     for (const channel of this.channelsByNumber.values()) channel.release();
     this.channelsByNumber.clear();
+    this.recentChannel = undefined;
   }
 
   private hooks(): ConnectionHooks<AuthenticatedUser> {
@@ -346,8 +352,13 @@ export class AmqpConnection implements ClientConnection, ChannelHost {
   private channelFrame(number: number, frame: Frame): void {
     // A heartbeat belongs on channel 0 (rabbit_reader: an unexpected frame, open channel or not).
     if (frame.type === FRAME_HEARTBEAT) return this.connectionError(505, 'UNEXPECTED_FRAME - type 8, all octets = <<>>', 0, 0);
+    const recent = this.recentChannel;
+    if (recent !== undefined && recent.number === number) return recent.handleFrame(frame);
     const channel = this.channelsByNumber.get(number);
-    if (channel) return channel.handleFrame(frame);
+    if (channel) {
+      this.recentChannel = channel;
+      return channel.handleFrame(frame);
+    }
     this.openChannel(number, frame);
   }
 

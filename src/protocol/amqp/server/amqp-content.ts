@@ -14,13 +14,12 @@ export class AmqpContent implements MessageContent {
   ) {}
 
   /**
-   * Copies header and body out of the socket's chunks into one allocation, so that keeping the message
-   * keeps neither chunk.
+   * Copies the body out of the socket's chunks, so that keeping the message keeps no chunk. The header is
+   * the assembler's own copy already (see Command.content.header).
    */
   static copied(exchange: string, routingKey: string, properties: MessageProperties, header: Uint8Array, body: Uint8Array): AmqpContent {
-    const bytes = Buffer.allocUnsafe(header.byteLength + body.byteLength);
-    bytes.set(header, 0);
-    bytes.set(body, header.byteLength);
-    return new AmqpContent(exchange, routingKey, properties, bytes.subarray(0, header.byteLength), bytes.subarray(header.byteLength));
+    const bytes = Buffer.allocUnsafe(body.byteLength);
+    bytes.set(body, 0);
+    return new AmqpContent(exchange, routingKey, properties, header, bytes);
   }
 }

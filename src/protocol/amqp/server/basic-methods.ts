@@ -13,7 +13,7 @@ import { AmqpContent } from './amqp-content.js';
 import type { ChannelTransaction } from './channel-transaction.js';
 import { replyAfter, type Outcome, type Replied } from './channel-outcome.js';
 import { getOkFrames } from './delivery-frames.js';
-import { propertiesFromAmqp, tableToJson } from './message-mapping.js';
+import { tableToJson, type PublishedProperties } from './message-mapping.js';
 import type { MethodOf } from '../method-codec.js';
 import type { PublisherConfirms } from './publisher-confirms.js';
 import type { BasicProperties } from '../spec/methods.js';
@@ -34,6 +34,8 @@ export interface BasicScope {
   published(): void;
   /** The channel's consumer on `amq.rabbitmq.reply-to` (direct reply-to). */
   readonly replies: ReplySubscription;
+  /** Maps its publishes' properties, reusing the last mapping for repeated ones. */
+  readonly publishedProperties: PublishedProperties;
 }
 
 function queueName(scope: BasicScope, name: string): string {
@@ -80,10 +82,10 @@ export function cancel(scope: BasicScope, m: MethodOf<'basic.cancel'>): Replied 
 
 export function publish(scope: BasicScope, m: MethodOf<'basic.publish'>, properties: BasicProperties, header: Uint8Array, body: Buffer): Replied {
   if (m.immediate) throw new BrokerError('NOT_IMPLEMENTED', 'immediate=true');
-  const mapped = propertiesFromAmqp(properties);
+  const mapped = scope.publishedProperties.map(properties);
   const sent = scope.ops.messages.replyTo.rewrite(mapped, scope.replies.name);
-  // Header and body are views into socket chunks: the copies let the chunks go. The header goes out again
-  // as it came (exact field widths, cluster-id), unless a rewritten reply-to changed it.
+  // The body is a view into a socket chunk: the copy lets the chunk go. The header (already a copy) goes
+  // out again as it came (exact field widths, cluster-id), unless a rewritten reply-to changed it.
   const content =
     sent === mapped
       ? AmqpContent.copied(m.exchange, m.routingKey, sent, header, body)

@@ -45,13 +45,27 @@ function withContent(channel: number, method: Uint8Array, header: Uint8Array, bo
   return out;
 }
 
-function writeFrame(out: Buffer, at: number, type: number, channel: number, payload: Uint8Array): number {
+/** Byte stores rather than writeUInt16BE/writeUInt32BE: no range checks for values known to fit. */
+function writeFrameHeader(out: Buffer, at: number, type: number, channel: number, size: number): void {
   out[at] = type;
-  out.writeUInt16BE(channel, at + 1);
-  out.writeUInt32BE(payload.byteLength, at + 3);
+  out[at + 1] = channel >>> 8;
+  out[at + 2] = channel & 0xff;
+  writeLong(out, at + 3, size);
+}
+
+function writeLong(out: Buffer, at: number, value: number): void {
+  out[at] = value >>> 24;
+  out[at + 1] = (value >>> 16) & 0xff;
+  out[at + 2] = (value >>> 8) & 0xff;
+  out[at + 3] = value & 0xff;
+}
+
+function writeFrame(out: Buffer, at: number, type: number, channel: number, payload: Uint8Array): number {
+  const size = payload.byteLength;
+  writeFrameHeader(out, at, type, channel, size);
   out.set(payload, at + 7);
-  out[at + 7 + payload.byteLength] = FRAME_END;
-  return at + 8 + payload.byteLength;
+  out[at + 7 + size] = FRAME_END;
+  return at + 8 + size;
 }
 
 export interface DeliveryFields {
@@ -63,39 +77,70 @@ export interface DeliveryFields {
 const BASIC = 60;
 const DELIVER = 60;
 
-/** basic.deliver's method frame, written by hand: it is encoded once per delivery. */
-function deliverMethodFrame(channel: number, fields: DeliveryFields, exchange: string, routingKey: string): Buffer {
-  const tagBytes = Buffer.byteLength(fields.consumerTag);
-  const exchangeBytes = Buffer.byteLength(exchange);
-  const keyBytes = Buffer.byteLength(routingKey);
-  const payload = 4 + 1 + tagBytes + 8 + 1 + 1 + exchangeBytes + 1 + keyBytes;
-  const out = Buffer.allocUnsafe(payload + FRAME_OVERHEAD);
-  out[0] = FRAME_METHOD;
-  out.writeUInt16BE(channel, 1);
-  out.writeUInt32BE(payload, 3);
-  out.writeUInt16BE(BASIC, 7);
-  out.writeUInt16BE(DELIVER, 9);
-  let at = 11;
-  out[at++] = tagBytes;
-  at += out.write(fields.consumerTag, at, 'utf8');
-  // Delivery tags stay below 2^53: two 32-bit halves, no BigInt.
-  out.writeUInt32BE(Math.floor(fields.deliveryTag / 0x1_0000_0000), at);
-  out.writeUInt32BE(fields.deliveryTag >>> 0, at + 4);
-  at += 8;
-  out[at++] = fields.redelivered ? 1 : 0;
-  out[at++] = exchangeBytes;
-  at += out.write(exchange, at, 'utf8');
-  out[at++] = keyBytes;
-  at += out.write(routingKey, at, 'utf8');
-  out[at] = FRAME_END;
-  return out;
+/** A shortstr's bytes, for a string that usually repeats from one delivery to the next. */
+class RepeatedShortstr {
+  private last = '';
+  private bytes: Buffer = Buffer.alloc(0);
+
+  encode(s: string): Buffer {
+    if (s !== this.last) {
+      this.bytes = Buffer.from(s, 'utf8');
+      this.last = s;
+    }
+    return this.bytes;
+  }
 }
 
-export function deliverFrames(channel: number, fields: DeliveryFields, message: Message, deliveryCount: number, frameMax: number): Buffer[] {
+const consumerTags = new RepeatedShortstr();
+const exchanges = new RepeatedShortstr();
+const routingKeys = new RepeatedShortstr();
+
+/** Where a delivery's frames are written: straight into the connection's send buffer. */
+export interface FrameSink {
+  /** `size` bytes to fill at once; undefined when nothing may be written. */
+  reserve(size: number): Buffer | undefined;
+}
+
+/**
+ * A delivery's frames, written into `sink`: basic.deliver's method frame, written by hand (it is encoded
+ * once per delivery), then the content's frames.
+ */
+export function deliverFrames(sink: FrameSink, channel: number, fields: DeliveryFields, message: Message, deliveryCount: number, frameMax: number): void {
   const content = message.content;
   const body = content.body;
-  const method = deliverMethodFrame(channel, fields, content.exchange, content.routingKey);
-  return [withContent(channel, method, headerPayload(content, body.byteLength, message, deliveryCount), body, frameMax)];
+  const header = headerPayload(content, body.byteLength, message, deliveryCount);
+  const tag = consumerTags.encode(fields.consumerTag);
+  const exchange = exchanges.encode(content.exchange);
+  const routingKey = routingKeys.encode(content.routingKey);
+  const payload = 4 + 1 + tag.length + 8 + 1 + 1 + exchange.length + 1 + routingKey.length;
+  const room = frameMax > 0 ? frameMax - FRAME_OVERHEAD : body.byteLength;
+  const bodyFrames = body.byteLength === 0 ? 0 : Math.ceil(body.byteLength / room);
+  const out = sink.reserve(payload + FRAME_OVERHEAD + header.byteLength + FRAME_OVERHEAD + body.byteLength + bodyFrames * FRAME_OVERHEAD);
+  if (out === undefined) return;
+  writeFrameHeader(out, 0, FRAME_METHOD, channel, payload);
+  out[7] = 0;
+  out[8] = BASIC;
+  out[9] = 0;
+  out[10] = DELIVER;
+  let at = 11;
+  out[at++] = tag.length;
+  out.set(tag, at);
+  at += tag.length;
+  // Delivery tags stay below 2^53: two 32-bit halves, no BigInt.
+  writeLong(out, at, Math.floor(fields.deliveryTag / 0x1_0000_0000));
+  writeLong(out, at + 4, fields.deliveryTag >>> 0);
+  at += 8;
+  out[at++] = fields.redelivered ? 1 : 0;
+  out[at++] = exchange.length;
+  out.set(exchange, at);
+  at += exchange.length;
+  out[at++] = routingKey.length;
+  out.set(routingKey, at);
+  at += routingKey.length;
+  out[at++] = FRAME_END;
+  at = writeFrame(out, at, FRAME_HEADER, channel, header);
+  if (bodyFrames === 1) writeFrame(out, at, FRAME_BODY, channel, body);
+  else for (let from = 0; from < body.byteLength; from += room) at = writeFrame(out, at, FRAME_BODY, channel, body.subarray(from, from + room));
 }
 
 export interface GotFields {

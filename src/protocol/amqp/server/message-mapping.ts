@@ -49,6 +49,24 @@ export function propertiesFromAmqp(p: BasicProperties): MessageProperties {
 }
 
 /**
+ * propertiesFromAmqp for one channel's publishes: the content header decoder hands back the same
+ * BasicProperties object for a header whose property bytes repeat, and the (immutable) properties mapped
+ * from it are then reused rather than mapped again.
+ */
+export class PublishedProperties {
+  private from: BasicProperties | undefined;
+  private to: MessageProperties = {};
+
+  map(p: BasicProperties): MessageProperties {
+    if (p === this.from) return this.to;
+    const to = propertiesFromAmqp(p);
+    this.from = p;
+    this.to = to;
+    return to;
+  }
+}
+
+/**
  * The properties a delivery, get-ok or return carries. With `deliveryCount > 0` the headers get
  * `x-delivery-count` (a long), last, replacing a publisher's own, as the JSON protocol does
  * (wire-message.ts) and RabbitMQ's quorum queues do. A string property or header key longer than the

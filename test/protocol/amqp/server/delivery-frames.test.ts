@@ -6,7 +6,7 @@ import { buildMethod } from '../../../../src/protocol/amqp/build-method.js';
 import { encodeBodyFrames, encodeContentHeaderFrame } from '../../../../src/protocol/amqp/content.js';
 import { encodeMethodFrame } from '../../../../src/protocol/amqp/method-codec.js';
 import { AmqpContent } from '../../../../src/protocol/amqp/server/amqp-content.js';
-import { deliverFrames } from '../../../../src/protocol/amqp/server/delivery-frames.js';
+import { deliverFrames, type DeliveryFields } from '../../../../src/protocol/amqp/server/delivery-frames.js';
 import { propertiesToAmqp } from '../../../../src/protocol/amqp/server/message-mapping.js';
 import type { MessageContent } from '../../../../src/broker/message.js';
 
@@ -21,6 +21,14 @@ function expected(channel: number, tag: number, content: MessageContent, deliver
 
 const properties = { contentType: 'text/plain', headers: { a: 1, b: 'x' }, deliveryMode: 2 as const, priority: 3, messageId: 'm', timestamp: 1_700_000_000 };
 
+/** The bytes deliverFrames writes, into a sink that hands out exactly the room asked for, once. */
+function delivered(channel: number, fields: DeliveryFields, message: Message, deliveryCount: number, frameMax: number): Buffer {
+  const reserved: Buffer[] = [];
+  deliverFrames({ reserve: (size) => reserved[reserved.push(Buffer.alloc(size, 0xaa)) - 1] }, channel, fields, message, deliveryCount, frameMax);
+  expect(reserved).toHaveLength(1);
+  return reserved[0] ?? Buffer.alloc(0);
+}
+
 describe('deliverFrames', () => {
   it.each([
     [1, 1, 5, 4096],
@@ -31,7 +39,7 @@ describe('deliverFrames', () => {
     const content: MessageContent = { exchange: 'ex-é', routingKey: 'rk.1', properties, body };
     for (const deliveryCount of [0, 2]) {
       const message = Message.create(1, content);
-      const [bytes] = deliverFrames(channel, { consumerTag: 'ctag-ü', deliveryTag: tag, redelivered: tag % 2 === 0 }, message, deliveryCount, frameMax);
+      const bytes = delivered(channel, { consumerTag: 'ctag-ü', deliveryTag: tag, redelivered: tag % 2 === 0 }, message, deliveryCount, frameMax);
       expect(bytes).toEqual(expected(channel, tag, content, deliveryCount, frameMax));
     }
   });
@@ -40,16 +48,21 @@ describe('deliverFrames', () => {
     const header = encodeContentHeaderFrame(0, 3, propertiesToAmqp(properties, 0));
     const payload = header.subarray(7, header.length - 1);
     const content = AmqpContent.copied('', 'q', properties, payload, Buffer.from('abc'));
-    const first = deliverFrames(5, { consumerTag: 't', deliveryTag: 1, redelivered: false }, Message.create(1, content), 0, 4096)[0];
+    const first = delivered(5, { consumerTag: 't', deliveryTag: 1, redelivered: false }, Message.create(1, content), 0, 4096);
     expect(first).toEqual(expected5(content, 0));
-    const again = deliverFrames(5, { consumerTag: 't', deliveryTag: 1, redelivered: false }, Message.create(2, content), 1, 4096)[0];
+    const again = delivered(5, { consumerTag: 't', deliveryTag: 1, redelivered: false }, Message.create(2, content), 1, 4096);
     expect(again).toEqual(expected5(content, 1));
+  });
+
+  it('writes nothing when the sink has no room (the connection is closing)', () => {
+    const content = new TextContent('', 'q', {}, 'x', 1);
+    expect(() => deliverFrames({ reserve: () => undefined }, 1, { consumerTag: 't', deliveryTag: 1, redelivered: false }, Message.create(1, content), 0, 4096)).not.toThrow();
   });
 
   it('encodes a JSON-published text body once per delivery', () => {
     const content = new TextContent('', 'q', { headers: {} }, 'héllo', Buffer.byteLength('héllo'));
-    const [bytes] = deliverFrames(1, { consumerTag: 't', deliveryTag: 1, redelivered: false }, Message.create(1, content), 0, 4096);
-    expect(bytes?.subarray(-Buffer.byteLength('héllo') - 1, -1).toString()).toBe('héllo');
+    const bytes = delivered(1, { consumerTag: 't', deliveryTag: 1, redelivered: false }, Message.create(1, content), 0, 4096);
+    expect(bytes.subarray(-Buffer.byteLength('héllo') - 1, -1).toString()).toBe('héllo');
   });
 });
 
