@@ -366,7 +366,8 @@ export class VHost {
     const store = this.context.messageStore;
     let stored = false;
     if (store && message.persistent) {
-      const durable = routed.filter((queue) => queue.storesMessages);
+      // Usually every queue stores messages: no filtered copy of the list then.
+      const durable = routed.every((queue) => queue.storesMessages) ? routed : routed.filter((queue) => queue.storesMessages);
       if (durable.length > 0) {
         store.add(message, durable);
         stored = true;

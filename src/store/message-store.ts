@@ -346,7 +346,7 @@ export class SegmentMessageStore implements MessageStore, DurabilityBarrier {
     else writeReturnedRecord(this.writer.buf, at, id, index, returns);
     const segment = this.writer.segment;
     segment.dependOn(this.state.slots.seg(slot));
-    const move = this.state.moves.get(slot);
+    const move = this.state.moves.size === 0 ? undefined : this.state.moves.get(slot);
     if (move) segment.dependOn(move.segment);
     this.writer.commit();
   }

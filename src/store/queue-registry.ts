@@ -29,13 +29,22 @@ export class QueueRegistry {
   private readonly lists: Array<QueueList | undefined> = [];
   private readonly listByKey = new Map<string, number>();
   private readonly freeLists: number[] = [];
+  /**
+   * The queue last asked about and its qid: every publish, delivery and ack asks, nearly always about the
+   * same queue as the call before. A queue object's qid never changes, so this needs no invalidation.
+   */
+  private lastQueue: QueueName | undefined;
+  private lastQid = -1;
 
   qidOf(queue: QueueName): number {
+    if (queue === this.lastQueue) return this.lastQid;
     let qid = this.byQueue.get(queue);
     if (qid === undefined) {
       qid = this.qidForName(queue.vhost, queue.name);
       this.byQueue.set(queue, qid);
     }
+    this.lastQueue = queue;
+    this.lastQid = qid;
     return qid;
   }
 

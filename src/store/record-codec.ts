@@ -1,6 +1,7 @@
 import { isUtf8 } from 'node:buffer';
-import { crc32 } from 'node:zlib';
 import { contentSize, TextContent, type MessageContent, type MessageProperties } from '../broker/message.js';
+import { crc32 } from './crc32.js';
+import { propertiesJson, utf8Length, writeUtf8 } from './record-strings.js';
 
 /**
  * The on-disk record format of the message store (docs/storage.md has the full table). Every record:
@@ -50,7 +51,7 @@ function isRecordType(type: number | undefined): boolean {
 }
 
 export function recordChecksum(buf: Buffer, at: number, payloadLength: number): number {
-  return crc32(buf.subarray(at, at + HEADER_SIZE + payloadLength));
+  return crc32(buf, at, at + HEADER_SIZE + payloadLength);
 }
 
 function writeHeader(buf: Buffer, at: number, type: number, payloadLength: number): void {
@@ -128,20 +129,19 @@ export function decodeQueueSection(buf: Buffer, at: number, length: number, coun
 export interface MessageRecordPlan {
   readonly length: number;
   readonly properties: string;
+  /** UTF-8 lengths of the exchange, the routing key and the properties JSON. */
+  readonly exchangeBytes: number;
+  readonly routingKeyBytes: number;
+  readonly propertiesBytes: number;
 }
 
 export function planMessageRecord(content: MessageContent, queueCount: number, section: Buffer): MessageRecordPlan {
   const properties = propertiesJson(content.properties);
-  const payload =
-    M_FLAGS +
-    queueCount +
-    section.length +
-    12 +
-    Buffer.byteLength(content.exchange) +
-    Buffer.byteLength(content.routingKey) +
-    Buffer.byteLength(properties) +
-    contentSize(content);
-  return { length: recordLength(payload), properties };
+  const exchangeBytes = utf8Length(content.exchange);
+  const routingKeyBytes = utf8Length(content.routingKey);
+  const propertiesBytes = utf8Length(properties);
+  const payload = M_FLAGS + queueCount + section.length + 12 + exchangeBytes + routingKeyBytes + propertiesBytes + contentSize(content);
+  return { length: recordLength(payload), properties, exchangeBytes, routingKeyBytes, propertiesBytes };
 }
 
 /** Writes a whole message record with every queue's flags clear. */
@@ -163,26 +163,17 @@ export function writeMessageRecord(
   buf.writeUInt32LE(size, p + M_SIZE);
   buf.writeUInt16LE(queueCount, p + M_QUEUE_COUNT);
   buf.writeUInt32LE(section.length, p + M_SECTION_LENGTH);
-  buf.fill(0, p + M_FLAGS, p + M_FLAGS + queueCount);
-  let q = p + M_FLAGS + queueCount;
+  let q = p + M_FLAGS;
+  // Usually one flag byte: a loop, not a native fill.
+  for (const end = q + queueCount; q < end; q++) buf[q] = 0;
   q += section.copy(buf, q);
-  q = writeLongString(buf, q, content.exchange);
-  q = writeLongString(buf, q, content.routingKey);
-  q = writeLongString(buf, q, plan.properties);
+  q = writeLongString(buf, q, content.exchange, plan.exchangeBytes);
+  q = writeLongString(buf, q, content.routingKey, plan.routingKeyBytes);
+  q = writeLongString(buf, q, plan.properties, plan.propertiesBytes);
   // A text body is encoded straight into the record: no byte copy of it ever exists in between.
   if (content instanceof TextContent) buf.write(content.text, q, size, 'utf8');
   else buf.set(content.body, q);
   sealRecord(buf, at);
-}
-
-/**
- * The properties as JSON with `priority` as the first key and `expiration` next when they are there,
- * so that recovery can read them from a fixed prefix (`readPriority`, `readExpiration`) without parsing
- * the JSON. A Warren that does not know this still reads the same JSON, so the record format is unchanged.
- */
-function propertiesJson(properties: MessageProperties): string {
-  if (properties.priority === undefined && properties.expiration === undefined) return JSON.stringify(properties);
-  return JSON.stringify({ priority: properties.priority, expiration: properties.expiration, ...properties });
 }
 
 const PRIORITY_PREFIX = Buffer.from('{"priority":', 'utf8');
@@ -266,10 +257,10 @@ function isEndOfValue(c: number | undefined): boolean {
   return c === COMMA || c === CLOSING_BRACE;
 }
 
-function writeLongString(buf: Buffer, at: number, text: string): number {
-  const written = buf.write(text, at + 4, 'utf8');
-  buf.writeUInt32LE(written, at);
-  return at + 4 + written;
+function writeLongString(buf: Buffer, at: number, text: string, bytes: number): number {
+  buf.writeUInt32LE(bytes, at);
+  writeUtf8(buf, at + 4, text, bytes);
+  return at + 4 + bytes;
 }
 
 /** The fixed part of a message record, read without touching the content. */

@@ -62,7 +62,7 @@ export class SlotTable {
     this.set(slot, SEG, FREE);
     this.set(slot, OFF, this.freeHead);
     this.freeHead = slot;
-    this.wide.delete(slot);
+    if (this.wide.size !== 0) this.wide.delete(slot);
     this.live--;
   }
 
@@ -93,23 +93,28 @@ export class SlotTable {
   }
 
   flags(slot: number, index: number): number {
-    const wide = this.wide.get(slot);
+    const wide = this.wideFlags(slot);
     if (wide) return wide[index] ?? 0;
     return (this.get(slot, BITS) >>> (2 * index)) & 3;
   }
 
   setFlag(slot: number, index: number, flag: number): void {
-    const wide = this.wide.get(slot);
+    const wide = this.wideFlags(slot);
     if (wide) wide[index] = (wide[index] ?? 0) | flag;
     else this.set(slot, BITS, this.get(slot, BITS) | (flag << (2 * index)));
   }
 
   /** True once every one of the message's `queueCount` queues has settled it. */
   allSettled(slot: number, queueCount: number): boolean {
-    const wide = this.wide.get(slot);
+    const wide = this.wideFlags(slot);
     if (wide) return wide.every((flags) => (flags & REF_SETTLED) !== 0);
     const mask = queueCount >= PACKED_REFS ? 0x55555555 : 0x55555555 & ((1 << (2 * queueCount)) - 1);
     return (this.get(slot, BITS) & mask) === mask;
+  }
+
+  /** Almost always none: a message with more than PACKED_REFS queues is rare, and this is on every settlement. */
+  private wideFlags(slot: number): Uint8Array | undefined {
+    return this.wide.size === 0 ? undefined : this.wide.get(slot);
   }
 
   private page(slot: number): Uint32Array {

@@ -80,8 +80,9 @@ export class StoreState {
     segment.liveCount--;
     segment.liveBytes -= length;
     this.liveBytes -= length;
-    this.moves.delete(slot);
-    this.returns.delete(slot);
+    // Both nearly always empty: no hashing then, on the path of every settlement.
+    if (this.moves.size !== 0) this.moves.delete(slot);
+    if (this.returns.size !== 0) this.returns.delete(slot);
     const queues = slots.ref(slot);
     if (queues & MULTI) this.registry.releaseList(queues & ~MULTI);
     if (message) message.storeRef = { segment: segment.number, offset: slots.off(slot), length } satisfies SettledRecord;
