@@ -46,6 +46,26 @@ export class DurabilityWatch {
   }
 
   /**
+   * As `done`, for what nothing usually waits for (an ack: AMQP has no reply to it): the promise is
+   * only made when `durable` is read, so an unread one leaves the write to be batched lazily with the
+   * next publishes instead of asking for an fsync of its own.
+   */
+  lazy<T>(value: T, mark: number): Done<T> {
+    const barrier = this.barrier;
+    if (barrier === undefined || barrier.writes === mark) return { value, durable: undefined };
+    const changes = this.changes;
+    let durable: Promise<void> | undefined;
+    return {
+      value,
+      get durable(): Promise<void> {
+        const made = durable ?? changes.wrap(barrier.synced());
+        durable = made;
+        return made;
+      },
+    };
+  }
+
+  /**
    * As `done`, for a publish: its error means the write of the message failed and the message was
    * refused — taken out of its queues before any consumer saw it, and never to reach the disk.
    */

@@ -202,14 +202,14 @@ export class MessageOperations {
   ack(caller: Caller, deliveryTag: number, multiple: boolean): Done<void> {
     const mark = this.watch.mark;
     channelOf(caller).ack(deliveryTag, multiple);
-    return this.watch.done(undefined, mark);
+    return this.watch.lazy(undefined, mark);
   }
 
   /** `kind` names it in a trace: basic.reject is a nack of one delivery. */
   nack(caller: Caller, deliveryTag: number, multiple: boolean, requeue: boolean, kind: 'nacked' | 'rejected' = 'nacked'): Done<void> {
     const mark = this.watch.mark;
     channelOf(caller).nack(deliveryTag, multiple, requeue, kind);
-    return this.watch.done(undefined, mark);
+    return this.watch.lazy(undefined, mark);
   }
 
   /** basic.recover: every unacked delivery goes back to its queue. Only requeue is implemented. */

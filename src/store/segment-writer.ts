@@ -50,6 +50,14 @@ export interface WriterStats {
 const CHUNK_SIZE = 256 * 1024;
 const POOLED_CHUNKS = 64;
 const RETRY_MS = 1000;
+/**
+ * How long a batch that nobody waits for (settlements and delivery marks only) may wait for company.
+ * Flushed alone, such a batch takes the disk for one fsync just when the next publishes arrive, and
+ * their confirms wait for it; riding along with the next batch of messages it costs nothing. A crash
+ * in this window forgets at most these acks (their messages come back, as after any crash before an
+ * ack reached the disk).
+ */
+const LAZY_FLUSH_MS = 10;
 /** What a new file costs beyond its bytes: its last, partly used block. */
 const NEW_FILE_BYTES = 4096;
 
@@ -76,6 +84,10 @@ export class SegmentWriter {
   private running = false;
   private loop: Promise<void> = Promise.resolve();
   private timer: NodeJS.Timeout | NodeJS.Immediate | undefined;
+  /** Whether `timer` is the prompt flush of an urgent batch (else the lazy one). */
+  private timerUrgent = false;
+  /** The next batch is written even if it is not urgent (its lazy timer fired, or `drain` wants it). */
+  private forced = false;
   /** Set while waiting to try again after a failed write: no flush starts before it fires. */
   private retryTimer: NodeJS.Timeout | undefined;
   /** A segment file was created and the directory not yet fsynced since. */
@@ -146,17 +158,27 @@ export class SegmentWriter {
   commit(): void {
     if (this.running || this.retryTimer || this.closed) return;
     if (this.pending.used >= this.options.flushBytes) {
-      this.start();
-    } else if (!this.timer) {
+      this.start(true);
+      return;
+    }
+    if (!this.pending.urgent) {
+      this.timer ??= setTimeout(this.flush, Math.max(LAZY_FLUSH_MS, this.options.flushIntervalMs));
+      return;
+    }
+    if (this.timer && !this.timerUrgent) this.clearFlushTimer();
+    if (!this.timer) {
       // With no wait configured, the batch is what arrived in this event-loop turn: every frame already
       // read from every socket. While its fsync runs, the next batch gathers on its own.
-      const flush = (): void => {
-        this.timer = undefined;
-        this.start();
-      };
-      this.timer = this.options.flushIntervalMs > 0 ? setTimeout(flush, this.options.flushIntervalMs) : setImmediate(flush);
+      this.timerUrgent = true;
+      this.timer = this.options.flushIntervalMs > 0 ? setTimeout(this.flush, this.options.flushIntervalMs) : setImmediate(this.flush);
     }
   }
+
+  /** Either timer's end: what is pending goes now, urgent or not. */
+  private readonly flush = (): void => {
+    this.timer = undefined;
+    this.start(true);
+  };
 
   /**
    * Resolves once everything appended so far is on disk — after however many tries that takes, since
@@ -164,8 +186,9 @@ export class SegmentWriter {
    */
   synced(): Promise<void> {
     if (this.pending.used > 0) {
+      const synced = this.pending.whenSynced();
       this.commit();
-      return this.pending.whenSynced();
+      return synced;
     }
     return this.inFlight ? this.inFlight.whenSynced() : Promise.resolve();
   }
@@ -173,8 +196,9 @@ export class SegmentWriter {
   /** Resolves once the messages added so far are on disk; rejects if their write failed (they were refused). */
   stored(): Promise<void> {
     if (this.pending.used > 0) {
+      const stored = this.pending.whenStored();
       this.commit();
-      return this.pending.whenStored();
+      return stored;
     }
     return this.inFlight ? this.inFlight.whenStored() : Promise.resolve();
   }
@@ -199,7 +223,7 @@ export class SegmentWriter {
       else if (this.pending.used > 0) {
         if (this.retryTimer) clearTimeout(this.retryTimer);
         this.retryTimer = undefined;
-        this.start();
+        this.start(true);
       } else break;
     }
   }
@@ -219,9 +243,11 @@ export class SegmentWriter {
       clearImmediate(this.timer as NodeJS.Immediate);
     }
     this.timer = undefined;
+    this.timerUrgent = false;
   }
 
-  private start(): void {
+  private start(force = false): void {
+    if (force) this.forced = true;
     this.clearFlushTimer();
     if (this.running || this.closed) return;
     this.running = true;
@@ -230,7 +256,8 @@ export class SegmentWriter {
 
   private async run(): Promise<void> {
     try {
-      while (this.pending.used > 0 && !this.retryTimer) {
+      while (this.pending.used > 0 && !this.retryTimer && (this.pending.urgent || this.forced)) {
+        this.forced = false;
         const batch = this.pending;
         this.pending = new Batch();
         this.inFlight = batch;
@@ -250,7 +277,8 @@ export class SegmentWriter {
     } finally {
       // Synchronous with the loop's last check, so an append can never find `running` set but unserved.
       this.running = false;
-      // A `retryNow` while a failed write was being undone found the loop still running.
+      // A `retryNow` while a failed write was being undone found the loop still running; a batch that is
+      // not urgent waits for its timer.
       if (this.pending.used > 0 && !this.retryTimer) this.commit();
     }
   }

@@ -57,6 +57,14 @@ export class Batch {
   /** Waiters of failed batches whose kept records this one writes again. */
   private readonly carried: Deferred[] = [];
 
+  /**
+   * Someone waits for this batch, or it holds messages (whose publishes are confirmed once it is on
+   * disk): it is flushed at once. A batch of nothing but settlements and delivery marks is not urgent.
+   */
+  get urgent(): boolean {
+    return this.added.length > 0 || this.moved.length > 0 || this.synced !== undefined || this.stored !== undefined || this.carried.length > 0;
+  }
+
   whenSynced(): Promise<void> {
     this.synced ??= deferred();
     return this.synced.promise;
