@@ -18,7 +18,9 @@ export interface PubSubSpec {
   prefetch: number;
   ackEvery: number;
   persistent: boolean;
+  /** No-confirm publishing: at most this many published but not yet delivered. */
   window: number;
+  /** > 0: publish with confirms, this many in flight (the end-to-end window is then not used). */
   confirmWindow: number;
 }
 

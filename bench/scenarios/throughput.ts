@@ -10,20 +10,11 @@ import { Samples } from '../lib/stats.js';
 import { open } from '../load/adapter.js';
 import type { Job, JobParams } from '../load/job.js';
 import { AckingConsumer, confirmWindowPublisher, rate, windowedPublisher } from '../load/patterns.js';
-import { splitPubSub } from '../load/split-pubsub.js';
+import { splitPubSub, type PubSubSpec } from '../load/split-pubsub.js';
 import { measure, metricsOf, num, uniqueName, withTarget, type BenchOptions, type Line, type RunEnv, type Scenario } from './common.js';
 
-export interface PubSubParams extends JobParams {
-  queue: string;
-  count: number;
-  size: number;
-  prefetch: number;
-  ackEvery: number;
-  persistent: boolean;
-  /** No-confirm publishing: the end-to-end window. */
-  window: number;
-  /** > 0: publish with confirms, this many in flight (the end-to-end window is then not used). */
-  confirmWindow: number;
+/** The split job's spec (split-pubsub.ts) less its warm-up (a tenth of `count`), and which generator. */
+export interface PubSubParams extends JobParams, Omit<PubSubSpec, 'warmup'> {
   /** Publisher and consumer in two threads ('split') or on one event loop ('single'). */
   generator: 'split' | 'single';
 }

@@ -4,7 +4,12 @@ import { describe, expect, it } from 'vitest';
 import { TcpAmqpTransport } from '../../src/http/amqp-transports.js';
 
 /** A connected pair: the server's side of the socket, and everything the client side receives until it closes. */
-async function socketPair(): Promise<{ server: Socket; received: Promise<Buffer> }> {
+interface SocketPair {
+  readonly server: Socket;
+  readonly received: Promise<Buffer>;
+}
+
+async function socketPair(): Promise<SocketPair> {
   const listener = createServer();
   listener.listen(0, '127.0.0.1');
   await once(listener, 'listening');
@@ -27,12 +32,16 @@ function frame(fill: number, size: number): Buffer {
   return Buffer.alloc(size, fill);
 }
 
+/** Two connections, each a TCP transport on the server side of a real socket pair. */
+async function twoConnections(): Promise<{ a: SocketPair; b: SocketPair; ta: TcpAmqpTransport; tb: TcpAmqpTransport }> {
+  const a = await socketPair();
+  const b = await socketPair();
+  return { a, b, ta: new TcpAmqpTransport(a.server), tb: new TcpAmqpTransport(b.server) };
+}
+
 describe('TCP AMQP transport', () => {
   it('connections writing in turn, small frames and large, each receive exactly their own bytes in order', async () => {
-    const a = await socketPair();
-    const b = await socketPair();
-    const ta = new TcpAmqpTransport(a.server);
-    const tb = new TcpAmqpTransport(b.server);
+    const { a, b, ta, tb } = await twoConnections();
     const sentA: Buffer[] = [];
     const sentB: Buffer[] = [];
     // More than one send batch's worth (256 KiB) in one turn, interleaved, with frames above the batching limit.
@@ -51,10 +60,7 @@ describe('TCP AMQP transport', () => {
   });
 
   it('reserved room, small or large, filled after it was reserved, goes out in its place among the writes', async () => {
-    const a = await socketPair();
-    const b = await socketPair();
-    const ta = new TcpAmqpTransport(a.server);
-    const tb = new TcpAmqpTransport(b.server);
+    const { a, b, ta, tb } = await twoConnections();
     const sentA: Buffer[] = [];
     const sentB: Buffer[] = [];
     for (let i = 0; i < 400; i++) {
