@@ -122,7 +122,7 @@ const sendBatch = new SendBatch();
 
 /**
  * AMQP over TCP. Frames written in one event-loop turn leave together (the socket is corked until the
- * next tick, and small frames are copied into the shared send batch); above `highWater` buffered bytes,
+ * turn's end, at setImmediate, and small frames are copied into the shared send batch); above `highWater` buffered bytes,
  * `onWritable(false)` pauses deliveries until 'drain'.
  */
 export class TcpAmqpTransport extends GatedTransport implements AmqpTransport, BatchOwner {

@@ -5,7 +5,7 @@ import type { MessageProperties } from '../broker/message.js';
  * every persistent publish. They are short and nearly always ASCII.
  */
 
-/** The string's length in UTF-8 bytes (native, but with a fast path for one-byte strings). */
+/** The string's length in UTF-8 bytes (native; an empty string, common for the exchange, skips the call). */
 export function utf8Length(text: string): number {
   return text.length === 0 ? 0 : Buffer.byteLength(text, 'utf8');
 }

@@ -33,15 +33,34 @@ function encodeHeader(content: MessageContent, bodySize: number, deliveryCount: 
   return frame.subarray(7, frame.length - 1);
 }
 
+/** Body bytes per body frame under `frameMax` (0: no limit). */
+function bodyRoom(body: Uint8Array, frameMax: number): number {
+  return frameMax > 0 ? frameMax - FRAME_OVERHEAD : body.byteLength;
+}
+
+/** The header frame and the body frames' bytes, envelopes included. */
+function contentSize(header: Uint8Array, body: Uint8Array, room: number): number {
+  const bodyFrames = body.byteLength === 0 ? 0 : Math.ceil(body.byteLength / room);
+  return header.byteLength + FRAME_OVERHEAD + body.byteLength + bodyFrames * FRAME_OVERHEAD;
+}
+
+/** Writes the header frame and the body frames at `at`. */
+function writeContent(out: Buffer, at: number, channel: number, header: Uint8Array, body: Uint8Array, room: number): void {
+  let next = writeFrame(out, at, FRAME_HEADER, channel, header);
+  // Most bodies fit one frame: no view of them then.
+  if (body.byteLength <= room) {
+    if (body.byteLength > 0) writeFrame(out, next, FRAME_BODY, channel, body);
+    return;
+  }
+  for (let from = 0; from < body.byteLength; from += room) next = writeFrame(out, next, FRAME_BODY, channel, body.subarray(from, from + room));
+}
+
 /** Method frame bytes, then the header frame and body frames, all in one buffer. */
 function withContent(channel: number, method: Uint8Array, header: Uint8Array, body: Uint8Array, frameMax: number): Buffer {
-  const room = frameMax > 0 ? frameMax - FRAME_OVERHEAD : body.byteLength;
-  const bodyFrames = body.byteLength === 0 ? 0 : Math.ceil(body.byteLength / room);
-  const out = Buffer.allocUnsafe(method.byteLength + header.byteLength + FRAME_OVERHEAD + body.byteLength + bodyFrames * FRAME_OVERHEAD);
+  const room = bodyRoom(body, frameMax);
+  const out = Buffer.allocUnsafe(method.byteLength + contentSize(header, body, room));
   out.set(method, 0);
-  let at = method.byteLength;
-  at = writeFrame(out, at, FRAME_HEADER, channel, header);
-  for (let from = 0; from < body.byteLength; from += room) at = writeFrame(out, at, FRAME_BODY, channel, body.subarray(from, from + room));
+  writeContent(out, method.byteLength, channel, header, body, room);
   return out;
 }
 
@@ -109,13 +128,12 @@ export function deliverFrames(sink: FrameSink, channel: number, fields: Delivery
   const content = message.content;
   const body = content.body;
   const header = headerPayload(content, body.byteLength, message, deliveryCount);
+  const room = bodyRoom(body, frameMax);
   const tag = consumerTags.encode(fields.consumerTag);
   const exchange = exchanges.encode(content.exchange);
   const routingKey = routingKeys.encode(content.routingKey);
   const payload = 4 + 1 + tag.length + 8 + 1 + 1 + exchange.length + 1 + routingKey.length;
-  const room = frameMax > 0 ? frameMax - FRAME_OVERHEAD : body.byteLength;
-  const bodyFrames = body.byteLength === 0 ? 0 : Math.ceil(body.byteLength / room);
-  const out = sink.reserve(payload + FRAME_OVERHEAD + header.byteLength + FRAME_OVERHEAD + body.byteLength + bodyFrames * FRAME_OVERHEAD);
+  const out = sink.reserve(payload + FRAME_OVERHEAD + contentSize(header, body, room));
   if (out === undefined) return;
   writeFrameHeader(out, 0, FRAME_METHOD, channel, payload);
   out[7] = 0;
@@ -138,9 +156,7 @@ export function deliverFrames(sink: FrameSink, channel: number, fields: Delivery
   out.set(routingKey, at);
   at += routingKey.length;
   out[at++] = FRAME_END;
-  at = writeFrame(out, at, FRAME_HEADER, channel, header);
-  if (bodyFrames === 1) writeFrame(out, at, FRAME_BODY, channel, body);
-  else for (let from = 0; from < body.byteLength; from += room) at = writeFrame(out, at, FRAME_BODY, channel, body.subarray(from, from + room));
+  writeContent(out, at, channel, header, body, room);
 }
 
 export interface GotFields {
