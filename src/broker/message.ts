@@ -88,6 +88,8 @@ const READ_BACK = 8;
 const UNREADABLE = 16;
 /** It has an `expiration` property: queues read the content for it only then, off the fan-out hot path. */
 const HAS_EXPIRATION = 32;
+/** Some queue handed it to a consumer or a basic.get (see `handedOut`). */
+const HANDED_OUT = 64;
 /** The AMQP priority (0–255) sits in bits 8–15: a priority queue needs it even while the content is released. */
 const PRIORITY_SHIFT = 8;
 
@@ -192,6 +194,20 @@ export class Message {
 
   set evictable(evictable: boolean) {
     this.flags = evictable ? this.flags | EVICTABLE : this.flags & ~EVICTABLE;
+  }
+
+  /**
+   * Some queue has handed the message to a consumer or a basic.get. Queues deliver a stored message
+   * before its record is on disk; if that write then fails, a message nobody received is refused (its
+   * publish answered with an error), but one that was handed out is kept and written again, since
+   * telling its publisher "not stored" would bring it back as a duplicate.
+   */
+  get handedOut(): boolean {
+    return (this.flags & HANDED_OUT) !== 0;
+  }
+
+  markHandedOut(): void {
+    this.flags |= HANDED_OUT;
   }
 
   /** The `priority` property (0 when it had none), known even when the content is not in memory. */

@@ -37,15 +37,32 @@ export interface StoredQueue {
 }
 
 /**
- * What the message store tells the broker. A message given to the store is not handed out before its
- * record is on disk: if the write fails, its publish is answered with an error, and a message the
- * publisher was told is not stored must not have been delivered either.
+ * What the message store tells the broker. Queues hand a stored message out before its record is on
+ * disk. If the write fails, a message no queue has handed out yet (`Message.handedOut`) is refused: taken
+ * out of its queues, its publish answered with an error. One already handed out is kept and written
+ * again with the retry — its publisher was not told it is stored, and must not be told it is not, or it
+ * would publish again a message a consumer already has.
  */
 export interface StoreWatcher {
   /** Every message given to the store with an id up to `id` is on disk, or was refused. */
   storedThrough(id: number): void;
   /** These messages could not be written and never will be: take them out of every queue (told before `storedThrough`). */
   refused(messages: ReadonlySet<Message>): void;
+}
+
+/**
+ * Why `DurabilityBarrier.stored()` rejected: a write failed. Only the messages in `refused` were refused;
+ * every other message of that write was kept and is written again (see StoreWatcher), so its publish
+ * waits for `synced()` instead.
+ */
+export class WriteFailure extends Error {
+  constructor(
+    override readonly cause: unknown,
+    readonly refused: ReadonlySet<Message>,
+  ) {
+    super(`write to disk failed: ${cause instanceof Error ? cause.message : String(cause)}`);
+    this.name = 'WriteFailure';
+  }
 }
 
 /** Lets replies wait until what their request wrote is on disk (publisher confirms, durable declares). */
@@ -55,9 +72,9 @@ export interface DurabilityBarrier {
   /** Resolves once every write buffered so far is on disk. */
   synced(): Promise<void>;
   /**
-   * For a publish: resolves once the messages buffered so far are on disk; rejects if their write
-   * failed, which means they were refused — taken out of their queues, never delivered. Without it,
-   * `synced()` is used.
+   * For a publish: resolves once the messages buffered so far are on disk; rejects with a WriteFailure
+   * if their write failed, which names the messages refused — taken out of their queues, never
+   * delivered. Without it, `synced()` is used.
    */
   stored?(): Promise<void>;
 }

@@ -438,6 +438,7 @@ export class Queue implements QueueProperties {
   }
 
   private handOut(entry: QueueEntry, kind: HandOut): void {
+    entry.message.markHandedOut();
     const global = this.observer.stats;
     this.stats[kind]++;
     global[kind]++;
