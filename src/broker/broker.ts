@@ -49,7 +49,6 @@ export class Broker implements QueueObserver, StoreWatcher {
   private lastMessageId = 0;
   private currentClusterName: string | undefined;
   /** Queues whose head waits for its record to be on disk. */
-  private held = new Set<Queue>();
   private alarm = false;
   private replicationShortfall: string | undefined;
 
@@ -142,19 +141,11 @@ export class Broker implements QueueObserver, StoreWatcher {
     for (const vhost of this.vhosts.values()) vhost.deadLetterer.diskSpaceBack();
   }
 
-  heldBack(queue: Queue): void {
-    this.held.add(queue);
-  }
-
   storedThrough(id: number): void {
     this.durableThrough = id;
     // Sources of dead letters are settled only once their copies are on disk.
     for (const vhost of this.vhosts.values()) vhost.deadLetterer.copiesStored(id);
     for (const vhost of this.vhosts.values()) vhost.delayed.copiesStored(id);
-    if (this.held.size === 0) return;
-    const held = this.held;
-    this.held = new Set();
-    for (const queue of held) queue.dispatch();
   }
 
   /** Rare (a failed write), so every queue is asked: each looks only at its newest messages. */

@@ -77,6 +77,12 @@ export interface DurabilityBarrier {
    * delivered. Without it, `synced()` is used.
    */
   stored?(): Promise<void>;
+  /**
+   * Calls `settled` once every durable queue has settled `message` (acked, rejected, expired, dropped),
+   * if that comes before its record is on disk: its publisher can then be confirmed, as RabbitMQ does,
+   * since nothing is left to lose. At once if it is settled already; never if it is on disk first.
+   */
+  onAllSettled?(message: Message, settled: () => void): void;
 }
 
 /**

@@ -32,12 +32,10 @@ export interface QueueObserver {
   readonly stats: MessageStats;
   /**
    * Every message the message store took with an id up to this is on disk (or was refused and taken
-   * out of its queues). A stored message past it is not handed out yet: a publish whose write fails is
-   * answered with an error, and must not have been delivered.
+   * out of its queues). Consumers get a stored message before that; an operator's move does not (see
+   * `Queue.takeOut`).
    */
   readonly durableThrough: number;
-  /** The queue's head waits for `durableThrough`: dispatch it again once that moves. */
-  heldBack(queue: Queue): void;
   /** Time for message expiry. */
   readonly clock: Clock;
 }

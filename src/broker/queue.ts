@@ -186,8 +186,7 @@ export class Queue implements QueueProperties {
   take(noAck: boolean): QueueEntry | undefined {
     this.expiry?.used();
     const head = this.readyHead();
-    // Not yet on disk: the store may still refuse it, and a refused message is never handed out.
-    if (!head || this.headHeld()) return undefined;
+    if (!head) return undefined;
     if (!head.inMemory) throw new Error(`queue '${this.name}': take() before its head was read back; await loadHead() first`);
     const entry = this.takeReady() as QueueEntry;
     this.handOut(entry, noAck ? 'getNoAck' : 'get');
@@ -382,8 +381,9 @@ export class Queue implements QueueProperties {
     try {
       for (;;) {
         const head = this.readyHead();
-        // A head not on disk yet waits: the store may still refuse it (see `headHeld`).
-        if (!head || this.headHeld()) break;
+        // A stored head goes out before its record is on disk: should that write fail, the store keeps
+        // what was handed out (see StoreWatcher), so the publisher is never told "not stored" about it.
+        if (!head) break;
         if (!head.inMemory) {
           if (this.consumers.anyWithCapacity()) this.ahead.waitFor(head);
           break;
@@ -403,8 +403,8 @@ export class Queue implements QueueProperties {
   }
 
   /**
-   * Takes out messages the store could not write (their publishes were refused). They were never
-   * handed out — they waited for `durableThrough` — so they are among the newest, from `seq` on.
+   * Takes out messages the store could not write (their publishes were refused). The store refuses only
+   * messages no queue handed out, so they are ready here, among the newest, from `seq` on.
    */
   withdraw(refused: ReadonlySet<Message>, seq: number): void {
     for (const item of this.ready.removeNewest(seq, (item) => refused.has(asMessage(item)))) {
@@ -412,17 +412,6 @@ export class Queue implements QueueProperties {
       if (!this.droppedIfExpired(asMessage(item))) this.readyBytes -= asMessage(item).size;
       this.expiring?.forget(asMessage(item));
     }
-  }
-
-  /** The head is a message whose record is not on disk yet (see QueueObserver.durableThrough). */
-  private headHeld(): boolean {
-    const head = this.ready.peek();
-    if (head === undefined) return false;
-    const message = asMessage(head);
-    // storeRef is set by the store for the messages it was given, whichever queues they are in.
-    if (message.id <= this.observer.durableThrough || message.storeRef === undefined) return false;
-    this.observer.heldBack(this);
-    return true;
   }
 
   /**

@@ -16,6 +16,7 @@ import { registerWebSocketRoute } from './ws-route.js';
 import { registerBrowserAccess } from './browser-access.js';
 import { trustedActor } from '../operations/caller.js';
 import { Operations } from '../operations/operations.js';
+import type { OpenFile } from '../store/definitions-log.js';
 import { DurableState } from '../store/durable-state.js';
 import type { DiskBusyReporter, StoreChangeObserver } from '../store/store-changes.js';
 import type { DurabilityBarrier } from '../broker/persistence.js';
@@ -70,6 +71,8 @@ export interface WarrenServerOptions {
   readonly durability?: ((local: DurableState) => DurabilityBarrier) | undefined;
   /** `GET /api/cluster` with `--cluster` (from the cluster orchestrator); a single node answers `{cluster: false}`. */
   readonly clusterStatus?: (() => ClusterStatus | Promise<ClusterStatus>) | undefined;
+  /** How the stores open their files; a test passes one whose fsyncs wait or fail on cue. */
+  readonly openFile?: OpenFile | undefined;
 }
 
 export async function createWarrenServer(config: WarrenConfig, options: WarrenServerOptions = {}): Promise<WarrenServer> {
@@ -99,6 +102,7 @@ export async function createWarrenServer(config: WarrenConfig, options: WarrenSe
     ...(options.changes ? { changes: options.changes } : {}),
     ...(options.diskBusy ? { diskBusy: options.diskBusy } : {}),
     ...(options.recoverAsRedelivered ? { recoverAsRedelivered: true } : {}),
+    ...(options.openFile ? { openFile: options.openFile } : {}),
   });
   const clock = new StartupClock(options.clock ?? systemClock);
   const broker = new Broker({

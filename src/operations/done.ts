@@ -1,5 +1,6 @@
 import { BrokerError } from '../broker/errors.js';
-import type { DurabilityBarrier } from '../broker/persistence.js';
+import type { Message } from '../broker/message.js';
+import { WriteFailure, type DurabilityBarrier } from '../broker/persistence.js';
 
 /**
  * What an operation did, and when it is safe to say so: `durable` is set when the operation wrote to
@@ -66,13 +67,45 @@ export class DurabilityWatch {
   }
 
   /**
-   * As `done`, for a publish: its error means the write of the message failed and the message was
-   * refused — taken out of its queues before any consumer saw it, and never to reach the disk.
+   * As `done`, for a publish of `message`. It is safe once on disk, or once every durable queue has
+   * settled it (consumers may get it before its write is done). Its error means the write failed and
+   * the message was refused — taken out of its queues, and no consumer had it. If a consumer had it, a
+   * failed write keeps it and writes it again: the wait then goes on until that retry is on disk. The
+   * promise is only made when `durable` is read (a publish without a confirm never reads it).
    */
-  stored<T>(value: T, mark: number): Done<T> {
+  stored<T>(value: T, mark: number, message: Message): Done<T> {
     const barrier = this.barrier;
     if (barrier === undefined || barrier.writes === mark) return { value, durable: undefined };
-    return { value, durable: this.messages.wrap(barrier.stored ? barrier.stored() : barrier.synced()) };
+    const raw = barrier.stored ? barrier.stored() : barrier.synced();
+    // One wrapper per write: a failure is logged once, however many publishes it held.
+    const failed = this.messages.wrap(raw);
+    const changes = this.changes;
+    let durable: Promise<void> | undefined;
+    return {
+      value,
+      get durable(): Promise<void> {
+        if (durable) return durable;
+        durable = new Promise<void>((resolve, reject) => {
+          raw.then(resolve, (error: unknown) => (kept(error, message) ? changes.wrap(barrier.synced()) : failed).then(resolve, reject));
+          barrier.onAllSettled?.(message, resolve);
+        });
+        // The reply path attaches its own handler; this one keeps an unread failure from crashing the process.
+        durable.catch(() => undefined);
+        return durable;
+      },
+    };
+  }
+
+  /**
+   * As `stored`, for copies of messages made by the broker itself (an operator's move): resolves once
+   * they are on disk, or rejects with the copies that were refused, in `refusedOf(error)`.
+   */
+  copiesStored(mark: number): Promise<void> | undefined {
+    const barrier = this.barrier;
+    if (barrier === undefined || barrier.writes === mark) return undefined;
+    const raw = barrier.stored ? barrier.stored() : barrier.synced();
+    const failed = this.messages.wrap(raw);
+    return raw.then(undefined, (error: unknown) => (error instanceof WriteFailure ? Promise.reject(error) : failed));
   }
 
   /** Resolves once everything written so far is on disk. */
@@ -106,6 +139,11 @@ class SharedWrapper {
     this.lastWrapped = wrapped;
     return wrapped;
   }
+}
+
+/** A failed write kept `message` to write it again (a consumer had it already), rather than refuse it. */
+function kept(error: unknown, message: Message): boolean {
+  return error instanceof WriteFailure && !error.refused.has(message);
 }
 
 /** An operation that wrote nothing. */

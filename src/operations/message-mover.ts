@@ -1,8 +1,9 @@
 import type { Broker } from '../broker/broker.js';
-import { diskAlarmRefusal, notFound, preconditionFailed } from '../broker/errors.js';
+import { BrokerError, diskAlarmRefusal, notFound, preconditionFailed } from '../broker/errors.js';
 import type { Exchange } from '../broker/exchange.js';
 import { Message, type MessageContent } from '../broker/message.js';
 import { MessageFilter } from '../broker/message-filter.js';
+import { WriteFailure } from '../broker/persistence.js';
 import { QueueEntry, type Queue } from '../broker/queue.js';
 import { deathOrigin, readdressed } from '../broker/relocation.js';
 import { routeMessage } from '../broker/router.js';
@@ -169,6 +170,7 @@ export class MessageMover {
       if (this.broker.diskAlarm) throw diskAlarmRefusal('message moves');
       const mark = this.watch.mark;
       const taken: QueueEntry[] = [];
+      const copies: Message[] = [];
       try {
         for (const { entry, content } of batch) {
           if (tried >= limit) break;
@@ -192,12 +194,20 @@ export class MessageMover {
           }
           target.exchange.stats.publishOut++;
           taken.push(held);
+          copies.push(copy);
         }
-        await this.watch.stored(undefined, mark).durable;
+        await this.watch.copiesStored(mark);
       } catch (error) {
-        // The store refused the copies (and took them out of their targets), or routing failed: the originals stay.
-        for (const held of taken) queue.putBack(held);
-        throw error;
+        // The store refused the copies (and took them out of their targets), or routing failed: the
+        // originals stay. A copy a consumer already had was kept, to be written again: its original goes.
+        const refused = error instanceof WriteFailure ? error.refused : undefined;
+        const gone: QueueEntry[] = [];
+        taken.forEach((held, i) => (refused && !refused.has(copies[i] as Message) ? gone.push(held) : queue.putBack(held)));
+        if (gone.length > 0) {
+          await this.watch.flushed();
+          for (const held of gone) queue.settleTakenOut(held);
+        }
+        throw error instanceof WriteFailure ? new BrokerError('INTERNAL_ERROR', 'could not write to disk') : error;
       }
       for (const held of taken) queue.settleTakenOut(held);
       report.moved += taken.length;

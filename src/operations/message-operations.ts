@@ -109,7 +109,7 @@ export class MessageOperations {
     }
     const published = { message: result.message, routed, returned, rejectedBy, scheduled: result.scheduled };
     // Only a stored message can be refused by a failed write; any other publish waits for what it wrote (a settlement, say).
-    return result.stored ? this.watch.stored(published, mark) : this.watch.done(published, mark);
+    return result.stored ? this.watch.stored(published, mark, result.message) : this.watch.done(published, mark);
   }
 
   /** A reply to a direct reply-to requester: delivered at once, never stored, so there is nothing to wait for. */

@@ -1,3 +1,4 @@
+import type { Message } from '../broker/message.js';
 import type { UserChange, UserStore } from '../auth/user-store.js';
 import type { Broker } from '../broker/broker.js';
 import type { DefinitionsObserver, DurabilityBarrier } from '../broker/persistence.js';
@@ -247,6 +248,11 @@ export class DurableState implements DurabilityBarrier {
     const messages = this.messages.stored();
     if (this.definitionsLog.settled) return messages;
     return Promise.all([this.definitionsLog.written(), messages]).then(nothing);
+  }
+
+  /** See DurabilityBarrier.onAllSettled: a message every durable queue settled needs no disk to be confirmed. */
+  onAllSettled(message: Message, settled: () => void): void {
+    this.messages.onAllSettled(message, settled);
   }
 
   /** Bytes the message store holds, free bytes on the data dir's file system, and the refusal limit. */

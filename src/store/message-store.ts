@@ -76,6 +76,11 @@ export class SegmentMessageStore implements MessageStore, DurabilityBarrier {
   private readonly activity: DiskActivity;
   /** Every message added with an id up to this is on disk, or was refused. */
   private storedThroughId = 0;
+  /**
+   * Publishes waiting for their message to be on disk or settled by every queue, whichever comes
+   * first (see `allSettled`), in id order: those on disk leave from the front.
+   */
+  private readonly settleWaiters = new Map<Message, () => void>();
 
   private constructor(
     private readonly dir: string,
@@ -178,7 +183,26 @@ export class SegmentMessageStore implements MessageStore, DurabilityBarrier {
     this.state.slots.setFlag(slot, index, REF_SETTLED);
     // A deleted queue's QueueDeleted record already covers every message it had.
     if (!this.state.registry.isDeleted(qid)) this.appendRef(RecordType.Settle, message.id, slot, index);
-    if (this.state.slots.allSettled(slot, this.state.queueCount(slot))) this.state.free(slot, message);
+    if (this.state.slots.allSettled(slot, this.state.queueCount(slot))) {
+      this.state.free(slot, message);
+      if (this.settleWaiters.size !== 0) this.settledEverywhere(message);
+    }
+  }
+
+  /** See DurabilityBarrier.onAllSettled. */
+  onAllSettled(message: Message, settled: () => void): void {
+    if (message.id <= this.storedThroughId) return;
+    if (this.slotOf(message) !== undefined) this.settleWaiters.set(message, settled);
+    // Gone already: settled by a queue that handed it out (a noAck consumer during the publish). A
+    // message a failed write refused is gone too, but no queue ever handed that one out.
+    else if (message.handedOut) settled();
+  }
+
+  private settledEverywhere(message: Message): void {
+    const waiter = this.settleWaiters.get(message);
+    if (!waiter) return;
+    this.settleWaiters.delete(message);
+    waiter();
   }
 
   delivered(message: Message, queue: Queue): void {
@@ -326,6 +350,11 @@ export class SegmentMessageStore implements MessageStore, DurabilityBarrier {
   private storedThrough(id: number): void {
     if (id <= this.storedThroughId) return;
     this.storedThroughId = id;
+    // Those on disk wait no more: their confirms went with the write. Waiters are in id order.
+    for (const message of this.settleWaiters.keys()) {
+      if (message.id > id) break;
+      this.settleWaiters.delete(message);
+    }
     this.tell((watcher) => watcher.storedThrough(id));
   }
 

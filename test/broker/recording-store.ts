@@ -45,13 +45,20 @@ export class RecordingStore implements MessageStore {
     if (last) this.watcher?.storedThrough(last.id);
   }
 
-  /** The write of what was added since the last sync failed: those messages are refused. */
-  fail(): void {
+  /**
+   * The write of what was added since the last sync failed: those messages no queue handed out are
+   * refused; the rest are kept (returned), as the real store writes them again with its retry.
+   */
+  fail(): Message[] {
     const failed = this.added.slice(this.synced);
     this.synced = this.added.length;
+    const refused = failed.filter((message) => !message.handedOut);
+    const kept = failed.filter((message) => message.handedOut);
     // As the real store: what is added while the broker takes the refusal belongs to the next write.
-    this.watcher?.refused(new Set(failed));
-    const last = failed[failed.length - 1];
+    this.watcher?.refused(new Set(refused));
+    const through = (kept[0]?.id ?? Number.POSITIVE_INFINITY) - 1;
+    const last = refused.filter((message) => message.id <= through).pop();
     if (last) this.watcher?.storedThrough(last.id);
+    return kept;
   }
 }

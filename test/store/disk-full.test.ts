@@ -17,6 +17,7 @@ const LIMIT = 1024 * 1024;
 /** Bigger than a page, so every message needs fresh blocks: none fits in the slack of a file's last page. */
 const PADDING = 'x'.repeat(8 * 1024);
 const QUEUE = 'full.q';
+const TAKEN = 'taken.q';
 
 const mounts: string[] = [];
 const running: RunningWarren[] = [];
@@ -107,9 +108,9 @@ class Outcomes {
     throw new Error('the disk never filled');
   }
 
-  async publishOne(conn: WarrenConnection, key: string): Promise<void> {
+  async publishOne(conn: WarrenConnection, key: string, queue = QUEUE): Promise<void> {
     try {
-      await conn.publish({ routingKey: QUEUE, body: `${key}:${PADDING}`, properties: { persistent: true } });
+      await conn.publish({ routingKey: queue, body: `${key}:${PADDING}`, properties: { persistent: true } });
       this.confirmed.push(key);
     } catch (error) {
       this.refused.set(key, (error as WarrenError).code);
@@ -141,25 +142,28 @@ async function until(condition: () => boolean, what: () => string): Promise<void
   }
 }
 
-/** A consumer that never acks: every message stays stored, and every delivery is remembered. */
-async function watchDeliveries(warren: RunningWarren): Promise<{ conn: WarrenConnection; delivered: Set<string> }> {
+/**
+ * A consumer that never acks: every message stays stored, and every delivery is remembered. With a
+ * `prefetch`, what comes after its window waits in the queue, handed to nobody.
+ */
+async function watchDeliveries(warren: RunningWarren, queue = QUEUE, prefetch?: number): Promise<{ conn: WarrenConnection; delivered: Set<string> }> {
   const conn = await warren.connect();
   const delivered = new Set<string>();
-  await conn.consume({ queue: QUEUE }, (message) => delivered.add(keyOf(message)));
+  await conn.consume({ queue, prefetch }, (message) => delivered.add(keyOf(message)));
   return { conn, delivered };
 }
 
 /** Consumes with acks until `count` messages came; acks free segments, so this works on a full disk. */
-async function drain(warren: RunningWarren, count: number): Promise<string[]> {
+async function drain(warren: RunningWarren, count: number, queue = QUEUE): Promise<string[]> {
   const conn = await warren.connect();
   const keys: string[] = [];
-  await conn.consume({ queue: QUEUE, prefetch: 50 }, (message) => {
+  await conn.consume({ queue, prefetch: 50 }, (message) => {
     keys.push(keyOf(message));
     message.ack();
   });
   await until(() => keys.length >= count, () => `${count} messages drained (got ${keys.length})`);
   // Anything beyond the expected count would arrive before this reply.
-  await conn.queueDeclare({ queue: QUEUE, passive: true });
+  await conn.queueDeclare({ queue, passive: true });
   return keys;
 }
 
@@ -222,7 +226,7 @@ describe('a full disk', () => {
     await eventually((n) => outcomes.publishOne(again, `after-drain-${n}`));
   }, 60_000);
 
-  it('a write that fails (another process filled the disk) refuses its publishes: never delivered, never recovered; writes resume once space is back', async () => {
+  it('a write that fails (another process filled the disk) refuses the publishes nobody received: never delivered, never recovered; what a consumer had is kept, confirmed once space is back, and recovered', async () => {
     const dir = mountTmpfs();
     const dataDir = join(dir, 'data');
     mkdirSync(dataDir);
@@ -230,27 +234,55 @@ describe('a full disk', () => {
     let warren = await start(dataDir, 0);
     const conn = await warren.connect();
     await conn.queueDeclare({ queue: QUEUE, durable: true });
-    const watcher = await watchDeliveries(warren);
+    await conn.queueDeclare({ queue: TAKEN, durable: true });
+    // Its window fills with the first messages: the rest wait in the queue, handed to nobody.
+    const holder = await watchDeliveries(warren, QUEUE, 8);
+    // Takes every message at once, so each one it gets is out before its write is done.
+    const taker = await watchDeliveries(warren, TAKEN);
     const outcomes = new Outcomes();
     for (let i = 0; i < 20; i++) await outcomes.publishOne(conn, `before-${i}`);
 
     const filler = join(dir, 'filler');
     fill(filler);
-    await outcomes.publishUntilRefused(conn, 'full');
-    expect(outcomes.refusedCodes.has(541)).toBe(true);
-    await until(() => outcomes.confirmed.every((key) => watcher.delivered.has(key)), () => 'every confirmed message delivered');
-    await watcher.conn.queueDeclare({ queue: QUEUE, passive: true });
-    expect([...outcomes.refused.keys()].filter((key) => watcher.delivered.has(key))).toEqual([]);
+    // Rounds to both queues until one to the waiting queue is refused; those to the taker's stay pending.
+    const taken: Array<{ key: string; outcome: Promise<'confirmed' | 'refused'> }> = [];
+    for (let round = 0; !outcomes.refusedCodes.has(541); round++) {
+      if (round >= 1000) throw new Error('the disk never filled');
+      const waiting = Array.from({ length: 8 }, (_, i) => outcomes.publishOne(conn, `full-${round}-${i}`));
+      for (let i = 0; i < 2; i++) {
+        const key = `taken-${round}-${i}`;
+        const outcome = outcomes.publishOne(conn, key, TAKEN).then(
+          () => 'confirmed' as const,
+          () => 'refused' as const,
+        );
+        taken.push({ key, outcome });
+      }
+      await Promise.allSettled(waiting);
+    }
+    // The consumer with room takes what is left in the waiting queue: none of it is what was refused.
+    const rest = await watchDeliveries(warren);
+    const delivered = (key: string): boolean => holder.delivered.has(key) || rest.delivered.has(key) || taker.delivered.has(key);
+    await until(() => outcomes.confirmed.every(delivered), () => 'every confirmed message delivered');
+    await rest.conn.queueDeclare({ queue: QUEUE, passive: true });
+    expect([...outcomes.refused.keys()].filter(delivered)).toEqual([]);
 
     unlinkSync(filler);
     await eventually((n) => outcomes.publishOne(conn, `after-free-${n}`));
+    // What the taker had when the write failed was kept, not refused: confirmed now that space is back.
+    const settled = await Promise.all(taken.map(async ({ key, outcome }) => ({ key, outcome: await outcome })));
+    const keptKeys = settled.filter(({ key }) => taker.delivered.has(key)).map(({ key }) => key);
+    expect(keptKeys.length).toBeGreaterThan(0);
+    expect(settled.filter(({ key, outcome }) => outcome === 'refused' && taker.delivered.has(key))).toEqual([]);
     await expect(conn.queueDeclare({ queue: 'durable.after', durable: true })).resolves.toMatchObject({ queue: 'durable.after' });
     for (let i = 0; i < 5; i++) await outcomes.publishOne(conn, `later-${i}`);
-    await until(() => outcomes.confirmed.every((key) => watcher.delivered.has(key)), () => 'every confirmed message delivered');
-    expect([...outcomes.refused.keys()].filter((key) => watcher.delivered.has(key))).toEqual([]);
+    await until(() => outcomes.confirmed.every(delivered), () => 'every confirmed message delivered');
+    expect([...outcomes.refused.keys()].filter(delivered)).toEqual([]);
 
     await stop(warren);
     warren = await start(dataDir, 0);
-    expect(await drain(warren, outcomes.confirmed.length)).toEqual(outcomes.confirmed);
+    const expected = outcomes.confirmed.filter((key) => !key.startsWith('taken-'));
+    expect(await drain(warren, expected.length)).toEqual(expected);
+    const takenConfirmed = outcomes.confirmed.filter((key) => key.startsWith('taken-'));
+    expect(new Set(await drain(warren, takenConfirmed.length, TAKEN))).toEqual(new Set(takenConfirmed));
   }, 60_000);
 });

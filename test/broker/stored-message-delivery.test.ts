@@ -1,7 +1,9 @@
 /**
- * A message given to the message store is handed out only once its record is on disk: if the write
- * fails, its publish is answered with an error, and it must not have reached anyone. A recording store
- * stands in for the real one; the test says when records are "on disk" or "refused".
+ * A message given to the message store is handed out before its record is on disk, as RabbitMQ does.
+ * If the write then fails, only what no queue handed out is refused (taken out of every queue, its
+ * publish answered with an error); what a consumer already had is kept, for the store to write again —
+ * telling its publisher "not stored" would bring it back as a duplicate. A recording store stands in
+ * for the real one; the test says when records are "on disk" or their write "failed".
  */
 import { describe, expect, it } from 'vitest';
 import type { Message } from '../../src/broker/message.js';
@@ -14,6 +16,7 @@ function setUp(): { w: World; store: RecordingStore } {
   const store = new RecordingStore();
   const w = world({ messageStore: store });
   w.vhost.declareQueue({ queue: 'q', durable: true }, null);
+  w.vhost.declareQueue({ queue: 'idle', durable: true }, null);
   w.vhost.declareQueue({ queue: 'transient', durable: false }, null);
   w.vhost.declareExchange({ exchange: 'fan', type: 'fanout' });
   w.vhost.bind({ source: 'fan', destination: 'q', destinationKind: 'queue' });
@@ -21,51 +24,64 @@ function setUp(): { w: World; store: RecordingStore } {
   return { w, store };
 }
 
-describe('a stored message waits for its record', () => {
-  it('is delivered once on disk, in order with the transient ones behind it', () => {
+function body(message: Message): string {
+  return new TextDecoder().decode(message.body);
+}
+
+describe('a stored message does not wait for its record', () => {
+  it('is delivered and got before it is on disk, in publish order with the transient ones, and marked handed out', () => {
     const { w, store } = setUp();
     const { channel, sink } = w.channel();
     channel.consume(queueOf(w.vhost, 'q'), { tag: 'c', noAck: false, exclusive: false, arguments: {} });
     publish(w.vhost, '', 'q', 'stored', PERSISTENT);
     publish(w.vhost, '', 'q', 'transient');
-    expect(sink.bodies()).toEqual([]);
-    expect(channel.get(queueOf(w.vhost, 'q'), true)).toBeUndefined();
-
-    store.sync();
     expect(sink.bodies()).toEqual(['stored', 'transient']);
-    // Nothing stored is waiting now: the next transient one goes out at once.
-    publish(w.vhost, '', 'q', 'right away');
-    expect(sink.bodies()).toEqual(['stored', 'transient', 'right away']);
+    expect(store.added.map((m) => m.handedOut)).toEqual([true]);
+
+    publish(w.vhost, '', 'idle', 'got', PERSISTENT);
+    expect(store.added[1]?.handedOut).toBe(false);
+    const got = channel.get(queueOf(w.vhost, 'idle'), true);
+    expect(got && body(got.entry.message)).toBe('got');
+    expect(store.added[1]?.handedOut).toBe(true);
   });
 
-  it('is taken out of every queue it reached if its write fails, and never delivered; what is behind it goes on', () => {
+  it('if its write fails, what nobody received leaves every queue; what a consumer had stays, unacked', () => {
     const { w, store } = setUp();
     const { channel, sink } = w.channel();
     channel.consume(queueOf(w.vhost, 'q'), { tag: 'd', noAck: false, exclusive: false, arguments: {} });
-    channel.consume(queueOf(w.vhost, 'transient'), { tag: 't', noAck: true, exclusive: false, arguments: {} });
-    publish(w.vhost, 'fan', '', 'refused', PERSISTENT);
-    publish(w.vhost, 'fan', '', 'behind');
-    expect(sink.bodies()).toEqual([]);
+    publish(w.vhost, 'fan', '', 'delivered', PERSISTENT);
+    publish(w.vhost, '', 'idle', 'refused', PERSISTENT);
+    publish(w.vhost, '', 'idle', 'behind');
+    expect(sink.bodies('d')).toEqual(['delivered']);
 
-    store.fail();
-    expect(sink.bodies('d')).toEqual(['behind']);
-    expect(sink.bodies('t')).toEqual(['behind']);
-    expect(queueOf(w.vhost, 'q').messageCount).toBe(0);
-    expect(queueOf(w.vhost, 'q').readyBytes).toBe(0);
+    const kept = store.fail();
+    expect(kept.map(body)).toEqual(['delivered']);
+    const q = queueOf(w.vhost, 'q');
+    expect(q.unackedCount).toBe(1);
+    // The same message waits in the transient queue: it was not refused, so it stays there too.
+    expect(queueOf(w.vhost, 'transient').messageCount).toBe(1);
+    const idle = queueOf(w.vhost, 'idle');
+    expect(idle.messageCount).toBe(1);
+    const left = channel.get(idle, true);
+    expect(left && body(left.entry.message)).toBe('behind');
+    // Acked after the failure: it leaves for good, as any other.
+    channel.ack(0, true);
+    expect(q.unackedCount).toBe(0);
+    expect(store.removed).toContain('q:delivered');
   });
 
   it('takes a refused message out of a queue nobody consumes, leaving the others in order', () => {
     const { w, store } = setUp();
-    publish(w.vhost, '', 'q', 'kept-1', PERSISTENT);
+    publish(w.vhost, '', 'idle', 'kept-1', PERSISTENT);
     store.sync();
-    publish(w.vhost, '', 'q', 'refused', PERSISTENT);
-    publish(w.vhost, '', 'q', 'kept-2');
+    publish(w.vhost, '', 'idle', 'refused', PERSISTENT);
+    publish(w.vhost, '', 'idle', 'kept-2');
     store.watcher?.refused(new Set([store.added[1] as Message]));
     store.sync();
     const { channel } = w.channel();
     const bodies: string[] = [];
-    for (let got = channel.get(queueOf(w.vhost, 'q'), true); got; got = channel.get(queueOf(w.vhost, 'q'), true)) {
-      bodies.push(new TextDecoder().decode(got.entry.message.body));
+    for (let got = channel.get(queueOf(w.vhost, 'idle'), true); got; got = channel.get(queueOf(w.vhost, 'idle'), true)) {
+      bodies.push(body(got.entry.message));
     }
     expect(bodies).toEqual(['kept-1', 'kept-2']);
   });
