@@ -100,6 +100,27 @@ describe('SegmentMessageStore: a failed write of messages already handed out', (
     });
   }
 
+  it('does not give a kept message back to a queue deleted while the retry waits, nor to its namesake', async () => {
+    const opened = await openFailing();
+    const { store, control } = opened;
+    const queues = new Queues();
+    const q = queues.declare('q');
+    const doomed = queues.declare('doomed');
+    control.failing = 'write';
+    store.add(handedOut(1), [q, doomed]);
+    await failureOf(store.stored());
+
+    store.queueDeleted(doomed);
+    const again = queues.redeclare('doomed');
+    store.add(persistent(2, 'm2'), [again]);
+    control.failing = 'nothing';
+    store.retryNow();
+    await store.stored();
+    const recovered = await reopen(opened);
+    expect(await recoveredIn(recovered, 'q')).toEqual([{ id: 1, body: 'm1', redelivered: false }]);
+    expect(await recoveredIn(recovered, 'doomed')).toEqual([{ id: 2, body: 'm2', redelivered: false }]);
+  });
+
   it('writes nothing about one settled everywhere before the write failed, and does not refuse it', async () => {
     const opened = await openFailing();
     const { dir, store, control, watcher } = opened;
