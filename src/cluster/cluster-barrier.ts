@@ -61,7 +61,11 @@ class ReplicatedAfter {
   }
 }
 
-/** What a reply can say: the cluster's refusals as RESOURCE_ERROR with their text; a failed local write as it was. */
+/**
+ * What a reply can say: the cluster's refusals as RESOURCE_ERROR with their text; a failed local write
+ * as it was — a WriteFailure from `stored()`, whose `refused` tells the messages refused from those
+ * kept and written again (for which the publish then waits on `synced()`).
+ */
 function asBrokerError(error: unknown): never {
   if (error instanceof ClusterError && (error.code === ClusterErrorCodes.NOT_IN_SYNC || error.code === ClusterErrorCodes.NOT_LEADER)) {
     throw new BrokerError('RESOURCE_ERROR', error.message);

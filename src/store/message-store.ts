@@ -77,8 +77,16 @@ export class SegmentMessageStore implements MessageStore, DurabilityBarrier {
   /** Every message added with an id up to this is on disk, or was refused. */
   private storedThroughId = 0;
   /**
+   * Every message added with an id up to this is on disk, was refused, or was kept after a failed
+   * write (see `salvage`); `storedThroughId` stops short of the lowest kept id until `keptIn` is on disk.
+   */
+  private coveredId = 0;
+  private lowestKeptId = Number.POSITIVE_INFINITY;
+  /** The retry batch holding the messages kept after a failed write, until it is on disk. */
+  private keptIn: Batch | undefined;
+  /**
    * Publishes waiting for their message to be on disk or settled by every queue, whichever comes
-   * first (see `allSettled`), in id order: those on disk leave from the front.
+   * first (see `onAllSettled`), in id order: those on disk leave from the front.
    */
   private readonly settleWaiters = new Map<Message, () => void>();
 
@@ -119,7 +127,10 @@ export class SegmentMessageStore implements MessageStore, DurabilityBarrier {
     return this.writer.synced();
   }
 
-  /** Resolves once the messages added so far are on disk; rejects if their write failed and they were refused. */
+  /**
+   * Resolves once the messages added so far are on disk; rejects with a WriteFailure if their write
+   * failed, naming those refused (the others, handed out already, are kept: `synced()` tells when).
+   */
   stored(): Promise<void> {
     return this.writer.stored();
   }
@@ -281,6 +292,7 @@ export class SegmentMessageStore implements MessageStore, DurabilityBarrier {
     for (const segment of segments) this.state.segments.set(segment.number, segment);
     const recovered = adoptRecovered(index, this.state, this);
     this.storedThroughId = index.maxMessageId;
+    this.coveredId = index.maxMessageId;
     const next = (segments[segments.length - 1]?.number ?? 0) + 1;
     const active = new Segment(next, segmentPath(this.dir, next));
     this.state.segments.set(next, active);
@@ -311,13 +323,19 @@ export class SegmentMessageStore implements MessageStore, DurabilityBarrier {
         this.state.segments.set(segment.number, segment);
         return segment;
       },
-      written: (batch: Batch) => {
-        for (const message of batch.added) if (message.evictable && typeof message.storeRef === 'number') message.release(this);
-      },
       synced: (batch: Batch) => {
         for (const move of batch.moved) this.state.applyMove(move);
+        // Not before the fsync: a failed one cuts the file back, and a message kept from it must still
+        // have its content in memory, since it cannot be read back until the retry is on disk.
+        for (const message of batch.added) if (message.evictable && typeof message.storeRef === 'number') message.release(this);
+        if (batch === this.keptIn) {
+          this.keptIn = undefined;
+          this.lowestKeptId = Number.POSITIVE_INFINITY;
+        }
+        // Kept messages come first in their batch: the last one added has the highest id.
         const last = batch.added[batch.added.length - 1];
-        if (last) this.storedThrough(last.id);
+        if (last && last.id > this.coveredId) this.coveredId = last.id;
+        this.reportStored();
       },
       idle: async () => {
         try {
@@ -332,19 +350,28 @@ export class SegmentMessageStore implements MessageStore, DurabilityBarrier {
         }
       },
       failed: (error, unwritten) => {
-        const refused = salvage(this.state, this.writer, unwritten);
+        const { refused, kept, highestId } = salvage(this.state, this.writer, unwritten);
         this.log.error(
-          { err: error, dir: this.dir, refused: refused.size },
-          'message store: write or fsync failed; the messages in it are refused, the rest is retried',
+          { err: error, dir: this.dir, refused: refused.size, kept: kept.length },
+          'message store: write or fsync failed; the messages in it no consumer has yet are refused, the rest is retried',
         );
-        let last = this.storedThroughId;
-        for (const message of refused) if (message.id > last) last = message.id;
+        if (highestId > this.coveredId) this.coveredId = highestId;
+        // Every message kept before is in `unwritten`, so kept again now or no longer needing a record.
+        this.lowestKeptId = Number.POSITIVE_INFINITY;
+        for (const message of kept) if (message.id < this.lowestKeptId) this.lowestKeptId = message.id;
+        this.keptIn = kept.length > 0 ? this.writer.batch : undefined;
         if (refused.size > 0) this.tell((watcher) => watcher.refused(refused));
-        this.storedThrough(last);
+        this.reportStored();
+        return refused;
       },
       truncateFailed: (segment, error) =>
         this.log.error({ err: error, segment: segment.path, length: segment.durableSize }, 'message store: could not truncate a failed write back'),
     };
+  }
+
+  /** Up to the lowest message kept after a failed write, while its retry is not on disk. */
+  private reportStored(): void {
+    this.storedThrough(Math.min(this.coveredId, this.lowestKeptId - 1));
   }
 
   private storedThrough(id: number): void {

@@ -1,4 +1,6 @@
 import { open, type FileHandle } from 'node:fs/promises';
+import type { Message } from '../broker/message.js';
+import { WriteFailure } from '../broker/persistence.js';
 import { unobserved, type DiskActivity } from './disk-activity.js';
 import { unguarded, type SpaceLedger } from './disk-guard.js';
 import { syncDirectory, writeFully, type Segment } from './segment.js';
@@ -10,18 +12,17 @@ export { Batch } from './write-batch.js';
 export interface WriterHooks {
   /** The active segment is full: register and return the next one. */
   nextSegment(full: Segment): Segment;
-  /** The batch is in the files (maybe not yet on the disk). */
-  written(batch: Batch): void;
   /** The batch is on disk. */
   synced(batch: Batch): void;
   /** Between batches: segment deletion and copy-forward, which may append more. Must not throw. */
   idle(): Promise<void>;
   /**
    * A write or fsync failed. `unwritten` is every batch not on disk (their segments are already back
-   * at their durable size): the hook refuses their messages and appends again, with `begin`, the
-   * records that must still reach the disk. Must not throw.
+   * at their durable size): the hook refuses the messages that must not reach the disk, and appends
+   * again, with `begin`, the records that still must (kept messages among them). Returns the refused.
+   * Must not throw.
    */
-  failed(error: unknown, unwritten: readonly Batch[]): void;
+  failed(error: unknown, unwritten: readonly Batch[]): ReadonlySet<Message>;
   /** A write failed and could not be undone: the segment may hold bytes past its durable size. */
   truncateFailed(segment: Segment, error: unknown): void;
 }
@@ -67,8 +68,9 @@ const NEW_FILE_BYTES = 4096;
  * fsynced the next accumulates, so many publishers share each fsync.
  *
  * A failed write or fsync is undone: the segments are truncated back to what is on disk, the hook
- * refuses the messages of every unwritten batch and re-appends the records that must still be written
- * (settlements and the like), and those are tried again after `retryMs` or on `retryNow`.
+ * refuses the messages of every unwritten batch that no consumer has yet and re-appends the records
+ * that must still be written (the other messages, settlements and the like), and those are tried
+ * again after `retryMs` or on `retryNow`.
  */
 export class SegmentWriter {
   /** Where the record reserved by the last `begin` goes: in this buffer at the returned index, and in the file. */
@@ -90,6 +92,9 @@ export class SegmentWriter {
   private forced = false;
   /** Set while waiting to try again after a failed write: no flush starts before it fires. */
   private retryTimer: NodeJS.Timeout | undefined;
+  /** A failed write is being undone (before `retryTimer` is set), and whether `retryNow` came meanwhile. */
+  private undoing = false;
+  private retryAsked = false;
   /** A segment file was created and the directory not yet fsynced since. */
   private directoryDirty = false;
   private closed = false;
@@ -193,7 +198,10 @@ export class SegmentWriter {
     return this.inFlight ? this.inFlight.whenSynced() : Promise.resolve();
   }
 
-  /** Resolves once the messages added so far are on disk; rejects if their write failed (they were refused). */
+  /**
+   * Resolves once the messages added so far are on disk; rejects with a WriteFailure if their write
+   * failed, naming those refused (the others are written with the retry: see `synced`).
+   */
   stored(): Promise<void> {
     if (this.pending.used > 0) {
       const stored = this.pending.whenStored();
@@ -205,6 +213,7 @@ export class SegmentWriter {
 
   /** Space may be back: try a failed write again now rather than at the next retry. */
   retryNow(): void {
+    if (this.undoing) this.retryAsked = true;
     if (!this.retryTimer) return;
     clearTimeout(this.retryTimer);
     this.retryTimer = undefined;
@@ -289,6 +298,31 @@ export class SegmentWriter {
    * are placed where the next write puts them.
    */
   private async undo(failed: Batch, error: unknown): Promise<void> {
+    this.undoing = true;
+    this.retryAsked = false;
+    try {
+      await this.cutBack(failed, error);
+    } finally {
+      this.undoing = false;
+    }
+    if (!this.closed) {
+      // Asked for while the files were being cut back (the stored() waiters hear of the failure before):
+      // the retry comes at once, but still through the timer, so the clean-up below copies nothing.
+      this.retryTimer = setTimeout(
+        () => {
+          this.retryTimer = undefined;
+          if (this.pending.used > 0) this.start();
+        },
+        this.retryAsked ? 0 : (this.options.retryMs ?? RETRY_MS),
+      );
+      this.retryTimer.unref();
+    }
+    // Segments whose messages are all settled can go even now: that may be what frees the space.
+    await this.hooks.idle().catch(() => undefined);
+  }
+
+  /** Tells the hook, the waiters and the followers, and truncates the files back to their durable size. */
+  private async cutBack(failed: Batch, error: unknown): Promise<void> {
     const unwritten = [failed, this.pending];
     this.pending = new Batch();
     this.failures++;
@@ -303,9 +337,9 @@ export class SegmentWriter {
     }
     for (const segment of touched) segment.size = segment.durableSize;
     this.space.failed(bytes, error);
-    this.hooks.failed(error, unwritten);
+    const failure = new WriteFailure(error, this.hooks.failed(error, unwritten));
     const retry = this.pending.used > 0 ? this.pending : undefined;
-    for (const batch of unwritten) batch.fail(error, retry);
+    for (const batch of unwritten) batch.fail(failure, retry);
     for (const segment of touched) {
       if (!segment.handle) continue;
       // Told before it is done: a follower must drop the refused records even if the leader cannot.
@@ -319,15 +353,6 @@ export class SegmentWriter {
         this.activity.ended(started);
       }
     }
-    if (!this.closed) {
-      this.retryTimer = setTimeout(() => {
-        this.retryTimer = undefined;
-        if (this.pending.used > 0) this.start();
-      }, this.options.retryMs ?? RETRY_MS);
-      this.retryTimer.unref();
-    }
-    // Segments whose messages are all settled can go even now: that may be what frees the space.
-    await this.hooks.idle().catch(() => undefined);
   }
 
   private async writeOut(batch: Batch): Promise<void> {
@@ -360,7 +385,6 @@ export class SegmentWriter {
     batch.wrote = true;
     this.stats.flushes++;
     this.stats.bytesWritten += batch.used;
-    this.hooks.written(batch);
     const syncStarted = performance.now();
     await Promise.all([...touched].map((segment) => (segment.handle as NonNullable<Segment['handle']>).datasync()));
     const { timings } = this.stats;

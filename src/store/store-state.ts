@@ -104,6 +104,20 @@ export class StoreState {
     this.place(slot, to);
   }
 
+  /**
+   * A record that never reached the disk was appended again (a failed write's retry, see `salvage`):
+   * the message lives there now. Unlike a move there is no durable original to fall back on.
+   */
+  relocate(slot: number, to: Segment, offset: number): void {
+    const from = this.segment(this.slots.seg(slot));
+    const length = this.slots.len(slot);
+    from.liveCount--;
+    from.liveBytes -= length;
+    to.liveCount++;
+    to.liveBytes += length;
+    this.slots.move(slot, to.number, offset);
+  }
+
   get diskBytes(): number {
     let bytes = 0;
     for (const segment of this.segments.values()) bytes += segment.size;

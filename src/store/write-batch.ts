@@ -1,4 +1,5 @@
 import type { Message } from '../broker/message.js';
+import type { WriteFailure } from '../broker/persistence.js';
 import type { Move, Segment } from './segment.js';
 
 /** A run of a chunk's bytes: whole records, one after another. */
@@ -44,7 +45,10 @@ export class Batch {
   /** Fill of the last chunk. */
   chunkUsed = 0;
   readonly parts: Part[] = [];
-  /** Messages added in this batch: those their queue made evictable are released once it is written. */
+  /**
+   * Messages added in this batch (first, after a failed write, those kept from it: see `salvage`):
+   * those their queue made evictable are released once it is on disk.
+   */
   readonly added: Message[] = [];
   /** Records copied forward in this batch; the store switches to them once they are durable. */
   readonly moved: Move[] = [];
@@ -52,7 +56,7 @@ export class Batch {
   wrote = false;
   /** Waiters for every record in the batch: carried over to the retry if the write fails. */
   private synced: Deferred | undefined;
-  /** Waiters for the messages added: a failed write refuses them. */
+  /** Waiters for the messages added: a failed write refuses those not handed out yet. */
   private stored: Deferred | undefined;
   /** Waiters of failed batches whose kept records this one writes again. */
   private readonly carried: Deferred[] = [];
@@ -82,9 +86,12 @@ export class Batch {
     for (const waiting of this.carried) waiting.resolve();
   }
 
-  /** The write failed: the messages are refused; who waits for the rest waits for `retry`, if it has any of it. */
-  fail(error: unknown, retry: Batch | undefined): void {
-    this.stored?.reject(error);
+  /**
+   * The write failed. Who waits for the messages hears which were refused (the rest are kept, and
+   * written with `retry`); who waits for everything waits for `retry`, if it has any of it.
+   */
+  fail(failure: WriteFailure, retry: Batch | undefined): void {
+    this.stored?.reject(failure);
     const waiting = this.synced ? [this.synced, ...this.carried] : this.carried;
     if (retry) retry.carried.push(...waiting);
     else for (const w of waiting) w.resolve();

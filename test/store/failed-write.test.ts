@@ -1,15 +1,17 @@
 /**
  * The message store after a failed write, with file handles that fail on cue: the messages of the
- * unwritten batches are refused and never reach the disk, the segment is cut back, settlements are
- * written on the next try, and the store goes on writing once the disk works again.
+ * unwritten batches that no consumer has are refused and never reach the disk, the segment is cut back,
+ * settlements are written on the next try, and the store goes on writing once the disk works again.
+ * Messages already handed out are kept: kept-writes.test.ts.
  */
-import { mkdtemp, open, readdir, rm, stat } from 'node:fs/promises';
+import { mkdtemp, readdir, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { Message } from '../../src/broker/message.js';
-import type { StoreWatcher } from '../../src/broker/persistence.js';
-import { SegmentMessageStore, type SegmentStoreOptions } from '../../src/store/message-store.js';
+import { WriteFailure } from '../../src/broker/persistence.js';
+import { SegmentMessageStore } from '../../src/store/message-store.js';
+import { RecordingWatcher, failingFiles, segmentBytes, settledSoon, type Failing } from './failing-files.js';
 import { Queues, persistent, recoveredIn } from './message-store.contract.js';
 
 const dirs: string[] = [];
@@ -20,59 +22,10 @@ afterEach(async () => {
   await Promise.all(dirs.splice(0).map((dir) => rm(dir, { recursive: true, force: true })));
 });
 
-type Failing = 'nothing' | 'write' | 'datasync';
-
-/** Real files whose writes or fdatasyncs fail with ENOSPC while `control.failing` says so. */
-function failingFiles(control: { failing: Failing }): NonNullable<SegmentStoreOptions['openFile']> {
-  return async (path, flags) => {
-    const handle = await open(path, flags);
-    return new Proxy(handle, {
-      get(target, property) {
-        if ((property === 'writev' || property === 'write') && control.failing === 'write') return () => Promise.reject(enospc());
-        if (property === 'datasync' && control.failing === 'datasync') return () => Promise.reject(enospc());
-        const value: unknown = Reflect.get(target, property, target);
-        return typeof value === 'function' ? value.bind(target) : value;
-      },
-    });
-  };
-}
-
-function enospc(): NodeJS.ErrnoException {
-  return Object.assign(new Error('ENOSPC: no space left on device (simulated)'), { code: 'ENOSPC' });
-}
-
-class RecordingWatcher implements StoreWatcher {
-  readonly refusedIds: number[] = [];
-  through = 0;
-  storedThrough(id: number): void {
-    this.through = id;
-  }
-  refused(messages: ReadonlySet<Message>): void {
-    for (const message of messages) this.refusedIds.push(message.id);
-  }
-}
-
 async function openStore(dir: string, control: { failing: Failing }): Promise<SegmentMessageStore> {
   const { store } = await SegmentMessageStore.open(dir, { openFile: failingFiles(control), retryMs: 60_000 });
   stores.push(store);
   return store;
-}
-
-async function segmentBytes(dir: string): Promise<number> {
-  let bytes = 0;
-  for (const name of await readdir(join(dir, 'messages'))) bytes += (await stat(join(dir, 'messages', name))).size;
-  return bytes;
-}
-
-/** Whether `promise` has settled by the time the event loop has gone round a few times. */
-async function settledSoon(promise: Promise<unknown>): Promise<boolean> {
-  let settled = false;
-  promise.then(
-    () => (settled = true),
-    () => (settled = true),
-  );
-  for (let i = 0; i < 5; i++) await new Promise((resolve) => setImmediate(resolve));
-  return settled;
 }
 
 describe('SegmentMessageStore after a failed write', () => {
@@ -98,7 +51,10 @@ describe('SegmentMessageStore after a failed write', () => {
       store.add(m4, [q]);
       const stored = store.stored();
       const synced = store.synced();
-      await expect(stored).rejects.toMatchObject({ code: 'ENOSPC' });
+      const failure: unknown = await stored.catch((error: unknown) => error);
+      expect(failure).toBeInstanceOf(WriteFailure);
+      expect((failure as WriteFailure).cause).toMatchObject({ code: 'ENOSPC' });
+      expect([...(failure as WriteFailure).refused].map((m) => m.id)).toEqual([3, 4]);
       expect(watcher.refusedIds).toEqual([3, 4]);
       // They are accounted for: whatever waits for them may go on.
       expect(watcher.through).toBe(4);

@@ -241,7 +241,7 @@ describe('the change stream', () => {
     vhost.declareQueue({ queue: 'after-failure', durable: true }, null);
     const refused = durable.stored();
     const synced = durable.synced();
-    await expect(refused).rejects.toMatchObject({ code: 'ENOSPC' });
+    await expect(refused).rejects.toMatchObject({ name: 'WriteFailure', cause: { code: 'ENOSPC' } });
     const truncated = (file: string): boolean => recorder.changes.some((c) => c.kind === 'truncate' && c.file === file);
     await until(() => truncated('definitions.log'));
     control.failing = 'nothing';
