@@ -12,6 +12,12 @@ import { WriteFailure, type DurabilityBarrier } from '../broker/persistence.js';
 export interface Done<T> {
   readonly value: T;
   readonly durable: Promise<void> | undefined;
+  /**
+   * The outcome `durable` would give, told to callbacks without making a promise (a confirm per publish
+   * is on the hot path): `safe` or `failed`, either possibly more than once — the first one counts.
+   * Only on a Done that waits for something; use `durable` where it is absent.
+   */
+  whenDurable?(safe: () => void, failed: (error: unknown) => void): void;
 }
 
 export interface OperationsLog {
@@ -78,22 +84,7 @@ export class DurabilityWatch {
     if (barrier === undefined || barrier.writes === mark) return { value, durable: undefined };
     const raw = barrier.stored ? barrier.stored() : barrier.synced();
     // One wrapper per write: a failure is logged once, however many publishes it held.
-    const failed = this.messages.wrap(raw);
-    const changes = this.changes;
-    let durable: Promise<void> | undefined;
-    return {
-      value,
-      get durable(): Promise<void> {
-        if (durable) return durable;
-        durable = new Promise<void>((resolve, reject) => {
-          raw.then(resolve, (error: unknown) => (kept(error, message) ? changes.wrap(barrier.synced()) : failed).then(resolve, reject));
-          barrier.onAllSettled?.(message, resolve);
-        });
-        // The reply path attaches its own handler; this one keeps an unread failure from crashing the process.
-        durable.catch(() => undefined);
-        return durable;
-      },
-    };
+    return new StoredPublish(value, message, raw, this.messages.wrap(raw), barrier, this.changes);
   }
 
   /**
@@ -138,6 +129,47 @@ class SharedWrapper {
     this.lastRaw = raw;
     this.lastWrapped = wrapped;
     return wrapped;
+  }
+}
+
+/**
+ * A persistent publish's Done (see `DurabilityWatch.stored`): safe once its write is on disk, or once
+ * every durable queue settled the message, whichever is first; failed if the write failed and refused it.
+ * The promise is only made when `durable` is read; a confirm takes `whenDurable`, which makes none.
+ */
+class StoredPublish<T> implements Done<T> {
+  private promise: Promise<void> | undefined;
+
+  constructor(
+    readonly value: T,
+    private readonly message: Message,
+    private readonly written: Promise<void>,
+    private readonly refused: Promise<void>,
+    private readonly barrier: DurabilityBarrier,
+    private readonly changes: SharedWrapper,
+  ) {}
+
+  get durable(): Promise<void> {
+    if (this.promise) return this.promise;
+    const promise = new Promise<void>((resolve, reject) => this.whenDurable(resolve, reject));
+    // The reply path attaches its own handler; this one keeps an unread failure from crashing the process.
+    promise.catch(() => undefined);
+    this.promise = promise;
+    return promise;
+  }
+
+  whenDurable(safe: () => void, failed: (error: unknown) => void): void {
+    if (this.promise) {
+      this.promise.then(safe, failed);
+      return;
+    }
+    this.written.then(safe, (error: unknown) => this.afterFailure(error).then(safe, failed));
+    this.barrier.onAllSettled?.(this.message, safe);
+  }
+
+  /** A consumer had the message: the failed write kept it, and the wait goes on until the retry is on disk. */
+  private afterFailure(error: unknown): Promise<void> {
+    return kept(error, this.message) ? this.changes.wrap(this.barrier.synced()) : this.refused;
   }
 }
 

@@ -106,7 +106,7 @@ function publishNow(scope: BasicScope, content: Parameters<Operations['messages'
   const done = scope.ops.messages.publish(scope.caller, content, { mandatory, confirm: confirms !== undefined });
   const published = done.value;
   if (published.returned) scope.sendReturn(published.message);
-  confirms?.publish(published.rejectedBy ? 'nack' : 'ack', done.durable);
+  confirms?.publish(published.rejectedBy ? 'nack' : 'ack', done);
   scope.published();
   return done;
 }

@@ -2,6 +2,8 @@
 // its basic.ack (or basic.nack) goes out once the broker has it safe — in sequence order, so that a
 // run of acks ready at once becomes a single `multiple` ack, as RabbitMQ sends them.
 
+import type { Done } from '../../../operations/done.js';
+
 export type ConfirmOutcome = 'ack' | 'nack';
 
 interface Pending {
@@ -24,21 +26,22 @@ export class PublisherConfirms {
 
   /**
    * Takes the next sequence number for a publish. The confirm is sent once `outcome` is known: at once,
-   * or when `durable` settles (resolved: ack; rejected: nack, the message was refused).
+   * or when the publish is durable (safe: ack; failed: nack, the message was refused).
    */
-  publish(outcome: ConfirmOutcome, durable?: Promise<void>): void {
-    const entry: Pending = { seq: this.nextSeq++, outcome: durable && outcome === 'ack' ? undefined : outcome };
+  publish(outcome: ConfirmOutcome, done?: Pick<Done<unknown>, 'durable' | 'whenDurable'>): void {
+    const entry: Pending = { seq: this.nextSeq++, outcome: undefined };
     this.pending.push(entry);
-    if (entry.outcome !== undefined) this.scheduleFlush();
-    else {
-      durable?.then(
-        () => this.ready(entry, 'ack'),
-        () => this.ready(entry, 'nack'),
-      );
-    }
+    const safe = (): void => this.ready(entry, 'ack');
+    const failed = (): void => this.ready(entry, 'nack');
+    if (outcome !== 'ack' || done === undefined) this.ready(entry, outcome);
+    else if (done.whenDurable) done.whenDurable(safe, failed);
+    else if (done.durable) done.durable.then(safe, failed);
+    else this.ready(entry, outcome);
   }
 
+  /** The first outcome counts: a publish can be both settled by its queues and then on disk. */
   private ready(entry: Pending, outcome: ConfirmOutcome): void {
+    if (entry.outcome !== undefined) return;
     entry.outcome = outcome;
     this.scheduleFlush();
   }
