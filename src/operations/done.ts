@@ -4,10 +4,11 @@ import { WriteFailure, type DurabilityBarrier } from '../broker/persistence.js';
 
 /**
  * What an operation did, and when it is safe to say so: `durable` is set when the operation wrote to
- * disk (a durable declare, a persistent publish, a settlement) and resolves once that is synced. It
- * rejects with an INTERNAL_ERROR BrokerError if the write failed: for a publish, that means the message
- * was refused (not delivered, not stored); the stores retry what else they were given until it is on
- * disk. Callers that reply (a confirm, a REST 201) wait for it.
+ * disk (a durable declare, a persistent publish, a settlement) and resolves once that is synced (a
+ * persistent publish: or once every durable queue settled its message). It rejects with an
+ * INTERNAL_ERROR BrokerError if the write failed: for a publish, that means the message was refused
+ * (not delivered, not stored); the stores retry what else they were given until it is on disk.
+ * Callers that reply (a confirm, a REST 201) wait for it.
  */
 export interface Done<T> {
   readonly value: T;
@@ -38,7 +39,7 @@ export class DurabilityWatch {
     log: OperationsLog,
   ) {
     this.changes = new SharedWrapper(log, 'write to disk failed: the change is in memory but not on disk');
-    this.messages = new SharedWrapper(log, 'write to disk failed: the messages in it were refused (not delivered, not stored)');
+    this.messages = new SharedWrapper(log, 'write to disk failed: the messages in it no consumer had were refused (not delivered, not stored); the rest are written again');
   }
 
   /** A mark to pass to `done` after acting. */
