@@ -90,7 +90,7 @@ export class DurabilityWatch {
 
   /**
    * As `stored`, for copies of messages made by the broker itself (an operator's move): resolves once
-   * they are on disk, or rejects with the copies that were refused, in `refusedOf(error)`.
+   * they are on disk, or rejects with the WriteFailure, whose `refused` names the copies refused.
    */
   copiesStored(mark: number): Promise<void> | undefined {
     const barrier = this.barrier;

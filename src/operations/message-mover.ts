@@ -198,16 +198,21 @@ export class MessageMover {
         }
         await this.watch.copiesStored(mark);
       } catch (error) {
-        // The store refused the copies (and took them out of their targets), or routing failed: the
-        // originals stay. A copy a consumer already had was kept, to be written again: its original goes.
-        const refused = error instanceof WriteFailure ? error.refused : undefined;
-        const gone: QueueEntry[] = [];
-        taken.forEach((held, i) => (refused && !refused.has(copies[i] as Message) ? gone.push(held) : queue.putBack(held)));
-        if (gone.length > 0) {
-          await this.watch.flushed();
-          for (const held of gone) queue.settleTakenOut(held);
+        if (!(error instanceof WriteFailure)) {
+          // Routing failed, or the barrier refused the write as a whole (a cluster leader short of replicas): the originals stay.
+          for (const held of taken) queue.putBack(held);
+          throw error;
         }
-        throw error instanceof WriteFailure ? new BrokerError('INTERNAL_ERROR', 'could not write to disk') : error;
+        // A copy nobody received was refused: its original stays. One a consumer had already was kept,
+        // and is written again: its original goes once that is on disk, as after a write that worked.
+        const kept: QueueEntry[] = [];
+        taken.forEach((held, i) => (error.refused.has(copies[i] as Message) ? queue.putBack(held) : kept.push(held)));
+        await this.watch.flushed();
+        for (const held of kept) queue.settleTakenOut(held);
+        report.moved += kept.length;
+        if (kept.length < taken.length) throw new BrokerError('INTERNAL_ERROR', 'could not write to disk');
+        if (tried >= limit) break;
+        continue;
       }
       for (const held of taken) queue.settleTakenOut(held);
       report.moved += taken.length;
