@@ -3,7 +3,7 @@
  * those whose copy a consumer already had: the store keeps such a copy and writes it again, so its
  * original leaves, as after a write that worked.
  */
-import Fastify from 'fastify';
+import Fastify, { type FastifyInstance } from 'fastify';
 import { describe, expect, it } from 'vitest';
 import { UserStore } from '../../src/auth/user-store.js';
 import { Broker } from '../../src/broker/broker.js';
@@ -12,6 +12,30 @@ import { registerManagementApi } from '../../src/http/api/index.js';
 import { Operations } from '../../src/operations/operations.js';
 import { ConnectionRegistry } from '../../src/protocol/connection-registry.js';
 import { apiClient, array } from './support.js';
+
+/** The management API over `broker`, with `barrier` standing in for the disk. */
+async function serve(broker: Broker, barrier: DurabilityBarrier): Promise<FastifyInstance> {
+  const users = new UserStore();
+  await users.putUser('guest', { password: 'guest', tags: ['administrator'] });
+  users.setPermission({ user: 'guest', vhost: '/', configure: '.*', write: '.*', read: '.*' });
+  const connections = new ConnectionRegistry();
+  const ops = new Operations({ broker, users, durability: barrier, connections, log: { error: () => undefined } });
+  const app = Fastify();
+  await registerManagementApi(app, { broker, users, connections, ops, version: 'test', sampler: { intervalMs: 0 } });
+  await app.ready();
+  return app;
+}
+
+/** Queues `from` (holding a, b, c) and `to` (empty). */
+async function withMessages(app: FastifyInstance): Promise<ReturnType<typeof apiClient>> {
+  const api = apiClient(app);
+  await api('PUT', '/api/queues/%2F/from', { body: {} });
+  await api('PUT', '/api/queues/%2F/to', { body: {} });
+  for (const payload of ['a', 'b', 'c']) {
+    await api('POST', '/api/exchanges/%2F/amq.default/publish', { body: { routing_key: 'from', properties: {}, payload, payload_encoding: 'string' } });
+  }
+  return api;
+}
 
 describe('a move whose write fails', () => {
   it('answers 500 with a JSON body, and the source keeps its messages in order', async () => {
@@ -24,22 +48,9 @@ describe('a move whose write fails', () => {
       },
       synced: () => (failing ? Promise.reject(new Error('EIO: i/o error')) : Promise.resolve()),
     };
-    const broker = new Broker();
-    const users = new UserStore();
-    await users.putUser('guest', { password: 'guest', tags: ['administrator'] });
-    users.setPermission({ user: 'guest', vhost: '/', configure: '.*', write: '.*', read: '.*' });
-    const connections = new ConnectionRegistry();
-    const ops = new Operations({ broker, users, durability: barrier, connections, log: { error: () => undefined } });
-    const app = Fastify();
-    await registerManagementApi(app, { broker, users, connections, ops, version: 'test', sampler: { intervalMs: 0 } });
-    await app.ready();
+    const app = await serve(new Broker(), barrier);
     try {
-      const api = apiClient(app);
-      await api('PUT', '/api/queues/%2F/from', { body: {} });
-      await api('PUT', '/api/queues/%2F/to', { body: {} });
-      for (const payload of ['a', 'b', 'c']) {
-        await api('POST', '/api/exchanges/%2F/amq.default/publish', { body: { routing_key: 'from', properties: {}, payload, payload_encoding: 'string' } });
-      }
+      const api = await withMessages(app);
       failing = true;
       const moved = await api('POST', '/api/queues/%2F/from/move', { body: { destination: { queue: 'to' } } });
       expect({ status: moved.status, body: moved.body }).toEqual({ status: 500, body: { error: 'internal_server_error', reason: 'could not write to disk' } });
@@ -72,21 +83,9 @@ describe('a move whose write fails', () => {
           return Promise.reject(new WriteFailure(new Error('EIO: i/o error'), refused));
         },
       };
-      const users = new UserStore();
-      await users.putUser('guest', { password: 'guest', tags: ['administrator'] });
-      users.setPermission({ user: 'guest', vhost: '/', configure: '.*', write: '.*', read: '.*' });
-      const connections = new ConnectionRegistry();
-      const ops = new Operations({ broker, users, durability: barrier, connections, log: { error: () => undefined } });
-      const app = Fastify();
-      await registerManagementApi(app, { broker, users, connections, ops, version: 'test', sampler: { intervalMs: 0 } });
-      await app.ready();
+      const app = await serve(broker, barrier);
       try {
-        const api = apiClient(app);
-        await api('PUT', '/api/queues/%2F/from', { body: {} });
-        await api('PUT', '/api/queues/%2F/to', { body: {} });
-        for (const payload of ['a', 'b', 'c']) {
-          await api('POST', '/api/exchanges/%2F/amq.default/publish', { body: { routing_key: 'from', properties: {}, payload, payload_encoding: 'string' } });
-        }
+        const api = await withMessages(app);
         failing = true;
         const moved = await api('POST', '/api/queues/%2F/from/move', { body: { destination: { queue: 'to' } } });
         expect(moved.status).toBe(refuse.length > 0 ? 500 : 200);
