@@ -29,7 +29,9 @@ import { WriteTimings } from './write-timings.js';
 import { SegmentWriter, type Batch, type WriterHooks, type WriterOptions, type WriterStats } from './segment-writer.js';
 import { MULTI } from './slot-table.js';
 import { silentLog, type StoreLog } from './store-log.js';
+import { SettleWaiters } from './settle-waiters.js';
 import { StoreState, isSettledRecord } from './store-state.js';
+import { StoredMark } from './stored-mark.js';
 
 export type { StoreLog } from './store-log.js';
 export type { RecoveredMessage, RecoveredQueues } from './recovered-queues.js';
@@ -74,23 +76,11 @@ export class SegmentMessageStore implements MessageStore, DurabilityBarrier {
   private closed = false;
   private watcher: StoreWatcher | undefined;
   private readonly activity: DiskActivity;
-  /** Every message added with an id up to this is on disk, or was refused. */
+  /** Every message added with an id up to this is on disk, or was refused: told to the watcher. */
   private storedThroughId = 0;
-  /**
-   * Every message added with an id up to this is on disk, was refused, or was kept after a failed
-   * write (see `salvage`); `storedThroughId` stops short of the lowest kept id until `keptIn` is on disk.
-   */
-  private coveredId = 0;
-  private lowestKeptId = Number.POSITIVE_INFINITY;
-  /** The retry batch holding the messages kept after a failed write, until it is on disk. */
-  private keptIn: Batch | undefined;
-  /**
-   * Publishes waiting for their message to be on disk or settled by every queue, whichever comes
-   * first (see `onAllSettled`), by message id, in id order: those on disk leave from the front. Keyed
-   * by id rather than by the message: an object key makes V8 give every message an identity hash,
-   * which costs more garbage collection than the rest of the confirm.
-   */
-  private readonly settleWaiters = new Map<number, () => void>();
+  /** How far `storedThroughId` may go (not past a message kept after a failed write). */
+  private mark = new StoredMark(0);
+  private readonly settleWaiters = new SettleWaiters();
 
   private constructor(
     private readonly dir: string,
@@ -198,24 +188,17 @@ export class SegmentMessageStore implements MessageStore, DurabilityBarrier {
     if (!this.state.registry.isDeleted(qid)) this.appendRef(RecordType.Settle, message.id, slot, index);
     if (this.state.slots.allSettled(slot, this.state.queueCount(slot))) {
       this.state.free(slot, message);
-      if (this.settleWaiters.size !== 0) this.settledEverywhere(message);
+      this.settleWaiters.settled(message.id);
     }
   }
 
   /** See DurabilityBarrier.onAllSettled. */
   onAllSettled(message: Message, settled: () => void): void {
     if (message.id <= this.storedThroughId) return;
-    if (this.slotOf(message) !== undefined) this.settleWaiters.set(message.id, settled);
+    if (this.slotOf(message) !== undefined) this.settleWaiters.add(message.id, settled);
     // Gone already: settled by a queue that handed it out (a noAck consumer during the publish). A
     // message a failed write refused is gone too, but no queue ever handed that one out.
     else if (message.handedOut) settled();
-  }
-
-  private settledEverywhere(message: Message): void {
-    const waiter = this.settleWaiters.get(message.id);
-    if (!waiter) return;
-    this.settleWaiters.delete(message.id);
-    waiter();
   }
 
   delivered(message: Message, queue: Queue): void {
@@ -294,7 +277,7 @@ export class SegmentMessageStore implements MessageStore, DurabilityBarrier {
     for (const segment of segments) this.state.segments.set(segment.number, segment);
     const recovered = adoptRecovered(index, this.state, this);
     this.storedThroughId = index.maxMessageId;
-    this.coveredId = index.maxMessageId;
+    this.mark = new StoredMark(index.maxMessageId);
     const next = (segments[segments.length - 1]?.number ?? 0) + 1;
     const active = new Segment(next, segmentPath(this.dir, next));
     this.state.segments.set(next, active);
@@ -330,14 +313,8 @@ export class SegmentMessageStore implements MessageStore, DurabilityBarrier {
         // Not before the fsync: a failed one cuts the file back, and a message kept from it must still
         // have its content in memory, since it cannot be read back until the retry is on disk.
         for (const message of batch.added) if (message.evictable && typeof message.storeRef === 'number') message.release(this);
-        if (batch === this.keptIn) {
-          this.keptIn = undefined;
-          this.lowestKeptId = Number.POSITIVE_INFINITY;
-        }
-        // Kept messages come first in their batch: the last one added has the highest id.
-        const last = batch.added[batch.added.length - 1];
-        if (last && last.id > this.coveredId) this.coveredId = last.id;
-        this.reportStored();
+        this.mark.synced(batch);
+        this.storedThrough(this.mark.through);
       },
       idle: async () => {
         try {
@@ -357,13 +334,9 @@ export class SegmentMessageStore implements MessageStore, DurabilityBarrier {
           { err: error, dir: this.dir, refused: refused.size, kept: kept.length },
           'message store: write or fsync failed; the messages in it no consumer has yet are refused, the rest is retried',
         );
-        if (highestId > this.coveredId) this.coveredId = highestId;
-        // Every message kept before is in `unwritten`, so kept again now or no longer needing a record.
-        this.lowestKeptId = Number.POSITIVE_INFINITY;
-        for (const message of kept) if (message.id < this.lowestKeptId) this.lowestKeptId = message.id;
-        this.keptIn = kept.length > 0 ? this.writer.batch : undefined;
+        this.mark.failed(highestId, kept, this.writer.batch);
         if (refused.size > 0) this.tell((watcher) => watcher.refused(refused));
-        this.reportStored();
+        this.storedThrough(this.mark.through);
         return refused;
       },
       truncateFailed: (segment, error) =>
@@ -371,19 +344,10 @@ export class SegmentMessageStore implements MessageStore, DurabilityBarrier {
     };
   }
 
-  /** Up to the lowest message kept after a failed write, while its retry is not on disk. */
-  private reportStored(): void {
-    this.storedThrough(Math.min(this.coveredId, this.lowestKeptId - 1));
-  }
-
   private storedThrough(id: number): void {
     if (id <= this.storedThroughId) return;
     this.storedThroughId = id;
-    // Those on disk wait no more: their confirms went with the write. Waiters are in id order.
-    for (const waiting of this.settleWaiters.keys()) {
-      if (waiting > id) break;
-      this.settleWaiters.delete(waiting);
-    }
+    this.settleWaiters.storedThrough(id);
     this.tell((watcher) => watcher.storedThrough(id));
   }
 
