@@ -105,7 +105,9 @@ export class DurableState implements DurabilityBarrier {
     // Both stores tell it every byte they buffer, so the alarm is raised before a write can fail.
     const diskGuard = new DiskGuard({ dir: dataDir, freeLimit: options.diskFreeLimit });
     const openFile = options.openFile ?? open;
-    const { store, recovered } = await SegmentMessageStore.open(dataDir, { segmentSize: options.segmentSize, log, space: diskGuard, openFile, activity });
+    // A cluster leader (told of every change) confirms only what its followers have: see deferHandedOut.
+    const deferHandedOut = options.changes === undefined;
+    const { store, recovered } = await SegmentMessageStore.open(dataDir, { segmentSize: options.segmentSize, log, space: diskGuard, openFile, activity, deferHandedOut });
     const definitionsLog = new DefinitionsLog(logPath, stored, log, { openFile, space: diskGuard, activity });
     return new DurableState(store, recovered, definitionsLog, source, options, diskGuard);
   }

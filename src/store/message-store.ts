@@ -17,8 +17,6 @@ import {
   REF_SETTLED,
   RecordType,
   recordLength,
-  planMessageRecord,
-  writeMessageRecord,
   writeQueueDeletedRecord,
   writeRefRecord,
   writeReturnedRecord,
@@ -27,11 +25,12 @@ import { adoptRecovered, type RecoveredQueues } from './recovered-queues.js';
 import { MESSAGES_DIR, Segment, segmentPath } from './segment.js';
 import { WriteTimings } from './write-timings.js';
 import { SegmentWriter, type Batch, type WriterHooks, type WriterOptions, type WriterStats } from './segment-writer.js';
-import { MULTI } from './slot-table.js';
+import { MULTI, UNWRITTEN } from './slot-table.js';
 import { silentLog, type StoreLog } from './store-log.js';
 import { SettleWaiters } from './settle-waiters.js';
 import { StoreState, isSettledRecord } from './store-state.js';
 import { StoredMark } from './stored-mark.js';
+import { isUnwritten, writeUnwritten } from './unwritten-record.js';
 
 export type { StoreLog } from './store-log.js';
 export type { RecoveredMessage, RecoveredQueues } from './recovered-queues.js';
@@ -53,6 +52,12 @@ export interface SegmentStoreOptions {
    * flight: the cluster's change stream and disk-stall watchdog (see DurableStateOptions).
    */
   readonly activity?: DiskActivity;
+  /**
+   * Whether a message every queue of which handed it out at once may wait for the lazy write, and is
+   * not written at all if settled by then (default true). A cluster leader turns it off: it confirms a
+   * publish only once its record is on the followers' disks, so the wait would hold every confirm.
+   */
+  readonly deferHandedOut?: boolean;
 }
 
 export type SegmentStoreStats = WriterStats & MaintenanceStats;
@@ -148,32 +153,26 @@ export class SegmentMessageStore implements MessageStore, DurabilityBarrier {
     return this.state.diskBytes;
   }
 
+  /**
+   * Counts the message as stored; its record is encoded when its batch is written, with each queue's
+   * flags as they are then. A message every queue has settled by then (delivered, acked) is never
+   * written: RabbitMQ's message store skips such writes too. One a queue still holds undelivered makes
+   * the batch go at the end of the turn, as every message did before; one that consumers have waits
+   * for the lazy write (see SegmentWriter.stage), unless `deferHandedOut` is off.
+   */
   add(message: Message, queues: readonly StoredQueue[]): void {
     this.checkOpen();
     const count = queues.length;
     if (count === 0) return;
     const { registry, slots } = this.state;
-    let ref: number;
-    let section: Buffer;
-    if (count === 1) {
-      ref = registry.qidOf(queues[0] as StoredQueue);
-      section = registry.section(ref);
-    } else {
-      const list = registry.listFor(queues.map((queue) => registry.qidOf(queue)));
-      ref = (MULTI | list) >>> 0;
-      section = registry.list(list).section;
+    const ref = count === 1 ? registry.qidOf(queues[0] as StoredQueue) : (MULTI | registry.listFor(queues.map((queue) => registry.qidOf(queue)))) >>> 0;
+    message.storeRef = slots.allocate(UNWRITTEN, 0, 0, ref, count);
+    if (this.options.deferHandedOut !== false) this.writer.stage(message, message.size);
+    else {
+      this.writer.writes++;
+      writeUnwritten(this.state, this.writer, message);
+      this.writer.commit();
     }
-    const content = message.content;
-    const plan = planMessageRecord(content, count, section);
-    const at = this.writer.begin(plan.length);
-    writeMessageRecord(this.writer.buf, at, plan, message.id, message.publishedAt, content, count, section);
-    const segment = this.writer.segment;
-    const slot = slots.allocate(segment.number, this.writer.offset, plan.length, ref, count);
-    this.state.place(slot, segment);
-    for (let q = 0; q < count; q++) registry.noteSegment(this.state.qidAt(slot, q), segment.number);
-    message.storeRef = slot;
-    this.writer.batch.added.push(message);
-    this.writer.commit();
   }
 
   remove(message: Message, queue: StoredQueue): void {
@@ -184,8 +183,9 @@ export class SegmentMessageStore implements MessageStore, DurabilityBarrier {
     const index = this.state.refIndex(slot, qid);
     if (index < 0 || this.state.slots.flags(slot, index) & REF_SETTLED) return;
     this.state.slots.setFlag(slot, index, REF_SETTLED);
-    // A deleted queue's QueueDeleted record already covers every message it had.
-    if (!this.state.registry.isDeleted(qid)) this.appendRef(RecordType.Settle, message.id, slot, index);
+    // A deleted queue's QueueDeleted record already covers every message it had; an unwritten record
+    // will carry the flag.
+    if (!this.state.registry.isDeleted(qid) && this.state.slots.seg(slot) !== UNWRITTEN) this.appendRef(RecordType.Settle, message.id, slot, index);
     if (this.state.slots.allSettled(slot, this.state.queueCount(slot))) {
       this.state.free(slot, message);
       this.settleWaiters.settled(message.id);
@@ -209,7 +209,7 @@ export class SegmentMessageStore implements MessageStore, DurabilityBarrier {
     const index = this.state.refIndex(slot, qid);
     if (index < 0 || this.state.slots.flags(slot, index) !== 0) return;
     this.state.slots.setFlag(slot, index, REF_DELIVERED);
-    if (!this.state.registry.isDeleted(qid)) this.appendRef(RecordType.Delivered, message.id, slot, index);
+    if (!this.state.registry.isDeleted(qid) && this.state.slots.seg(slot) !== UNWRITTEN) this.appendRef(RecordType.Delivered, message.id, slot, index);
   }
 
   returned(message: Message, queue: Queue, count: number): void {
@@ -219,6 +219,11 @@ export class SegmentMessageStore implements MessageStore, DurabilityBarrier {
     const qid = this.state.registry.qidOf(queue);
     const index = this.state.refIndex(slot, qid);
     if (index < 0 || this.state.slots.flags(slot, index) & REF_SETTLED) return;
+    // A return count has no place in the message record: the record goes now, the count after it.
+    if (this.state.slots.seg(slot) === UNWRITTEN) {
+      writeUnwritten(this.state, this.writer, message);
+      this.writer.commit();
+    }
     const { returns } = this.state;
     let counts = returns.get(slot);
     if (!counts) returns.set(slot, (counts = []));
@@ -308,6 +313,18 @@ export class SegmentMessageStore implements MessageStore, DurabilityBarrier {
         this.state.segments.set(segment.number, segment);
         return segment;
       },
+      encode: (batch: Batch) => {
+        for (const message of batch.unwritten) if (isUnwritten(this.state, message)) writeUnwritten(this.state, this.writer, message);
+      },
+      awaitsConsumer: (batch: Batch) => {
+        const { unwritten } = batch;
+        for (let i = batch.unwrittenChecked; i < unwritten.length; i++) {
+          const message = unwritten[i] as Message;
+          if (!message.handedOut && isUnwritten(this.state, message)) return true;
+          batch.unwrittenChecked = i + 1;
+        }
+        return false;
+      },
       synced: (batch: Batch) => {
         for (const move of batch.moved) this.state.applyMove(move);
         // Not before the fsync: a failed one cuts the file back, and a message kept from it must still
@@ -334,7 +351,9 @@ export class SegmentMessageStore implements MessageStore, DurabilityBarrier {
           { err: error, dir: this.dir, refused: refused.size, kept: kept.length },
           'message store: write or fsync failed; the messages in it no consumer has yet are refused, the rest is retried',
         );
-        this.mark.failed(highestId, kept, this.writer.batch);
+        // Messages settled before their records were encoded count too: they need none.
+        const through = unwritten.reduce((highest, batch) => Math.max(highest, batch.unwrittenThrough), highestId);
+        this.mark.failed(through, kept, this.writer.batch);
         if (refused.size > 0) this.tell((watcher) => watcher.refused(refused));
         this.storedThrough(this.mark.through);
         return refused;

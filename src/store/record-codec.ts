@@ -144,7 +144,7 @@ export function planMessageRecord(content: MessageContent, queueCount: number, s
   return { length: recordLength(payload), properties, exchangeBytes, routingKeyBytes, propertiesBytes };
 }
 
-/** Writes a whole message record with every queue's flags clear. */
+/** Writes a whole message record, every queue's flags clear unless `flagsOf` gives them. */
 export function writeMessageRecord(
   buf: Buffer,
   at: number,
@@ -154,6 +154,7 @@ export function writeMessageRecord(
   content: MessageContent,
   queueCount: number,
   section: Buffer,
+  flagsOf?: (index: number) => number,
 ): void {
   writeHeader(buf, at, RecordType.Message, plan.length - HEADER_SIZE - TRAILER_SIZE);
   const p = at + HEADER_SIZE;
@@ -165,7 +166,8 @@ export function writeMessageRecord(
   buf.writeUInt32LE(section.length, p + M_SECTION_LENGTH);
   let q = p + M_FLAGS;
   // Usually one flag byte: a loop, not a native fill.
-  for (const end = q + queueCount; q < end; q++) buf[q] = 0;
+  if (flagsOf) for (let index = 0; index < queueCount; index++) buf[q++] = flagsOf(index);
+  else for (const end = q + queueCount; q < end; q++) buf[q] = 0;
   q += section.copy(buf, q);
   q = writeLongString(buf, q, content.exchange, plan.exchangeBytes);
   q = writeLongString(buf, q, content.routingKey, plan.routingKeyBytes);

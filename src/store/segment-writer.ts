@@ -12,8 +12,15 @@ export { Batch } from './write-batch.js';
 export interface WriterHooks {
   /** The active segment is full: register and return the next one. */
   nextSegment(full: Segment): Segment;
-  /** The batch is on disk. */
+  /** The batch is on disk (or needed no write: its unwritten messages were all settled). */
   synced(batch: Batch): void;
+  /**
+   * The batch is about to be written: encode the records of its unwritten messages that some queue
+   * still holds, with `begin`, into it.
+   */
+  encode(batch: Batch): void;
+  /** Whether an unwritten message of the batch, from `unwrittenChecked` on, is not handed out: it must go now. */
+  awaitsConsumer(batch: Batch): boolean;
   /** Between batches: segment deletion and copy-forward, which may append more. Must not throw. */
   idle(): Promise<void>;
   /**
@@ -52,11 +59,13 @@ const CHUNK_SIZE = 256 * 1024;
 const POOLED_CHUNKS = 64;
 const RETRY_MS = 1000;
 /**
- * How long a batch that nobody waits for (settlements and delivery marks only) may wait for company.
- * Flushed alone, such a batch takes the disk for one fsync just when the next publishes arrive, and
- * their confirms wait for it; riding along with the next batch of messages it costs nothing. A crash
- * in this window forgets at most these acks (their messages come back, as after any crash before an
- * ack reached the disk).
+ * How long a batch that nobody waits for may wait for company: settlements, delivery marks, and messages
+ * every one of which a consumer has already. Flushed alone, such a batch takes the disk for one fsync
+ * just when the next publishes arrive, and their confirms wait for it; riding along with the next batch
+ * of messages it costs nothing. A crash in this window forgets at most these acks (their messages come
+ * back, as after any crash before an ack reached the disk) and messages no publisher was told are safe
+ * (their confirms wait for this write, or for the consumers' acks — and an acked message needs no
+ * record at all: most are settled before the window ends, and never written).
  */
 const LAZY_FLUSH_MS = 10;
 /** What a new file costs beyond its bytes: its last, partly used block. */
@@ -88,6 +97,8 @@ export class SegmentWriter {
   private timer: NodeJS.Timeout | NodeJS.Immediate | undefined;
   /** Whether `timer` is the prompt flush of an urgent batch (else the lazy one). */
   private timerUrgent = false;
+  /** At the end of the turn: whether a message added in it waits for a consumer, and must be written now. */
+  private checkTimer: NodeJS.Immediate | undefined;
   /** The next batch is written even if it is not urgent (its lazy timer fired, or `drain` wants it). */
   private forced = false;
   /** Set while waiting to try again after a failed write: no flush starts before it fires. */
@@ -125,8 +136,11 @@ export class SegmentWriter {
     return this.retryTimer !== undefined;
   }
 
-  /** Reserves `length` bytes for one record; returns where in `buf` to encode it. Call `commit` after. */
-  begin(length: number): number {
+  /**
+   * Reserves `length` bytes for one record; returns where in `buf` to encode it. Call `commit` after.
+   * `counted` false: the append was counted in `writes` already (an unwritten message, when staged).
+   */
+  begin(length: number, counted = true): number {
     const batch = this.pending;
     if (this.active.size > 0 && this.active.size + length > this.options.segmentSize) {
       this.active = this.hooks.nextSegment(this.active);
@@ -156,17 +170,33 @@ export class SegmentWriter {
     this.offset = segment.size;
     segment.size += length;
     batch.used += length;
-    this.writes++;
+    if (counted) this.writes++;
     return at;
+  }
+
+  /**
+   * A message whose record is encoded only when its batch is written, and not at all if every queue has
+   * settled it by then. `bytes` counts towards `flushBytes`.
+   */
+  stage(message: Message, bytes: number): void {
+    const batch = this.pending;
+    batch.unwritten.push(message);
+    batch.unwrittenBytes += bytes;
+    if (message.id > batch.unwrittenThrough) batch.unwrittenThrough = message.id;
+    this.writes++;
+    this.commit();
   }
 
   commit(): void {
     if (this.running || this.retryTimer || this.closed) return;
-    if (this.pending.used >= this.options.flushBytes) {
+    const batch = this.pending;
+    if (batch.used + batch.unwrittenBytes >= this.options.flushBytes) {
       this.start(true);
       return;
     }
-    if (!this.pending.urgent) {
+    if (!batch.urgent) {
+      // Not the prompt timer: the lazy one keeps its deadline however many turns add to the batch.
+      if (batch.unwritten.length > batch.unwrittenChecked) this.checkTimer ??= setImmediate(this.check);
       this.timer ??= setTimeout(this.flush, Math.max(LAZY_FLUSH_MS, this.options.flushIntervalMs));
       return;
     }
@@ -185,12 +215,24 @@ export class SegmentWriter {
     this.start(true);
   };
 
+  private readonly check = (): void => {
+    this.checkTimer = undefined;
+    // While a batch is written, the loop asks the same when it is done.
+    if (this.running || this.retryTimer || this.closed) return;
+    if (this.hooks.awaitsConsumer(this.pending)) this.start(true);
+  };
+
+  /** The pending batch must go as soon as the disk is free. */
+  private mustWrite(): boolean {
+    return this.pending.urgent || this.hooks.awaitsConsumer(this.pending);
+  }
+
   /**
    * Resolves once everything appended so far is on disk — after however many tries that takes, since
    * a failed write keeps the records that must reach the disk. Rejects only if the writer closes first.
    */
   synced(): Promise<void> {
-    if (this.pending.used > 0) {
+    if (this.pending.hasWork) {
       const synced = this.pending.whenSynced();
       this.commit();
       return synced;
@@ -203,7 +245,7 @@ export class SegmentWriter {
    * failed, naming those refused (the others are written with the retry: see `synced`).
    */
   stored(): Promise<void> {
-    if (this.pending.used > 0) {
+    if (this.pending.hasWork) {
       const stored = this.pending.whenStored();
       this.commit();
       return stored;
@@ -217,7 +259,7 @@ export class SegmentWriter {
     if (!this.retryTimer) return;
     clearTimeout(this.retryTimer);
     this.retryTimer = undefined;
-    if (this.pending.used > 0) this.start();
+    if (this.pending.hasWork) this.start();
   }
 
   /**
@@ -229,7 +271,7 @@ export class SegmentWriter {
     for (;;) {
       if (this.running) await this.loop;
       else if (this.failures > failuresBefore) throw this.lastError;
-      else if (this.pending.used > 0) {
+      else if (this.pending.hasWork) {
         if (this.retryTimer) clearTimeout(this.retryTimer);
         this.retryTimer = undefined;
         this.start(true);
@@ -253,6 +295,8 @@ export class SegmentWriter {
     }
     this.timer = undefined;
     this.timerUrgent = false;
+    if (this.checkTimer) clearImmediate(this.checkTimer);
+    this.checkTimer = undefined;
   }
 
   private start(force = false): void {
@@ -265,10 +309,17 @@ export class SegmentWriter {
 
   private async run(): Promise<void> {
     try {
-      while (this.pending.used > 0 && !this.retryTimer && (this.pending.urgent || this.forced)) {
+      while (this.pending.hasWork && !this.retryTimer && (this.forced || this.mustWrite())) {
         this.forced = false;
+        this.hooks.encode(this.pending);
         const batch = this.pending;
         this.pending = new Batch();
+        if (batch.used === 0) {
+          // Every message in it was settled before its record was written: nothing goes to the disk.
+          this.hooks.synced(batch);
+          batch.finish();
+          continue;
+        }
         this.inFlight = batch;
         try {
           await this.writeOut(batch);
@@ -288,7 +339,7 @@ export class SegmentWriter {
       this.running = false;
       // A `retryNow` while a failed write was being undone found the loop still running; a batch that is
       // not urgent waits for its timer.
-      if (this.pending.used > 0 && !this.retryTimer) this.commit();
+      if (this.pending.hasWork && !this.retryTimer) this.commit();
     }
   }
 
@@ -311,7 +362,7 @@ export class SegmentWriter {
       this.retryTimer = setTimeout(
         () => {
           this.retryTimer = undefined;
-          if (this.pending.used > 0) this.start();
+          if (this.pending.hasWork) this.start();
         },
         this.retryAsked ? 0 : (this.options.retryMs ?? RETRY_MS),
       );
@@ -323,6 +374,8 @@ export class SegmentWriter {
 
   /** Tells the hook, the waiters and the followers, and truncates the files back to their durable size. */
   private async cutBack(failed: Batch, error: unknown): Promise<void> {
+    // Encoded now, so that a message added meanwhile is refused or kept like the others.
+    this.hooks.encode(this.pending);
     const unwritten = [failed, this.pending];
     this.pending = new Batch();
     this.failures++;

@@ -5,6 +5,11 @@ export const MULTI = 0x80000000;
 /** Up to this many queues, a message's per-queue flags fit 2 bits each in one u32. */
 export const PACKED_REFS = 16;
 const FREE = 0xffffffff;
+/**
+ * The `seg` of a message whose record is not written yet (see SegmentMessageStore.add): no segment has
+ * this number, so nothing that walks a segment's records finds it.
+ */
+export const UNWRITTEN = 0xfffffffe;
 
 const PAGE_BITS = 16;
 const PAGE_SLOTS = 1 << PAGE_BITS;
@@ -84,6 +89,13 @@ export class SlotTable {
 
   ref(slot: number): number {
     return this.get(slot, REF);
+  }
+
+  /** An unwritten message's record is now encoded, at `off` of `seg`, `len` bytes long. */
+  place(slot: number, seg: number, off: number, len: number): void {
+    this.set(slot, SEG, seg);
+    this.set(slot, OFF, off);
+    this.set(slot, LEN, len);
   }
 
   /** The record was copied forward to here. */

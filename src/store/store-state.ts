@@ -2,7 +2,7 @@ import type { Message } from '../broker/message.js';
 import { QueueRegistry } from './queue-registry.js';
 import { REF_SETTLED } from './record-codec.js';
 import type { Move, Segment } from './segment.js';
-import { MULTI, SlotTable } from './slot-table.js';
+import { MULTI, SlotTable, UNWRITTEN } from './slot-table.js';
 
 /**
  * Where a fully settled message's record was. `storeRef` becomes this when the slot is freed because
@@ -75,17 +75,23 @@ export class StoreState {
   /** Every queue settled the message: forget it, leaving `message` able to read its record for now. */
   free(slot: number, message: Message | undefined): void {
     const slots = this.slots;
-    const segment = this.segment(slots.seg(slot));
-    const length = slots.len(slot);
-    segment.liveCount--;
-    segment.liveBytes -= length;
-    this.liveBytes -= length;
+    const seg = slots.seg(slot);
     // Both nearly always empty: no hashing then, on the path of every settlement.
     if (this.moves.size !== 0) this.moves.delete(slot);
     if (this.returns.size !== 0) this.returns.delete(slot);
     const queues = slots.ref(slot);
     if (queues & MULTI) this.registry.releaseList(queues & ~MULTI);
-    if (message) message.storeRef = { segment: segment.number, offset: slots.off(slot), length } satisfies SettledRecord;
+    if (seg === UNWRITTEN) {
+      // Settled before its record was written: it never will be, and its content is still in memory.
+      if (message) message.storeRef = undefined;
+    } else {
+      const segment = this.segment(seg);
+      const length = slots.len(slot);
+      segment.liveCount--;
+      segment.liveBytes -= length;
+      this.liveBytes -= length;
+      if (message) message.storeRef = { segment: segment.number, offset: slots.off(slot), length } satisfies SettledRecord;
+    }
     this.slots.release(slot);
   }
 

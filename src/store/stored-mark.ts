@@ -21,14 +21,18 @@ export class StoredMark {
     return Math.min(this.covered, this.lowestKept - 1);
   }
 
-  /** The batch is on disk. Kept messages come first in their batch: the last one added has the highest id. */
+  /**
+   * The batch is on disk. Kept messages come first in their batch, before those it encoded on the way
+   * out; every message staged in it is written or was settled (`unwrittenThrough`).
+   */
   synced(batch: Batch): void {
     if (batch === this.keptIn) {
       this.keptIn = undefined;
       this.lowestKept = Number.POSITIVE_INFINITY;
     }
-    const last = batch.added[batch.added.length - 1];
-    if (last && last.id > this.covered) this.covered = last.id;
+    let highest = batch.unwrittenThrough;
+    for (const message of batch.added) if (message.id > highest) highest = message.id;
+    if (highest > this.covered) this.covered = highest;
   }
 
   /**

@@ -52,6 +52,17 @@ export class Batch {
   readonly added: Message[] = [];
   /** Records copied forward in this batch; the store switches to them once they are durable. */
   readonly moved: Move[] = [];
+  /**
+   * Messages added since the last batch left whose records are not encoded yet: encoded just before this
+   * batch is written, and only those some queue still holds (see SegmentMessageStore.add).
+   */
+  readonly unwritten: Message[] = [];
+  /** Their content bytes, towards `flushBytes`. */
+  unwrittenBytes = 0;
+  /** How many of `unwritten` were found handed out already (see SegmentWriter's `mustWrite`). */
+  unwrittenChecked = 0;
+  /** The highest id among `unwritten`: once this batch is on disk, each of them is, or needs not be. */
+  unwrittenThrough = 0;
   /** Whether `used` bytes were told to the ledger as written. */
   wrote = false;
   /** Waiters for every record in the batch: carried over to the retry if the write fails. */
@@ -62,11 +73,18 @@ export class Batch {
   private readonly carried: Deferred[] = [];
 
   /**
-   * Someone waits for this batch, or it holds messages (whose publishes are confirmed once it is on
-   * disk): it is flushed at once. A batch of nothing but settlements and delivery marks is not urgent.
+   * Someone waits for all of this batch, or it holds encoded messages or copies: it is flushed at once.
+   * A batch of nothing but settlements, delivery marks and unwritten messages is not urgent by itself
+   * (the writer asks whether any unwritten one still waits for a consumer). `stored` waiters are not
+   * urgent either: a publish is also safe once its queues settle it.
    */
   get urgent(): boolean {
-    return this.added.length > 0 || this.moved.length > 0 || this.synced !== undefined || this.stored !== undefined || this.carried.length > 0;
+    return this.added.length > 0 || this.moved.length > 0 || this.synced !== undefined || this.carried.length > 0;
+  }
+
+  /** Something to write, or unwritten messages to encode first. */
+  get hasWork(): boolean {
+    return this.used > 0 || this.unwritten.length > 0;
   }
 
   whenSynced(): Promise<void> {
