@@ -30,7 +30,7 @@ import { silentLog, type StoreLog } from './store-log.js';
 import { SettleWaiters } from './settle-waiters.js';
 import { StoreState, isSettledRecord } from './store-state.js';
 import { StoredMark } from './stored-mark.js';
-import { isUnwritten, writeUnwritten } from './unwritten-record.js';
+import { awaitsConsumer, encodeUnwritten, writeUnwritten } from './unwritten-record.js';
 
 export type { StoreLog } from './store-log.js';
 export type { RecoveredMessage, RecoveredQueues } from './recovered-queues.js';
@@ -154,11 +154,8 @@ export class SegmentMessageStore implements MessageStore, DurabilityBarrier {
   }
 
   /**
-   * Counts the message as stored; its record is encoded when its batch is written, with each queue's
-   * flags as they are then. A message every queue has settled by then (delivered, acked) is never
-   * written: RabbitMQ's message store skips such writes too. One a queue still holds undelivered makes
-   * the batch go at the end of the turn, as every message did before; one that consumers have waits
-   * for the lazy write (see SegmentWriter.stage), unless `deferHandedOut` is off.
+   * Its record is encoded when its batch is written, with each queue's flags as of then, and not at all
+   * if every queue has settled it by then (docs/storage.md, "Messages written when their batch goes").
    */
   add(message: Message, queues: readonly StoredQueue[]): void {
     this.checkOpen();
@@ -313,18 +310,8 @@ export class SegmentMessageStore implements MessageStore, DurabilityBarrier {
         this.state.segments.set(segment.number, segment);
         return segment;
       },
-      encode: (batch: Batch) => {
-        for (const message of batch.unwritten) if (isUnwritten(this.state, message)) writeUnwritten(this.state, this.writer, message);
-      },
-      awaitsConsumer: (batch: Batch) => {
-        const { unwritten } = batch;
-        for (let i = batch.unwrittenChecked; i < unwritten.length; i++) {
-          const message = unwritten[i] as Message;
-          if (!message.handedOut && isUnwritten(this.state, message)) return true;
-          batch.unwrittenChecked = i + 1;
-        }
-        return false;
-      },
+      encode: (batch: Batch) => encodeUnwritten(this.state, this.writer, batch),
+      awaitsConsumer: (batch: Batch) => awaitsConsumer(this.state, batch),
       synced: (batch: Batch) => {
         for (const move of batch.moved) this.state.applyMove(move);
         // Not before the fsync: a failed one cuts the file back, and a message kept from it must still

@@ -4,6 +4,7 @@ import { WriteFailure } from '../broker/persistence.js';
 import { unobserved, type DiskActivity } from './disk-activity.js';
 import { unguarded, type SpaceLedger } from './disk-guard.js';
 import { syncDirectory, writeFully, type Segment } from './segment.js';
+import { FlushSchedule } from './flush-schedule.js';
 import { Batch } from './write-batch.js';
 import type { WriteTimings } from './write-timings.js';
 
@@ -58,16 +59,6 @@ export interface WriterStats {
 const CHUNK_SIZE = 256 * 1024;
 const POOLED_CHUNKS = 64;
 const RETRY_MS = 1000;
-/**
- * How long a batch that nobody waits for may wait for company: settlements, delivery marks, and messages
- * every one of which a consumer has already. Flushed alone, such a batch takes the disk for one fsync
- * just when the next publishes arrive, and their confirms wait for it; riding along with the next batch
- * of messages it costs nothing. A crash in this window forgets at most these acks (their messages come
- * back, as after any crash before an ack reached the disk) and messages no publisher was told are safe
- * (their confirms wait for this write, or for the consumers' acks — and an acked message needs no
- * record at all: most are settled before the window ends, and never written).
- */
-const LAZY_FLUSH_MS = 10;
 /** What a new file costs beyond its bytes: its last, partly used block. */
 const NEW_FILE_BYTES = 4096;
 
@@ -94,11 +85,7 @@ export class SegmentWriter {
   private inFlight: Batch | undefined;
   private running = false;
   private loop: Promise<void> = Promise.resolve();
-  private timer: NodeJS.Timeout | NodeJS.Immediate | undefined;
-  /** Whether `timer` is the prompt flush of an urgent batch (else the lazy one). */
-  private timerUrgent = false;
-  /** At the end of the turn: whether a message added in it waits for a consumer, and must be written now. */
-  private checkTimer: NodeJS.Immediate | undefined;
+  private readonly schedule: FlushSchedule;
   /** The next batch is written even if it is not urgent (its lazy timer fired, or `drain` wants it). */
   private forced = false;
   /** Set while waiting to try again after a failed write: no flush starts before it fires. */
@@ -125,6 +112,12 @@ export class SegmentWriter {
     this.space = options.space ?? unguarded;
     this.activity = options.activity ?? unobserved;
     this.openFile = options.openFile ?? open;
+    this.schedule = new FlushSchedule(options.flushIntervalMs, {
+      pending: () => this.pending,
+      awaitsConsumer: (batch) => hooks.awaitsConsumer(batch),
+      flush: () => this.start(true),
+      busy: () => this.running || this.retryTimer !== undefined || this.closed,
+    });
   }
 
   get batch(): Batch {
@@ -190,41 +183,8 @@ export class SegmentWriter {
   commit(): void {
     if (this.running || this.retryTimer || this.closed) return;
     const batch = this.pending;
-    if (batch.used + batch.unwrittenBytes >= this.options.flushBytes) {
-      this.start(true);
-      return;
-    }
-    if (!batch.urgent) {
-      // Not the prompt timer: the lazy one keeps its deadline however many turns add to the batch.
-      if (batch.unwritten.length > batch.unwrittenChecked) this.checkTimer ??= setImmediate(this.check);
-      this.timer ??= setTimeout(this.flush, Math.max(LAZY_FLUSH_MS, this.options.flushIntervalMs));
-      return;
-    }
-    if (this.timer && !this.timerUrgent) this.clearFlushTimer();
-    if (!this.timer) {
-      // With no wait configured, the batch is what arrived in this event-loop turn: every frame already
-      // read from every socket. While its fsync runs, the next batch gathers on its own.
-      this.timerUrgent = true;
-      this.timer = this.options.flushIntervalMs > 0 ? setTimeout(this.flush, this.options.flushIntervalMs) : setImmediate(this.flush);
-    }
-  }
-
-  /** Either timer's end: what is pending goes now, urgent or not. */
-  private readonly flush = (): void => {
-    this.timer = undefined;
-    this.start(true);
-  };
-
-  private readonly check = (): void => {
-    this.checkTimer = undefined;
-    // While a batch is written, the loop asks the same when it is done.
-    if (this.running || this.retryTimer || this.closed) return;
-    if (this.hooks.awaitsConsumer(this.pending)) this.start(true);
-  };
-
-  /** The pending batch must go as soon as the disk is free. */
-  private mustWrite(): boolean {
-    return this.pending.urgent || this.hooks.awaitsConsumer(this.pending);
+    if (batch.used + batch.unwrittenBytes >= this.options.flushBytes) this.start(true);
+    else this.schedule.appended(batch);
   }
 
   /**
@@ -284,24 +244,13 @@ export class SegmentWriter {
     this.closed = true;
     if (this.retryTimer) clearTimeout(this.retryTimer);
     this.retryTimer = undefined;
-    this.clearFlushTimer();
+    this.schedule.clear();
     this.pending.abandon(error);
-  }
-
-  private clearFlushTimer(): void {
-    if (this.timer) {
-      clearTimeout(this.timer as NodeJS.Timeout);
-      clearImmediate(this.timer as NodeJS.Immediate);
-    }
-    this.timer = undefined;
-    this.timerUrgent = false;
-    if (this.checkTimer) clearImmediate(this.checkTimer);
-    this.checkTimer = undefined;
   }
 
   private start(force = false): void {
     if (force) this.forced = true;
-    this.clearFlushTimer();
+    this.schedule.clear();
     if (this.running || this.closed) return;
     this.running = true;
     this.loop = this.run();
@@ -309,7 +258,7 @@ export class SegmentWriter {
 
   private async run(): Promise<void> {
     try {
-      while (this.pending.hasWork && !this.retryTimer && (this.forced || this.mustWrite())) {
+      while (this.pending.hasWork && !this.retryTimer && (this.forced || this.schedule.mustWrite(this.pending))) {
         this.forced = false;
         this.hooks.encode(this.pending);
         const batch = this.pending;

@@ -1,6 +1,7 @@
 import type { Message } from '../broker/message.js';
 import { REF_SETTLED, planMessageRecord, writeMessageRecord } from './record-codec.js';
 import type { SegmentWriter } from './segment-writer.js';
+import type { Batch } from './write-batch.js';
 import { MULTI, UNWRITTEN } from './slot-table.js';
 import type { StoreState } from './store-state.js';
 
@@ -33,4 +34,23 @@ export function writeUnwritten(state: StoreState, writer: SegmentWriter, message
   state.place(slot, segment);
   for (let q = 0; q < count; q++) registry.noteSegment(state.qidAt(slot, q), segment.number);
   writer.batch.added.push(message);
+}
+
+/** The batch is about to be written: the records of its messages some queue still holds go into it. */
+export function encodeUnwritten(state: StoreState, writer: SegmentWriter, batch: Batch): void {
+  for (const message of batch.unwritten) if (isUnwritten(state, message)) writeUnwritten(state, writer, message);
+}
+
+/**
+ * Whether a message added to the batch since the last check is held by a queue that has not handed it
+ * out: no ack is coming soon, so its publisher waits for the disk, and the batch must go now.
+ */
+export function awaitsConsumer(state: StoreState, batch: Batch): boolean {
+  const { unwritten } = batch;
+  for (let i = batch.unwrittenChecked; i < unwritten.length; i++) {
+    const message = unwritten[i] as Message;
+    if (!message.handedOut && isUnwritten(state, message)) return true;
+    batch.unwrittenChecked = i + 1;
+  }
+  return false;
 }
