@@ -30,7 +30,7 @@ import { silentLog, type StoreLog } from './store-log.js';
 import { SettleWaiters } from './settle-waiters.js';
 import { StoreState, isSettledRecord } from './store-state.js';
 import { StoredMark } from './stored-mark.js';
-import { awaitsConsumer, encodeUnwritten, writeUnwritten } from './unwritten-record.js';
+import { awaitsConsumer, encodeUnwritten, isUnwritten, writeUnwritten } from './unwritten-record.js';
 
 export type { StoreLog } from './store-log.js';
 export type { RecoveredMessage, RecoveredQueues } from './recovered-queues.js';
@@ -163,7 +163,8 @@ export class SegmentMessageStore implements MessageStore, DurabilityBarrier {
     if (count === 0) return;
     const { registry, slots } = this.state;
     const ref = count === 1 ? registry.qidOf(queues[0] as StoredQueue) : (MULTI | registry.listFor(queues.map((queue) => registry.qidOf(queue)))) >>> 0;
-    message.storeRef = slots.allocate(UNWRITTEN, 0, 0, ref, count);
+    // Until it is written, its offset is its index among the batch's unwritten messages (see isUnwritten).
+    message.storeRef = slots.allocate(UNWRITTEN, this.writer.batch.unwritten.length, 0, ref, count);
     if (this.options.deferHandedOut !== false) this.writer.stage(message, message.size);
     else {
       this.writer.writes++;
@@ -217,7 +218,7 @@ export class SegmentMessageStore implements MessageStore, DurabilityBarrier {
     const index = this.state.refIndex(slot, qid);
     if (index < 0 || this.state.slots.flags(slot, index) & REF_SETTLED) return;
     // A return count has no place in the message record: the record goes now, the count after it.
-    if (this.state.slots.seg(slot) === UNWRITTEN) {
+    if (isUnwritten(this.state, message, this.writer.batch)) {
       writeUnwritten(this.state, this.writer, message);
       this.writer.commit();
     }
@@ -225,7 +226,7 @@ export class SegmentMessageStore implements MessageStore, DurabilityBarrier {
     let counts = returns.get(slot);
     if (!counts) returns.set(slot, (counts = []));
     counts[index] = count;
-    if (!this.state.registry.isDeleted(qid)) this.appendRef(RecordType.Delivered, message.id, slot, index, count);
+    if (!this.state.registry.isDeleted(qid) && this.state.slots.seg(slot) !== UNWRITTEN) this.appendRef(RecordType.Delivered, message.id, slot, index, count);
   }
 
   queueDeleted(queue: StoredQueue): void {

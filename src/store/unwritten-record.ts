@@ -5,11 +5,17 @@ import type { Batch } from './write-batch.js';
 import { MULTI, UNWRITTEN } from './slot-table.js';
 import type { StoreState } from './store-state.js';
 
-/** Whether the message is still held by some queue and its record not yet encoded (see SegmentMessageStore.add). */
-export function isUnwritten(state: StoreState, message: Message): boolean {
+/**
+ * Whether the message, staged in `batch`, is still held by some queue and its record not yet encoded
+ * (see SegmentMessageStore.add). An unwritten slot's offset is the message's index in its batch's
+ * `unwritten`: a slot freed through a stand-in (the scheduler settles a fired message through a
+ * content-less copy, whose storeRef is cleared, not the original's) and reused by a later message is
+ * then not mistaken for the original's.
+ */
+export function isUnwritten(state: StoreState, message: Message, batch: Batch): boolean {
   const slot = message.storeRef;
-  // A settled one was freed: its storeRef is no longer a slot, so a slot reused since is not mistaken for it.
-  return typeof slot === 'number' && state.slots.isLive(slot) && state.slots.seg(slot) === UNWRITTEN;
+  const { slots } = state;
+  return typeof slot === 'number' && slots.isLive(slot) && slots.seg(slot) === UNWRITTEN && batch.unwritten[slots.off(slot)] === message;
 }
 
 /**
@@ -38,7 +44,7 @@ export function writeUnwritten(state: StoreState, writer: SegmentWriter, message
 
 /** The batch is about to be written: the records of its messages some queue still holds go into it. */
 export function encodeUnwritten(state: StoreState, writer: SegmentWriter, batch: Batch): void {
-  for (const message of batch.unwritten) if (isUnwritten(state, message)) writeUnwritten(state, writer, message);
+  for (const message of batch.unwritten) if (isUnwritten(state, message, batch)) writeUnwritten(state, writer, message);
 }
 
 /**
@@ -49,7 +55,7 @@ export function awaitsConsumer(state: StoreState, batch: Batch): boolean {
   const { unwritten } = batch;
   for (let i = batch.unwrittenChecked; i < unwritten.length; i++) {
     const message = unwritten[i] as Message;
-    if (!message.handedOut && isUnwritten(state, message)) return true;
+    if (!message.handedOut && isUnwritten(state, message, batch)) return true;
     batch.unwrittenChecked = i + 1;
   }
   return false;

@@ -8,7 +8,7 @@ import { cp, mkdtemp, open, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import type { Message } from '../../src/broker/message.js';
+import { Message } from '../../src/broker/message.js';
 import { SegmentMessageStore, type SegmentStoreOptions } from '../../src/store/message-store.js';
 import { RecordingWatcher, segmentBytes, settledSoon } from './failing-files.js';
 import { Queues, persistent, recoveredIn } from './message-store.contract.js';
@@ -154,6 +154,23 @@ describe('SegmentMessageStore: records written when their batch goes', () => {
     const recovered = await crashCopy(dir);
     expect(await recoveredIn(recovered, 'kept')).toEqual([{ id: 1, body: 'two queues', redelivered: true }]);
     expect(await recoveredIn(recovered, 'gone')).toEqual([]);
+  });
+
+  it('does not take a slot freed through a stand-in and reused for the original message', async () => {
+    const { dir, store } = await openCounting({ flushIntervalMs: 500 });
+    const q = new Queues().declare('q');
+    const original = handedOut(1, 'original');
+    store.add(original, [q]);
+    // As the scheduler settles a fired message: a content-less copy carrying the slot.
+    const standIn = new Message(original.id, true, original.size, original.publishedAt, undefined);
+    standIn.storeRef = original.storeRef;
+    store.remove(standIn, q);
+    const next = handedOut(2, 'in the freed slot');
+    store.add(next, [q]);
+    expect(next.storeRef).toBe(original.storeRef);
+    store.delivered(next, q);
+    await store.flush();
+    expect(await recoveredIn(await crashCopy(dir), 'q')).toEqual([{ id: 2, body: 'in the freed slot', redelivered: true }]);
   });
 
   it('writes every message at once when told not to defer (a cluster leader)', async () => {
