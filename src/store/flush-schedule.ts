@@ -47,6 +47,10 @@ export class FlushSchedule {
       this.timer ??= setTimeout(this.fire, Math.max(LAZY_FLUSH_MS, this.flushIntervalMs));
       return;
     }
+    this.prompt();
+  }
+
+  private prompt(): void {
     if (this.timer && !this.timerUrgent) this.clear();
     if (!this.timer) {
       // With no wait configured, the batch is what arrived in this event-loop turn: every frame already
@@ -82,7 +86,9 @@ export class FlushSchedule {
   private readonly check = (): void => {
     this.checkTimer = undefined;
     // While a batch is written, the writer's loop asks the same when it is done.
-    if (this.host.busy()) return;
-    if (this.host.awaitsConsumer(this.host.pending())) this.host.flush();
+    if (this.host.busy() || !this.host.awaitsConsumer(this.host.pending())) return;
+    // The end of the turn already: no second wait for it, but a configured interval is kept.
+    if (this.flushIntervalMs > 0) this.prompt();
+    else this.host.flush();
   };
 }
