@@ -3,24 +3,15 @@ import { join } from 'node:path';
 import type { Message, MessageContent } from '../broker/message.js';
 import type { DurabilityBarrier, MessageStore, StoredQueue, StoreWatcher } from '../broker/persistence.js';
 import type { Queue } from '../broker/queue.js';
-import { ContentReader, type RecordPlace } from './content-reader.js';
+import { ContentReader } from './content-reader.js';
 import { openDataDir } from './data-dir.js';
 import { unobserved, type DiskActivity } from './disk-activity.js';
 import type { SpaceLedger } from './disk-guard.js';
 import { salvage } from './failed-write.js';
 import { copyForward, deleteDeadSegments, type MaintenanceStats } from './maintenance.js';
 import { readSegments } from './read-segments.js';
-import {
-  REF_DELIVERED,
-  REF_PAYLOAD,
-  RETURNED_PAYLOAD,
-  REF_SETTLED,
-  RecordType,
-  recordLength,
-  writeQueueDeletedRecord,
-  writeRefRecord,
-  writeReturnedRecord,
-} from './record-codec.js';
+import { REF_DELIVERED, REF_SETTLED, RecordType } from './record-codec.js';
+import { appendQueueDeleted, appendRef } from './ref-records.js';
 import { adoptRecovered, type RecoveredQueues } from './recovered-queues.js';
 import { MESSAGES_DIR, Segment, segmentPath } from './segment.js';
 import { WriteTimings } from './write-timings.js';
@@ -28,7 +19,7 @@ import { SegmentWriter, type Batch, type WriterHooks, type WriterOptions, type W
 import { MULTI, UNWRITTEN } from './slot-table.js';
 import { silentLog, type StoreLog } from './store-log.js';
 import { SettleWaiters } from './settle-waiters.js';
-import { StoreState, isSettledRecord } from './store-state.js';
+import { StoreState } from './store-state.js';
 import { StoredMark } from './stored-mark.js';
 import { awaitsConsumer, encodeUnwritten, isUnwritten, writeUnwritten } from './unwritten-record.js';
 
@@ -60,7 +51,10 @@ export interface SegmentStoreOptions {
   readonly deferHandedOut?: boolean;
 }
 
-export type SegmentStoreStats = WriterStats & MaintenanceStats;
+export interface SegmentStoreStats extends WriterStats, MaintenanceStats {
+  /** Persistent messages every queue settled before their record was written: never written. */
+  messagesNeverWritten: number;
+}
 
 const DEFAULT_SEGMENT_SIZE = 32 * 1024 * 1024;
 const FLUSH_BYTES = 1024 * 1024;
@@ -73,7 +67,15 @@ const FLUSH_BYTES = 1024 * 1024;
  * files on demand.
  */
 export class SegmentMessageStore implements MessageStore, DurabilityBarrier {
-  readonly stats: SegmentStoreStats = { fsyncs: 0, flushes: 0, bytesWritten: 0, segmentsDeleted: 0, messagesCopied: 0, timings: new WriteTimings() };
+  readonly stats: SegmentStoreStats = {
+    fsyncs: 0,
+    flushes: 0,
+    bytesWritten: 0,
+    segmentsDeleted: 0,
+    messagesCopied: 0,
+    messagesNeverWritten: 0,
+    timings: new WriteTimings(),
+  };
   private readonly state = new StoreState();
   private writer!: SegmentWriter;
   private readonly reader: ContentReader;
@@ -183,8 +185,9 @@ export class SegmentMessageStore implements MessageStore, DurabilityBarrier {
     this.state.slots.setFlag(slot, index, REF_SETTLED);
     // A deleted queue's QueueDeleted record already covers every message it had; an unwritten record
     // will carry the flag.
-    if (!this.state.registry.isDeleted(qid) && this.state.slots.seg(slot) !== UNWRITTEN) this.appendRef(RecordType.Settle, message.id, slot, index);
+    if (!this.state.registry.isDeleted(qid) && this.state.slots.seg(slot) !== UNWRITTEN) appendRef(this.state, this.writer, RecordType.Settle, message.id, slot, index);
     if (this.state.slots.allSettled(slot, this.state.queueCount(slot))) {
+      if (this.state.slots.seg(slot) === UNWRITTEN) this.stats.messagesNeverWritten++;
       this.state.free(slot, message);
       this.settleWaiters.settled(message.id);
     }
@@ -207,7 +210,7 @@ export class SegmentMessageStore implements MessageStore, DurabilityBarrier {
     const index = this.state.refIndex(slot, qid);
     if (index < 0 || this.state.slots.flags(slot, index) !== 0) return;
     this.state.slots.setFlag(slot, index, REF_DELIVERED);
-    if (!this.state.registry.isDeleted(qid) && this.state.slots.seg(slot) !== UNWRITTEN) this.appendRef(RecordType.Delivered, message.id, slot, index);
+    if (!this.state.registry.isDeleted(qid) && this.state.slots.seg(slot) !== UNWRITTEN) appendRef(this.state, this.writer, RecordType.Delivered, message.id, slot, index);
   }
 
   returned(message: Message, queue: Queue, count: number): void {
@@ -226,21 +229,21 @@ export class SegmentMessageStore implements MessageStore, DurabilityBarrier {
     let counts = returns.get(slot);
     if (!counts) returns.set(slot, (counts = []));
     counts[index] = count;
-    if (!this.state.registry.isDeleted(qid) && this.state.slots.seg(slot) !== UNWRITTEN) this.appendRef(RecordType.Delivered, message.id, slot, index, count);
+    if (!this.state.registry.isDeleted(qid) && this.state.slots.seg(slot) !== UNWRITTEN) appendRef(this.state, this.writer, RecordType.Delivered, message.id, slot, index, count);
   }
 
   queueDeleted(queue: StoredQueue): void {
     if (this.closed) return;
     // A queue the store never saw has nothing on disk to cancel.
     const qid = this.state.registry.find(queue);
-    if (qid !== undefined && !this.state.registry.isDeleted(qid)) this.appendQueueDeleted(qid);
+    if (qid !== undefined && !this.state.registry.isDeleted(qid)) appendQueueDeleted(this.state, this.writer, qid);
   }
 
   /** Reads released contents back off the event loop, one read per run of records close together. */
   load(messages: readonly Message[]): Promise<Array<MessageContent | undefined>> {
     // After close the broker is going away: nothing to read, and nothing worth a warning.
     if (this.closed) return Promise.resolve(messages.map(() => undefined));
-    return this.reader.readAll(messages.map((message) => this.placeOf(message)));
+    return this.reader.readAll(messages.map((message) => this.state.placeOf(message)));
   }
 
   /** Writes and fsyncs everything buffered so far, and waits for the segment clean-up it triggers. */
@@ -366,40 +369,6 @@ export class SegmentMessageStore implements MessageStore, DurabilityBarrier {
     } catch (error) {
       this.log.error({ err: error }, 'message store: the broker failed to take a write outcome');
     }
-  }
-
-  /** A Settle or first Delivered record, or with `returns` a return (see RETURNED_PAYLOAD). */
-  private appendRef(type: number, id: number, slot: number, index: number, returns?: number): void {
-    const at = this.writer.begin(recordLength(returns === undefined ? REF_PAYLOAD : RETURNED_PAYLOAD));
-    if (returns === undefined) writeRefRecord(this.writer.buf, at, type, id, index);
-    else writeReturnedRecord(this.writer.buf, at, id, index, returns);
-    const segment = this.writer.segment;
-    segment.dependOn(this.state.slots.seg(slot));
-    const move = this.state.moves.size === 0 ? undefined : this.state.moves.get(slot);
-    if (move) segment.dependOn(move.segment);
-    this.writer.commit();
-  }
-
-  private appendQueueDeleted(qid: number): void {
-    const { registry } = this.state;
-    const { segments, section } = registry.markDeleted(qid);
-    // No record ever named this instance with a live reference: there is nothing to cancel.
-    if (segments.size === 0) return;
-    const at = this.writer.begin(recordLength(section.length));
-    writeQueueDeletedRecord(this.writer.buf, at, section);
-    for (const older of segments) this.writer.segment.dependOn(older);
-    this.writer.commit();
-  }
-
-  /** Where the message's record is now, taken when the read starts: the slot may be reused after it settles. */
-  private placeOf(message: Message): RecordPlace {
-    const ref = message.storeRef;
-    const { slots, segments } = this.state;
-    if (typeof ref === 'number' && slots.isLive(ref)) {
-      return { segment: segments.get(slots.seg(ref)), offset: slots.off(ref), length: slots.len(ref), id: message.id };
-    }
-    if (isSettledRecord(ref)) return { segment: segments.get(ref.segment), offset: ref.offset, length: ref.length, id: message.id };
-    return { segment: undefined, offset: 0, length: 0, id: message.id };
   }
 
   private slotOf(message: Message): number | undefined {

@@ -1,4 +1,5 @@
 import type { Message } from '../broker/message.js';
+import type { RecordPlace } from './content-reader.js';
 import { QueueRegistry } from './queue-registry.js';
 import { REF_SETTLED } from './record-codec.js';
 import type { Move, Segment } from './segment.js';
@@ -122,6 +123,17 @@ export class StoreState {
     to.liveCount++;
     to.liveBytes += length;
     this.slots.move(slot, to.number, offset);
+  }
+
+  /** Where the message's record is now, taken when a read starts: the slot may be reused after it settles. */
+  placeOf(message: Message): RecordPlace {
+    const ref = message.storeRef;
+    const { slots, segments } = this;
+    if (typeof ref === 'number' && slots.isLive(ref)) {
+      return { segment: segments.get(slots.seg(ref)), offset: slots.off(ref), length: slots.len(ref), id: message.id };
+    }
+    if (isSettledRecord(ref)) return { segment: segments.get(ref.segment), offset: ref.offset, length: ref.length, id: message.id };
+    return { segment: undefined, offset: 0, length: 0, id: message.id };
   }
 
   get diskBytes(): number {

@@ -84,6 +84,7 @@ describe('SegmentMessageStore: records written when their batch goes', () => {
     expect(await segmentBytes(dir)).toBe(before);
     // Counted as done: nothing is left to wait for.
     expect(watcher.through).toBe(2);
+    expect(store.stats.messagesNeverWritten).toBe(1);
     expect(await recoveredIn(await crashCopy(dir), 'q')).toEqual([{ id: 1, body: 'first', redelivered: false }]);
   });
 

@@ -22,6 +22,7 @@ export function warrenFamilies(source: MetricsSource): MetricFamily[] {
     counter('warren_store_fsyncs_total', 'fdatasync calls on segment files and their directory', store.fsyncs),
     counter('warren_store_segments_deleted_total', 'Segment files deleted once every message in them was settled', store.segmentsDeleted),
     counter('warren_store_messages_copied_total', 'Live messages copied forward out of mostly-settled segments (compaction)', store.messagesCopied),
+    counter('warren_store_messages_never_written_total', 'Persistent messages settled by every queue before their record was written, so never written', store.messagesNeverWritten),
     histogram('warren_store_fsync_seconds', 'Time each group commit waited for its fdatasync calls', [{ histogram: store.timings.fsyncSeconds }]),
     histogram('warren_store_group_commit_bytes', 'Bytes written per group commit (one fsync)', [{ histogram: store.timings.batchBytes }]),
     histogram('warren_store_group_commit_messages', 'Messages stored per group commit: how many publishes share one fsync', [{ histogram: store.timings.batchMessages }]),

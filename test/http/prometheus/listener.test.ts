@@ -44,6 +44,27 @@ describe('the listener', () => {
     await expect(fetch(`http://127.0.0.1:${port}/metrics`)).rejects.toThrow();
   });
 
+  it('counts persistent messages a consumer settled before their write as never written', async () => {
+    const warren = await startWarren();
+    try {
+      const conn = await warren.connect();
+      await conn.queueDeclare({ queue: 'consumed-q', durable: true });
+      const consumer = await conn.consume({ queue: 'consumed-q', noAck: true });
+      await Promise.all(Array.from({ length: 10 }, (_, i) => conn.publish({ routingKey: 'consumed-q', body: `gone ${i}`, properties: { deliveryMode: 2 } })));
+      let received = 0;
+      for await (const message of consumer) {
+        expect(message.text()).toBe(`gone ${received}`);
+        if (++received === 10) break;
+      }
+      await warren.server.durable.messages.flush();
+      const s = await scrape(warren.prometheusPort);
+      expect(valueOf(s, 'warren_store_messages_never_written_total')).toBe(10);
+      expect(valueOf(s, 'rabbitmq_msg_store_write_total')).toBe(0);
+    } finally {
+      await warren.stop();
+    }
+  });
+
   it("reports the store's group commits: fsync latency, batch sizes and bytes on disk", async () => {
     const warren = await startWarren();
     try {
