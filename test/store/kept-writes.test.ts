@@ -3,23 +3,15 @@
  * publishers would publish them again), and written with the retry — unless every queue settled them
  * first, when nothing about them is written at all. Real files that fail on cue (failing-files.ts).
  */
-import { cp, mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { Message } from '../../src/broker/message.js';
 import { WriteFailure } from '../../src/broker/persistence.js';
 import { SegmentMessageStore, type SegmentStoreOptions } from '../../src/store/message-store.js';
 import { RecordingWatcher, failingFiles, segmentBytes, settledSoon, type Failing } from './failing-files.js';
 import { Queues, persistent, recoveredIn } from './message-store.contract.js';
+import { handedOut, useStores } from './store-fixtures.js';
 
-const dirs: string[] = [];
-const stores: SegmentMessageStore[] = [];
-
-afterEach(async () => {
-  await Promise.all(stores.splice(0).map((store) => store.close().catch(() => undefined)));
-  await Promise.all(dirs.splice(0).map((dir) => rm(dir, { recursive: true, force: true })));
-});
+const fixtures = useStores('warren-kept-writes-');
 
 interface Opened {
   readonly dir: string;
@@ -29,11 +21,9 @@ interface Opened {
 }
 
 async function openFailing(options: SegmentStoreOptions = {}): Promise<Opened> {
-  const dir = await mkdtemp(join(tmpdir(), 'warren-kept-writes-'));
-  dirs.push(dir);
+  const dir = await fixtures.tempDir();
   const control: { failing: Failing } = { failing: 'nothing' };
-  const { store } = await SegmentMessageStore.open(dir, { openFile: failingFiles(control), retryMs: 60_000, ...options });
-  stores.push(store);
+  const store = fixtures.track((await SegmentMessageStore.open(dir, { openFile: failingFiles(control), retryMs: 60_000, ...options })).store);
   const watcher = new RecordingWatcher();
   store.watch(watcher);
   return { dir, store, control, watcher };
@@ -42,14 +32,8 @@ async function openFailing(options: SegmentStoreOptions = {}): Promise<Opened> {
 async function reopen(opened: Opened): Promise<Awaited<ReturnType<typeof SegmentMessageStore.open>>['recovered']> {
   await opened.store.close();
   const { store, recovered } = await SegmentMessageStore.open(opened.dir);
-  stores.push(store);
+  fixtures.track(store);
   return recovered;
-}
-
-function handedOut(id: number, body = `m${id}`): Message {
-  const message = persistent(id, body);
-  message.markHandedOut();
-  return message;
 }
 
 async function failureOf(promise: Promise<unknown>): Promise<WriteFailure> {
@@ -252,11 +236,6 @@ describe('SegmentMessageStore: a failed write of messages already handed out', (
 });
 
 /** Recovers a copy of the store's files while the store goes on: what a crash now would leave. */
-async function reopenKeeping(opened: Opened): Promise<Awaited<ReturnType<typeof SegmentMessageStore.open>>> {
-  const copy = await mkdtemp(join(tmpdir(), 'warren-kept-writes-copy-'));
-  dirs.push(copy);
-  await cp(opened.dir, copy, { recursive: true });
-  const reopened = await SegmentMessageStore.open(copy);
-  stores.push(reopened.store);
-  return reopened;
+function reopenKeeping(opened: Opened): ReturnType<typeof fixtures.crashCopy> {
+  return fixtures.crashCopy(opened.dir);
 }

@@ -4,22 +4,16 @@
  * and one that consumers have already waits for the lazy write. Real files; a copy of the data dir
  * taken at a point stands for a crash there.
  */
-import { cp, mkdtemp, open, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { afterEach, describe, expect, it } from 'vitest';
+import { open } from 'node:fs/promises';
+import { describe, expect, it } from 'vitest';
 import { Message } from '../../src/broker/message.js';
+import type { Queue } from '../../src/broker/queue.js';
 import { SegmentMessageStore, type SegmentStoreOptions } from '../../src/store/message-store.js';
 import { RecordingWatcher, segmentBytes, settledSoon } from './failing-files.js';
 import { Queues, persistent, recoveredIn } from './message-store.contract.js';
+import { handedOut, useStores } from './store-fixtures.js';
 
-const dirs: string[] = [];
-const stores: SegmentMessageStore[] = [];
-
-afterEach(async () => {
-  await Promise.all(stores.splice(0).map((store) => store.close().catch(() => undefined)));
-  await Promise.all(dirs.splice(0).map((dir) => rm(dir, { recursive: true, force: true })));
-});
+const fixtures = useStores('warren-unwritten-');
 
 interface Opened {
   readonly dir: string;
@@ -30,8 +24,7 @@ interface Opened {
 }
 
 async function openCounting(options: SegmentStoreOptions = {}): Promise<Opened> {
-  const dir = await mkdtemp(join(tmpdir(), 'warren-unwritten-'));
-  dirs.push(dir);
+  const dir = await fixtures.tempDir();
   let writes = 0;
   const openFile: SegmentStoreOptions['openFile'] = async (path, flags) => {
     const handle = await open(path, flags);
@@ -42,8 +35,7 @@ async function openCounting(options: SegmentStoreOptions = {}): Promise<Opened> 
     };
     return handle;
   };
-  const { store } = await SegmentMessageStore.open(dir, { openFile, ...options });
-  stores.push(store);
+  const store = fixtures.track((await SegmentMessageStore.open(dir, { openFile, ...options })).store);
   const watcher = new RecordingWatcher();
   store.watch(watcher);
   return { dir, store, watcher, writes: () => writes };
@@ -51,18 +43,16 @@ async function openCounting(options: SegmentStoreOptions = {}): Promise<Opened> 
 
 /** A second store on a copy of the files as they are now: what a crash at this point would leave. */
 async function crashCopy(dir: string): Promise<Awaited<ReturnType<typeof SegmentMessageStore.open>>['recovered']> {
-  const copy = await mkdtemp(join(tmpdir(), 'warren-unwritten-copy-'));
-  dirs.push(copy);
-  await cp(dir, copy, { recursive: true });
-  const { store, recovered } = await SegmentMessageStore.open(copy);
-  stores.push(store);
-  return recovered;
+  return (await fixtures.crashCopy(dir)).recovered;
 }
 
-function handedOut(id: number, body = `m${id}`): Message {
-  const message = persistent(id, body);
-  message.markHandedOut();
-  return message;
+/** Opened, with a first message written (so the segment file exists and a write is one writev). */
+async function openWritten(options: SegmentStoreOptions = {}): Promise<Opened & { readonly q: Queue; readonly before: number }> {
+  const opened = await openCounting(options);
+  const q = new Queues().declare('q');
+  opened.store.add(persistent(1, 'opens the file'), [q]);
+  await opened.store.flush();
+  return { ...opened, q, before: opened.writes() };
 }
 
 const turn = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
@@ -89,11 +79,7 @@ describe('SegmentMessageStore: records written when their batch goes', () => {
   });
 
   it('writes a message no consumer has at the end of the turn it was added in', async () => {
-    const { store, writes } = await openCounting();
-    const q = new Queues().declare('q');
-    store.add(persistent(1, 'opens the file'), [q]);
-    await store.flush();
-    const before = writes();
+    const { store, writes, q, before } = await openWritten();
 
     store.add(persistent(2, 'waiting in its queue'), [q]);
     expect(writes()).toBe(before);
@@ -103,11 +89,7 @@ describe('SegmentMessageStore: records written when their batch goes', () => {
 
   it('lets a message consumers have wait for the lazy write, then writes it with its delivered flag', async () => {
     // A long lazy window, so that the turns below cannot outlast it on a slow machine.
-    const { dir, store, writes, watcher } = await openCounting({ flushIntervalMs: 500 });
-    const q = new Queues().declare('q');
-    store.add(persistent(1, 'opens the file'), [q]);
-    await store.flush();
-    const before = writes();
+    const { dir, store, writes, watcher, q, before } = await openWritten({ flushIntervalMs: 500 });
 
     const m2 = handedOut(2, 'with a consumer');
     store.add(m2, [q]);
@@ -175,11 +157,7 @@ describe('SegmentMessageStore: records written when their batch goes', () => {
   });
 
   it('writes every message at once when told not to defer (a cluster leader)', async () => {
-    const { store, writes } = await openCounting({ deferHandedOut: false });
-    const q = new Queues().declare('q');
-    store.add(persistent(1, 'opens the file'), [q]);
-    await store.flush();
-    const before = writes();
+    const { store, writes, q, before } = await openWritten({ deferHandedOut: false });
 
     const m2 = handedOut(2, 'with a consumer');
     store.add(m2, [q]);
