@@ -1,7 +1,7 @@
 import type { Socket } from 'node:net';
 import type { WebSocket } from 'ws';
 import { socketTraffic, type Traffic } from '../protocol/client-connection.js';
-import type { Transport } from '../protocol/session.js';
+import type { Transport } from '../protocol/session-context.js';
 
 /** Outgoing bytes buffered for one connection above which its deliveries pause until the socket drains. */
 export const DEFAULT_SEND_HIGH_WATER = 1024 * 1024;

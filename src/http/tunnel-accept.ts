@@ -9,7 +9,7 @@
 import type { Server as HttpServer } from 'node:http';
 import { isIPv6, type Socket } from 'node:net';
 import type { TunnelTarget } from '../cluster/cluster-port.js';
-import type { Logger } from '../protocol/session.js';
+import type { Logger } from '../protocol/session-context.js';
 
 /** Who takes a tunnelled socket of each protocol; a protocol that is off has none. */
 export interface TunnelServers {

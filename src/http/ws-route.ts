@@ -1,6 +1,7 @@
 import type { FastifyInstance } from 'fastify';
 import type { ConnectionRegistry } from '../protocol/connection-registry.js';
-import { Session, type SessionContext } from '../protocol/session.js';
+import { Session } from '../protocol/session.js';
+import type { SessionContext } from '../protocol/session-context.js';
 import { DEFAULT_SEND_HIGH_WATER, SocketTransport } from './socket-transport.js';
 import type { WebSocket } from 'ws';
 import { tlsFactsOf } from './tls/tls-facts.js';

@@ -1,5 +1,4 @@
-import type { AuthenticatedUser, Authenticator } from '../auth/authenticator.js';
-import type { Broker } from '../broker/broker.js';
+import type { AuthenticatedUser } from '../auth/authenticator.js';
 import { Channel, type CancelReason, type DeliverySink } from '../broker/channel.js';
 import type { Consumer } from '../broker/consumer.js';
 import { BrokerError, isBrokerError, type ErrorName } from '../broker/errors.js';
@@ -8,7 +7,6 @@ import { serverName } from '../broker/names.js';
 import type { QueueEntry } from '../broker/queue.js';
 import type { VHost } from '../broker/vhost.js';
 import { providedName, type Alarm, type ChannelView, type ClientConnection, type Traffic } from './client-connection.js';
-import type { FrameParser } from './frame-parser.js';
 import type { ConnectFrame, FrameId } from './frames.js';
 import type { Caller } from '../operations/caller.js';
 import type { Operations } from '../operations/operations.js';
@@ -17,50 +15,7 @@ import { OrderedReplies } from './ordered-replies.js';
 import { messageContentJson } from './wire-message.js';
 import { ReplySubscription, type ReplyConsumer } from '../operations/direct-reply-to.js';
 import { login, refreshToken, TokenExpiry } from './token-login.js';
-
-/** What the session needs of the socket under it; the WebSocket route provides it. */
-export interface Transport {
-  send(text: string): void;
-  ping(): void;
-  /** Closes gracefully (WebSocket close handshake). */
-  close(code: number, reason: string): void;
-  /** Drops the connection at once: the peer is gone. */
-  terminate(): void;
-  /** Stops and resumes reading the peer's frames (back-pressure on publishers under a memory alarm). */
-  pauseReading(): void;
-  resumeReading(): void;
-  readonly traffic: Traffic;
-}
-
-export interface Logger {
-  info(obj: object, msg?: string): void;
-  warn(obj: object, msg?: string): void;
-  error(obj: object, msg?: string): void;
-  debug(obj: object, msg?: string): void;
-}
-
-export interface SessionContext {
-  readonly broker: Broker;
-  /** Every frame's work goes through these; replies to what wrote to disk wait for it. */
-  readonly ops: Operations;
-  readonly authenticator: Authenticator;
-  readonly parser: FrameParser;
-  readonly version: string;
-  /** Seconds between heartbeats the server proposes; 0 = none. */
-  readonly heartbeat: number;
-  /** Milliseconds a new connection has to send `connect`. */
-  readonly handshakeTimeout: number;
-  readonly log: Logger;
-  onOpen?(session: Session): void;
-  onClose?(session: Session): void;
-}
-
-export interface Peer {
-  readonly address: string;
-  readonly port: number;
-  /** The page's `Origin` when a browser connected from another origin than the broker's own. */
-  readonly foreignOrigin?: string | undefined;
-}
+import type { Peer, SessionContext, Transport } from './session-context.js';
 
 /** awaiting-connect → authenticating → open → closed; nothing goes back. */
 export type SessionState = 'awaiting-connect' | 'authenticating' | 'open' | 'closed';

@@ -8,7 +8,7 @@ import { ClusterError } from '../../src/cluster/cluster-errors.js';
 import { encodeFrame, FrameError, FrameReader, HandshakeFrameTypes, type Frame } from '../../src/cluster/cluster-frames.js';
 import { makeHello, parseChallenge, type TunnelTarget } from '../../src/cluster/cluster-handshake.js';
 import { ClusterPortListener, connectClusterPort, readClusterSecret, type ClusterPortListenerOptions } from '../../src/cluster/cluster-port.js';
-import type { Logger } from '../../src/protocol/session.js';
+import type { Logger } from '../../src/protocol/session-context.js';
 
 const SECRET = Buffer.from('0123456789abcdef0123456789abcdef');
 

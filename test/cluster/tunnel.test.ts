@@ -15,7 +15,7 @@ import { encodeFrame, FrameReader, HandshakeFrameTypes } from '../../src/cluster
 import { makeHello, parseChallenge } from '../../src/cluster/cluster-handshake.js';
 import { ClusterPortListener, connectClusterPort } from '../../src/cluster/cluster-port.js';
 import { TunnelFront, type LeaderAddress, type TunnelFrontOptions } from '../../src/cluster/tunnel-front.js';
-import type { Logger } from '../../src/protocol/session.js';
+import type { Logger } from '../../src/protocol/session-context.js';
 import { startWarren, type RunningWarren } from '../helpers/warren.js';
 import { TestPki } from '../http/tls/pki.js';
 import { httpsRequest, startTlsWarren, type TlsWarren } from '../http/tls/support.js';

@@ -12,7 +12,7 @@ import { readFile } from 'node:fs/promises';
 import { basename, dirname } from 'node:path';
 import { createSecureContext, type SecureContextOptions, type Server as TlsServer, type TlsOptions } from 'node:tls';
 import { ConfigError, type TlsVersion, type WarrenConfig } from '../../config.js';
-import type { Logger } from '../../protocol/session.js';
+import type { Logger } from '../../protocol/session-context.js';
 
 export interface TlsSettings {
   readonly certFile: string;

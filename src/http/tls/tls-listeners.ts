@@ -10,7 +10,7 @@ import type { Socket } from 'node:net';
 import { createServer as createTlsServer } from 'node:tls';
 import type { WarrenConfig } from '../../config.js';
 import type { AmqpContext } from '../../protocol/amqp/server/amqp-connection.js';
-import type { Logger } from '../../protocol/session.js';
+import type { Logger } from '../../protocol/session-context.js';
 import { AmqpListener, type AmqpServerFactory } from '../amqp-listener.js';
 import { CertificateSource, tlsSettingsOf, type WatchOptions } from './certificate-source.js';
 import type { TlsListenerInfo, TlsStatus } from './certificate-expiry.js';

@@ -9,7 +9,7 @@ import type { VHost } from '../../../broker/vhost.js';
 import type { Operations } from '../../../operations/operations.js';
 import type { Alarm, ChannelView, ClientConnection, Peer, Traffic } from '../../client-connection.js';
 import type { AmqpTransport } from './amqp-transport.js';
-import type { Logger } from '../../session.js';
+import type { Logger } from '../../session-context.js';
 import { AmqpChannel, type ChannelHost } from './amqp-channel.js';
 import { buildMethod } from '../build-method.js';
 import { ConnectionMachine } from '../connection-machine.js';
