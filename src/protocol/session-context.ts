@@ -7,8 +7,8 @@ import type { Session } from './session.js';
 
 /*
  * What a JSON WebSocket session needs from around it: the socket under it (Transport), the broker and
- * its services (SessionContext), a logger (the other listeners take the same one), and who is on the
- * other end (Peer).
+ * its services (SessionContext), and a logger (the other listeners take the same one). Who is on the
+ * other end is client-connection.ts's `Peer`, as for every protocol.
  */
 
 /** What the session needs of the socket under it; the WebSocket route provides it. */
@@ -46,11 +46,4 @@ export interface SessionContext {
   readonly log: Logger;
   onOpen?(session: Session): void;
   onClose?(session: Session): void;
-}
-
-export interface Peer {
-  readonly address: string;
-  readonly port: number;
-  /** The page's `Origin` when a browser connected from another origin than the broker's own. */
-  readonly foreignOrigin?: string | undefined;
 }

@@ -6,7 +6,7 @@ import type { Message } from '../broker/message.js';
 import { serverName } from '../broker/names.js';
 import type { QueueEntry } from '../broker/queue.js';
 import type { VHost } from '../broker/vhost.js';
-import { providedName, type Alarm, type ChannelView, type ClientConnection, type Traffic } from './client-connection.js';
+import { providedName, type Alarm, type ChannelView, type ClientConnection, type Peer, type Traffic } from './client-connection.js';
 import type { ConnectFrame, FrameId } from './frames.js';
 import type { Caller } from '../operations/caller.js';
 import type { Operations } from '../operations/operations.js';
@@ -15,7 +15,7 @@ import { OrderedReplies } from './ordered-replies.js';
 import { messageContentJson } from './wire-message.js';
 import { ReplySubscription, type ReplyConsumer } from '../operations/direct-reply-to.js';
 import { login, refreshToken, TokenExpiry } from './token-login.js';
-import type { Peer, SessionContext, Transport } from './session-context.js';
+import type { SessionContext, Transport } from './session-context.js';
 
 /** awaiting-connect → authenticating → open → closed; nothing goes back. */
 export type SessionState = 'awaiting-connect' | 'authenticating' | 'open' | 'closed';

@@ -7,7 +7,7 @@ import type { AuthenticatedUser, Authenticator, AuthResult } from '../auth/authe
 import { TokenGrants } from '../auth/token-grants.js';
 import { BrokerError } from '../broker/errors.js';
 import type { ConnectFrame } from './frames.js';
-import type { Peer } from './session-context.js';
+import type { Peer } from './client-connection.js';
 
 /** Either credentials or a token; the frame's schema lets both be absent, so the rule is here. */
 export function login(authenticator: Authenticator, frame: ConnectFrame, peer: Peer): Promise<AuthResult> {
