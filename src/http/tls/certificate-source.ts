@@ -167,11 +167,11 @@ export class CertificateSource {
 }
 
 async function load(settings: TlsSettings): Promise<Loaded> {
-  const [cert, key, ca] = await Promise.all([
-    read('--tls-cert', settings.certFile),
-    read('--tls-key', settings.keyFile),
-    settings.caFile === undefined ? undefined : read('--tls-ca', settings.caFile),
-  ]);
+  // One after the other, so that with several files unreadable the error always names the first flag,
+  // not whichever read happened to fail first (three small files: nothing to gain from reading at once).
+  const cert = await read('--tls-cert', settings.certFile);
+  const key = await read('--tls-key', settings.keyFile);
+  const ca = settings.caFile === undefined ? undefined : await read('--tls-ca', settings.caFile);
   const certificates = parseCertificates('--tls-cert', settings.certFile, cert);
   const caCertificates = ca === undefined || settings.caFile === undefined ? [] : parseCertificates('--tls-ca', settings.caFile, ca);
   let privateKey;
